@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: BSL-1.0
+# Installs the built senet into a scratch prefix, then configures, builds and runs tests/package as an
+# outside project would (find_package), and compiles consumer.cpp once more with the pkg-config flags.
+# Variables: BUILD_DIR (senet's build), SOURCE_DIR (tests/package), WORK_DIR (scratch), CXX, CXX_FLAGS.
+file(REMOVE_RECURSE ${WORK_DIR})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+  RESULT_VARIABLE rc OUTPUT_QUIET)
+if(rc)
+  message(FATAL_ERROR "install failed: ${rc}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build
+  -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+  RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring the consumer with find_package(senet) failed: ${rc}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "building the consumer failed: ${rc}")
+endif()
+execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the consumer failed: ${rc}")
+endif()
+# pkg-config: the .pc file must give flags that build and link the same program.
+find_program(PKG_CONFIG pkg-config)
+if(PKG_CONFIG)
+  file(GLOB pc_dirs ${WORK_DIR}/prefix/lib*/pkgconfig ${WORK_DIR}/prefix/lib/*/pkgconfig)
+  set(ENV{PKG_CONFIG_PATH} "${pc_dirs}")
+  execute_process(COMMAND ${PKG_CONFIG} --cflags --libs senet OUTPUT_VARIABLE pc_flags
+    OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "pkg-config --cflags --libs senet failed")
+  endif()
+  separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+  separate_arguments(extra UNIX_COMMAND "${CXX_FLAGS}")
+  execute_process(COMMAND ${CXX} ${extra} ${SOURCE_DIR}/consumer.cpp ${pc_flags} -o ${WORK_DIR}/pc_consumer
+    RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "building with pkg-config flags failed")
+  endif()
+  execute_process(COMMAND ${WORK_DIR}/pc_consumer RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "the pkg-config consumer failed")
+  endif()
+endif()
+message(STATUS "find_package(senet) and pkg-config consumers built and ran")
