@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_IO_DETAIL_OPERATION_HPP
+#define SENET_IO_DETAIL_OPERATION_HPP
+
+/* The operation record every senet operation state embeds, and the entry points of the io core
+   that operation states call. docs/design/io_core.md describes the protocol. */
+
+#include <senet/io/detail/descriptor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include <sys/socket.h>
+
+namespace senet::io {
+class io_context;
+}  // namespace senet::io
+
+namespace senet::io::detail {
+
+/** What an operation record asks the core or the backend to do. */
+enum class op_code : std::uint8_t {
+  none,
+  schedule,       ///< complete on the context's thread (no backend involvement)
+  timer,          ///< complete at `timer_operation::deadline_` (the core's timer heap)
+  accept,         ///< accept4 on descriptor_; msg_.msg_name/msg_namelen receive the peer
+  connect,        ///< connect descriptor_ to msg_.msg_name/msg_namelen
+  receive,        ///< recvmsg(descriptor_, &msg_, flags_)
+  send,           ///< sendmsg(descriptor_, &msg_, flags_ | MSG_NOSIGNAL)
+  wait_readable,  ///< complete with 0 when descriptor_ is readable
+  wait_writable,  ///< complete with 0 when descriptor_ is writable
+};
+
+/** Where a record is; only the context's thread reads or writes it. */
+enum class op_state : std::uint8_t {
+  idle,     ///< not started, or delivered
+  pending,  ///< owned by the core (timer heap) or the backend (waiting for the kernel)
+  ready,    ///< in the ready queue: result_ is final
+};
+
+/** The operation record: what the core and the backends know of an operation state.
+
+    An operation state derives from it (or holds it as its first base) and stays at one address
+    from `start()` until its completion is delivered. Fields are public because the core, the
+    backends and the sender layer all fill parts of it; see docs/design/io_core.md.
+*/
+struct io_operation {
+  using complete_fn = void (*)(io_operation*) noexcept;
+
+  /** `result_` of an operation whose descriptor was released while it waited:
+      `set_error(senet::error::operation_aborted)`. Below every `-errno`. */
+  static constexpr std::int64_t aborted = -(std::int64_t{1} << 32);
+
+  io_operation() noexcept = default;
+  io_operation(const io_operation&) = delete;
+  io_operation& operator=(const io_operation&) = delete;
+
+  /** Called on the context's thread when the record leaves the ready queue. */
+  complete_fn complete_ = nullptr;
+  /** Ready queue, cross-thread queue, backend wait lists; timer heap: next sibling. */
+  io_operation* next_ = nullptr;
+  /** Backend wait lists; timer heap: previous sibling or parent. */
+  io_operation* prev_ = nullptr;
+  /** The cross-thread cancel queue. */
+  io_operation* cancel_next_ = nullptr;
+  /** The backend's scratch space (epoll: the descriptor state whose list holds the record). */
+  void* backend_link_ = nullptr;
+  /** The socket's descriptor; null for schedule and timer records. */
+  descriptor* descriptor_ = nullptr;
+  /** iovec array (held by the operation state) and endpoint of the system call. */
+  ::msghdr msg_{};
+  /** Bytes transferred or accepted fd (>= 0), -errno, -ECANCELED (stopped) or `aborted`. */
+  std::int64_t result_ = 0;
+  /** MSG_* flags of receive and send. */
+  int flags_ = 0;
+  op_code code_ = op_code::none;
+  op_state state_ = op_state::idle;
+  /** The backend's flag bits (epoll: which wait list; connect in progress). */
+  std::uint8_t backend_flags_ = 0;
+  /** Delivery waits for a cancel request still in the cross-thread queue. */
+  bool deferred_ = false;
+  /** A stop callback on another thread queued a cancel request the loop has not drained yet. */
+  std::atomic<bool> cancel_pending_{false};
+};
+
+/** The clock of senet's timers. */
+using clock = std::chrono::steady_clock;
+
+/** A timer record: an `io_operation` with a deadline, kept in the core's pairing heap. */
+struct timer_operation : io_operation {
+  /** When to complete, on the context's clock (`now(ctx)`). */
+  clock::time_point deadline_{};
+  /** Start order, so that equal deadlines complete first-in first-out. */
+  std::uint64_t seq_ = 0;
+  /** First child in the pairing heap. */
+  timer_operation* child_ = nullptr;
+};
+
+// ---- entry points of the core (src/senet/io/), for senet's operation states ----------------------
+
+/** The context that the calling thread is running (inside run/run_one/poll/run_until), or null. */
+extern thread_local constinit io_context* current_context;
+
+/** True when the calling thread is running `ctx`. */
+[[nodiscard]] inline bool running_in_this_thread(const io_context& ctx) noexcept {
+  return current_context == &ctx;
+}
+
+/** Starts `op` (context's thread only). Returns true when it completed at once (`op.result_` is
+    final and the caller delivers the completion); false when the core or the backend will put it
+    in the ready queue later. Timers never complete at once. */
+bool start_operation(io_context& ctx, io_operation& op) noexcept;
+
+/** Puts `op` in the ready queue (context's thread only): `op.complete_` runs in a later turn. */
+void post(io_context& ctx, io_operation& op) noexcept;
+
+/** From any thread: `op.complete_` runs on the context's thread, in a later turn. */
+void post_remote(io_context& ctx, io_operation& op) noexcept;
+
+/** From any thread: cancels `op` if it is still pending; it then completes with -ECANCELED. On
+    another thread the request is queued (`cancel_pending_` set until the loop drains it). */
+void request_cancel(io_context& ctx, io_operation& op) noexcept;
+
+/** Called by `complete_` of a record that must wait for its queued cancel request (see
+    docs/design/io_core.md, "Completion and cancellation"). */
+inline bool defer_for_cancel(io_operation& op) noexcept {
+  if (op.cancel_pending_.load(std::memory_order_acquire)) {
+    op.deferred_ = true;
+    return true;
+  }
+  return false;
+}
+
+/** The context's clock (steady_clock, or the test backend's virtual clock). */
+[[nodiscard]] clock::time_point now(const io_context& ctx) noexcept;
+
+}  // namespace senet::io::detail
+
+#endif  // SENET_IO_DETAIL_OPERATION_HPP

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_BACKEND_BACKEND_HPP
+#define SENET_BACKEND_BACKEND_HPP
+
+/* The boundary between the io core (src/senet/io/) and a backend (src/senet/backend/<name>/).
+   docs/design/io_core.md, "The boundary", is the contract; keep both true together. */
+
+#include <senet/io/backend_kind.hpp>
+#include <senet/io/detail/descriptor.hpp>
+#include <senet/io/detail/operation.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace senet::io::detail {
+
+class backend;
+
+/** What the core offers a backend: delivery of completions into the ready queue. */
+class completion_sink {
+ public:
+  /** Context's thread only: `op` finished with `result` (bytes, fd, -errno, -ECANCELED or
+      io_operation::aborted); its `complete_` runs in a later turn. */
+  virtual void complete(io_operation& op, std::int64_t result) noexcept = 0;
+
+ protected:
+  ~completion_sink() = default;
+};
+
+/** The first member of every backend's per-descriptor state (`descriptor::context_state`). */
+struct descriptor_state {
+  /** The backend that registered the descriptor; null once that backend is destroyed. */
+  backend* owner = nullptr;
+  /** Frees an orphaned state (owner null), called by release_descriptor. */
+  void (*destroy)(descriptor_state*) noexcept = nullptr;
+};
+
+/** A backend: performs socket operations, waits for events, wakes up. Every member except
+    `wake()` (and the destructor's caller) runs on the context's thread. */
+class backend {
+ public:
+  explicit backend(completion_sink& sink) noexcept : sink_(&sink) {}
+  backend(const backend&) = delete;
+  backend& operator=(const backend&) = delete;
+  virtual ~backend() = default;
+
+  /** Which backend this is. */
+  [[nodiscard]] virtual backend_kind kind() const noexcept = 0;
+
+  /** Starts a socket operation (`op.code_` is accept, connect, receive, send, wait_readable or
+      wait_writable). Returns true when it completed at once, with `op.result_` set; false when the
+      backend will call `sink().complete(op, r)` later. */
+  virtual bool start(io_operation& op) noexcept = 0;
+
+  /** If `op` is still pending in this backend, completes it with -ECANCELED (through the sink,
+      never inline); otherwise does nothing. */
+  virtual void cancel(io_operation& op) noexcept = 0;
+
+  /** Waits for events at most `timeout` (negative: no limit; zero: do not block), turns them into
+      completions, and returns; returns early after `wake()`. */
+  virtual void run_once(std::chrono::nanoseconds timeout) = 0;
+
+  /** Any thread: make a current or the next `run_once` return soon, and `wait_descriptor()`
+      readable. */
+  virtual void wake() noexcept = 0;
+
+  /** A descriptor that is readable when `run_once` would find something to do. */
+  [[nodiscard]] virtual int wait_descriptor() const noexcept = 0;
+
+  /** Makes `wait_descriptor()` readable at `deadline` (for foreign run loops driving `poll()`). */
+  virtual void arm_deadline(clock::time_point deadline) noexcept = 0;
+
+  /** Forgets `d` (its context_state belongs to this backend): operations waiting on it complete
+      with io_operation::aborted; `d.context_state` becomes null. */
+  virtual void release(descriptor& d) noexcept = 0;
+
+  /** Shutdown: completes every pending operation with -ECANCELED. */
+  virtual void cancel_all() noexcept = 0;
+
+  /** The clock of timers. */
+  [[nodiscard]] virtual clock::time_point now() const noexcept { return clock::now(); }
+
+ protected:
+  [[nodiscard]] completion_sink& sink() const noexcept { return *sink_; }
+
+ private:
+  completion_sink* sink_;
+};
+
+/** Creates the epoll backend (src/senet/backend/epoll/); throws std::system_error on failure. */
+std::unique_ptr<backend> make_epoll_backend(completion_sink& sink);
+
+}  // namespace senet::io::detail
+
+#endif  // SENET_BACKEND_BACKEND_HPP
