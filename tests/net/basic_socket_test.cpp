@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: BSL-1.0
+#include <senet/net/basic_socket.hpp>
+
+#include <senet/error.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/ip/udp.hpp>
+#include <senet/net/basic_datagram_socket.hpp>
+#include <senet/net/basic_socket_acceptor.hpp>
+#include <senet/net/basic_stream_socket.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace {
+
+using senet::ip::tcp;
+using senet::ip::udp;
+using senet::net::socket_base;
+
+bool is_nonblocking(int fd) {
+  return (::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+}
+bool is_cloexec(int fd) {
+  return (::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
+}
+bool fd_is_valid(int fd) {
+  return ::fcntl(fd, F_GETFD) != -1;
+}
+
+tcp::endpoint loopback_v4() {
+  return {senet::ip::address_v4::loopback(), 0};
+}
+
+static_assert(!std::is_copy_constructible_v<tcp::socket>);
+static_assert(!std::is_copy_assignable_v<tcp::socket>);
+static_assert(std::is_nothrow_move_constructible_v<tcp::socket>);
+static_assert(std::is_nothrow_move_assignable_v<tcp::socket>);
+static_assert(std::is_nothrow_default_constructible_v<tcp::socket>);
+static_assert(std::is_same_v<tcp::acceptor::socket_type, tcp::socket>);
+static_assert(std::is_same_v<tcp::socket::endpoint_type, tcp::endpoint>);
+static_assert(std::is_same_v<udp::socket::protocol_type, udp>);
+static_assert(std::is_base_of_v<senet::net::basic_socket<tcp>, tcp::socket>);
+static_assert(std::is_base_of_v<senet::net::basic_socket<tcp>, tcp::acceptor>);
+static_assert(std::is_base_of_v<senet::net::basic_socket<udp>, udp::socket>);
+
+TEST(basic_socket, default_constructed_is_closed) {
+  tcp::socket s;
+  EXPECT_FALSE(s.is_open());
+  EXPECT_EQ(s.native_handle(), -1);
+  EXPECT_EQ(s.io_descriptor().fd, -1);
+  EXPECT_EQ(s.io_descriptor().context_state, nullptr);
+}
+
+TEST(basic_socket, open_is_nonblocking_and_cloexec) {
+  for (auto p : {tcp::v4(), tcp::v6()}) {
+    tcp::socket s(p);
+    ASSERT_TRUE(s.is_open());
+    EXPECT_TRUE(is_nonblocking(s.native_handle()));
+    EXPECT_TRUE(is_cloexec(s.native_handle()));
+    EXPECT_EQ(s.io_descriptor().fd, s.native_handle());
+    EXPECT_EQ(s.protocol(), p);
+  }
+  for (auto p : {udp::v4(), udp::v6()}) {
+    udp::socket s(p);
+    ASSERT_TRUE(s.is_open());
+    EXPECT_TRUE(is_nonblocking(s.native_handle()));
+    EXPECT_TRUE(is_cloexec(s.native_handle()));
+  }
+  tcp::acceptor a(tcp::v4());
+  EXPECT_TRUE(is_nonblocking(a.native_handle()));
+  EXPECT_TRUE(is_cloexec(a.native_handle()));
+}
+
+TEST(basic_socket, open_twice_fails) {
+  tcp::socket s(tcp::v4());
+  int fd = s.native_handle();
+  std::error_code ec;
+  s.open(tcp::v4(), ec);
+  EXPECT_EQ(ec, std::errc::already_connected);
+  EXPECT_EQ(s.native_handle(), fd);
+  EXPECT_THROW(s.open(tcp::v4()), std::system_error);
+}
+
+TEST(basic_socket, open_and_bind_reads_back_port) {
+  tcp::socket s;
+  std::error_code ec;
+  s.open(tcp::v4(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  s.bind(loopback_v4(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  tcp::endpoint local = s.local_endpoint(ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_NE(local.port(), 0);
+  EXPECT_EQ(local.address(), senet::ip::address(senet::ip::address_v4::loopback()));
+}
+
+TEST(basic_socket, close_releases_descriptor) {
+  tcp::socket s(tcp::v4());
+  int fd = s.native_handle();
+  ASSERT_TRUE(fd_is_valid(fd));
+  std::error_code ec = std::make_error_code(std::errc::io_error);
+  s.close(ec);
+  EXPECT_FALSE(ec);
+  EXPECT_FALSE(s.is_open());
+  EXPECT_EQ(s.native_handle(), -1);
+  EXPECT_FALSE(fd_is_valid(fd));
+  // Closing a closed socket is not an error.
+  s.close(ec);
+  EXPECT_FALSE(ec);
+  EXPECT_NO_THROW(s.close());
+}
+
+TEST(basic_socket, destructor_closes) {
+  int fd = -1;
+  {
+    udp::socket s(udp::v4());
+    fd = s.native_handle();
+    ASSERT_TRUE(fd_is_valid(fd));
+  }
+  EXPECT_FALSE(fd_is_valid(fd));
+}
+
+TEST(basic_socket, move_construct_leaves_source_closed) {
+  tcp::socket a(tcp::v6());
+  int fd = a.native_handle();
+  tcp::socket b(std::move(a));
+  EXPECT_FALSE(a.is_open());  // NOLINT(bugprone-use-after-move): moved-from state is specified
+  EXPECT_EQ(a.native_handle(), -1);
+  EXPECT_EQ(a.io_descriptor().fd, -1);
+  EXPECT_EQ(a.io_descriptor().context_state, nullptr);
+  EXPECT_TRUE(b.is_open());
+  EXPECT_EQ(b.native_handle(), fd);
+  EXPECT_EQ(b.protocol(), tcp::v6());
+}
+
+TEST(basic_socket, move_assign_closes_target_and_leaves_source_closed) {
+  tcp::socket a(tcp::v4());
+  tcp::socket b(tcp::v4());
+  int fd_a = a.native_handle();
+  int fd_b = b.native_handle();
+  b = std::move(a);
+  EXPECT_FALSE(a.is_open());  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(b.native_handle(), fd_a);
+  EXPECT_FALSE(fd_is_valid(fd_b));
+  EXPECT_TRUE(fd_is_valid(fd_a));
+}
+
+TEST(basic_socket, release_gives_up_ownership) {
+  int fd = -1;
+  {
+    tcp::socket s(tcp::v4());
+    int expected = s.native_handle();
+    fd = s.release();
+    EXPECT_EQ(fd, expected);
+    EXPECT_FALSE(s.is_open());
+    EXPECT_EQ(s.native_handle(), -1);
+  }
+  EXPECT_TRUE(fd_is_valid(fd));
+  EXPECT_EQ(::close(fd), 0);
+  tcp::socket closed;
+  EXPECT_EQ(closed.release(), -1);
+}
+
+TEST(basic_socket, assign_takes_ownership) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  {
+    tcp::socket s;
+    s.assign(tcp::v4(), fd);
+    EXPECT_EQ(s.native_handle(), fd);
+    std::error_code ec;
+    s.assign(tcp::v4(), fd, ec);
+    EXPECT_EQ(ec, std::errc::already_connected);
+  }
+  EXPECT_FALSE(fd_is_valid(fd));
+  tcp::socket s;
+  std::error_code ec;
+  s.assign(tcp::v4(), -1, ec);
+  EXPECT_EQ(ec, std::errc::bad_file_descriptor);
+  EXPECT_FALSE(s.is_open());
+}
+
+TEST(basic_socket, operations_on_closed_socket_report_not_open) {
+  tcp::socket s;
+  std::error_code ec;
+  s.bind(loopback_v4(), ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+  EXPECT_EQ(ec, std::errc::bad_file_descriptor);
+  ec.clear();
+  s.set_option(socket_base::reuse_address{true}, ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+  socket_base::reuse_address opt;
+  ec.clear();
+  s.get_option(opt, ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+  ec.clear();
+  (void)s.local_endpoint(ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+  ec.clear();
+  (void)s.remote_endpoint(ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+  ec.clear();
+  s.shutdown(socket_base::shutdown_both, ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+
+  EXPECT_THROW(s.bind(loopback_v4()), std::system_error);
+  EXPECT_THROW(s.set_option(socket_base::no_delay{true}), std::system_error);
+  EXPECT_THROW((void)s.get_option<socket_base::no_delay>(), std::system_error);
+  EXPECT_THROW((void)s.local_endpoint(), std::system_error);
+  EXPECT_THROW((void)s.remote_endpoint(), std::system_error);
+  EXPECT_THROW(s.shutdown(socket_base::shutdown_send), std::system_error);
+  try {
+    s.bind(loopback_v4());
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), senet::error::not_open);
+  }
+}
+
+TEST(basic_socket, bind_to_address_in_use_fails) {
+  tcp::acceptor a(loopback_v4(), /*reuse_address=*/false);
+  tcp::endpoint taken = a.local_endpoint();
+  tcp::socket s(tcp::v4());
+  std::error_code ec;
+  s.bind(taken, ec);
+  EXPECT_EQ(ec, std::errc::address_in_use);
+  EXPECT_THROW(s.bind(taken), std::system_error);
+}
+
+TEST(basic_socket, bind_wrong_family_fails) {
+  tcp::socket s(tcp::v4());
+  std::error_code ec;
+  s.bind(tcp::endpoint(senet::ip::address_v6::loopback(), 0), ec);
+  EXPECT_TRUE(ec);
+}
+
+TEST(basic_socket, remote_endpoint_of_unconnected_socket_fails) {
+  tcp::socket s(tcp::v4());
+  std::error_code ec;
+  (void)s.remote_endpoint(ec);
+  EXPECT_EQ(ec, std::errc::not_connected);
+}
+
+TEST(basic_socket, shutdown_unconnected_fails) {
+  tcp::socket s(tcp::v4());
+  std::error_code ec;
+  s.shutdown(socket_base::shutdown_both, ec);
+  EXPECT_EQ(ec, std::errc::not_connected);
+}
+
+}  // namespace
