@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: BSL-1.0
+// [exec.when.all]: when_all.
+#include <senet/execution.hpp>
+
+#include <support/channel_sender.hpp>
+#include <support/completion_signatures.hpp>
+#include <support/expect_receiver.hpp>
+#include <support/pending_sender.hpp>
+#include <support/test_env.hpp>
+
+#include <gtest/gtest.h>
+
+#include <exception>
+#include <string>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <variant>
+
+namespace {
+
+namespace ex = senet::ex;
+namespace t = senet::test;
+
+using int_sender = t::channel_sender<int>;
+auto const reset = std::make_error_code(std::errc::connection_reset);
+auto const refused = std::make_error_code(std::errc::connection_refused);
+
+TEST(when_all, sends_the_concatenation_of_the_values) {
+  t::start_inline(ex::when_all(ex::just(1), ex::just(), ex::just(2.5, 'c')),
+                  t::expect_value_receiver{1, 2.5, 'c'});
+}
+
+TEST(when_all, completion_signatures_concatenate_the_values) {
+  using sndr = decltype(ex::when_all(ex::just(1), ex::just(), ex::just(2.5, std::string{})));
+  using values = ex::value_types_of_t<sndr, t::empty_env, std::tuple, std::variant>;
+  static_assert(std::is_same_v<values, std::variant<std::tuple<int, double, std::string>>>);
+  static_assert(t::sends_v<sndr, ex::set_value_t(int, double, std::string)>);
+}
+
+TEST(when_all, completion_signatures_unite_the_errors) {
+  using sndr = decltype(ex::when_all(int_sender::value(0), ex::just_error(1.5)));
+  static_assert(t::sends_v<sndr, ex::set_error_t(std::error_code)>);
+  static_assert(t::sends_v<sndr, ex::set_error_t(double)>);
+  static_assert(t::sends_v<sndr, ex::set_stopped_t()>);
+  using values = ex::value_types_of_t<sndr, t::empty_env, std::tuple, std::variant>;
+  static_assert(std::is_same_v<values, std::variant<>>);
+}
+
+TEST(when_all, values_come_in_argument_order_whatever_the_completion_order) {
+  t::pending_control first;
+  t::pending_control second;
+  auto sndr =
+      ex::when_all(first.sender() | ex::then([] { return 1; }), second.sender() | ex::then([] { return 2; }));
+  auto op = ex::connect(std::move(sndr), t::expect_value_receiver{1, 2});
+  ex::start(op);
+  ASSERT_TRUE(first.started());
+  ASSERT_TRUE(second.started());
+  EXPECT_TRUE(second.complete());
+  EXPECT_FALSE(first.stop_requested());
+  EXPECT_TRUE(first.complete());
+}
+
+TEST(when_all, error_stops_the_siblings_and_is_sent) {
+  t::pending_control sibling;
+  auto op =
+      ex::connect(ex::when_all(sibling.sender(), int_sender::error(reset)), t::expect_error_receiver{reset});
+  ex::start(op);
+  EXPECT_TRUE(sibling.stop_requested());
+  EXPECT_TRUE(sibling.stopped());
+}
+
+TEST(when_all, error_of_the_first_child_stops_children_started_after_it) {
+  t::pending_control sibling;
+  auto op =
+      ex::connect(ex::when_all(int_sender::error(reset), sibling.sender()), t::expect_error_receiver{reset});
+  ex::start(op);
+  EXPECT_TRUE(sibling.stop_requested());
+  EXPECT_TRUE(sibling.stopped());
+}
+
+TEST(when_all, error_that_comes_later_stops_the_siblings) {
+  t::pending_control sibling;
+  t::pending_control failing;
+  auto sndr =
+      ex::when_all(sibling.sender(), failing.sender() | ex::let_value([] { return ex::just_error(reset); }));
+  auto op = ex::connect(std::move(sndr), t::expect_error_receiver{reset});
+  ex::start(op);
+  EXPECT_FALSE(sibling.stop_requested());
+  EXPECT_TRUE(failing.complete());
+  EXPECT_TRUE(sibling.stopped());
+}
+
+TEST(when_all, stopped_stops_the_siblings_and_is_sent) {
+  t::pending_control sibling;
+  auto op = ex::connect(ex::when_all(sibling.sender(), int_sender::stopped()), t::expect_stopped_receiver{});
+  ex::start(op);
+  EXPECT_TRUE(sibling.stop_requested());
+  EXPECT_TRUE(sibling.stopped());
+}
+
+TEST(when_all, first_error_wins) {
+  t::start_inline(ex::when_all(int_sender::error(reset), int_sender::error(refused)),
+                  t::expect_error_receiver{reset});
+}
+
+TEST(when_all, error_wins_over_stopped) {
+  t::start_inline(ex::when_all(int_sender::stopped(), int_sender::error(refused)),
+                  t::expect_error_receiver{refused});
+  t::start_inline(ex::when_all(int_sender::error(reset), int_sender::stopped()),
+                  t::expect_error_receiver{reset});
+}
+
+TEST(when_all, outer_stop_request_reaches_every_child) {
+  ex::inplace_stop_source source;
+  t::pending_control a;
+  t::pending_control b;
+  auto op = ex::connect(ex::when_all(a.sender(), b.sender()),
+                        t::expect_stopped_in(t::stop_token_env(source.get_token())));
+  ex::start(op);
+  EXPECT_FALSE(a.stop_requested());
+  source.request_stop();
+  EXPECT_TRUE(a.stopped());
+  EXPECT_TRUE(b.stopped());
+}
+
+TEST(when_all, children_see_a_stoppable_token_when_a_sibling_may_fail) {
+  // when_all must be able to stop the siblings of a child that may fail, so it gives them its own
+  // stop token even when the receiver's cannot be stopped.
+  auto probe = ex::read_env(ex::get_stop_token) | ex::then([](auto token) { return token.stop_possible(); });
+  t::start_inline(ex::when_all(std::move(probe), int_sender::value(0)), t::expect_value_receiver{true, 0});
+}
+
+TEST(when_all, single_child) {
+  t::start_inline(ex::when_all(int_sender::value(3)), t::expect_value_receiver{3});
+  t::start_inline(ex::when_all(int_sender::error(reset)), t::expect_error_receiver{reset});
+  t::start_inline(ex::when_all(int_sender::stopped()), t::expect_stopped_receiver{});
+}
+
+TEST(when_all, under_sync_wait) {
+  auto result = ex::sync_wait(ex::when_all(ex::just(1), ex::just(std::string{"two"})));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(std::make_tuple(1, std::string{"two"}), *result);
+}
+
+}  // namespace
