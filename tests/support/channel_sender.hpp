@@ -13,16 +13,17 @@
 namespace senet::test {
 
 /** A sender that may complete on any of the three channels, and completes, inside `start()`, on the
-    one chosen when it was made: `channel_sender<int>::value(1)`, `::error(ec)` or `::stopped()`.
+    one chosen when it was made: `basic_channel_sender<E, int>::value(1)`, `::error(e)` or
+    `::stopped()`.
 
     All three have the same type, so one adaptor type can be tested on each channel, including the
     channels it only passes through.
 
-    Completion signatures: `set_value_t(Vs...)`, `set_error_t(std::error_code)`, `set_stopped_t()`.
+    Completion signatures: `set_value_t(Vs...)`, `set_error_t(E)`, `set_stopped_t()`.
 */
-template <class... Vs>
-class channel_sender {
-  using result_type = std::variant<std::tuple<Vs...>, std::error_code, std::monostate>;
+template <class E, class... Vs>
+class basic_channel_sender {
+  using result_type = std::variant<std::tuple<Vs...>, E, std::monostate>;
 
   template <class Rcvr>
   struct operation {
@@ -34,34 +35,33 @@ class channel_sender {
     void start() & noexcept {
       if (auto* values = std::get_if<0>(&result_)) {
         std::apply([this](Vs&... vs) { ex::set_value(std::move(rcvr_), std::move(vs)...); }, *values);
-      } else if (auto* ec = std::get_if<1>(&result_)) {
-        ex::set_error(std::move(rcvr_), *ec);
+      } else if (auto* error = std::get_if<1>(&result_)) {
+        ex::set_error(std::move(rcvr_), std::move(*error));
       } else {
         ex::set_stopped(std::move(rcvr_));
       }
     }
   };
 
-  explicit channel_sender(result_type result) : result_(std::move(result)) {}
+  explicit basic_channel_sender(result_type result) : result_(std::move(result)) {}
 
  public:
   using sender_concept = ex::sender_tag;
   using completion_signatures =
-      ex::completion_signatures<ex::set_value_t(Vs...), ex::set_error_t(std::error_code),
-                                ex::set_stopped_t()>;
+      ex::completion_signatures<ex::set_value_t(Vs...), ex::set_error_t(E), ex::set_stopped_t()>;
 
   /** A sender that completes with `set_value(values...)`. */
-  static channel_sender value(Vs... values) {
-    return channel_sender{result_type{std::in_place_index<0>, std::move(values)...}};
+  static basic_channel_sender value(Vs... values) {
+    return basic_channel_sender{result_type{std::in_place_index<0>, std::move(values)...}};
   }
 
-  /** A sender that completes with `set_error(ec)`. */
-  static channel_sender error(std::error_code ec) {
-    return channel_sender{result_type{std::in_place_index<1>, ec}};
+  /** A sender that completes with `set_error(error)`. */
+  static basic_channel_sender error(E error) {
+    return basic_channel_sender{result_type{std::in_place_index<1>, std::move(error)}};
   }
 
   /** A sender that completes with `set_stopped()`. */
-  static channel_sender stopped() { return channel_sender{result_type{std::in_place_index<2>}}; }
+  static basic_channel_sender stopped() { return basic_channel_sender{result_type{std::in_place_index<2>}}; }
 
   template <class Rcvr>
   operation<Rcvr> connect(Rcvr rcvr) && noexcept(
@@ -78,6 +78,10 @@ class channel_sender {
  private:
   result_type result_;
 };
+
+/** A `basic_channel_sender` whose error is a `std::error_code`, as networking operations send. */
+template <class... Vs>
+using channel_sender = basic_channel_sender<std::error_code, Vs...>;
 
 }  // namespace senet::test
 
