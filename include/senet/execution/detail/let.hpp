@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_EXECUTION_DETAIL_LET_HPP
+#define SENET_EXECUTION_DETAIL_LET_HPP
+
+#include <senet/execution/completion_signatures.hpp>
+#include <senet/execution/connect.hpp>
+#include <senet/execution/detail/storage.hpp>
+#include <senet/execution/env.hpp>
+#include <senet/execution/get_completion_signatures.hpp>
+#include <senet/execution/operation_state.hpp>
+#include <senet/execution/receiver.hpp>
+#include <senet/execution/sender.hpp>
+#include <senet/execution/sender_adaptor_closure.hpp>
+
+#include <exception>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+// The shared implementation of let_value, let_error and let_stopped: Tag is the channel whose completion
+// is replaced by the sender the function returns.
+
+namespace senet::execution::detail {
+
+template <class Tag, class Fn, class... Args>
+struct let_not_callable {
+  static constexpr void raise() noexcept {
+    if constexpr (std::is_same_v<Tag, set_value_t>) {
+      static_assert(
+          always_false<Fn>,
+          "senet::execution::let_value: the function cannot be called with lvalues of the values the "
+          "predecessor sends (see Args... in this instantiation)");
+    } else if constexpr (std::is_same_v<Tag, set_error_t>) {
+      static_assert(
+          always_false<Fn>,
+          "senet::execution::let_error: the function cannot be called with an lvalue of the error the "
+          "predecessor sends (see Args... in this instantiation)");
+    } else {
+      static_assert(always_false<Fn>,
+                    "senet::execution::let_stopped: the function must be callable with no arguments");
+    }
+  }
+};
+
+template <class Tag, class Fn, class Result>
+struct let_result_not_sender {
+  static constexpr void raise() noexcept {
+    static_assert(always_false<Fn>,
+                  "senet::execution::let_value/let_error/let_stopped: the function must return a sender (see "
+                  "Result in this instantiation)");
+  }
+};
+
+template <class... Env>
+struct env_or_empty {
+  using type = env<>;
+};
+template <class Env>
+struct env_or_empty<Env> {
+  using type = Env;
+};
+
+// How one signature of the predecessor maps: a matching one is replaced by the completions of the sender
+// the function returns.
+template <bool Callable, class Tag, class Fn, class EnvList, class... Args>
+struct let_map_callable {
+  static constexpr bool ok = false;
+  static constexpr bool nothrow = true;
+  using error = let_not_callable<Tag, Fn, Args...>;
+  using type = type_list<>;
+};
+
+template <bool IsSender, class Tag, class Fn, class Result, class... Env>
+struct let_map_result {
+  static constexpr bool ok = false;
+  static constexpr bool nothrow = true;
+  using error = let_result_not_sender<Tag, Fn, Result>;
+  using type = type_list<>;
+};
+template <class Tag, class Fn, class Result, class... Env>
+struct let_map_result<true, Tag, Fn, Result, Env...> {
+  using sigs = completion_sigs_t<Result, Env...>;
+  static constexpr bool ok = valid_completion_signatures<sigs>;
+  static constexpr bool nothrow = nothrow_connectable<Result, typename env_or_empty<Env...>::type>;
+  using error = sigs;
+  using type = std::conditional_t<ok, sigs_to_list_t<std::conditional_t<ok, sigs, completion_signatures<>>>,
+                                  type_list<>>;
+};
+
+template <class Tag, class Fn, class... Env, class... Args>
+struct let_map_callable<true, Tag, Fn, type_list<Env...>, Args...>
+    : let_map_result<sender<std::invoke_result_t<Fn, std::decay_t<Args>&...>>, Tag, Fn,
+                     std::invoke_result_t<Fn, std::decay_t<Args>&...>, Env...> {
+  static constexpr bool nothrow =
+      let_map_result<sender<std::invoke_result_t<Fn, std::decay_t<Args>&...>>, Tag, Fn,
+                     std::invoke_result_t<Fn, std::decay_t<Args>&...>, Env...>::nothrow &&
+      (nothrow_decay_copyable<Args> && ...) && std::is_nothrow_invocable_v<Fn, std::decay_t<Args>&...>;
+};
+
+template <class Tag, class Fn, class EnvList, class Sig>
+struct let_map {
+  static constexpr bool ok = true;
+  static constexpr bool nothrow = true;
+  using error = void;
+  using type = type_list<Sig>;
+};
+template <class Tag, class Fn, class EnvList, class... Args>
+struct let_map<Tag, Fn, EnvList, Tag(Args...)>
+    : let_map_callable<std::is_invocable_v<Fn, std::decay_t<Args>&...>, Tag, Fn, EnvList, Args...> {};
+
+template <class Tag, class Fn, class EnvList, class Sigs>
+struct let_sigs;
+template <class Tag, class Fn, class EnvList, class... Sigs>
+struct let_sigs<Tag, Fn, EnvList, completion_signatures<Sigs...>> {
+  static constexpr bool ok = (let_map<Tag, Fn, EnvList, Sigs>::ok && ...);
+  static constexpr bool nothrow = (let_map<Tag, Fn, EnvList, Sigs>::nothrow && ...);
+  using type = std::conditional_t<ok,
+                                  list_to_sigs_t<concat_t<typename let_map<Tag, Fn, EnvList, Sigs>::type...,
+                                                          sigs_to_list_t<eptr_unless_t<nothrow>>>>,
+                                  typename first_failed<let_map<Tag, Fn, EnvList, Sigs>...>::type>;
+};
+
+// The types an operation needs for the Tag completions Tag(Args...) of its predecessor.
+template <class Fn, class Rcvr, class ArgLists>
+struct let_types;
+template <class Fn, class Rcvr, class... ArgLists>
+struct let_types<Fn, Rcvr, type_list<ArgLists...>> {
+  template <class List>
+  struct one;
+  template <class... Args>
+  struct one<type_list<Args...>> {
+    using tuple = std::tuple<std::decay_t<Args>...>;
+    using result_sender = std::invoke_result_t<Fn, std::decay_t<Args>&...>;
+    using op = connect_result_t<result_sender, forward_receiver<Rcvr>>;
+  };
+  using args_variant =
+      apply_t<std::variant, unique_t<type_list<std::monostate, typename one<ArgLists>::tuple...>>>;
+  using ops_variant = apply_t<manual_variant, unique_t<type_list<typename one<ArgLists>::op...>>>;
+};
+
+template <class Op>
+struct let_receiver {
+  using receiver_concept = receiver_tag;
+  using tag = typename Op::tag;
+
+  template <class... Vs>
+  void set_value(Vs&&... vs) && noexcept {
+    if constexpr (std::is_same_v<tag, set_value_t>) {
+      op_->complete(std::forward<Vs>(vs)...);
+    } else {
+      execution::set_value(std::move(op_->rcvr_), std::forward<Vs>(vs)...);
+    }
+  }
+  template <class E>
+  void set_error(E&& e) && noexcept {
+    if constexpr (std::is_same_v<tag, set_error_t>) {
+      op_->complete(std::forward<E>(e));
+    } else {
+      execution::set_error(std::move(op_->rcvr_), std::forward<E>(e));
+    }
+  }
+  void set_stopped() && noexcept {
+    if constexpr (std::is_same_v<tag, set_stopped_t>) {
+      op_->complete();
+    } else {
+      execution::set_stopped(std::move(op_->rcvr_));
+    }
+  }
+  typename Op::env_type get_env() const noexcept { return execution::get_env(op_->rcvr_); }
+
+  Op* op_;
+};
+
+template <class Tag, class Child, class Fn, class Rcvr>
+struct let_operation {
+  using operation_state_concept = operation_state_tag;
+  using tag = Tag;
+  using env_type = env_of_t<Rcvr>;
+  using child_sigs = completion_sigs_t<Child, env_type>;
+  using types = let_types<Fn, Rcvr, gather_args_t<Tag, child_sigs>>;
+  using child_receiver = let_receiver<let_operation>;
+
+  let_operation(Child&& child, Fn fn, Rcvr rcvr)
+      : rcvr_(std::move(rcvr)),
+        fn_(std::move(fn)),
+        child_op_(execution::connect(std::forward<Child>(child), child_receiver{this})) {}
+  let_operation(let_operation&&) = delete;
+
+  void start() & noexcept { execution::start(child_op_); }
+
+  template <class... Args>
+  void complete(Args&&... args) noexcept {
+    if constexpr (let_map<Tag, Fn, type_list<env_type>, Tag(Args...)>::nothrow) {
+      complete_impl(std::forward<Args>(args)...);
+    } else {
+      try {
+        complete_impl(std::forward<Args>(args)...);
+      } catch (...) {
+        execution::set_error(std::move(rcvr_), std::current_exception());
+      }
+    }
+  }
+
+  template <class... Args>
+  void complete_impl(Args&&... args) {
+    using tuple_t = std::tuple<std::decay_t<Args>...>;
+    using sender_t = std::invoke_result_t<Fn, std::decay_t<Args>&...>;
+    using op_t = connect_result_t<sender_t, forward_receiver<Rcvr>>;
+    auto& stored = args_.template emplace<tuple_t>(std::forward<Args>(args)...);
+    auto& op = ops_.template emplace_from<op_t>([&] {
+      return execution::connect(std::apply(std::move(fn_), stored), forward_receiver<Rcvr>{&rcvr_});
+    });
+    execution::start(op);
+  }
+
+  Rcvr rcvr_;
+  Fn fn_;
+  typename types::args_variant args_;
+  typename types::ops_variant ops_;
+  connect_result_t<Child, child_receiver> child_op_;
+};
+
+template <class Tag, class Child, class Fn>
+struct let_sender {
+  using sender_concept = sender_tag;
+
+  template <class Self, class... Env>
+  static constexpr auto get_completion_signatures() noexcept {
+    using child_sigs = completion_sigs_t<copy_cvref_t<Self, Child>, Env...>;
+    if constexpr (!valid_completion_signatures<child_sigs>) {
+      return child_sigs{};
+    } else {
+      return typename let_sigs<Tag, Fn, type_list<Env...>, child_sigs>::type{};
+    }
+  }
+
+  template <class Rcvr>
+  let_operation<Tag, Child, Fn, Rcvr> connect(Rcvr rcvr) && {
+    return {std::move(child_), std::move(fn_), std::move(rcvr)};
+  }
+  template <class Rcvr>
+  let_operation<Tag, Child const&, Fn, Rcvr> connect(Rcvr rcvr) const& {
+    return {child_, fn_, std::move(rcvr)};
+  }
+
+  Child child_;
+  Fn fn_;
+};
+
+template <class Tag, class Derived>
+struct let_algorithm {
+  template <sender Sndr, class Fn>
+  requires std::move_constructible<std::decay_t<Fn>>
+  constexpr auto operator()(Sndr&& sndr, Fn&& fn) const {
+    return let_sender<Tag, std::decay_t<Sndr>, std::decay_t<Fn>>{std::forward<Sndr>(sndr),
+                                                                 std::forward<Fn>(fn)};
+  }
+  template <class Fn>
+  requires std::move_constructible<std::decay_t<Fn>>
+  constexpr auto operator()(Fn&& fn) const { return make_closure<Derived>(std::forward<Fn>(fn)); }
+};
+
+}  // namespace senet::execution::detail
+
+#endif  // SENET_EXECUTION_DETAIL_LET_HPP
