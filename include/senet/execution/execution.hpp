@@ -13,6 +13,7 @@
 #include <senet/execution/completion_signatures.hpp>
 #include <senet/execution/connect.hpp>
 #include <senet/execution/continues_on.hpp>
+#include <senet/execution/counting_scope.hpp>
 #include <senet/execution/env.hpp>
 #include <senet/execution/get_completion_signatures.hpp>
 #include <senet/execution/into_variant.hpp>
@@ -28,6 +29,7 @@
 #include <senet/execution/scheduler.hpp>
 #include <senet/execution/sender.hpp>
 #include <senet/execution/sender_adaptor_closure.hpp>
+#include <senet/execution/spawn.hpp>
 #include <senet/execution/starts_on.hpp>
 #include <senet/execution/stop_token.hpp>
 #include <senet/execution/stopped_as_optional.hpp>
