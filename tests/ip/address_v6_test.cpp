@@ -7,6 +7,7 @@
 #include <net/if.h>
 
 #include <cstring>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -279,6 +280,25 @@ TEST(address_v6, reads_only_inside_the_view) {
   EXPECT_EQ(ec, std::errc::invalid_argument);
   (void)make_address_v6(std::string_view(zone, 8), ec);  // "fe80::1%"
   EXPECT_EQ(ec, std::errc::invalid_argument);
+}
+
+TEST(address_v6, never_reads_past_an_exact_size_buffer) {
+  // Each text is copied to a heap block of exactly its size, so that AddressSanitizer (asan preset)
+  // reports any read past the view's end, as a parser looking for a NUL would do.
+  const char* texts[] = {
+      "::1",  "1:2:3:4:5:6:7:8",     "::ffff:1.2.3.4", "fe80::1%1", "fe80::1%lo", "1::",
+      "::",   "1:2:3:4:5:6:7:",      "::ffff:1.2.3.",  "fe80::1%",  "ffff",       "1.2.3.4",
+      "1.2.", "1:2:3:4:5:6:1.2.3.4", "::1%4294967295", "0"};
+  for (std::string_view text : texts) {
+    for (std::size_t n = 0; n <= text.size(); ++n) {
+      auto block = std::make_unique<char[]>(n);
+      std::memcpy(block.get(), text.data(), n);
+      std::error_code ec;
+      (void)make_address_v6(std::string_view(block.get(), n), ec);
+      (void)make_address_v4(std::string_view(block.get(), n), ec);
+    }
+  }
+  SUCCEED();
 }
 
 TEST(address_v6, agrees_with_inet_ntop_on_random_addresses) {
