@@ -51,6 +51,8 @@ struct emplace_result {
   // NOLINTNEXTLINE(google-explicit-constructor)
   operator std::invoke_result_t<Fn&>() && { return fn_(); }
 };
+template <class Fn>
+emplace_result(Fn) -> emplace_result<Fn>;
 
 template <class Protocol, class Rcvr>
 class resolve_operation {
