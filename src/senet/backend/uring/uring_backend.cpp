@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: BSL-1.0
+/* The io_uring backend. docs/design/io_core.md is the contract it implements; this block says how.
+
+   Requirements, probed at run time (make_uring_backend returns null otherwise, and the io_context
+   falls back to epoll): io_uring_queue_init succeeds (seccomp, kernel.io_uring_disabled and memlock
+   limits can refuse it); the kernel reports IORING_FEAT_NODROP (completions are never lost when the
+   completion queue overflows), IORING_FEAT_FAST_POLL (a socket operation that cannot proceed waits
+   on the socket's wait queue, not in a worker thread) and IORING_FEAT_EXT_ARG (a wait with a
+   timeout needs no timeout SQE); io_uring_get_probe_ring reports RECVMSG, SENDMSG, ACCEPT, CONNECT,
+   POLL_ADD, ASYNC_CANCEL, TIMEOUT, TIMEOUT_REMOVE and LINK_TIMEOUT. RECV and SEND are used for a
+   single buffer without endpoint when the probe has them. In practice: Linux 5.11 or later.
+
+   Submission. start() writes the operation's SQE into the ring and returns; nothing reaches the
+   kernel until the next run_once, which submits everything queued during the loop turn with the
+   one io_uring_enter that also waits (io_uring_submit_and_wait / _timeout). Operations never
+   complete inline in start(): trying the system call first, as the epoll backend does, would add
+   a system call per operation to the ring's one per turn (docs/benchmarks.md has the figures).
+
+   Records. user_data is the record's address (records are 8-aligned); its low bits say which
+   request of the record completes: the operation itself, or the POLL_ADD of the retry path below.
+   Values below 8 are the backend's own requests: the eventfd poll, arm_deadline's timeout, and
+   requests whose completions are ignored (cancel requests, linked timeouts, neutralised SQEs).
+   Everything the kernel reads or writes (iovec, msghdr, endpoint, accept's address length) lives
+   in the record, which the io core keeps alive until its completion has been reaped.
+
+   Lists (intrusive, through next_/prev_; a record is in at most one):
+   - the in-flight list of its descriptor's state: its SQE is in the ring, or the kernel has it;
+   - cancelling_ / cancel_unsent_: a stop request, release() or shutdown cancels it, and its
+     IORING_OP_ASYNC_CANCEL is in the ring / waits for a free SQE;
+   - backlog_: started while the submission queue was full (or others waited there). run_once
+     moves the backlog into the ring, submitting as often as needed, so an operation never fails
+     for lack of ring space: a 256-entry ring carries any number of operations.
+
+   Invariant: no unsubmitted SQE names a record that has completed, or a descriptor that was
+   released. release() turns the unsubmitted SQEs of its descriptor into NOPs (their records
+   complete at once), so the socket may close its fd right after release() without the kernel ever
+   seeing that number in a stale SQE; and when a record completes while its cancel request is still
+   unsubmitted (possible only after a failed submit), that request becomes a NOP too.
+
+   Completion. run_once reaps every CQE in batches (io_uring_for_each_cqe + io_uring_cq_advance),
+   asks the kernel to flush its overflow list when the completion queue overflowed (NODROP), and
+   turns CQEs into core completions. A socket operation that comes back with -EAGAIN (only when the
+   kernel could not arm its internal poll) is retried after an explicit POLL_ADD; a connect that
+   comes back -EINPROGRESS completes with SO_ERROR once the socket is writable.
+
+   Cancellation. cancel() moves the record to the cancelling lists and queues an ASYNC_CANCEL for
+   its user_data; the CQE that arrives decides: -ECANCELED (or -EINTR) means stopped, anything else
+   means it completed first. release(d) cancels the records of d the same way and reports their
+   failures as io_operation::aborted; a success that raced the release (bytes received, an accepted
+   fd) is delivered as such, so no accepted descriptor leaks. cancel_all() (shutdown) cancels
+   everything, and the core reaps until nothing is outstanding before the ring is freed.
+
+   Linked timeouts. If the record type has a `link_timeout_ns_` member (a proposed addition to
+   io_operation: a relative limit in nanoseconds, 0 for none), a positive value is sent as an
+   IORING_OP_LINK_TIMEOUT linked to the operation's SQE, and the operation completes with
+   -ETIMEDOUT when the limit passes first. The __kernel_timespec is kept per SQE slot: the kernel
+   reads it during the submit.
+
+   Wake-ups. wake() writes an eventfd that the ring polls (a multishot POLL_ADD, re-armed when a CQE
+   arrives without IORING_CQE_F_MORE; single-shot if the kernel rejects multishot). The core calls
+   wake() only when the loop may be asleep. wait_descriptor() is the ring's fd, readable when CQEs
+   are waiting; arm_deadline() submits an absolute IORING_OP_TIMEOUT so that a foreign loop that
+   polls it also wakes for timers.
+*/
+#include "senet/backend/uring/uring_backend.hpp"
+
+#include <liburing.h>
+
+#include <cerrno>
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <ctime>
+#include <new>
+#include <vector>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace senet::io::detail {
+namespace {
+
+// Submission queue size. The completion queue is larger, so that a burst of completions rarely
+// overflows into the kernel's (slower) overflow list; overflow is handled all the same.
+constexpr unsigned submission_entries = 256;
+constexpr unsigned completion_entries = 1024;
+
+// backend_flags_ bits.
+constexpr std::uint8_t f_backlog = 1;      // in backlog_
+constexpr std::uint8_t f_cancelling = 2;   // in cancelling_ or cancel_unsent_
+constexpr std::uint8_t f_cancel_sent = 4;  // ... in cancelling_: its ASYNC_CANCEL is in the ring
+constexpr std::uint8_t f_released = 8;     // its descriptor was released: failures are `aborted`
+constexpr std::uint8_t f_repoll = 16;      // the kernel holds a POLL_ADD for it, not the operation
+constexpr std::uint8_t f_linked = 32;      // its SQE carries a linked timeout
+
+// user_data of the backend's own requests (records are at addresses >= 8).
+constexpr std::uint64_t ud_wake = 1;
+constexpr std::uint64_t ud_deadline = 2;
+constexpr std::uint64_t ud_ignore = 3;
+constexpr std::uint64_t ud_internal_limit = 8;
+// Low bits of a record's user_data.
+constexpr std::uint64_t tag_mask = 7;
+constexpr std::uint64_t tag_repoll = 1;
+
+static_assert(alignof(io_operation) >= 8, "user_data tags need 8-aligned records");
+
+/** A record type that carries a linked timeout (see the comment at the top). */
+template <class Op>
+concept has_link_timeout = requires(const Op& op) {
+  { op.link_timeout_ns_ } -> std::convertible_to<std::int64_t>;
+};
+
+template <class Op>
+std::int64_t link_timeout_of(const Op& op) noexcept {
+  if constexpr (has_link_timeout<Op>) {
+    return static_cast<std::int64_t>(op.link_timeout_ns_);
+  } else {
+    (void)op;
+    return 0;
+  }
+}
+
+std::uint64_t user_data_of(const io_operation& op) noexcept {
+  return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&op));
+}
+
+io_operation* record_of(std::uint64_t user_data) noexcept {
+  return reinterpret_cast<io_operation*>(static_cast<std::uintptr_t>(user_data & ~tag_mask));
+}
+
+/** An intrusive doubly linked list of records through next_/prev_. */
+class op_list {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+  [[nodiscard]] io_operation* front() const noexcept { return head_; }
+
+  void push_back(io_operation& op) noexcept {
+    op.next_ = nullptr;
+    op.prev_ = tail_;
+    if (tail_ == nullptr) {
+      head_ = &op;
+    } else {
+      tail_->next_ = &op;
+    }
+    tail_ = &op;
+  }
+
+  void erase(io_operation& op) noexcept {
+    if (op.prev_ == nullptr) {
+      head_ = op.next_;
+    } else {
+      op.prev_->next_ = op.next_;
+    }
+    if (op.next_ == nullptr) {
+      tail_ = op.prev_;
+    } else {
+      op.next_->prev_ = op.prev_;
+    }
+    op.next_ = nullptr;
+    op.prev_ = nullptr;
+  }
+
+ private:
+  io_operation* head_ = nullptr;
+  io_operation* tail_ = nullptr;
+};
+
+/** The per-descriptor state: the descriptor's records in the ring or the kernel. */
+struct uring_state : descriptor_state {
+  op_list in_flight;
+  // How many of the descriptor's records wait in the backlog.
+  std::uint32_t backlogged = 0;
+  // The backend's list of live states (for orphaning at destruction), or its free list.
+  uring_state* live_prev = nullptr;
+  uring_state* live_next = nullptr;
+};
+
+bool is_write_op(op_code code) noexcept {
+  return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;
+}
+
+bool is_socket_op(op_code code) noexcept {
+  switch (code) {
+    case op_code::accept:
+    case op_code::connect:
+    case op_code::receive:
+    case op_code::send:
+    case op_code::wait_readable:
+    case op_code::wait_writable:
+      return true;
+    default:
+      return false;
+  }
+}
+
+uring_state* state_of(const io_operation& op) noexcept {
+  return static_cast<uring_state*>(op.backend_link_);
+}
+
+::__kernel_timespec to_timespec(std::int64_t ns) noexcept {
+  ::__kernel_timespec ts{};
+  ts.tv_sec = ns / 1'000'000'000;
+  ts.tv_nsec = ns % 1'000'000'000;
+  return ts;
+}
+
+class uring_backend final : public backend {
+ public:
+  explicit uring_backend(completion_sink& sink) noexcept : backend(sink) {}
+
+  uring_backend(const uring_backend&) = delete;
+  uring_backend& operator=(const uring_backend&) = delete;
+
+  ~uring_backend() override {
+    // Sockets may outlive the context: their states stay allocated, orphaned, until
+    // release_descriptor frees them. The core has reaped every record before destroying the
+    // backend; what the kernel may still hold (the eventfd poll, a deadline) names no memory.
+    for (uring_state* s = live_; s != nullptr; s = s->live_next) {
+      s->owner = nullptr;
+    }
+    while (free_ != nullptr) {
+      uring_state* s = free_;
+      free_ = s->live_next;
+      delete s;
+    }
+    if (ring_ready_) {
+      ::io_uring_queue_exit(&ring_);
+    }
+    if (eventfd_ >= 0) {
+      ::close(eventfd_);
+    }
+  }
+
+  /** Sets up the ring and checks what the kernel offers. Returns 0 or -errno. */
+  int init() {
+    ::io_uring_params params{};
+    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
+    params.cq_entries = completion_entries;
+    int r = ::io_uring_queue_init_params(submission_entries, &ring_, &params);
+    if (r == -EINVAL) {
+      // SUBMIT_ALL (Linux 5.18) only makes a submit go on past a failing SQE; do without it.
+      params = {};
+      params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+      params.cq_entries = completion_entries;
+      r = ::io_uring_queue_init_params(submission_entries, &ring_, &params);
+    }
+    if (r < 0) {
+      return r;
+    }
+    ring_ready_ = true;
+    constexpr unsigned features = IORING_FEAT_NODROP | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG;
+    if ((params.features & features) != features) {
+      return -ENOTSUP;
+    }
+    ::io_uring_probe* probe = ::io_uring_get_probe_ring(&ring_);
+    if (probe == nullptr) {
+      return -ENOTSUP;
+    }
+    bool complete = true;
+    for (int opcode :
+         {IORING_OP_RECVMSG, IORING_OP_SENDMSG, IORING_OP_ACCEPT, IORING_OP_CONNECT, IORING_OP_POLL_ADD,
+          IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT, IORING_OP_TIMEOUT_REMOVE, IORING_OP_LINK_TIMEOUT}) {
+      complete = complete && ::io_uring_opcode_supported(probe, opcode) != 0;
+    }
+    have_recv_send_ = ::io_uring_opcode_supported(probe, IORING_OP_RECV) != 0 &&
+                      ::io_uring_opcode_supported(probe, IORING_OP_SEND) != 0;
+    ::io_uring_free_probe(probe);
+    if (!complete) {
+      return -ENOTSUP;
+    }
+    eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (eventfd_ < 0) {
+      return -errno;
+    }
+    link_timespecs_.resize(ring_.sq.ring_entries);
+    // Armed from the start, so that a foreign loop watching wait_descriptor() before the first
+    // poll() still sees wake-ups.
+    arm_wake();
+    r = ::io_uring_submit(&ring_);
+    return r < 0 ? r : 0;
+  }
+
+  [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::uring; }
+
+  bool start(io_operation& op) noexcept override {
+    descriptor* d = op.descriptor_;
+    if (d == nullptr || d->fd < 0 || !is_socket_op(op.code_)) {
+      op.result_ = d == nullptr || d->fd < 0 ? -EBADF : -EINVAL;
+      return true;
+    }
+    auto* s = static_cast<uring_state*>(d->context_state);
+    if (s == nullptr) {
+      s = register_descriptor(*d);
+      if (s == nullptr) {
+        op.result_ = -ENOMEM;
+        return true;
+      }
+    } else if (s->owner != this) {
+      // Registered with another context (or another backend): see io_core.md.
+      op.result_ = -EBUSY;
+      return true;
+    }
+    op.backend_link_ = s;
+    op.backend_flags_ = link_timeout_of(op) > 0 ? f_linked : 0;
+    if (backlog_.empty() && queue(op)) {
+      s->in_flight.push_back(op);
+    } else {
+      to_backlog(op, *s);
+    }
+    return false;
+  }
+
+  void cancel(io_operation& op) noexcept override {
+    std::uint8_t flags = op.backend_flags_;
+    if ((flags & f_backlog) != 0) {
+      // Never reached the kernel.
+      unbacklog(op);
+      finish(op, -ECANCELED);
+      return;
+    }
+    if ((flags & f_cancelling) != 0 || op.backend_link_ == nullptr) {
+      return;
+    }
+    start_cancel(op, 0);
+  }
+
+  void run_once(std::chrono::nanoseconds timeout) override {
+    if (!wake_armed_ || !backlog_.empty() || !cancel_unsent_.empty()) {
+      prepare_submission();
+    }
+    if (timeout.count() == 0 || ::io_uring_cq_ready(&ring_) != 0) {
+      if (::io_uring_sq_ready(&ring_) != 0) {
+        ::io_uring_submit(&ring_);
+      }
+    } else if (timeout.count() < 0) {
+      ::io_uring_submit_and_wait(&ring_, 1);
+    } else {
+      ::__kernel_timespec ts = to_timespec(timeout.count());
+      ::io_uring_cqe* cqe = nullptr;
+      ::io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    }
+    reap();
+    if (!wake_armed_) {
+      // The wake poll ended in this batch: re-arm it now, so that a loop (or a foreign loop
+      // watching wait_descriptor()) never sleeps without it.
+      arm_wake();
+      ::io_uring_submit(&ring_);
+    }
+  }
+
+  void wake() noexcept override {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(eventfd_, &one, sizeof one);
+  }
+
+  [[nodiscard]] int wait_descriptor() const noexcept override { return ring_.ring_fd; }
+
+  void arm_deadline(clock::time_point deadline) noexcept override {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    // steady_clock is CLOCK_MONOTONIC on Linux, the clock of IORING_TIMEOUT_ABS.
+    deadline_timespec_ = to_timespec(ns > 0 ? ns : 1);
+    if (::io_uring_sq_space_left(&ring_) < 2) {
+      ::io_uring_submit(&ring_);
+      if (::io_uring_sq_space_left(&ring_) < 2) {
+        return;
+      }
+    }
+    ::io_uring_sqe* remove = ::io_uring_get_sqe(&ring_);
+    ::io_uring_prep_timeout_remove(remove, ud_deadline, 0);
+    ::io_uring_sqe_set_data64(remove, ud_ignore);
+    ::io_uring_sqe* add = ::io_uring_get_sqe(&ring_);
+    ::io_uring_prep_timeout(add, &deadline_timespec_, 0, IORING_TIMEOUT_ABS);
+    ::io_uring_sqe_set_data64(add, ud_deadline);
+    // The kernel reads the timespec during the submit, and poll() has already returned: submit now.
+    ::io_uring_submit(&ring_);
+  }
+
+  void release(descriptor& d) noexcept override {
+    auto* s = static_cast<uring_state*>(d.context_state);
+    if (s->backlogged != 0) {
+      for (io_operation* op = backlog_.front(); op != nullptr;) {
+        io_operation* next = op->next_;
+        if (op->backend_link_ == s) {
+          unbacklog(*op);
+          op->backend_flags_ |= f_released;
+          finish(*op, -ECANCELED);
+        }
+        op = next;
+      }
+    }
+    if (::io_uring_sq_ready(&ring_) != 0) {
+      forget_unsubmitted_of_fd(d.fd);
+    }
+    while (io_operation* op = s->in_flight.front()) {
+      start_cancel(*op, f_released);
+    }
+    free_state(s);
+    d.context_state = nullptr;
+  }
+
+  void cancel_all() noexcept override {
+    while (io_operation* op = backlog_.front()) {
+      unbacklog(*op);
+      finish(*op, -ECANCELED);
+    }
+    for (uring_state* s = live_; s != nullptr; s = s->live_next) {
+      while (io_operation* op = s->in_flight.front()) {
+        start_cancel(*op, 0);
+      }
+    }
+  }
+
+ private:
+  // ---- submission ----
+
+  // Writes the SQE(s) of `op` into the ring; false if there is no room.
+  bool queue(io_operation& op) noexcept {
+    bool linked = (op.backend_flags_ & (f_linked | f_repoll)) == f_linked;
+    if (linked && ::io_uring_sq_space_left(&ring_) < 2) {
+      return false;
+    }
+    ::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) {
+      return false;
+    }
+    prepare(op, *sqe);
+    if (linked) {
+      sqe->flags |= IOSQE_IO_LINK;
+      ::io_uring_sqe* timeout = ::io_uring_get_sqe(&ring_);
+      ::__kernel_timespec& ts = link_timespecs_[static_cast<std::size_t>(timeout - ring_.sq.sqes)];
+      ts = to_timespec(link_timeout_of(op));
+      ::io_uring_prep_link_timeout(timeout, &ts, 0);
+      ::io_uring_sqe_set_data64(timeout, ud_ignore);
+    }
+    return true;
+  }
+
+  void prepare(io_operation& op, ::io_uring_sqe& sqe) noexcept {
+    int fd = op.descriptor_->fd;
+    std::uint64_t user_data = user_data_of(op);
+    if ((op.backend_flags_ & f_repoll) != 0) {
+      ::io_uring_prep_poll_add(&sqe, fd, is_write_op(op.code_) ? POLLOUT : POLLIN);
+      ::io_uring_sqe_set_data64(&sqe, user_data | tag_repoll);
+      return;
+    }
+    ::msghdr& m = op.msg_;
+    bool plain = have_recv_send_ && m.msg_iovlen == 1 && m.msg_name == nullptr && m.msg_control == nullptr;
+    auto flags = static_cast<unsigned>(op.flags_);
+    switch (op.code_) {
+      case op_code::receive:
+        if (plain) {
+          ::io_uring_prep_recv(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len,
+                               static_cast<int>(flags));
+        } else {
+          ::io_uring_prep_recvmsg(&sqe, fd, &m, flags);
+        }
+        break;
+      case op_code::send:
+        // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
+        if (plain) {
+          ::io_uring_prep_send(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len,
+                               static_cast<int>(flags | MSG_NOSIGNAL));
+        } else {
+          ::io_uring_prep_sendmsg(&sqe, fd, &m, flags | MSG_NOSIGNAL);
+        }
+        break;
+      case op_code::accept:
+        ::io_uring_prep_accept(&sqe, fd, static_cast<::sockaddr*>(m.msg_name),
+                               m.msg_name != nullptr ? &m.msg_namelen : nullptr,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
+      case op_code::connect:
+        ::io_uring_prep_connect(&sqe, fd, static_cast<const ::sockaddr*>(m.msg_name), m.msg_namelen);
+        break;
+      case op_code::wait_readable:
+        ::io_uring_prep_poll_add(&sqe, fd, POLLIN);
+        break;
+      default:  // wait_writable (start() admits socket operations only)
+        ::io_uring_prep_poll_add(&sqe, fd, POLLOUT);
+        break;
+    }
+    ::io_uring_sqe_set_data64(&sqe, user_data);
+  }
+
+  void to_backlog(io_operation& op, uring_state& s) noexcept {
+    op.backend_link_ = &s;
+    op.backend_flags_ |= f_backlog;
+    backlog_.push_back(op);
+    ++s.backlogged;
+  }
+
+  void unbacklog(io_operation& op) noexcept {
+    backlog_.erase(op);
+    op.backend_flags_ &= static_cast<std::uint8_t>(~f_backlog);
+    --state_of(op)->backlogged;
+  }
+
+  // Moves the backlog into the ring, in order, as far as there is room.
+  void flush_backlog() noexcept {
+    while (io_operation* op = backlog_.front()) {
+      if (!queue(*op)) {
+        return;
+      }
+      unbacklog(*op);
+      state_of(*op)->in_flight.push_back(*op);
+    }
+  }
+
+  void arm_wake() noexcept {
+    ::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) {
+      return;
+    }
+    if (multishot_wake_) {
+      ::io_uring_prep_poll_multishot(sqe, eventfd_, POLLIN);
+    } else {
+      ::io_uring_prep_poll_add(sqe, eventfd_, POLLIN);
+    }
+    ::io_uring_sqe_set_data64(sqe, ud_wake);
+    wake_armed_ = true;
+  }
+
+  // Puts everything the loop owes the kernel into the ring (cancel requests, the backlog, the wake
+  // poll), submitting as often as it takes to make room.
+  void prepare_submission() noexcept {
+    for (;;) {
+      if (!wake_armed_) {
+        arm_wake();
+      }
+      send_cancels();
+      flush_backlog();
+      if (wake_armed_ && backlog_.empty() && cancel_unsent_.empty()) {
+        return;
+      }
+      if (!submit_for_room()) {
+        // The kernel takes nothing more for now; the rest goes in a later turn.
+        return;
+      }
+    }
+  }
+
+  // Submits to free ring space; true if that made progress.
+  bool submit_for_room() noexcept {
+    int r = ::io_uring_submit(&ring_);
+    if (r > 0) {
+      return true;
+    }
+    if (r == -EBUSY || r == -EAGAIN) {
+      // Completions must be reaped before the kernel accepts more.
+      return reap() != 0;
+    }
+    return false;
+  }
+
+  // ---- cancellation ----
+
+  void start_cancel(io_operation& op, std::uint8_t extra_flags) noexcept {
+    state_of(op)->in_flight.erase(op);
+    op.backend_link_ = nullptr;
+    op.backend_flags_ |= static_cast<std::uint8_t>(f_cancelling | extra_flags);
+    if (::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_)) {
+      prepare_cancel(op, *sqe);
+      cancelling_.push_back(op);
+    } else {
+      cancel_unsent_.push_back(op);
+    }
+  }
+
+  void prepare_cancel(io_operation& op, ::io_uring_sqe& sqe) noexcept {
+    std::uint64_t target = user_data_of(op) | ((op.backend_flags_ & f_repoll) != 0 ? tag_repoll : 0);
+    ::io_uring_prep_cancel64(&sqe, target, 0);
+    ::io_uring_sqe_set_data64(&sqe, ud_ignore);
+    op.backend_flags_ |= f_cancel_sent;
+  }
+
+  void send_cancels() noexcept {
+    while (io_operation* op = cancel_unsent_.front()) {
+      ::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
+      if (sqe == nullptr) {
+        return;
+      }
+      cancel_unsent_.erase(*op);
+      prepare_cancel(*op, *sqe);
+      cancelling_.push_back(*op);
+    }
+  }
+
+  // Makes unsubmitted SQEs harmless: the kernel will complete them as NOPs, ignored.
+  static void neutralise(::io_uring_sqe& sqe) noexcept {
+    auto link = static_cast<std::uint8_t>(sqe.flags & IOSQE_IO_LINK);
+    ::io_uring_prep_nop(&sqe);
+    sqe.flags |= link;  // a linked timeout that follows stays linked, to a NOP
+    ::io_uring_sqe_set_data64(&sqe, ud_ignore);
+  }
+
+  template <class F>
+  void for_each_unsubmitted(F f) noexcept {
+    unsigned head = *ring_.sq.khead;
+    for (unsigned i = head; i != ring_.sq.sqe_tail; ++i) {
+      f(ring_.sq.sqes[i & ring_.sq.ring_mask]);
+    }
+  }
+
+  // An unsubmitted cancel request for `op`, which completed, must not reach the kernel: it could
+  // hit the next operation started at the same address.
+  void forget_unsubmitted_cancels(const io_operation& op) noexcept {
+    std::uint64_t target = user_data_of(op);
+    for_each_unsubmitted([&](::io_uring_sqe& sqe) {
+      if (sqe.opcode == IORING_OP_ASYNC_CANCEL && (sqe.addr & ~tag_mask) == target) {
+        neutralise(sqe);
+      }
+    });
+  }
+
+  // release(): the unsubmitted SQEs naming `fd` never reach the kernel; their records complete now.
+  void forget_unsubmitted_of_fd(int fd) noexcept {
+    for_each_unsubmitted([&](::io_uring_sqe& sqe) {
+      if (sqe.fd != fd || sqe.user_data < ud_internal_limit || sqe.user_data == LIBURING_UDATA_TIMEOUT ||
+          sqe.opcode == IORING_OP_NOP) {
+        return;
+      }
+      io_operation& op = *record_of(sqe.user_data);
+      neutralise(sqe);
+      detach(op);
+      op.backend_flags_ &= static_cast<std::uint8_t>(~f_repoll);
+      if ((op.backend_flags_ & f_cancelling) == 0) {
+        op.backend_flags_ |= f_released;
+      }
+      finish(op, -ECANCELED);
+    });
+  }
+
+  // ---- completion ----
+
+  std::size_t reap() noexcept {
+    std::size_t total = 0;
+    for (;;) {
+      unsigned head;
+      unsigned n = 0;
+      ::io_uring_cqe* cqe;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        handle(cqe->user_data, cqe->res, cqe->flags);
+        ++n;
+      }
+      if (n != 0) {
+        ::io_uring_cq_advance(&ring_, n);
+        total += n;
+        continue;
+      }
+      // The completion queue is empty; completions that did not fit wait in the kernel.
+      if (!::io_uring_cq_has_overflow(&ring_) || ::io_uring_get_events(&ring_) < 0) {
+        return total;
+      }
+    }
+  }
+
+  void handle(std::uint64_t user_data, int res, unsigned flags) noexcept {
+    if (user_data < ud_internal_limit) {
+      if (user_data == ud_wake) {
+        on_wake(res, flags);
+      }
+      return;
+    }
+    if (user_data == LIBURING_UDATA_TIMEOUT) {
+      return;
+    }
+    io_operation& op = *record_of(user_data);
+    if ((user_data & tag_mask) == tag_repoll) {
+      on_repoll(op, res);
+    } else {
+      on_done(op, res);
+    }
+  }
+
+  void on_wake(int res, unsigned flags) noexcept {
+    if ((flags & IORING_CQE_F_MORE) != 0) {
+      return;
+    }
+    wake_armed_ = false;
+    if (res == -EINVAL && multishot_wake_) {
+      // A kernel without multishot poll: poll once per wake-up from now on.
+      multishot_wake_ = false;
+      return;
+    }
+    // Drain the counter, or the poll re-armed next would fire at once.
+    std::uint64_t value;
+    [[maybe_unused]] auto r = ::read(eventfd_, &value, sizeof value);
+  }
+
+  // Removes a record that the kernel finished with from the list that holds it.
+  void detach(io_operation& op) noexcept {
+    std::uint8_t flags = op.backend_flags_;
+    if ((flags & f_cancelling) == 0) {
+      state_of(op)->in_flight.erase(op);
+    } else if ((flags & f_cancel_sent) == 0) {
+      cancel_unsent_.erase(op);
+    } else {
+      cancelling_.erase(op);
+      if (::io_uring_sq_ready(&ring_) != 0) {
+        forget_unsubmitted_cancels(op);
+      }
+    }
+  }
+
+  void on_done(io_operation& op, int res) noexcept {
+    detach(op);
+    if ((op.backend_flags_ & f_cancelling) == 0) {
+      if (res == -EAGAIN || (op.code_ == op_code::connect && (res == -EINPROGRESS || res == -EALREADY))) {
+        // The kernel could not wait for readiness itself: poll, then try again.
+        op.backend_flags_ |= f_repoll;
+        to_backlog(op, *state_of(op));
+        return;
+      }
+      if (res == -ECANCELED && (op.backend_flags_ & f_linked) != 0) {
+        res = -ETIMEDOUT;
+      }
+    }
+    finish(op, res);
+  }
+
+  void on_repoll(io_operation& op, int res) noexcept {
+    detach(op);
+    op.backend_flags_ &= static_cast<std::uint8_t>(~f_repoll);
+    if ((op.backend_flags_ & f_cancelling) != 0) {
+      finish(op, -ECANCELED);
+      return;
+    }
+    if (res < 0) {
+      finish(op, res);
+      return;
+    }
+    if (op.code_ == op_code::connect) {
+      int error = 0;
+      ::socklen_t len = sizeof error;
+      if (::getsockopt(op.descriptor_->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) {
+        error = errno;
+      }
+      finish(op, -error);
+      return;
+    }
+    to_backlog(op, *state_of(op));
+  }
+
+  void finish(io_operation& op, std::int64_t result) noexcept {
+    std::uint8_t flags = op.backend_flags_;
+    if ((flags & f_released) != 0) {
+      if (result < 0) {
+        result = io_operation::aborted;
+      }
+    } else if ((flags & f_cancelling) != 0) {
+      if (result == -ECANCELED || result == -EINTR) {
+        result = -ECANCELED;
+      }
+    }
+    if (result >= 0 && (op.code_ == op_code::wait_readable || op.code_ == op_code::wait_writable)) {
+      result = 0;  // the poll mask
+    }
+    op.backend_link_ = nullptr;
+    op.backend_flags_ = 0;
+    sink().complete(op, result);
+  }
+
+  // ---- descriptor states ----
+
+  uring_state* register_descriptor(descriptor& d) noexcept {
+    uring_state* s = free_;
+    if (s != nullptr) {
+      free_ = s->live_next;
+    } else {
+      s = new (std::nothrow) uring_state;
+      if (s == nullptr) {
+        return nullptr;
+      }
+      s->destroy = [](descriptor_state* state) noexcept { delete static_cast<uring_state*>(state); };
+    }
+    s->owner = this;
+    s->backlogged = 0;
+    s->live_prev = nullptr;
+    s->live_next = live_;
+    if (live_ != nullptr) {
+      live_->live_prev = s;
+    }
+    live_ = s;
+    d.context_state = s;
+    return s;
+  }
+
+  void free_state(uring_state* s) noexcept {
+    if (s->live_prev == nullptr) {
+      live_ = s->live_next;
+    } else {
+      s->live_prev->live_next = s->live_next;
+    }
+    if (s->live_next != nullptr) {
+      s->live_next->live_prev = s->live_prev;
+    }
+    s->owner = nullptr;
+    s->live_prev = nullptr;
+    s->live_next = free_;
+    free_ = s;
+  }
+
+  ::io_uring ring_{};
+  bool ring_ready_ = false;
+  bool have_recv_send_ = false;
+  bool multishot_wake_ = true;
+  bool wake_armed_ = false;
+  int eventfd_ = -1;
+  op_list backlog_;
+  op_list cancelling_;
+  op_list cancel_unsent_;
+  uring_state* live_ = nullptr;
+  uring_state* free_ = nullptr;
+  ::__kernel_timespec deadline_timespec_{};
+  std::vector<::__kernel_timespec> link_timespecs_;
+};
+
+}  // namespace
+
+std::unique_ptr<backend> make_uring_backend(completion_sink& sink) {
+  auto b = std::make_unique<uring_backend>(sink);
+  if (b->init() < 0) {
+    return nullptr;
+  }
+  return b;
+}
+
+}  // namespace senet::io::detail
