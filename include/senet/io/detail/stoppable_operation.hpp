@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_IO_DETAIL_STOPPABLE_OPERATION_HPP
+#define SENET_IO_DETAIL_STOPPABLE_OPERATION_HPP
+
+/* The part every senet operation state shares: starting on the context's thread, the stop
+   callback, and the completion/cancellation handshake of docs/design/io_core.md ("Completion and
+   cancellation"). */
+
+#include <senet/error.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/detail/operation.hpp>
+#include <senet/io/io_context.hpp>
+
+#include <cerrno>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace senet::io::detail {
+
+/** The `std::error_code` of a negative `io_operation::result_` (not -ECANCELED). */
+[[nodiscard]] inline std::error_code result_error(std::int64_t result) noexcept {
+  if (result == io_operation::aborted) {
+    return make_error_code(senet::error::operation_aborted);
+  }
+  return {static_cast<int>(-result), std::system_category()};
+}
+
+/** The environment of `Rcvr` provides a senet I/O scheduler. */
+template <class Env>
+concept env_with_io_scheduler = requires(const Env& env) {
+  { ex::get_scheduler(env) } -> io_scheduler;
+};
+
+/** The io_context of a senet I/O scheduler found in `env`. */
+template <class Env>
+[[nodiscard]] io_context& context_from_env(const Env& env) noexcept {
+  return ex::get_scheduler(env).context();
+}
+
+struct no_callback {};
+
+/** CRTP base of an operation state on an io_context. `Record` is `io_operation` or
+    `timer_operation`.
+
+    `Derived` provides:
+    - `std::error_code prepare() noexcept` (or `void prepare() noexcept` for operations that cannot
+      fail to start): fills the record (called once, on the context's thread, at the final
+      address); an error completes the operation with `set_error` at once;
+    - `void deliver() noexcept`: completes the receiver from `result_`, which is not -ECANCELED
+      (`result_error` maps negative results).
+*/
+template <class Derived, class Rcvr, class Record = io_operation>
+class stoppable_operation : public Record {
+ public:
+  stoppable_operation(io_context& ctx, Rcvr&& rcvr) noexcept(std::is_nothrow_move_constructible_v<Rcvr>)
+      : ctx_(&ctx), rcvr_(std::move(rcvr)) {}
+
+  stoppable_operation(const stoppable_operation&) = delete;
+  stoppable_operation& operator=(const stoppable_operation&) = delete;
+
+  void start() & noexcept {
+    if constexpr (stoppable) {
+      if (ex::get_stop_token(ex::get_env(rcvr_)).stop_requested()) {
+        ex::set_stopped(std::move(rcvr_));
+        return;
+      }
+    }
+    if (!running_in_this_thread(*ctx_)) {
+      // Backends are touched only by the context's thread: start there.
+      this->complete_ = &stoppable_operation::start_trampoline;
+      post_remote(*ctx_, *this);
+      return;
+    }
+    start_here();
+  }
+
+ protected:
+  using token_type = ex::stop_token_of_t<ex::env_of_t<Rcvr>>;
+  static constexpr bool stoppable = !ex::unstoppable_token<token_type>;
+
+  [[nodiscard]] io_context& context() const noexcept { return *ctx_; }
+  [[nodiscard]] Rcvr& receiver() noexcept { return rcvr_; }
+
+  /** Completes with `set_error(result_error(result_))`. */
+  void deliver_result_error() noexcept { ex::set_error(std::move(rcvr_), result_error(this->result_)); }
+
+ private:
+  struct on_stop {
+    stoppable_operation* self_;
+    void operator()() const noexcept { request_cancel(*self_->ctx_, *self_); }
+  };
+  using callback_type =
+      std::conditional_t<stoppable, std::optional<ex::stop_callback_for_t<token_type, on_stop>>, no_callback>;
+
+  Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+
+  static void start_trampoline(io_operation* op) noexcept {
+    static_cast<stoppable_operation*>(op)->start_here();
+  }
+
+  void start_here() noexcept {
+    if constexpr (std::is_void_v<decltype(derived().prepare())>) {
+      derived().prepare();
+    } else if (std::error_code ec = derived().prepare()) {
+      ex::set_error(std::move(rcvr_), ec);
+      return;
+    }
+    this->complete_ = &stoppable_operation::on_complete;
+    if (start_operation(*ctx_, *this)) {
+      finish();
+      return;
+    }
+    if constexpr (stoppable) {
+      // Constructed only when the operation is pending: a stop already requested runs the
+      // callback here, which cancels it through the ready queue.
+      callback_.emplace(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this});
+    }
+  }
+
+  static void on_complete(io_operation* op) noexcept {
+    auto& self = *static_cast<stoppable_operation*>(op);
+    if constexpr (stoppable) {
+      // Waits for a callback running on another thread; afterwards cancel_pending_ is stable.
+      self.callback_.reset();
+      if (defer_for_cancel(self)) {
+        return;
+      }
+    }
+    self.finish();
+  }
+
+  void finish() noexcept {
+    if (this->result_ == -ECANCELED) {
+      ex::set_stopped(std::move(rcvr_));
+    } else {
+      derived().deliver();
+    }
+  }
+
+  io_context* ctx_;
+  Rcvr rcvr_;
+  [[no_unique_address]] callback_type callback_{};
+};
+
+}  // namespace senet::io::detail
+
+#endif  // SENET_IO_DETAIL_STOPPABLE_OPERATION_HPP

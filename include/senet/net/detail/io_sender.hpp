@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_NET_DETAIL_IO_SENDER_HPP
+#define SENET_NET_DETAIL_IO_SENDER_HPP
+
+/* The one sender and operation state behind every networking sender and timer of senet::net.
+   A "kind" describes the operation; the sender finds the io_context (explicitly given, or from
+   the receiver's environment, P2762 §3.1 options 1 and 3), and the operation state embeds the
+   record, the kind and its per-operation storage (P2762 §3.4 option 3). */
+
+#include <senet/buffer.hpp>
+#include <senet/detail/iovec_view.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/detail/descriptor.hpp>
+#include <senet/io/detail/operation.hpp>
+#include <senet/io/detail/stoppable_operation.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/net/message_flags.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <ranges>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace senet::net::detail {
+
+/** A socket as senet's operations use it (see the socket classes). */
+template <class S>
+concept io_socket = requires(S& s) {
+  { s.io_descriptor() } -> std::same_as<io::detail::descriptor&>;
+};
+
+/** The completions of operations that transfer bytes. */
+using size_completions = ex::completion_signatures<ex::set_value_t(std::size_t),
+                                                   ex::set_error_t(std::error_code), ex::set_stopped_t()>;
+
+/** How a sender stores a buffer sequence: single buffers by value, ranges through `views::all`
+    (a reference to an lvalue range, the moved rvalue range otherwise: no copy, no allocation). */
+template <class Buffers>
+struct stored_buffers {
+  using type = decltype(std::views::all(std::declval<Buffers>()));
+};
+template <class Buffers>
+requires senet::detail::single_buffer<Buffers>
+struct stored_buffers<Buffers> {
+  using type = senet::detail::single_buffer_type<Buffers>;
+};
+template <class Buffers>
+using stored_buffers_t = typename stored_buffers<Buffers>::type;
+
+template <class Buffers>
+[[nodiscard]] stored_buffers_t<Buffers> store_buffers(Buffers&& buffers) {
+  if constexpr (senet::detail::single_buffer<Buffers>) {
+    return static_cast<const stored_buffers_t<Buffers>&>(buffers);
+  } else {
+    return std::views::all(std::forward<Buffers>(buffers));
+  }
+}
+
+/** Fills `op` for a recvmsg/sendmsg on `socket` of `buffers` through `iov`. */
+template <class Socket, class Buffers, std::size_t N>
+[[nodiscard]] std::error_code prepare_message(io::detail::io_operation& op, io::detail::op_code code,
+                                              Socket& socket, const Buffers& buffers,
+                                              senet::detail::iovec_view<N>& iov,
+                                              message_flags flags) noexcept {
+  if (std::error_code ec = iov.assign(buffers)) {
+    return ec;
+  }
+  op.code_ = code;
+  op.descriptor_ = &socket.io_descriptor();
+  op.msg_.msg_iov = iov.data();
+  op.msg_.msg_iovlen = iov.size();
+  op.flags_ = static_cast<int>(flags);
+  return {};
+}
+
+/** Completes `rcvr` with the byte count in `op.result_`, or its error. */
+template <class Rcvr>
+void deliver_size(Rcvr& rcvr, const io::detail::io_operation& op) noexcept {
+  if (op.result_ < 0) {
+    ex::set_error(std::move(rcvr), io::detail::result_error(op.result_));
+  } else {
+    ex::set_value(std::move(rcvr), static_cast<std::size_t>(op.result_));
+  }
+}
+
+/** The io_context an operation runs on: the explicit one, or the one of the scheduler in the
+    receiver's environment. */
+template <bool FromEnv, class Rcvr>
+[[nodiscard]] io::io_context& context_for(io::io_context* explicit_ctx, const Rcvr& rcvr) noexcept {
+  if constexpr (FromEnv) {
+    static_assert(
+        io::detail::env_with_io_scheduler<ex::env_of_t<Rcvr>>,
+        "senet: a networking sender needs a senet I/O scheduler, but the receiver's environment has "
+        "none (ex::get_scheduler does not give an io_context::scheduler_type). Run it with "
+        "ctx.run_until(sndr), ex::starts_on(ctx.get_scheduler(), sndr) or inside a senet::task, or "
+        "pass the scheduler explicitly: net::async_receive(ctx.get_scheduler(), socket, buffers).");
+    if constexpr (io::detail::env_with_io_scheduler<ex::env_of_t<Rcvr>>) {
+      return io::detail::context_from_env(ex::get_env(rcvr));
+    } else {
+      return *explicit_ctx;
+    }
+  } else {
+    (void)rcvr;
+    return *explicit_ctx;
+  }
+}
+
+/** The operation state of `io_sender<Kind, ...>`.
+
+    A `Kind` provides:
+    - `using record_type` (`io::detail::io_operation` or `io::detail::timer_operation`),
+    - `using completion_signatures`,
+    - `struct storage` (default constructible, what the operation needs until completion),
+    - `std::error_code prepare(record_type&, storage&, io::io_context&) noexcept` (or `void` when it
+      cannot fail),
+    - `template <class Rcvr> void deliver(Rcvr&, record_type&, storage&) noexcept` (result_ is not
+      -ECANCELED).
+*/
+template <class Kind, class Rcvr>
+class io_operation_state : public io::detail::stoppable_operation<io_operation_state<Kind, Rcvr>, Rcvr,
+                                                                  typename Kind::record_type> {
+  using base =
+      io::detail::stoppable_operation<io_operation_state<Kind, Rcvr>, Rcvr, typename Kind::record_type>;
+  friend base;
+
+ public:
+  io_operation_state(io::io_context& ctx, Kind&& kind, Rcvr&& rcvr) noexcept(
+      std::is_nothrow_move_constructible_v<Kind>&& std::is_nothrow_move_constructible_v<Rcvr>)
+      : base(ctx, std::move(rcvr)), kind_(std::move(kind)) {}
+
+ private:
+  decltype(auto) prepare() noexcept { return kind_.prepare(*this, storage_, this->context()); }
+  void deliver() noexcept { kind_.deliver(this->receiver(), *this, storage_); }
+
+  Kind kind_;
+  typename Kind::storage storage_{};
+};
+
+/** The sender of every networking operation: `Kind` describes it; with `FromEnv` the io_context
+    comes from the receiver's environment at `connect`, otherwise it was given. */
+template <class Kind, bool FromEnv>
+class io_sender {
+ public:
+  using sender_concept = ex::sender_t;
+  using completion_signatures = typename Kind::completion_signatures;
+
+  io_sender(io::io_context* ctx, Kind kind) noexcept(std::is_nothrow_move_constructible_v<Kind>)
+      : ctx_(ctx), kind_(std::move(kind)) {}
+
+  template <class Rcvr>
+  [[nodiscard]] io_operation_state<Kind, Rcvr> connect(Rcvr rcvr) && noexcept(
+      std::is_nothrow_move_constructible_v<Kind>&& std::is_nothrow_move_constructible_v<Rcvr>) {
+    io::io_context& ctx = context_for<FromEnv>(ctx_, rcvr);
+    return io_operation_state<Kind, Rcvr>(ctx, std::move(kind_), std::move(rcvr));
+  }
+
+  template <class Rcvr>
+  requires std::copy_constructible<Kind>
+  [[nodiscard]] io_operation_state<Kind, Rcvr> connect(Rcvr rcvr) const& noexcept(
+      std::is_nothrow_copy_constructible_v<Kind>&& std::is_nothrow_move_constructible_v<Rcvr>) {
+    io::io_context& ctx = context_for<FromEnv>(ctx_, rcvr);
+    return io_operation_state<Kind, Rcvr>(ctx, Kind(kind_), std::move(rcvr));
+  }
+
+  [[nodiscard]] ex::env<> get_env() const noexcept { return {}; }
+
+ private:
+  io::io_context* ctx_;
+  Kind kind_;
+};
+
+/** `io_sender` of `kind` on `sch`'s context. */
+template <class Kind, class Sch>
+[[nodiscard]] io_sender<std::decay_t<Kind>, false> make_sender(const Sch& sch, Kind&& kind) {
+  return {&sch.context(), std::forward<Kind>(kind)};
+}
+
+/** `io_sender` of `kind` on the receiver's scheduler. */
+template <class Kind>
+[[nodiscard]] io_sender<std::decay_t<Kind>, true> make_sender(Kind&& kind) {
+  return {nullptr, std::forward<Kind>(kind)};
+}
+
+}  // namespace senet::net::detail
+
+#endif  // SENET_NET_DETAIL_IO_SENDER_HPP

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: BSL-1.0
+// The epoll backend: try the system call first, wait for edge-triggered readiness only on EAGAIN.
+// docs/design/io_core.md, "The epoll backend".
+#include "senet/backend/backend.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <ctime>
+#include <new>
+#include <system_error>
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+namespace senet::io::detail {
+namespace {
+
+// backend_flags_ bits.
+constexpr std::uint8_t on_write_list = 1;
+constexpr std::uint8_t connect_in_progress = 2;
+
+/** An intrusive doubly linked list of records through next_/prev_. */
+class op_list {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+  [[nodiscard]] io_operation* front() const noexcept { return head_; }
+
+  void push_back(io_operation& op) noexcept {
+    op.next_ = nullptr;
+    op.prev_ = tail_;
+    if (tail_ == nullptr) {
+      head_ = &op;
+    } else {
+      tail_->next_ = &op;
+    }
+    tail_ = &op;
+  }
+
+  void erase(io_operation& op) noexcept {
+    if (op.prev_ == nullptr) {
+      head_ = op.next_;
+    } else {
+      op.prev_->next_ = op.next_;
+    }
+    if (op.next_ == nullptr) {
+      tail_ = op.prev_;
+    } else {
+      op.next_->prev_ = op.prev_;
+    }
+    op.next_ = nullptr;
+    op.prev_ = nullptr;
+  }
+
+ private:
+  io_operation* head_ = nullptr;
+  io_operation* tail_ = nullptr;
+};
+
+/** The per-descriptor state: the descriptor's two wait lists. */
+struct epoll_state : descriptor_state {
+  int fd = -1;
+  op_list read;
+  op_list write;
+  // The backend's list of live states (for orphaning at destruction), or its free list.
+  epoll_state* live_prev = nullptr;
+  epoll_state* live_next = nullptr;
+};
+
+bool is_write_op(op_code code) noexcept {
+  return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;
+}
+
+bool poll_ready(int fd, short events) noexcept {
+  ::pollfd p{fd, events, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, 0);
+  } while (r < 0 && errno == EINTR);
+  // An error or hang-up counts as ready: the caller's next operation reports it.
+  return r != 0;
+}
+
+/** Performs `op` once on `fd`. Returns true when it finished (op.result_ set), false when it
+    would block. */
+bool try_perform(io_operation& op, int fd) noexcept {
+  for (;;) {
+    ::ssize_t r = -1;
+    switch (op.code_) {
+      case op_code::receive:
+        r = ::recvmsg(fd, &op.msg_, op.flags_);
+        break;
+      case op_code::send:
+        // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE, without touching the process's
+        // signal disposition.
+        r = ::sendmsg(fd, &op.msg_, op.flags_ | MSG_NOSIGNAL);
+        break;
+      case op_code::accept:
+        r = ::accept4(fd, static_cast<::sockaddr*>(op.msg_.msg_name),
+                      op.msg_.msg_name != nullptr ? &op.msg_.msg_namelen : nullptr,
+                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
+      case op_code::connect:
+        if ((op.backend_flags_ & connect_in_progress) != 0) {
+          int error = 0;
+          ::socklen_t len = sizeof error;
+          if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) {
+            error = errno;
+          }
+          op.result_ = -error;
+          return true;
+        }
+        r = ::connect(fd, static_cast<const ::sockaddr*>(op.msg_.msg_name), op.msg_.msg_namelen);
+        if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
+          // The connection proceeds asynchronously; its result arrives as writability.
+          op.backend_flags_ |= connect_in_progress;
+          return false;
+        }
+        break;
+      case op_code::wait_readable:
+        if (!poll_ready(fd, POLLIN)) {
+          return false;
+        }
+        op.result_ = 0;
+        return true;
+      case op_code::wait_writable:
+        if (!poll_ready(fd, POLLOUT)) {
+          return false;
+        }
+        op.result_ = 0;
+        return true;
+      default:
+        op.result_ = -EINVAL;
+        return true;
+    }
+    if (r >= 0) {
+      op.result_ = r;
+      return true;
+    }
+    int e = errno;
+    if (e == EINTR) {
+      continue;
+    }
+    if ((e == EAGAIN || e == EWOULDBLOCK) && op.code_ != op_code::connect) {
+      return false;
+    }
+    op.result_ = -e;
+    return true;
+  }
+}
+
+std::system_error last_system_error(const char* what) {
+  return std::system_error(errno, std::system_category(), what);
+}
+
+class epoll_backend final : public backend {
+ public:
+  explicit epoll_backend(completion_sink& sink) : backend(sink) {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) {
+      throw last_system_error("senet: epoll_create1");
+    }
+    eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (eventfd_ < 0) {
+      auto e = last_system_error("senet: eventfd");
+      ::close(epfd_);
+      throw e;
+    }
+    // Level-triggered: the wake stays visible until the loop reads it.
+    ::epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &eventfd_;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, eventfd_, &ev) < 0) {
+      auto e = last_system_error("senet: epoll_ctl(eventfd)");
+      ::close(eventfd_);
+      ::close(epfd_);
+      throw e;
+    }
+  }
+
+  epoll_backend(const epoll_backend&) = delete;
+  epoll_backend& operator=(const epoll_backend&) = delete;
+
+  ~epoll_backend() override {
+    // Sockets may outlive the context: their states stay allocated, orphaned, until
+    // release_descriptor frees them.
+    for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
+      s->owner = nullptr;
+    }
+    while (free_ != nullptr) {
+      epoll_state* s = free_;
+      free_ = s->live_next;
+      delete s;
+    }
+    if (timerfd_ >= 0) {
+      ::close(timerfd_);
+    }
+    ::close(eventfd_);
+    ::close(epfd_);
+  }
+
+  [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::epoll; }
+
+  bool start(io_operation& op) noexcept override {
+    descriptor& d = *op.descriptor_;
+    auto* s = static_cast<epoll_state*>(d.context_state);
+    if (s != nullptr && s->owner != this) {
+      // Registered with another context (or another backend): see io_core.md.
+      op.result_ = -EBUSY;
+      return true;
+    }
+    bool write = is_write_op(op.code_);
+    op.backend_flags_ = write ? on_write_list : 0;
+    // Keep the order of operations in one direction: queue behind those already waiting.
+    if (s == nullptr || (write ? s->write : s->read).empty()) {
+      if (try_perform(op, d.fd)) {
+        return true;
+      }
+      if (s == nullptr) {
+        s = register_descriptor(d);
+        if (s == nullptr) {
+          op.result_ = -errno;
+          return true;
+        }
+      }
+    }
+    (write ? s->write : s->read).push_back(op);
+    op.backend_link_ = s;
+    return false;
+  }
+
+  void cancel(io_operation& op) noexcept override {
+    auto* s = static_cast<epoll_state*>(op.backend_link_);
+    if (s == nullptr) {
+      return;
+    }
+    ((op.backend_flags_ & on_write_list) != 0 ? s->write : s->read).erase(op);
+    op.backend_link_ = nullptr;
+    sink().complete(op, -ECANCELED);
+  }
+
+  void run_once(std::chrono::nanoseconds timeout) override {
+    std::array<::epoll_event, 128> events;
+    int n = wait(events.data(), static_cast<int>(events.size()), timeout);
+    for (int i = 0; i < n; ++i) {
+      void* p = events[i].data.ptr;
+      if (p == &eventfd_ || p == &timerfd_) {
+        std::uint64_t value;
+        [[maybe_unused]] auto r = ::read(p == &eventfd_ ? eventfd_ : timerfd_, &value, sizeof value);
+        continue;
+      }
+      auto* s = static_cast<epoll_state*>(p);
+      std::uint32_t ev = events[i].events;
+      if ((ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        retry(*s, s->read);
+      }
+      if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
+        retry(*s, s->write);
+      }
+    }
+  }
+
+  void wake() noexcept override {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(eventfd_, &one, sizeof one);
+  }
+
+  [[nodiscard]] int wait_descriptor() const noexcept override { return epfd_; }
+
+  void arm_deadline(clock::time_point deadline) noexcept override {
+    if (timerfd_ < 0) {
+      timerfd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+      if (timerfd_ < 0) {
+        return;
+      }
+      ::epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.ptr = &timerfd_;
+      if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, timerfd_, &ev) < 0) {
+        ::close(timerfd_);
+        timerfd_ = -1;
+        return;
+      }
+    }
+    // steady_clock is CLOCK_MONOTONIC on Linux.
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    if (ns <= 0) {
+      ns = 1;
+    }
+    ::itimerspec spec{};
+    spec.it_value.tv_sec = static_cast<std::time_t>(ns / 1'000'000'000);
+    spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    ::timerfd_settime(timerfd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+  }
+
+  void release(descriptor& d) noexcept override {
+    auto* s = static_cast<epoll_state*>(d.context_state);
+    abort_all(s->read, io_operation::aborted);
+    abort_all(s->write, io_operation::aborted);
+    ::epoll_event ev{};
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s->fd, &ev);
+    free_state(s);
+    d.context_state = nullptr;
+  }
+
+  void cancel_all() noexcept override {
+    for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
+      abort_all(s->read, -ECANCELED);
+      abort_all(s->write, -ECANCELED);
+    }
+  }
+
+ private:
+  int wait(::epoll_event* events, int max, std::chrono::nanoseconds timeout) noexcept {
+    int n;
+    if (have_pwait2_) {
+      ::timespec ts{};
+      ::timespec* tsp = nullptr;
+      if (timeout.count() >= 0) {
+        ts.tv_sec = static_cast<std::time_t>(timeout.count() / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
+        tsp = &ts;
+      }
+      n = ::epoll_pwait2(epfd_, events, max, tsp, nullptr);
+      if (n >= 0 || errno != ENOSYS) {
+        return n < 0 ? 0 : n;
+      }
+      have_pwait2_ = false;
+    }
+    int ms = -1;
+    if (timeout.count() >= 0) {
+      // Round up, so that the loop never wakes before a deadline and spins.
+      auto m = (timeout.count() + 999'999) / 1'000'000;
+      ms = m > 0x7fffffff ? 0x7fffffff : static_cast<int>(m);
+    }
+    n = ::epoll_wait(epfd_, events, max, ms);
+    return n < 0 ? 0 : n;
+  }
+
+  // Retries the records of one list in order after a readiness edge, until one would block.
+  void retry(epoll_state& s, op_list& list) noexcept {
+    while (io_operation* op = list.front()) {
+      if (op->code_ == op_code::wait_readable || op->code_ == op_code::wait_writable) {
+        op->result_ = 0;
+      } else if (!try_perform(*op, s.fd)) {
+        return;
+      }
+      list.erase(*op);
+      op->backend_link_ = nullptr;
+      sink().complete(*op, op->result_);
+    }
+  }
+
+  void abort_all(op_list& list, std::int64_t result) noexcept {
+    while (io_operation* op = list.front()) {
+      list.erase(*op);
+      op->backend_link_ = nullptr;
+      sink().complete(*op, result);
+    }
+  }
+
+  epoll_state* register_descriptor(descriptor& d) noexcept {
+    epoll_state* s = free_;
+    if (s != nullptr) {
+      free_ = s->live_next;
+    } else {
+      s = new (std::nothrow) epoll_state;
+      if (s == nullptr) {
+        errno = ENOMEM;
+        return nullptr;
+      }
+      s->destroy = [](descriptor_state* state) noexcept { delete static_cast<epoll_state*>(state); };
+    }
+    s->owner = this;
+    s->fd = d.fd;
+    ::epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = s;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, d.fd, &ev) < 0) {
+      int e = errno;
+      s->owner = nullptr;
+      s->live_next = free_;
+      free_ = s;
+      errno = e;
+      return nullptr;
+    }
+    s->live_prev = nullptr;
+    s->live_next = live_;
+    if (live_ != nullptr) {
+      live_->live_prev = s;
+    }
+    live_ = s;
+    d.context_state = s;
+    return s;
+  }
+
+  void free_state(epoll_state* s) noexcept {
+    if (s->live_prev == nullptr) {
+      live_ = s->live_next;
+    } else {
+      s->live_prev->live_next = s->live_next;
+    }
+    if (s->live_next != nullptr) {
+      s->live_next->live_prev = s->live_prev;
+    }
+    s->owner = nullptr;
+    s->fd = -1;
+    s->live_prev = nullptr;
+    s->live_next = free_;
+    free_ = s;
+  }
+
+  int epfd_ = -1;
+  int eventfd_ = -1;
+  int timerfd_ = -1;
+  bool have_pwait2_ = true;
+  epoll_state* live_ = nullptr;
+  epoll_state* free_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<backend> make_epoll_backend(completion_sink& sink) {
+  return std::make_unique<epoll_backend>(sink);
+}
+
+}  // namespace senet::io::detail
