@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // sync_wait needs exactly one value completion; a sender with two is diagnosed by name.
 // expected-error-regex: senet::execution::sync_wait: the sender must have exactly one set_value completion
-// signature
 #include <senet/execution.hpp>
 
 namespace ex = senet::ex;

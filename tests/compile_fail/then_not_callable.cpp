@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // A then whose function cannot take the values of its predecessor is diagnosed by name.
 // expected-error-regex: senet::execution::then: the function cannot be called with the values the predecessor
-// sends
 #include <senet/execution.hpp>
 
 #include <string>

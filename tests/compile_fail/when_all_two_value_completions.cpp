@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // when_all cannot combine a child with several value completions; the diagnostic names the rule.
 // expected-error-regex: senet::execution::when_all: each sender must have at most one set_value completion
-// signature
 #include <senet/execution.hpp>
 
 namespace ex = senet::ex;
