@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // The test backend: sockets simulated in memory, keyed by their real descriptors, and a virtual
-// clock. docs/design/test_backend.md describes it; include/senet/io/test_network.hpp is its
-// public face.
+// clock. include/senet/io/test_network.hpp, its public face, says what is simulated and how.
 #include "senet/backend/test/test_backend.hpp"
 
 #include <senet/io/test_network.hpp>
