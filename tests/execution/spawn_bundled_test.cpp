@@ -168,6 +168,46 @@ TEST(spawn, join_after_request_stop_waits_for_every_stopped_operation) {
   EXPECT_TRUE(joined);
 }
 
+// The spawned operation is destroyed inside the stop callbacks that complete it: when_all, when_any and
+// the scope's stop token must not touch their state afterwards (AddressSanitizer checks it).
+TEST(spawn, work_destroyed_inside_its_stop_callbacks) {
+  allocation_log log;
+  ex::counting_scope scope;
+  auto env = ex::env{ex::prop{ex::get_allocator, counting_allocator<std::byte>{&log}}};
+  ex::spawn(ex::when_all(wait_for_stop_sender{}, wait_for_stop_sender{}), scope.get_token(), env);
+  ex::spawn(ex::when_any(wait_for_stop_sender{}, wait_for_stop_sender{}), scope.get_token(), env);
+  ex::spawn(ex::when_all(ex::when_any(wait_for_stop_sender{}), wait_for_stop_sender{}) |
+                ex::upon_stopped([]() noexcept {}),
+            scope.get_token(), env);
+  EXPECT_EQ(3, log.allocations);
+  scope.request_stop();
+  EXPECT_EQ(3, log.deallocations);
+  ex::sync_wait(scope.join());
+}
+
+struct stopped_receiver {
+  using receiver_concept = ex::receiver_tag;
+  void set_stopped() && noexcept { *stopped_ = true; }
+  auto get_env() const noexcept { return ex::env{ex::prop{ex::get_stop_token, token_}}; }
+  bool* stopped_;
+  ex::inplace_stop_token token_;
+};
+
+// A sender wrapped by the scope's token also obeys its receiver's own stop token.
+TEST(counting_scope, wrapped_work_obeys_both_stop_tokens) {
+  ex::counting_scope scope;
+  ex::inplace_stop_source source;
+  bool stopped = false;
+  auto op = ex::connect(scope.get_token().wrap(wait_for_stop_sender{}),
+                        stopped_receiver{&stopped, source.get_token()});
+  ex::start(op);
+  EXPECT_FALSE(stopped);
+  source.request_stop();
+  EXPECT_TRUE(stopped);
+  scope.request_stop();  // no second completion
+  ex::sync_wait(scope.join());
+}
+
 TEST(counting_scope, association_is_raii_and_fails_once_closed) {
   ex::counting_scope scope;
   auto token = scope.get_token();

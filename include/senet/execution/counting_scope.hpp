@@ -314,8 +314,8 @@ class counting_scope {
     /// `sndr` with the scope's stop token (a stop of the scope or of the receiver stops it).
     template <sender Sndr>
     [[nodiscard]] auto wrap(Sndr&& sndr) const {
-      return detail::stop_when_sender<std::decay_t<Sndr>>{std::forward<Sndr>(sndr),
-                                                          scope_->stop_source_.get_token()};
+      return detail::stop_when_sender<std::decay_t<Sndr>, inplace_stop_token>{
+          std::forward<Sndr>(sndr), scope_->stop_source_.get_token()};
     }
 
     /// Associates one operation with the scope; empty when the scope is closed.

@@ -98,6 +98,7 @@ struct env : detail::env_base<std::index_sequence_for<Envs...>, Envs...> {
   }
 };
 
+/// The empty environment: it answers no query.
 template <>
 struct env<> {};
 

@@ -77,17 +77,21 @@ struct spawn_state : spawn_state_base<Env> {
 template <class Sndr, class Env>
 struct spawn_check {
   using sigs = completion_sigs_t<Sndr, Env>;
+  static constexpr bool no_error = count_of<set_error_t, sigs> == 0;
+  static constexpr bool void_value = count_of<set_value_t, sigs> == 0 ||
+                                     std::is_same_v<gather_args_t<set_value_t, sigs>, type_list<type_list<>>>;
+  static constexpr bool ok = valid_completion_signatures<sigs> && no_error && void_value;
+
   static constexpr void check() noexcept {
     if constexpr (!valid_completion_signatures<sigs>) {
       report_invalid<sigs>();
     } else {
       static_assert(
-          count_of<set_error_t, sigs> == 0,
+          no_error,
           "senet::execution::spawn: the sender must not complete with an error (handle its errors first, "
           "for example with upon_error or let_error)");
       static_assert(
-          std::is_same_v<gather_args_t<set_value_t, sigs>, type_list<type_list<>>> ||
-              count_of<set_value_t, sigs> == 0,
+          void_value,
           "senet::execution::spawn: the sender must complete with set_value() without values (drop them "
           "first, for example with then)");
     }
@@ -127,7 +131,7 @@ struct spawn_t {
     auto wrapped = token.wrap(std::forward<Sndr>(sndr));
     using wrapped_t = decltype(wrapped);
     detail::spawn_check<wrapped_t, Env>::check();
-    if constexpr (detail::valid_completion_signatures<detail::completion_sigs_t<wrapped_t, Env>>) {
+    if constexpr (detail::spawn_check<wrapped_t, Env>::ok) {
       auto raw_alloc = detail::spawn_allocator(env, execution::get_env(wrapped));
       using state_t = detail::spawn_state<decltype(raw_alloc), Token, wrapped_t, Env>;
       using traits = typename state_t::traits;

@@ -5,6 +5,7 @@
 #include <senet/execution/completion_signatures.hpp>
 #include <senet/execution/connect.hpp>
 #include <senet/execution/get_completion_signatures.hpp>
+#include <senet/execution/into_variant.hpp>
 #include <senet/execution/operation_state.hpp>
 #include <senet/execution/queries.hpp>
 #include <senet/execution/receiver.hpp>
@@ -121,6 +122,26 @@ struct sync_wait_t {
 
 /// The sync_wait function object.
 inline constexpr sync_wait_t sync_wait{};
+
+/** `sync_wait_with_variant(sndr)`: `sync_wait` for a sender with several value completions. Returns
+    `std::optional<std::variant<std::tuple<decay_t<Vs>...>...>>`: the values of the completion that happened,
+    or `std::nullopt` when stopped; errors are thrown as by `sync_wait`.
+*/
+struct sync_wait_with_variant_t {
+  template <sender Sndr>
+  auto operator()(Sndr&& sndr) const {
+    auto result = sync_wait_t{}(into_variant(std::forward<Sndr>(sndr)));
+    using variant_t = std::tuple_element_t<0, typename decltype(result)::value_type>;
+    std::optional<variant_t> out;
+    if (result) {
+      out.emplace(std::get<0>(std::move(*result)));
+    }
+    return out;
+  }
+};
+
+/// The sync_wait_with_variant function object.
+inline constexpr sync_wait_with_variant_t sync_wait_with_variant{};
 
 }  // namespace senet::execution
 

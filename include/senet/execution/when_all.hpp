@@ -113,9 +113,16 @@ struct when_all_state {
 
   struct on_stop_request {
     void operator()() noexcept {
+      // Hold the operation open while the request runs the children's stop callbacks: a child may
+      // complete inside its callback, and the operation must not complete (and perhaps be destroyed)
+      // while stop_source_.request_stop() is still running.
+      if (!st_->try_hold()) {
+        return;  // All children completed: the operation is completing on another thread.
+      }
       auto expected = when_all_disposition::started;
       st_->disposition_.compare_exchange_strong(expected, when_all_disposition::stopped);
       st_->stop_source_.request_stop();
+      st_->arrive();
     }
     when_all_state* st_;
   };
@@ -164,6 +171,18 @@ struct when_all_state {
     if (disposition_.compare_exchange_strong(expected, when_all_disposition::stopped)) {
       stop_source_.request_stop();
     }
+  }
+
+  // Adds a reference unless the count already reached zero.
+  bool try_hold() noexcept {
+    std::size_t count = count_.load(std::memory_order_relaxed);
+    do {
+      if (count == 0) {
+        return false;
+      }
+    } while (!count_.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel,
+                                           std::memory_order_relaxed));
+    return true;
   }
 
   void arrive() noexcept {

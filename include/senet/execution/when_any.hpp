@@ -52,7 +52,16 @@ struct when_any_state {
   using result_type = results_variant_t<typename sigs_impl::type>;
 
   struct on_stop_request {
-    void operator()() noexcept { st_->stop_source_.request_stop(); }
+    void operator()() noexcept {
+      // Hold the operation open while the request runs the children's stop callbacks: a child may
+      // complete inside its callback, and the operation must not complete (and perhaps be destroyed)
+      // while stop_source_.request_stop() is still running.
+      if (!st_->try_hold()) {
+        return;  // All children completed: the operation is completing on another thread.
+      }
+      st_->stop_source_.request_stop();
+      st_->arrive();
+    }
     when_any_state* st_;
   };
 
@@ -79,6 +88,18 @@ struct when_any_state {
       stop_source_.request_stop();
     }
     arrive();
+  }
+
+  // Adds a reference unless the count already reached zero.
+  bool try_hold() noexcept {
+    std::size_t count = count_.load(std::memory_order_relaxed);
+    do {
+      if (count == 0) {
+        return false;
+      }
+    } while (!count_.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel,
+                                           std::memory_order_relaxed));
+    return true;
   }
 
   void arrive() noexcept {
@@ -176,6 +197,8 @@ struct when_any_sender {
 };
 
 }  // namespace detail
+
+// exec::when_any of stdexec (not in the working draft)
 
 /** `when_any(sndrs...)`: a sender that starts all `sndrs` and completes with the result of the first one
     to complete, on whichever channel; the others are then asked to stop, and the operation completes once
