@@ -8,7 +8,6 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 namespace senet::test {
 
@@ -17,13 +16,21 @@ namespace senet::test {
     `::stopped()`.
 
     All three have the same type, so one adaptor type can be tested on each channel, including the
-    channels it only passes through.
+    channels it only passes through. `E` and `Vs...` must be default-constructible.
 
     Completion signatures: `set_value_t(Vs...)`, `set_error_t(E)`, `set_stopped_t()`.
 */
 template <class E, class... Vs>
 class basic_channel_sender {
-  using result_type = std::variant<std::tuple<Vs...>, E, std::monostate>;
+  enum class channel { value, error, stopped };
+
+  // Plain members rather than a std::variant: GCC 12 reports false "may be used uninitialized"
+  // warnings for variants at -O1 (the asan preset). Hence E and Vs must be default-constructible.
+  struct result_type {
+    channel channel_;
+    std::tuple<Vs...> values_;
+    E error_;
+  };
 
   template <class Rcvr>
   struct operation {
@@ -33,12 +40,17 @@ class basic_channel_sender {
     Rcvr rcvr_;
 
     void start() & noexcept {
-      if (auto* values = std::get_if<0>(&result_)) {
-        std::apply([this](Vs&... vs) { ex::set_value(std::move(rcvr_), std::move(vs)...); }, *values);
-      } else if (auto* error = std::get_if<1>(&result_)) {
-        ex::set_error(std::move(rcvr_), std::move(*error));
-      } else {
-        ex::set_stopped(std::move(rcvr_));
+      switch (result_.channel_) {
+        case channel::value:
+          std::apply([this](Vs&... vs) { ex::set_value(std::move(rcvr_), std::move(vs)...); },
+                     result_.values_);
+          break;
+        case channel::error:
+          ex::set_error(std::move(rcvr_), std::move(result_.error_));
+          break;
+        case channel::stopped:
+          ex::set_stopped(std::move(rcvr_));
+          break;
       }
     }
   };
@@ -52,16 +64,18 @@ class basic_channel_sender {
 
   /** A sender that completes with `set_value(values...)`. */
   static basic_channel_sender value(Vs... values) {
-    return basic_channel_sender{result_type{std::in_place_index<0>, std::move(values)...}};
+    return basic_channel_sender{result_type{channel::value, std::tuple<Vs...>{std::move(values)...}, E{}}};
   }
 
   /** A sender that completes with `set_error(error)`. */
   static basic_channel_sender error(E error) {
-    return basic_channel_sender{result_type{std::in_place_index<1>, std::move(error)}};
+    return basic_channel_sender{result_type{channel::error, std::tuple<Vs...>{}, std::move(error)}};
   }
 
   /** A sender that completes with `set_stopped()`. */
-  static basic_channel_sender stopped() { return basic_channel_sender{result_type{std::in_place_index<2>}}; }
+  static basic_channel_sender stopped() {
+    return basic_channel_sender{result_type{channel::stopped, std::tuple<Vs...>{}, E{}}};
+  }
 
   template <class Rcvr>
   operation<Rcvr> connect(Rcvr rcvr) && noexcept(
