@@ -13,7 +13,8 @@ namespace senet::net {
 /** `net::async_wait_for(d)`: a sender that completes `d` after it was started.
 
     `async_wait_for(d)` takes the io_context from the receiver's environment
-    (`ex::get_scheduler`); `async_wait_for(sch, d)` runs on `sch`'s context. The deadline is
+    (`ex::get_scheduler`); `async_wait_for(sch, d)` runs on `sch`'s context;
+    `async_wait_for(timer, d)` is `timer.async_wait_for(d)` (`net::timer`). The deadline is
     measured on the context's clock (`std::chrono::steady_clock`; the test backend's virtual
     clock), rounded up to its resolution; a negative or zero `d` completes in the next loop turn.
 
@@ -34,6 +35,16 @@ struct async_wait_for_t {
   [[nodiscard]] auto operator()(const Sch& sch, std::chrono::duration<Rep, Period> d) const noexcept {
     return detail::make_sender(sch, detail::wait_kind::for_(d));
   }
+
+  /** `timer.async_wait_for(d)`, for a timer object (`net::timer`). */
+  template <class Timer, class Rep, class Period>
+  requires(!io::detail::io_scheduler<Timer>) &&
+      requires(const Timer& t, std::chrono::duration<Rep, Period> d) {
+    t.async_wait_for(d);
+  }
+  [[nodiscard]] auto operator()(const Timer& timer, std::chrono::duration<Rep, Period> d) const noexcept {
+    return timer.async_wait_for(d);
+  }
 };
 
 /** The `async_wait_for` customization point object. */
@@ -43,7 +54,8 @@ inline constexpr async_wait_for_t async_wait_for{};
     time point, on the context's clock).
 
     `async_wait_until(tp)` takes the io_context from the receiver's environment;
-    `async_wait_until(sch, tp)` runs on `sch`'s context. A time point already past completes in the
+    `async_wait_until(sch, tp)` runs on `sch`'s context; `async_wait_until(timer, tp)` is
+    `timer.async_wait_until(tp)` (`net::timer`). A time point already past completes in the
     next loop turn.
 
     Completion signatures: `set_value_t()`, `set_stopped_t()`.

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_TEST_SUPPORT_LOOPBACK_HPP
+#define SENET_TEST_SUPPORT_LOOPBACK_HPP
+
+/* Loopback listeners and connected socket pairs for tests: TCP over IPv4 and IPv6 on port 0, and
+   local (Unix domain) stream sockets on a fresh path. Connections are made with senet's own
+   senders on the given context, so they work on every backend. */
+
+#include <senet/execution.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/address_v4.hpp>
+#include <senet/ip/address_v6.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/ip/udp.hpp>
+#include <senet/local/stream_protocol.hpp>
+#include <senet/net/async_accept.hpp>
+#include <senet/net/async_connect.hpp>
+#include <senet/net/sockets.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace senet::test {
+
+/** Whether this machine can bind an IPv6 loopback socket (containers may lack IPv6). */
+inline bool ipv6_available() {
+  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  ip::tcp::endpoint ep(ip::address_v6::loopback(), 0);
+  bool ok = ::bind(fd, static_cast<const ::sockaddr*>(static_cast<const void*>(ep.data())), ep.size()) == 0;
+  ::close(fd);
+  return ok;
+}
+
+/** A TCP listener on the loopback address of `protocol` (v4 or v6), port 0. */
+inline ip::tcp::acceptor listen_tcp(ip::tcp protocol) {
+  ip::address address = protocol == ip::tcp::v6() ? ip::address(ip::address_v6::loopback())
+                                                  : ip::address(ip::address_v4::loopback());
+  return ip::tcp::acceptor(ip::tcp::endpoint(address, 0));
+}
+
+/** A UDP socket bound to the loopback address of `protocol` (v4 or v6), port 0. */
+inline ip::udp::socket bind_udp(ip::udp protocol) {
+  ip::address address = protocol == ip::udp::v6() ? ip::address(ip::address_v6::loopback())
+                                                  : ip::address(ip::address_v4::loopback());
+  ip::udp::socket s(protocol);
+  s.bind(ip::udp::endpoint(address, 0));
+  return s;
+}
+
+/** A local stream listener on a fresh path, removed again on destruction. */
+class local_listener {
+ public:
+  local_listener() : path_(fresh_path()) {
+    ::unlink(path_.c_str());
+    acceptor_ = local::stream_protocol::acceptor(local::stream_protocol::endpoint(path_));
+  }
+  local_listener(const local_listener&) = delete;
+  local_listener& operator=(const local_listener&) = delete;
+  ~local_listener() { ::unlink(path_.c_str()); }
+
+  [[nodiscard]] local::stream_protocol::acceptor& acceptor() noexcept { return acceptor_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  static std::string fresh_path() {
+    static std::atomic<int> counter{0};
+    return "/tmp/senet-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
+           ".sock";
+  }
+
+  std::string path_;
+  local::stream_protocol::acceptor acceptor_;
+};
+
+/** Two connected stream sockets: `client` connected to `acceptor`, `server` the accepted end,
+    `peer` the endpoint accept reported. */
+template <class Protocol>
+struct stream_pair {
+  typename Protocol::socket client;
+  typename Protocol::socket server;
+  typename Protocol::endpoint peer;
+};
+
+/** Connects a new socket to `acceptor` with net::async_connect and net::async_accept on `ctx`. */
+template <class Acceptor>
+stream_pair<typename Acceptor::protocol_type> connect_pair(io::io_context& ctx, Acceptor& acceptor) {
+  using protocol = typename Acceptor::protocol_type;
+  stream_pair<protocol> pair;
+  auto ep = acceptor.local_endpoint();
+  auto r = ctx.run_until(ex::when_all(net::async_accept(acceptor), net::async_connect(pair.client, ep)));
+  if (!r) {
+    ADD_FAILURE() << "connect_pair: stopped";
+    return pair;
+  }
+  pair.server = std::move(std::get<0>(*r));
+  pair.peer = std::move(std::get<1>(*r));
+  return pair;
+}
+
+}  // namespace senet::test
+
+#endif  // SENET_TEST_SUPPORT_LOOPBACK_HPP
