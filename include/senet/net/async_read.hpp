@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_NET_ASYNC_READ_HPP
+#define SENET_NET_ASYNC_READ_HPP
+
+#include <cstddef>
+#include <span>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include <senet/buffer.hpp>
+#include <senet/error.hpp>
+#include <senet/execution.hpp>
+#include <senet/net/async_read_some.hpp>
+#include <senet/net/detail/transfer_all.hpp>
+
+namespace senet::net {
+
+namespace detail {
+
+struct read_some_step {
+  using buffer_type = mutable_buffer;
+
+  template <class Stream>
+  static auto make(Stream& stream, std::span<const mutable_buffer> buffers) {
+    return net::async_read_some(stream, buffers);
+  }
+  static std::error_code zero_bytes_error() noexcept { return make_error_code(senet::error::eof); }
+};
+
+}  // namespace detail
+
+/** A sender that reads from `stream` until `buffers` are full, or fails (P2762 §3.6).
+
+    It issues `net::async_read_some(stream, ...)` on the part of `buffers` not yet filled, again
+    and again, until every byte of `buffers` has been read.
+
+    Completion signatures: `set_value_t(std::size_t)` (always `buffer_size(buffers)`),
+    `set_error_t(std::error_code)`, `set_stopped_t()`. If the stream ends first (a read returns 0
+    bytes), the error is `senet::error::eof`; other errors are those of `async_read_some`.
+    Partial transfer: with the overload taking `std::size_t& transferred`, the operation stores the
+    number of bytes read so far in `transferred` after each step, so on `set_error` or
+    `set_stopped` it holds the count of bytes that did arrive (they are at the front of `buffers`).
+    Cancellation: the receiver's stop token is passed to each `async_read_some`; a stop request
+    cancels the pending read and the operation completes with `set_stopped()`.
+    Buffer lifetime: the caller keeps the bytes of `buffers` (and `transferred`) valid until
+    completion; the sequence object itself is copied into the sender.
+    Thread safety: one read operation at a time per stream (it may run beside one write).
+    Allocation: none; reads that complete inline are looped over, never recursed into. At most 16
+    buffers are handed to each step.
+*/
+struct async_read_t {
+  template <class Stream, mutable_buffer_sequence Buffers>
+  auto operator()(Stream& stream, const Buffers& buffers) const {
+    return detail::transfer_all_sender<detail::read_some_step, Stream, Buffers>{&stream, buffers, nullptr};
+  }
+  template <class Stream, mutable_buffer_sequence Buffers>
+  auto operator()(Stream& stream, const Buffers& buffers, std::size_t& transferred) const {
+    return detail::transfer_all_sender<detail::read_some_step, Stream, Buffers>{&stream, buffers,
+                                                                                &transferred};
+  }
+  /// The same, started on the scheduler `sch` (P2762 §3.1, option 1).
+  template <ex::scheduler Sch, class Stream, mutable_buffer_sequence Buffers>
+  auto operator()(Sch sch, Stream& stream, const Buffers& buffers) const {
+    return ex::starts_on(std::move(sch), (*this)(stream, buffers));
+  }
+  template <ex::scheduler Sch, class Stream, mutable_buffer_sequence Buffers>
+  auto operator()(Sch sch, Stream& stream, const Buffers& buffers, std::size_t& transferred) const {
+    return ex::starts_on(std::move(sch), (*this)(stream, buffers, transferred));
+  }
+};
+
+inline constexpr async_read_t async_read{};
+
+}  // namespace senet::net
+
+#endif  // SENET_NET_ASYNC_READ_HPP

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_NET_DETAIL_TRANSFER_ALL_HPP
+#define SENET_NET_DETAIL_TRANSFER_ALL_HPP
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include <senet/buffer.hpp>
+#include <senet/error.hpp>
+#include <senet/execution.hpp>
+#include <senet/net/detail/sender_support.hpp>
+
+// The loop behind net::async_read and net::async_write: issue `Step` (one async_read_some or
+// async_write_some) on what is left of the buffers until all of it is transferred or a step fails.
+namespace senet::net::detail {
+
+/// The most buffers one step hands to the kernel; longer sequences take more steps.
+inline constexpr std::size_t transfer_window_size = 16;
+
+/// The part of a buffer sequence not yet transferred: an iterator, an offset into the buffer it
+/// designates, and a window of at most `transfer_window_size` buffers for the next step.
+template <class Buffer, class Buffers>
+class consuming_buffers {
+  using iterator = decltype(buffer_sequence_begin(std::declval<const Buffers&>()));
+  using sentinel = decltype(buffer_sequence_end(std::declval<const Buffers&>()));
+
+ public:
+  explicit consuming_buffers(const Buffers& buffers) noexcept
+      : it_(buffer_sequence_begin(buffers)), end_(buffer_sequence_end(buffers)) {}
+
+  /// The next buffers to transfer, at most `transfer_window_size`; empty when all is done.
+  std::span<const Buffer> prepare() noexcept {
+    std::size_t count = 0;
+    std::size_t offset = offset_;
+    for (auto it = it_; it != end_ && count < window_.size(); ++it) {
+      Buffer b = Buffer(*it) + offset;
+      offset = 0;
+      if (b.size() != 0) {
+        window_[count++] = b;
+      }
+    }
+    return {window_.data(), count};
+  }
+
+  /// Marks `n` more bytes as transferred.
+  void consume(std::size_t n) noexcept {
+    while (n != 0 && it_ != end_) {
+      std::size_t left = Buffer(*it_).size() - offset_;
+      if (n < left) {
+        offset_ += n;
+        return;
+      }
+      n -= left;
+      offset_ = 0;
+      ++it_;
+    }
+  }
+
+ private:
+  iterator it_;
+  sentinel end_;
+  std::size_t offset_ = 0;
+  std::array<Buffer, transfer_window_size> window_{};
+};
+
+template <class Step, class Stream, class Buffers, class Rcvr>
+class transfer_all_operation {
+  using buffer_type = typename Step::buffer_type;
+  using window_type = std::span<const buffer_type>;
+
+  struct step_receiver {
+    using receiver_concept = ex::receiver_tag;
+    transfer_all_operation* op_;
+
+    void set_value(std::size_t n) && noexcept { op_->step_done(outcome::value, n, {}); }
+    void set_error(std::error_code ec) && noexcept { op_->step_done(outcome::error, 0, ec); }
+    void set_stopped() && noexcept { op_->step_done(outcome::stopped, 0, {}); }
+    [[nodiscard]] ex::env_of_t<Rcvr> get_env() const noexcept { return ex::get_env(op_->rcvr_); }
+  };
+
+  using step_sender = decltype(Step::make(std::declval<Stream&>(), std::declval<window_type>()));
+  using step_operation = ex::connect_result_t<step_sender, step_receiver>;
+
+  enum class outcome { value, error, stopped };
+  // `phase_` tells whether a step completed inside `start()` of its operation (the loop in `run`
+  // then continues) or later (the completion itself continues the loop).
+  enum phase : int { starting, completed_inline, running };
+
+ public:
+  using operation_state_concept = ex::operation_state_tag;
+
+  transfer_all_operation(Stream* stream, Buffers buffers, std::size_t* progress, Rcvr rcvr) noexcept(
+      std::is_nothrow_move_constructible_v<Buffers>&& std::is_nothrow_move_constructible_v<Rcvr>)
+      : stream_(stream),
+        progress_(progress),
+        rcvr_(std::move(rcvr)),
+        buffers_(std::move(buffers)),
+        rest_(buffers_) {}
+  transfer_all_operation(const transfer_all_operation&) = delete;
+  transfer_all_operation& operator=(const transfer_all_operation&) = delete;
+
+  void start() & noexcept {
+    report_progress();
+    run();
+  }
+
+ private:
+  void report_progress() noexcept {
+    if (progress_ != nullptr) {
+      *progress_ = total_;
+    }
+  }
+
+  // Issues steps until one is pending (its completion resumes the loop) or the transfer is over.
+  // Steps that complete inline are handled here, by iteration, so that a stream with data always
+  // available cannot grow the stack.
+  void run() noexcept {
+    for (;;) {
+      window_type window = rest_.prepare();
+      if (window.empty()) {
+        ex::set_value(std::move(rcvr_), total_);
+        return;
+      }
+      phase_.store(starting, std::memory_order_relaxed);
+      try {
+        step_.emplace(
+            emplace_from{[&] { return ex::connect(Step::make(*stream_, window), step_receiver{this}); }});
+      } catch (...) {
+        ex::set_error(std::move(rcvr_), std::make_error_code(std::errc::not_enough_memory));
+        return;
+      }
+      ex::start(*step_);
+      if (phase_.exchange(running, std::memory_order_acq_rel) != completed_inline) {
+        return;
+      }
+      if (!finish_step()) {
+        return;
+      }
+    }
+  }
+
+  void step_done(outcome o, std::size_t n, std::error_code ec) noexcept {
+    outcome_ = o;
+    bytes_ = n;
+    error_ = ec;
+    if (phase_.exchange(completed_inline, std::memory_order_acq_rel) == starting) {
+      return;
+    }
+    if (finish_step()) {
+      run();
+    }
+  }
+
+  // Accounts for the step that just completed; returns true to go on, false once the receiver
+  // has been completed.
+  bool finish_step() noexcept {
+    step_.reset();
+    switch (outcome_) {
+      case outcome::value:
+        if (bytes_ == 0) {
+          // The window was not empty, so zero bytes means the stream can move no more data.
+          ex::set_error(std::move(rcvr_), Step::zero_bytes_error());
+          return false;
+        }
+        total_ += bytes_;
+        rest_.consume(bytes_);
+        report_progress();
+        return true;
+      case outcome::error:
+        ex::set_error(std::move(rcvr_), error_);
+        return false;
+      case outcome::stopped:
+        ex::set_stopped(std::move(rcvr_));
+        return false;
+    }
+    return false;
+  }
+
+  Stream* stream_;
+  std::size_t* progress_;
+  Rcvr rcvr_;
+  Buffers buffers_;
+  consuming_buffers<buffer_type, Buffers> rest_;
+  std::size_t total_ = 0;
+  outcome outcome_ = outcome::value;
+  std::size_t bytes_ = 0;
+  std::error_code error_{};
+  std::atomic<int> phase_{running};
+  std::optional<step_operation> step_{};
+};
+
+template <class Step, class Stream, class Buffers>
+struct transfer_all_sender {
+  using sender_concept = ex::sender_tag;
+  using completion_signatures =
+      ex::completion_signatures<ex::set_value_t(std::size_t), ex::set_error_t(std::error_code),
+                                ex::set_stopped_t()>;
+
+  Stream* stream_;
+  Buffers buffers_;
+  std::size_t* progress_;
+
+  template <class Rcvr>
+  transfer_all_operation<Step, Stream, Buffers, Rcvr> connect(Rcvr rcvr) && {
+    return {stream_, std::move(buffers_), progress_, std::move(rcvr)};
+  }
+  template <class Rcvr>
+  requires std::is_copy_constructible_v<Buffers> transfer_all_operation<Step, Stream, Buffers, Rcvr> connect(
+      Rcvr rcvr)
+  const& { return {stream_, buffers_, progress_, std::move(rcvr)}; }
+};
+
+}  // namespace senet::net::detail
+
+#endif  // SENET_NET_DETAIL_TRANSFER_ALL_HPP

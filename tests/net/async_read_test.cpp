@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: BSL-1.0
+#include <senet/net/async_read.hpp>
+
+#include <senet/error.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/net/async_wait.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
+#include <support/allocation_counter.hpp>
+
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace ex = senet::ex;
+namespace net = senet::net;
+using senet::ip::tcp;
+using namespace std::chrono_literals;
+
+// Two connected TCP sockets on the loopback interface, set up with plain system calls.
+struct socket_pair {
+  tcp::socket a;
+  tcp::socket b;
+};
+
+socket_pair make_pair() {
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::address_v4::loopback(), 0));
+  tcp::socket a(tcp::v4());
+  tcp::endpoint ep = acceptor.local_endpoint();
+  int rc = ::connect(a.native_handle(), reinterpret_cast<const sockaddr*>(ep.data()), ep.size());
+  EXPECT_TRUE(rc == 0 || errno == EINPROGRESS);
+  pollfd pfd{acceptor.native_handle(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 5000), 1);
+  int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  pollfd cfd{a.native_handle(), POLLOUT, 0};
+  EXPECT_EQ(::poll(&cfd, 1, 5000), 1);
+  return {std::move(a), tcp::socket(tcp::v4(), fd)};
+}
+
+// Writes all of `data` with blocking-style loops over the non-blocking socket.
+void send_all(tcp::socket& s, const void* data, std::size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size != 0) {
+    ssize_t n = ::send(s.native_handle(), p, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EAGAIN) {
+      pollfd pfd{s.native_handle(), POLLOUT, 0};
+      ::poll(&pfd, 1, 5000);
+      continue;
+    }
+    ASSERT_GT(n, 0) << std::strerror(errno);
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+std::vector<unsigned char> pattern(std::size_t n, unsigned seed = 1) {
+  std::vector<unsigned char> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<unsigned char>(i * 7 + seed + (i >> 8));
+  }
+  return v;
+}
+
+TEST(async_read, reads_exactly_the_buffer) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  auto data = pattern(100);
+  send_all(a, data.data(), data.size());
+  std::vector<unsigned char> got(60);
+  auto [n] = ctx.run_until(net::async_read(b, senet::buffer(got))).value();
+  EXPECT_EQ(n, 60U);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin()));
+  // The other 40 bytes are still there.
+  std::vector<unsigned char> rest(40);
+  auto [m] = ctx.run_until(net::async_read(b, senet::buffer(rest))).value();
+  EXPECT_EQ(m, 40U);
+  EXPECT_TRUE(std::equal(rest.begin(), rest.end(), data.begin() + 60));
+}
+
+TEST(async_read, sixteen_mebibytes_against_a_concurrent_writer) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  auto data = pattern(16 << 20);
+  std::vector<unsigned char> got(data.size());
+  auto [w, r] = ctx.run_until(ex::when_all(net::async_write(a, senet::buffer(data)),
+                                           net::async_read(b, senet::buffer(got))))
+                    .value();
+  EXPECT_EQ(w, data.size());
+  EXPECT_EQ(r, data.size());
+  EXPECT_TRUE(got == data);
+}
+
+TEST(async_read, scatters_over_a_long_buffer_sequence) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  auto data = pattern(40 * 1000 + 7);
+  send_all(a, data.data(), data.size());
+  // 41 buffers (more than one step takes) with empty ones between them.
+  std::vector<unsigned char> got(data.size());
+  std::vector<senet::mutable_buffer> buffers;
+  for (std::size_t off = 0; off < got.size(); off += 1000) {
+    buffers.push_back(senet::buffer(got.data() + off, std::min<std::size_t>(1000, got.size() - off)));
+    buffers.emplace_back();
+  }
+  auto [n] = ctx.run_until(net::async_read(b, buffers)).value();
+  EXPECT_EQ(n, data.size());
+  EXPECT_TRUE(got == data);
+}
+
+TEST(async_read, many_steps_that_complete_inline_do_not_recurse) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  // 64 KiB already waiting, read through one-byte buffers: 16 bytes per step, so 4096 steps that
+  // all complete inside their start(). A recursive loop would nest 4096 deep.
+  auto data = pattern(64 * 1024);
+  send_all(a, data.data(), data.size());
+  std::vector<unsigned char> got(data.size());
+  std::vector<senet::mutable_buffer> buffers;
+  for (auto& c : got) {
+    buffers.push_back(senet::buffer(&c, 1));
+  }
+  std::size_t transferred = 0;
+  auto [n] = ctx.run_until(net::async_read(b, buffers, transferred)).value();
+  EXPECT_EQ(n, data.size());
+  EXPECT_EQ(transferred, data.size());
+  EXPECT_TRUE(got == data);
+}
+
+TEST(async_read, end_of_stream_reports_eof_and_the_partial_count) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  auto data = pattern(10);
+  send_all(a, data.data(), data.size());
+  a.shutdown(tcp::socket::shutdown_send);
+  std::vector<unsigned char> got(20);
+  std::size_t transferred = 99;
+  try {
+    ctx.run_until(net::async_read(b, senet::buffer(got), transferred));
+    ADD_FAILURE() << "no error";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), senet::error::eof);
+  }
+  EXPECT_EQ(transferred, 10U);
+  EXPECT_TRUE(std::equal(data.begin(), data.end(), got.begin()));
+}
+
+TEST(async_read, connection_reset_is_an_error) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  // Closing with a zero linger time resets the connection.
+  a.set_option(tcp::socket::linger{true, 0});
+  a.close();
+  std::array<char, 8> got{};
+  auto r = ctx.run_until(net::async_read(b, senet::buffer(got)) |
+                         ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
+                         ex::upon_error([](std::error_code ec) noexcept { return ec; }));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), std::errc::connection_reset);
+}
+
+TEST(async_read, empty_buffers_complete_at_once_with_zero) {
+  senet::io::io_context ctx{senet::io::epoll};
+  tcp::socket unconnected(tcp::v4());
+  std::vector<senet::mutable_buffer> none;
+  auto [n] = ctx.run_until(net::async_read(unconnected, none)).value();
+  EXPECT_EQ(n, 0U);
+  auto [m] = ctx.run_until(net::async_read(unconnected, senet::mutable_buffer())).value();
+  EXPECT_EQ(m, 0U);
+}
+
+TEST(async_read, stop_request_cancels_and_keeps_the_partial_count) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  auto data = pattern(5);
+  send_all(a, data.data(), data.size());
+  std::array<unsigned char, 10> got{};
+  std::size_t transferred = 0;
+  // when_any stops the read when the timer completes first; the read then completes set_stopped.
+  auto r = ctx.run_until(ex::when_any(net::async_read(b, senet::buffer(got), transferred) |
+                                          ex::then([](std::size_t) noexcept { return false; }),
+                                      net::async_wait_for(5ms) | ex::then([]() noexcept { return true; })));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(std::get<0>(*r));
+  EXPECT_EQ(transferred, 5U);
+  // The socket is still usable: the rest arrives and is read.
+  auto more = pattern(5, 9);
+  send_all(a, more.data(), more.size());
+  std::array<unsigned char, 5> rest{};
+  auto [n] = ctx.run_until(net::async_read(b, senet::buffer(rest))).value();
+  EXPECT_EQ(n, 5U);
+  EXPECT_TRUE(std::equal(rest.begin(), rest.end(), more.begin()));
+}
+
+TEST(async_read, with_timeout) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  std::array<char, 4> got{};
+  try {
+    ctx.run_until(net::timeout(net::async_read(b, senet::buffer(got)), 5ms));
+    ADD_FAILURE() << "no timeout";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::timed_out);
+  }
+  send_all(a, "abcd", 4);
+  auto [n] = ctx.run_until(net::timeout(net::async_read(b, senet::buffer(got)), 1h)).value();
+  EXPECT_EQ(n, 4U);
+}
+
+TEST(async_read, with_an_explicit_scheduler) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  send_all(a, "xyz", 3);
+  std::array<char, 3> got{};
+  auto [n] = ctx.run_until(net::async_read(ctx.get_scheduler(), b, senet::buffer(got))).value();
+  EXPECT_EQ(n, 3U);
+  EXPECT_EQ(std::string(got.data(), 3), "xyz");
+}
+
+TEST(async_read, no_allocation_per_operation) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  std::array<unsigned char, 64> out{};
+  std::array<unsigned char, 64> in{};
+  auto round_trip = [&] {
+    return ex::when_all(net::async_write(a, senet::buffer(out)), net::async_read(b, senet::buffer(in)));
+  };
+  // Warm up: the first wait registers the descriptors with the context.
+  for (int i = 0; i < 4; ++i) {
+    ctx.run_until(round_trip());
+  }
+  senet::test::allocation_scope scope;
+  for (int i = 0; i < 100; ++i) {
+    ctx.run_until(round_trip());
+  }
+  auto n = scope.count();
+  EXPECT_EQ(n, 0U);
+}
+
+}  // namespace

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: BSL-1.0
+#include <senet/net/async_write.hpp>
+
+#include <senet/error.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/net/async_read.hpp>
+#include <senet/net/async_wait.hpp>
+#include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
+#include <senet/net/without_stop_token.hpp>
+
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace ex = senet::ex;
+namespace net = senet::net;
+using senet::ip::tcp;
+using namespace std::chrono_literals;
+
+struct socket_pair {
+  tcp::socket a;
+  tcp::socket b;
+};
+
+socket_pair make_pair() {
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::address_v4::loopback(), 0));
+  tcp::socket a(tcp::v4());
+  tcp::endpoint ep = acceptor.local_endpoint();
+  int rc = ::connect(a.native_handle(), reinterpret_cast<const sockaddr*>(ep.data()), ep.size());
+  EXPECT_TRUE(rc == 0 || errno == EINPROGRESS);
+  pollfd pfd{acceptor.native_handle(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 5000), 1);
+  int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  pollfd cfd{a.native_handle(), POLLOUT, 0};
+  EXPECT_EQ(::poll(&cfd, 1, 5000), 1);
+  return {std::move(a), tcp::socket(tcp::v4(), fd)};
+}
+
+// Reads exactly `n` bytes with poll + recv.
+std::vector<unsigned char> receive_exactly(tcp::socket& s, std::size_t n) {
+  std::vector<unsigned char> v(n);
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::recv(s.native_handle(), v.data() + got, n - got, 0);
+    if (r < 0 && errno == EAGAIN) {
+      pollfd pfd{s.native_handle(), POLLIN, 0};
+      ::poll(&pfd, 1, 5000);
+      continue;
+    }
+    EXPECT_GT(r, 0);
+    if (r <= 0) {
+      break;
+    }
+    got += static_cast<std::size_t>(r);
+  }
+  return v;
+}
+
+TEST(async_write, writes_a_small_buffer) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  std::string text = "hello, world";
+  auto [n] = ctx.run_until(net::async_write(a, senet::buffer(text))).value();
+  EXPECT_EQ(n, text.size());
+  auto got = receive_exactly(b, text.size());
+  EXPECT_EQ(std::string(got.begin(), got.end()), text);
+}
+
+TEST(async_write, gathers_a_buffer_sequence) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  // 50 pieces, more than one step takes, with empty ones between them.
+  std::vector<std::string> pieces;
+  std::string expected;
+  for (int i = 0; i < 50; ++i) {
+    pieces.push_back("piece " + std::to_string(i) + ";");
+    expected += pieces.back();
+  }
+  std::vector<senet::const_buffer> buffers;
+  for (const auto& p : pieces) {
+    buffers.push_back(senet::buffer(p));
+    buffers.emplace_back();
+  }
+  std::size_t transferred = 0;
+  auto [n] = ctx.run_until(net::async_write(a, buffers, transferred)).value();
+  EXPECT_EQ(n, expected.size());
+  EXPECT_EQ(transferred, expected.size());
+  auto got = receive_exactly(b, expected.size());
+  EXPECT_EQ(std::string(got.begin(), got.end()), expected);
+}
+
+TEST(async_write, sixteen_mebibytes_partial_writes) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  // Far more than the socket buffers hold: the write proceeds in many partial steps as the reader
+  // drains the connection.
+  std::vector<unsigned char> data(16 << 20);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<unsigned char>(i ^ (i >> 9));
+  }
+  std::vector<unsigned char> got(data.size());
+  auto [w, r] = ctx.run_until(ex::when_all(net::async_write(a, senet::buffer(data)),
+                                           net::async_read(b, senet::buffer(got))))
+                    .value();
+  EXPECT_EQ(w, data.size());
+  EXPECT_EQ(r, data.size());
+  EXPECT_TRUE(got == data);
+}
+
+TEST(async_write, peer_gone_is_an_error_not_sigpipe) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  b.set_option(tcp::socket::linger{true, 0});
+  b.close();
+  std::vector<unsigned char> data(1 << 20);
+  std::size_t transferred = 0;
+  auto r = ctx.run_until(net::async_write(a, senet::buffer(data), transferred) |
+                         ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
+                         ex::upon_error([](std::error_code ec) noexcept { return ec; }));
+  ASSERT_TRUE(r.has_value());
+  std::error_code ec = std::get<0>(*r);
+  EXPECT_TRUE(ec == std::errc::broken_pipe || ec == std::errc::connection_reset) << ec.message();
+  EXPECT_LT(transferred, data.size());
+}
+
+TEST(async_write, stop_request_cancels_and_reports_the_partial_count) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  // Nobody reads b: the write fills the buffers, then waits, and the timer wins.
+  std::vector<unsigned char> data(64 << 20);
+  std::size_t transferred = 0;
+  auto r = ctx.run_until(ex::when_any(net::async_write(a, senet::buffer(data), transferred) |
+                                          ex::then([](std::size_t) noexcept { return false; }),
+                                      net::async_wait_for(20ms) | ex::then([]() noexcept { return true; })));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(std::get<0>(*r));
+  EXPECT_GT(transferred, 0U);
+  EXPECT_LT(transferred, data.size());
+  // Exactly `transferred` bytes were written: the reader finds them, in order.
+  auto got = receive_exactly(b, transferred);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin()));
+}
+
+TEST(async_write, without_stop_token_shields_the_write_from_timeout) {
+  senet::io::io_context ctx{senet::io::epoll};
+  auto pair = make_pair();
+  tcp::socket& a = pair.a;
+  tcp::socket& b = pair.b;
+  // The timeout fires while the write waits for the reader, but the write does not see the stop
+  // request, so it only completes once everything is written; the timeout result is then the
+  // timer's, since it decided first.
+  std::vector<unsigned char> data(8 << 20);
+  std::vector<unsigned char> got(data.size());
+  auto writer = net::timeout(net::without_stop_token(net::async_write(a, senet::buffer(data))), 1ms) |
+                ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
+                ex::upon_error([](std::error_code ec) noexcept { return ec; });
+  auto reader =
+      net::async_wait_for(20ms) | ex::let_value([&] { return net::async_read(b, senet::buffer(got)); });
+  auto [ec, n] = ctx.run_until(ex::when_all(std::move(writer), std::move(reader))).value();
+  EXPECT_EQ(ec, std::errc::timed_out);
+  EXPECT_EQ(n, data.size());
+  EXPECT_TRUE(got == data);
+}
+
+TEST(async_write, empty_buffers_complete_at_once_with_zero) {
+  senet::io::io_context ctx{senet::io::epoll};
+  tcp::socket unconnected(tcp::v4());
+  auto [n] = ctx.run_until(net::async_write(unconnected, senet::buffer(std::string_view()))).value();
+  EXPECT_EQ(n, 0U);
+}
+
+TEST(async_write, closed_socket_is_an_error) {
+  senet::io::io_context ctx{senet::io::epoll};
+  tcp::socket closed;
+  std::size_t transferred = 5;
+  auto r = ctx.run_until(net::async_write(closed, senet::buffer(std::string_view("x")), transferred) |
+                         ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
+                         ex::upon_error([](std::error_code ec) noexcept { return ec; }));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(std::get<0>(*r));
+  EXPECT_EQ(transferred, 0U);
+}
+
+}  // namespace
