@@ -17,6 +17,8 @@
 #include <tuple>
 #include <utility>
 
+#include <poll.h>
+
 namespace senet::test {
 
 /** What an operation completed with. `Values` are the decayed value types expected. */
@@ -62,14 +64,15 @@ struct io_probe {
   [[nodiscard]] env get_env() const noexcept { return {ctx, outcome->stop.get_token()}; }
 };
 
-/** Runs `ctx` (on this thread) until `outcome` is done; fails the test if the context runs out of
-    work first. */
+/** Runs `ctx` (on this thread) until `outcome` is done, even if the operation is started (or
+    completes inline) on another thread after this began: it polls the context, and waits on its
+    wait_descriptor() for at most 10 ms at a time. */
 template <class... Values>
 void run_until_done(io::io_context& ctx, const io_outcome<Values...>& outcome) {
   while (!outcome.done.load(std::memory_order_acquire)) {
-    if (ctx.run_one() == 0 && !outcome.done.load(std::memory_order_acquire)) {
-      ADD_FAILURE() << "the context ran out of work before the operation completed";
-      return;
+    if (ctx.poll() == 0 && !outcome.done.load(std::memory_order_acquire)) {
+      ::pollfd p{ctx.wait_descriptor(), POLLIN, 0};
+      ::poll(&p, 1, 10);
     }
   }
 }

@@ -79,6 +79,17 @@ struct async_wait_until_t {
     return detail::make_sender(
         sch, detail::wait_kind::until(std::chrono::ceil<std::chrono::steady_clock::duration>(tp)));
   }
+
+  /** `timer.async_wait_until(tp)`, for a timer object (`net::timer`). */
+  template <class Timer, class Duration>
+  requires(!io::detail::io_scheduler<Timer>) &&
+      requires(const Timer& t, std::chrono::time_point<std::chrono::steady_clock, Duration> tp) {
+    t.async_wait_until(tp);
+  }
+  [[nodiscard]] auto operator()(
+      const Timer& timer, std::chrono::time_point<std::chrono::steady_clock, Duration> tp) const noexcept {
+    return timer.async_wait_until(tp);
+  }
 };
 
 /** The `async_wait_until` customization point object. */

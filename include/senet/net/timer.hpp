@@ -57,25 +57,24 @@ class timer {
     expiry_ = now() + std::chrono::ceil<duration>(d);
   }
 
-  /** A sender that completes at `expiry()`. */
-  [[nodiscard]] auto async_wait() const noexcept { return async_wait_until(expiry_); }
+  /** The type of the senders of a timer. */
+  using sender_type = detail::io_sender<detail::wait_kind, false>;
+
+  /** A sender that completes at `expiry()` (as it is now). */
+  [[nodiscard]] sender_type async_wait() const noexcept { return async_wait_until(expiry_); }
 
   /** A sender that completes `d` after it is started. */
   template <class Rep, class Period>
-  [[nodiscard]] auto async_wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
-    return sender(detail::wait_kind::for_(d));
+  [[nodiscard]] sender_type async_wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
+    return {ctx_, detail::wait_kind::for_(d)};
   }
 
   /** A sender that completes at `tp`. */
-  [[nodiscard]] auto async_wait_until(time_point tp) const noexcept {
-    return sender(detail::wait_kind::until(tp));
+  [[nodiscard]] sender_type async_wait_until(time_point tp) const noexcept {
+    return {ctx_, detail::wait_kind::until(tp)};
   }
 
  private:
-  [[nodiscard]] detail::io_sender<detail::wait_kind, false> sender(detail::wait_kind kind) const noexcept {
-    return {ctx_, kind};
-  }
-
   io::io_context* ctx_;
   time_point expiry_;
 };
