@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: BSL-1.0
+// An echo server written with senders: one thread, any number of concurrent connections.
+//
+//   echo_server_senders [--port N] [--address A] [--backend uring|epoll] [--help]
+//
+// It listens on A (default 127.0.0.1) port N (default 0: the kernel picks a free port), prints
+// "listening on port N" on stdout, and sends every byte it receives back to its sender. SIGINT or
+// SIGTERM stop it: it stops accepting, ends the open connections, and exits with status 0.
+#include <senet/execution.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/address.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/net/async_accept.hpp>
+#include <senet/net/async_read_some.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/sockets.hpp>
+
+#include "repeat_until.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+
+namespace ex = senet::ex;
+namespace net = senet::net;
+using senet::ip::tcp;
+
+namespace example {
+
+// The environment the server's work runs in: the context's scheduler, for its networking senders.
+// (The stop token comes from the scope the work is spawned in.)
+struct server_env {
+  senet::io::io_context::scheduler_type sch_;
+  [[nodiscard]] auto query(ex::get_scheduler_t) const noexcept { return sch_; }
+};
+
+}  // namespace example
+
+namespace {
+
+using example::server_env;
+
+struct options {
+  unsigned short port = 0;
+  std::string address = "127.0.0.1";
+  std::optional<senet::io::backend_kind> backend;
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: echo_server_senders [--port N] [--address A] [--backend uring|epoll] [--help]\n"
+               "  --port N        port to listen on (default 0: any free port, printed on stdout)\n"
+               "  --address A     address to listen on (default 127.0.0.1)\n"
+               "  --backend B     io_context backend: uring or epoll (default: the best available)\n"
+               "Stops cleanly on SIGINT or SIGTERM.\n");
+}
+
+std::optional<options> parse(int argc, char** argv) {
+  options opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&]() -> std::optional<std::string_view> {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", argv[i]);
+        return std::nullopt;
+      }
+      return std::string_view(argv[++i]);
+    };
+    if (arg == "--help" || arg == "-h") {
+      usage(stdout);
+      std::exit(0);
+    } else if (arg == "--port") {
+      auto v = value();
+      if (!v) {
+        return std::nullopt;
+      }
+      std::string text(*v);
+      char* end = nullptr;
+      long port = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || end == nullptr || *end != '\0' || port < 0 || port > 65535) {
+        std::fprintf(stderr, "bad port: %s\n", text.c_str());
+        return std::nullopt;
+      }
+      opts.port = static_cast<unsigned short>(port);
+    } else if (arg == "--address") {
+      auto v = value();
+      if (!v) {
+        return std::nullopt;
+      }
+      opts.address = *v;
+    } else if (arg == "--backend") {
+      auto v = value();
+      if (!v) {
+        return std::nullopt;
+      }
+      if (*v == "uring") {
+        opts.backend = senet::io::uring;
+      } else if (*v == "epoll") {
+        opts.backend = senet::io::epoll;
+      } else {
+        std::fprintf(stderr, "unknown backend: %s (uring or epoll)\n", std::string(*v).c_str());
+        return std::nullopt;
+      }
+    } else {
+      std::fprintf(stderr, "unknown argument: %s\n", argv[i]);
+      return std::nullopt;
+    }
+  }
+  return opts;
+}
+
+// One connection: receive what is there, write all of it back, until the peer closes.
+auto echo_session(tcp::socket socket) {
+  return ex::let_value(ex::just(std::move(socket)),
+                       [](tcp::socket& s) {
+                         return example::repeat_until([&s, buffer = std::array<char, 16 * 1024>{}]() mutable {
+                           return net::async_read_some(s, senet::buffer(buffer)) |
+                                  ex::let_value([&s, &buffer](std::size_t n) {
+                                    return net::async_write(s, senet::buffer(buffer, n));
+                                  }) |
+                                  // A zero-byte read means the peer closed: the session is done.
+                                  ex::then([](std::size_t n) noexcept { return n == 0; });
+                         });
+                       }) |
+         // A connection that fails (reset by its peer) just ends; the server goes on.
+         ex::upon_error([](auto&&) noexcept {});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<options> opts = parse(argc, argv);
+  if (!opts) {
+    usage(stderr);
+    return 2;
+  }
+
+  // SIGINT and SIGTERM are blocked in every thread and received by one thread with sigwait, which
+  // stops the io_context; no signal handler is installed.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  try {
+    if (opts->backend && !senet::io::io_context::is_available(*opts->backend)) {
+      std::fprintf(stderr, "backend %s is not available here\n",
+                   std::string(senet::io::to_string(*opts->backend)).c_str());
+      return 2;
+    }
+    std::optional<senet::io::io_context> context;
+    if (opts->backend) {
+      context.emplace(*opts->backend);
+    } else {
+      context.emplace();
+    }
+    senet::io::io_context& ctx = *context;
+    auto sch = ctx.get_scheduler();
+
+    tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address(opts->address), opts->port));
+    std::printf("listening on port %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
+    std::fflush(stdout);
+
+    // Everything the server does is work spawned in `scope`: the accept loop and one session per
+    // connection. A stop request on the scope (from the signal thread) stops them all; ctx.run()
+    // returns once none is left.
+    ex::counting_scope scope;
+    std::atomic<bool> signalled{false};
+    std::thread signal_thread([&] {
+      int sig = 0;
+      if (sigwait(&signals, &sig) == 0 && sig != 0) {
+        signalled = true;
+        scope.request_stop();
+      }
+    });
+
+    std::size_t accepted = 0;
+    bool failed = false;
+    auto accept_loop = example::repeat_until([&] {
+      return net::async_accept(acceptor) | ex::then([&](tcp::socket s, const tcp::endpoint&) {
+               std::error_code ignored;
+               s.set_option(tcp::socket::no_delay{true}, ignored);
+               ex::spawn(echo_session(std::move(s)), scope.get_token(), server_env{sch});
+               ++accepted;
+               return false;
+             });
+    });
+    ex::spawn(std::move(accept_loop) | ex::upon_error([&failed](auto&& error) noexcept {
+                failed = true;
+                if constexpr (std::is_same_v<std::decay_t<decltype(error)>, std::error_code>) {
+                  std::fprintf(stderr, "echo server: accept failed: %s\n", error.message().c_str());
+                } else {
+                  std::fprintf(stderr, "echo server: accept failed\n");
+                }
+              }),
+              scope.get_token(), server_env{sch});
+    ctx.run();
+    ex::sync_wait(scope.join());
+
+    if (!signalled) {
+      // The server ended by itself (an accept error): wake the signal thread.
+      pthread_kill(signal_thread.native_handle(), SIGTERM);
+    }
+    signal_thread.join();
+    std::fprintf(stderr, "echo server: %zu connection(s) served\n", accepted);
+    return failed ? 1 : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "echo server: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: BSL-1.0
+// Runs the echo examples against each other: examples/echo_server_senders.cpp on a free port,
+// examples/echo_client_senders.cpp against it, then SIGTERM to the server, which must exit with 0.
+//
+// The programs are found through the environment variable SENET_EXAMPLES_DIR (set by
+// tests/CMakeLists.txt for every test), else in ../examples next to this test's executable (the
+// build tree's layout). The test is skipped, saying so, when they are not built.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<fs::path> examples_dir() {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("SENET_EXAMPLES_DIR"); env != nullptr && *env != '\0') {
+    candidates.emplace_back(env);
+  }
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    candidates.push_back(self.parent_path().parent_path() / "examples");
+  }
+  for (const auto& dir : candidates) {
+    if (fs::exists(dir / "echo_server_senders") && fs::exists(dir / "echo_client_senders")) {
+      return dir;
+    }
+  }
+  return std::nullopt;
+}
+
+// A child process, killed (SIGKILL) and reaped by the destructor if still running.
+class child {
+ public:
+  child(const fs::path& program, const std::vector<std::string>& args, bool capture_stdout) {
+    std::vector<char*> argv;
+    std::string prog = program.string();
+    argv.push_back(prog.data());
+    std::vector<std::string> copies = args;
+    for (auto& a : copies) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    int fds[2] = {-1, -1};
+    if (capture_stdout) {
+      EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+      posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    }
+    int rc = ::posix_spawn(&pid_, prog.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      pid_ = -1;
+      ADD_FAILURE() << "cannot start " << prog << ": " << rc;
+    }
+    if (capture_stdout) {
+      ::close(fds[1]);
+      out_ = fds[0];
+    }
+  }
+  child(const child&) = delete;
+  child& operator=(const child&) = delete;
+  ~child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) {
+      ::close(out_);
+    }
+  }
+
+  // Reads stdout until a whole line arrives or `timeout` passes.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (auto pos = buffer_.find('\n'); pos != std::string::npos) {
+        std::string line = buffer_.substr(0, pos);
+        buffer_.erase(0, pos + 1);
+        return line;
+      }
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        return std::nullopt;
+      }
+      pollfd pfd{out_, POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
+        continue;
+      }
+      char chunk[256];
+      ssize_t n = ::read(out_, chunk, sizeof(chunk));
+      if (n <= 0) {
+        return std::nullopt;
+      }
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+  // Waits at most `timeout` for the exit status; nullopt if the process is still running.
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (pid_ > 0) {
+      int status = 0;
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return std::nullopt;
+  }
+
+  void signal(int sig) {
+    if (pid_ > 0) {
+      ::kill(pid_, sig);
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string buffer_;
+};
+
+using namespace std::chrono_literals;
+
+class echo_examples : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = examples_dir();
+    if (!dir_) {
+      GTEST_SKIP()
+          << "the example programs echo_server_senders and echo_client_senders were not found "
+             "(set SENET_EXAMPLES_DIR to the folder holding them, or build with SENET_BUILD_EXAMPLES=ON)";
+    }
+  }
+
+  // Starts the server on a free port and returns the port it reports.
+  std::string start_server(std::optional<child>& server, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"--port", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server.emplace(*dir_ / "echo_server_senders", args, true);
+    auto line = server->read_line(10s);
+    EXPECT_TRUE(line.has_value()) << "the server did not report its port";
+    if (!line) {
+      return {};
+    }
+    const std::string prefix = "listening on port ";
+    EXPECT_EQ(line->rfind(prefix, 0), 0U) << *line;
+    return line->substr(prefix.size());
+  }
+
+  int run_client(const std::vector<std::string>& args) {
+    child client(*dir_ / "echo_client_senders", args, false);
+    auto status = client.wait(60s);
+    EXPECT_TRUE(status.has_value()) << "the client did not finish within 60 s";
+    return status.value_or(-1);
+  }
+
+  void stop_server(std::optional<child>& server) {
+    server->signal(SIGTERM);
+    auto status = server->wait(10s);
+    ASSERT_TRUE(status.has_value()) << "the server did not exit within 10 s of SIGTERM";
+    EXPECT_EQ(*status, 0);
+  }
+
+  std::optional<fs::path> dir_;
+};
+
+TEST_F(echo_examples, many_connections_small_messages) {
+  std::optional<child> server;
+  std::string port = start_server(server);
+  ASSERT_FALSE(port.empty());
+  EXPECT_EQ(run_client({"--port", port, "--connections", "16", "--messages", "100", "--size", "64"}), 0);
+  stop_server(server);
+}
+
+TEST_F(echo_examples, large_messages) {
+  std::optional<child> server;
+  std::string port = start_server(server);
+  ASSERT_FALSE(port.empty());
+  EXPECT_EQ(run_client({"--port", port, "--connections", "2", "--messages", "2", "--size", "3000000"}), 0);
+  stop_server(server);
+}
+
+TEST_F(echo_examples, epoll_backend_and_open_connection_at_shutdown) {
+  std::optional<child> server;
+  std::string port = start_server(server, {"--backend", "epoll"});
+  ASSERT_FALSE(port.empty());
+  EXPECT_EQ(run_client({"--port", port, "--messages", "10", "--backend", "epoll"}), 0);
+  // A connection still open when the server is told to stop must not keep it from exiting.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+  stop_server(server);
+  ::close(fd);
+}
+
+TEST_F(echo_examples, client_fails_without_server) {
+  // Find a port nobody listens on: bind one, note it, close it.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string port = std::to_string(ntohs(addr.sin_port));
+  ::close(fd);
+  EXPECT_NE(run_client({"--port", port, "--messages", "1"}), 0);
+}
+
+TEST_F(echo_examples, bad_arguments_are_refused) {
+  EXPECT_EQ(run_client({"--connections", "0", "--port", "1"}), 2);
+  std::optional<child> server;
+  server.emplace(*dir_ / "echo_server_senders", std::vector<std::string>{"--port", "70000"}, true);
+  auto status = server->wait(10s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 2);
+}
+
+}  // namespace
