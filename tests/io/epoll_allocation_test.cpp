@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: BSL-1.0
+// No heap allocation per operation on the epoll backend's steady paths (DESIGN.md, "Performance
+// budget"): send/receive round trips, waits for readiness, timers and cancellation.
+#include <senet/io/io_context.hpp>
+
+#include <senet/buffer.hpp>
+#include <senet/execution.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/async_wait.hpp>
+#include <senet/net/sockets.hpp>
+
+#include <support/allocation_counter.hpp>
+#include <support/loopback.hpp>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace ex = senet::ex;
+namespace io = senet::io;
+namespace ip = senet::ip;
+namespace net = senet::net;
+using senet::buffer;
+
+class epoll_allocation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
+    pair_ = senet::test::connect_pair(ctx_, acceptor_);
+  }
+
+  // One round trip: the receives start first and wait (EAGAIN, readiness), the sends complete
+  // inline, the receives complete on the next epoll_wait.
+  bool round_trip() {
+    auto r = ctx_.run_until(ex::when_all(net::async_receive(pair_.server, buffer(in_)),
+                                         net::async_send(pair_.client, buffer(out_))));
+    auto r2 = ctx_.run_until(ex::when_all(net::async_receive(pair_.client, buffer(in_)),
+                                          net::async_send(pair_.server, buffer(out_))));
+    return r.has_value() && r2.has_value() && std::get<0>(*r) == out_.size() &&
+           std::get<0>(*r2) == out_.size();
+  }
+
+  io::io_context ctx_{io::epoll};
+  ip::tcp::acceptor acceptor_;
+  senet::test::stream_pair<ip::tcp> pair_;
+  std::array<char, 64> out_{};
+  std::array<char, 64> in_{};
+};
+
+TEST_F(epoll_allocation, send_receive_round_trips_allocate_nothing) {
+  // Warm up: the first wait registers each descriptor (one state per socket, reused afterwards).
+  ASSERT_TRUE(round_trip());
+  ASSERT_TRUE(round_trip());
+  senet::test::allocation_scope scope;
+  bool ok = true;
+  for (int i = 0; i < 200; ++i) {
+    ok = round_trip() && ok;
+  }
+  std::size_t allocations = scope.count();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+}
+
+TEST_F(epoll_allocation, timers_and_cancellation_allocate_nothing) {
+  ASSERT_TRUE(round_trip());
+  auto cancelled_receive = [&] {
+    return ex::when_any(net::async_receive(pair_.server, buffer(in_)) | ex::then([](std::size_t) {}),
+                        net::async_wait_for(0ms));
+  };
+  ASSERT_TRUE(ctx_.run_until(cancelled_receive()).has_value());
+  senet::test::allocation_scope scope;
+  bool ok = true;
+  for (int i = 0; i < 100; ++i) {
+    ok = ctx_.run_until(cancelled_receive()).has_value() && ok;
+    ok = ctx_.run_until(net::async_wait_for(0ms)).has_value() && ok;
+    ok = ctx_.run_until(ex::schedule(ctx_.get_scheduler())).has_value() && ok;
+  }
+  std::size_t allocations = scope.count();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+}
+
+TEST_F(epoll_allocation, a_new_socket_reuses_a_released_descriptor_state) {
+  ASSERT_TRUE(round_trip());
+  // Close one connection (its states go to the free list) and make another.
+  pair_ = senet::test::stream_pair<ip::tcp>{};
+  pair_ = senet::test::connect_pair(ctx_, acceptor_);
+  ASSERT_TRUE(round_trip());
+  pair_ = senet::test::stream_pair<ip::tcp>{};
+  pair_ = senet::test::connect_pair(ctx_, acceptor_);
+  senet::test::allocation_scope scope;
+  bool ok = round_trip();
+  std::size_t allocations = scope.count();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+}
+
+}  // namespace
