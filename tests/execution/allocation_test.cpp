@@ -24,19 +24,27 @@ namespace t = senet::test;
 
 auto const reset = std::make_error_code(std::errc::connection_reset);
 
+// Makes `p` escape, so that the compiler cannot remove a new-expression together with its delete
+// (which [expr.new] allows, and GCC and Clang do when optimising).
+template <class T>
+T* escape(T* p) {
+  asm volatile("" : : "g"(p) : "memory");
+  return p;
+}
+
 // The counter itself must see every form of allocation, or a zero below would prove nothing.
 TEST(allocation_counter, counts_every_form_of_new) {
   struct alignas(64) overaligned {
     char bytes[64];
   };
   t::allocation_scope scope;
-  delete new int{1};
-  delete[] new int[3];
-  delete new (std::nothrow) int{2};
-  delete new overaligned{};
-  delete[] new overaligned[2];
-  ::operator delete (::operator new (16, std::align_val_t{32}), std::align_val_t{32});
-  ::operator delete(::operator new(8, std::nothrow), std::nothrow);
+  delete escape(new int{1});
+  delete[] escape(new int[3]);
+  delete escape(new (std::nothrow) int{2});
+  delete escape(new overaligned{});
+  delete[] escape(new overaligned[2]);
+  ::operator delete (escape(::operator new (16, std::align_val_t{32})), std::align_val_t{32});
+  ::operator delete(escape(::operator new(8, std::nothrow)), std::nothrow);
   auto shared = std::make_shared<int>(3);
   shared.reset();
   auto const n = scope.count();
@@ -68,10 +76,10 @@ TEST(allocation_counter, counts_only_this_threads_allocations) {
 
 TEST(allocation_counter, nested_scopes_both_count) {
   t::allocation_scope outer;
-  delete new int{1};
+  delete escape(new int{1});
   {
     t::allocation_scope inner;
-    delete new int{2};
+    delete escape(new int{2});
     auto const inner_count = inner.count();
     EXPECT_EQ(1u, inner_count);
   }
