@@ -4,10 +4,17 @@
 // round trips through the core and the ring make no heap allocation.
 #include <senet/io/io_context.hpp>
 
+#include <senet/buffer.hpp>
+#include <senet/execution.hpp>
 #include <senet/io/detail/descriptor.hpp>
 #include <senet/io/detail/operation.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/async_wait.hpp>
+#include <senet/net/sockets.hpp>
 
-#include "support/allocation_counter.hpp"
+#include <support/allocation_counter.hpp>
+#include <support/loopback.hpp>
 
 #include <gtest/gtest.h>
 
@@ -17,14 +24,21 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <system_error>
 
 namespace {
 
+using namespace std::chrono_literals;
+namespace ex = senet::ex;
 namespace io = senet::io;
 namespace iod = senet::io::detail;
+namespace ip = senet::ip;
+namespace net = senet::net;
+using senet::buffer;
 
 struct transfer : iod::io_operation {
   std::array<char, 64> data{};
@@ -133,6 +147,69 @@ TEST(uring_allocation, descriptor_states_are_reused_across_sockets) {
   bool ok = round_trip(ctx, p, ops);
   std::size_t allocations = scope.count();
   ASSERT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+}
+
+// ---- the same through the senders (net::async_receive / async_send) -----------------------------
+
+class uring_sender_allocation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!io::io_context::is_available(io::uring)) {
+      GTEST_SKIP() << "io_uring is not available here; the io_context falls back to epoll";
+    }
+    ctx_.emplace(io::uring);
+    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
+    pair_ = senet::test::connect_pair(*ctx_, acceptor_);
+  }
+
+  // One round trip; on io_uring both the receive and the send of each leg go through the ring.
+  bool round_trip() {
+    auto r = ctx_->run_until(ex::when_all(net::async_receive(pair_.server, buffer(in_)),
+                                          net::async_send(pair_.client, buffer(out_))));
+    auto r2 = ctx_->run_until(ex::when_all(net::async_receive(pair_.client, buffer(in_)),
+                                           net::async_send(pair_.server, buffer(out_))));
+    return r.has_value() && r2.has_value() && std::get<0>(*r) == out_.size() &&
+           std::get<0>(*r2) == out_.size();
+  }
+
+  std::optional<io::io_context> ctx_;
+  ip::tcp::acceptor acceptor_;
+  senet::test::stream_pair<ip::tcp> pair_;
+  std::array<char, 64> out_{};
+  std::array<char, 64> in_{};
+};
+
+TEST_F(uring_sender_allocation, send_receive_round_trips_allocate_nothing) {
+  ASSERT_TRUE(round_trip());
+  ASSERT_TRUE(round_trip());
+  senet::test::allocation_scope scope;
+  bool ok = true;
+  for (int i = 0; i < 200; ++i) {
+    ok = round_trip() && ok;
+  }
+  std::size_t allocations = scope.count();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+}
+
+TEST_F(uring_sender_allocation, timers_and_cancellation_allocate_nothing) {
+  ASSERT_TRUE(round_trip());
+  // The receive is cancelled with IORING_OP_ASYNC_CANCEL when the timer wins.
+  auto cancelled_receive = [&] {
+    return ex::when_any(net::async_receive(pair_.server, buffer(in_)) | ex::then([](std::size_t) {}),
+                        net::async_wait_for(0ms));
+  };
+  ASSERT_TRUE(ctx_->run_until(cancelled_receive()).has_value());
+  senet::test::allocation_scope scope;
+  bool ok = true;
+  for (int i = 0; i < 100; ++i) {
+    ok = ctx_->run_until(cancelled_receive()).has_value() && ok;
+    ok = ctx_->run_until(net::async_wait_for(0ms)).has_value() && ok;
+    ok = ctx_->run_until(ex::schedule(ctx_->get_scheduler())).has_value() && ok;
+  }
+  std::size_t allocations = scope.count();
+  EXPECT_TRUE(ok);
   EXPECT_EQ(allocations, 0U);
 }
 
