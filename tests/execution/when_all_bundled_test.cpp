@@ -21,14 +21,28 @@ struct wait_for_stop_sender {
   using sender_concept = ex::sender_tag;
   using completion_signatures = ex::completion_signatures<ex::set_stopped_t()>;
 
+  // The stop callback may run on another thread before callback_.emplace returns; whichever of start
+  // and the callback comes second completes the operation.
   template <class Rcvr>
   struct operation {
     struct on_stop {
-      void operator()() noexcept { ex::set_stopped(std::move(op_->rcvr_)); }
+      void operator()() noexcept {
+        if ((op_->state_.fetch_or(callback_ran) & start_done) != 0) {
+          ex::set_stopped(std::move(op_->rcvr_));
+        }
+      }
       operation* op_;
     };
-    void start() & noexcept { callback_.emplace(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this}); }
+    void start() & noexcept {
+      callback_.emplace(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this});
+      if ((state_.fetch_or(start_done) & callback_ran) != 0) {
+        ex::set_stopped(std::move(rcvr_));
+      }
+    }
+    static constexpr int start_done = 1;
+    static constexpr int callback_ran = 2;
     Rcvr rcvr_;
+    std::atomic<int> state_{0};
     std::optional<ex::stop_callback_for_t<ex::stop_token_of_t<ex::env_of_t<Rcvr>>, on_stop>> callback_{};
   };
 
