@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: BSL-1.0
+/* A minimal liburing echo server in C: the baseline that senet's io_uring backend is compared
+   with (docs/benchmarks.md). One thread, one ring; per connection one recv in flight, then one send
+   of what it received; one io_uring_submit_and_wait per loop turn, completions reaped in a batch.
+
+     c_uring_echo [--port N]
+
+   Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P" and serves
+   until SIGINT or SIGTERM, then exits with status 0. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { op_accept = 0, op_recv = 1, op_send = 2 };
+
+struct connection {
+  int fd;
+  char buf[4096];
+};
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static int listen_on(unsigned short port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  struct sockaddr_in addr;
+  socklen_t len = sizeof addr;
+  if (fd < 0) {
+    return -1;
+  }
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(fd, 1024) != 0 ||
+      getsockname(fd, (struct sockaddr*)&addr, &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  printf("listening on port %u\n", (unsigned)ntohs(addr.sin_port));
+  fflush(stdout);
+  return fd;
+}
+
+// user_data: the connection's address with the operation in the low bits (null for accept).
+static struct io_uring_sqe* next_sqe(struct io_uring* ring) {
+  struct io_uring_sqe* sqe = io_uring_get_sqe(ring);
+  if (sqe == NULL) {
+    io_uring_submit(ring);
+    sqe = io_uring_get_sqe(ring);
+  }
+  return sqe;
+}
+
+static void queue_accept(struct io_uring* ring, int listener) {
+  struct io_uring_sqe* sqe = next_sqe(ring);
+  io_uring_prep_accept(sqe, listener, NULL, NULL, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, op_accept);
+}
+
+static void queue_recv(struct io_uring* ring, struct connection* c) {
+  struct io_uring_sqe* sqe = next_sqe(ring);
+  io_uring_prep_recv(sqe, c->fd, c->buf, sizeof c->buf, 0);
+  io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | op_recv);
+}
+
+static void queue_send(struct io_uring* ring, struct connection* c, unsigned n) {
+  struct io_uring_sqe* sqe = next_sqe(ring);
+  io_uring_prep_send(sqe, c->fd, c->buf, n, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | op_send);
+}
+
+int main(int argc, char** argv) {
+  unsigned short port = 0;
+  struct sigaction sa;
+  struct io_uring ring;
+  int listener;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+      port = (unsigned short)atoi(argv[++i]);
+    } else {
+      fprintf(stderr, "usage: c_uring_echo [--port N]\n");
+      return 2;
+    }
+  }
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;  // no SA_RESTART: io_uring_enter returns EINTR
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+
+  listener = listen_on(port);
+  if (listener < 0 || io_uring_queue_init(256, &ring, 0) < 0) {
+    perror("c_uring_echo");
+    return 1;
+  }
+  queue_accept(&ring, listener);
+
+  while (!stop_requested) {
+    struct io_uring_cqe* cqe;
+    unsigned head;
+    unsigned seen = 0;
+    io_uring_submit_and_wait(&ring, 1);
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      uint64_t data = cqe->user_data;
+      struct connection* c = (struct connection*)(uintptr_t)(data & ~(uint64_t)3);
+      int res = cqe->res;
+      ++seen;
+      switch (data & 3) {
+        case op_accept:
+          if (res >= 0) {
+            c = malloc(sizeof *c);
+            c->fd = res;
+            queue_recv(&ring, c);
+          }
+          queue_accept(&ring, listener);
+          break;
+        case op_recv:
+          if (res > 0) {
+            // 64-byte messages always fit the socket buffer: one send sends them whole.
+            queue_send(&ring, c, (unsigned)res);
+          } else {
+            close(c->fd);
+            free(c);
+          }
+          break;
+        default:
+          if (res >= 0) {
+            queue_recv(&ring, c);
+          } else {
+            close(c->fd);
+            free(c);
+          }
+          break;
+      }
+    }
+    io_uring_cq_advance(&ring, seen);
+  }
+  io_uring_queue_exit(&ring);
+  close(listener);
+  return 0;
+}
