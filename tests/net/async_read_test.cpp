@@ -78,8 +78,18 @@ std::vector<unsigned char> pattern(std::size_t n, unsigned seed = 1) {
   return v;
 }
 
-TEST(async_read, reads_exactly_the_buffer) {
-  senet::io::io_context ctx{senet::io::epoll};
+// Every test runs on each backend with real sockets (io_uring is skipped where the kernel refuses it).
+class async_read : public ::testing::TestWithParam<senet::io::backend_kind> {
+ protected:
+  void SetUp() override {
+    if (!senet::io::io_context::is_available(GetParam())) {
+      GTEST_SKIP() << "the " << senet::io::to_string(GetParam()) << " backend is not available here";
+    }
+  }
+};
+
+TEST_P(async_read, reads_exactly_the_buffer) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -96,8 +106,8 @@ TEST(async_read, reads_exactly_the_buffer) {
   EXPECT_TRUE(std::equal(rest.begin(), rest.end(), data.begin() + 60));
 }
 
-TEST(async_read, sixteen_mebibytes_against_a_concurrent_writer) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, sixteen_mebibytes_against_a_concurrent_writer) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -111,8 +121,8 @@ TEST(async_read, sixteen_mebibytes_against_a_concurrent_writer) {
   EXPECT_TRUE(got == data);
 }
 
-TEST(async_read, scatters_over_a_long_buffer_sequence) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, scatters_over_a_long_buffer_sequence) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -130,8 +140,8 @@ TEST(async_read, scatters_over_a_long_buffer_sequence) {
   EXPECT_TRUE(got == data);
 }
 
-TEST(async_read, many_steps_that_complete_inline_do_not_recurse) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, many_steps_that_complete_inline_do_not_recurse) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -151,8 +161,8 @@ TEST(async_read, many_steps_that_complete_inline_do_not_recurse) {
   EXPECT_TRUE(got == data);
 }
 
-TEST(async_read, end_of_stream_reports_eof_and_the_partial_count) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, end_of_stream_reports_eof_and_the_partial_count) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -171,8 +181,8 @@ TEST(async_read, end_of_stream_reports_eof_and_the_partial_count) {
   EXPECT_TRUE(std::equal(data.begin(), data.end(), got.begin()));
 }
 
-TEST(async_read, connection_reset_is_an_error) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, connection_reset_is_an_error) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -187,8 +197,8 @@ TEST(async_read, connection_reset_is_an_error) {
   EXPECT_EQ(std::get<0>(*r), std::errc::connection_reset);
 }
 
-TEST(async_read, empty_buffers_complete_at_once_with_zero) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, empty_buffers_complete_at_once_with_zero) {
+  senet::io::io_context ctx{GetParam()};
   tcp::socket unconnected(tcp::v4());
   std::vector<senet::mutable_buffer> none;
   auto [n] = ctx.run_until(net::async_read(unconnected, none)).value();
@@ -197,8 +207,8 @@ TEST(async_read, empty_buffers_complete_at_once_with_zero) {
   EXPECT_EQ(m, 0U);
 }
 
-TEST(async_read, stop_request_cancels_and_keeps_the_partial_count) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, stop_request_cancels_and_keeps_the_partial_count) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -222,8 +232,8 @@ TEST(async_read, stop_request_cancels_and_keeps_the_partial_count) {
   EXPECT_TRUE(std::equal(rest.begin(), rest.end(), more.begin()));
 }
 
-TEST(async_read, with_timeout) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, with_timeout) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -239,8 +249,8 @@ TEST(async_read, with_timeout) {
   EXPECT_EQ(n, 4U);
 }
 
-TEST(async_read, with_an_explicit_scheduler) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, with_an_explicit_scheduler) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -251,8 +261,8 @@ TEST(async_read, with_an_explicit_scheduler) {
   EXPECT_EQ(std::string(got.data(), 3), "xyz");
 }
 
-TEST(async_read, no_allocation_per_operation) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_read, no_allocation_per_operation) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -272,5 +282,8 @@ TEST(async_read, no_allocation_per_operation) {
   auto n = scope.count();
   EXPECT_EQ(n, 0U);
 }
+
+INSTANTIATE_TEST_SUITE_P(backends, async_read, ::testing::Values(senet::io::epoll, senet::io::uring),
+                         [](const auto& info) { return std::string(senet::io::to_string(info.param)); });
 
 }  // namespace

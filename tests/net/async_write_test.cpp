@@ -73,8 +73,18 @@ std::vector<unsigned char> receive_exactly(tcp::socket& s, std::size_t n) {
   return v;
 }
 
-TEST(async_write, writes_a_small_buffer) {
-  senet::io::io_context ctx{senet::io::epoll};
+// Every test runs on each backend with real sockets (io_uring is skipped where the kernel refuses it).
+class async_write : public ::testing::TestWithParam<senet::io::backend_kind> {
+ protected:
+  void SetUp() override {
+    if (!senet::io::io_context::is_available(GetParam())) {
+      GTEST_SKIP() << "the " << senet::io::to_string(GetParam()) << " backend is not available here";
+    }
+  }
+};
+
+TEST_P(async_write, writes_a_small_buffer) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -85,8 +95,8 @@ TEST(async_write, writes_a_small_buffer) {
   EXPECT_EQ(std::string(got.begin(), got.end()), text);
 }
 
-TEST(async_write, gathers_a_buffer_sequence) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_write, gathers_a_buffer_sequence) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -110,8 +120,8 @@ TEST(async_write, gathers_a_buffer_sequence) {
   EXPECT_EQ(std::string(got.begin(), got.end()), expected);
 }
 
-TEST(async_write, sixteen_mebibytes_partial_writes) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_write, sixteen_mebibytes_partial_writes) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -130,8 +140,8 @@ TEST(async_write, sixteen_mebibytes_partial_writes) {
   EXPECT_TRUE(got == data);
 }
 
-TEST(async_write, peer_gone_is_an_error_not_sigpipe) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_write, peer_gone_is_an_error_not_sigpipe) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -148,8 +158,8 @@ TEST(async_write, peer_gone_is_an_error_not_sigpipe) {
   EXPECT_LT(transferred, data.size());
 }
 
-TEST(async_write, stop_request_cancels_and_reports_the_partial_count) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_write, stop_request_cancels_and_reports_the_partial_count) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -168,8 +178,8 @@ TEST(async_write, stop_request_cancels_and_reports_the_partial_count) {
   EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin()));
 }
 
-TEST(async_write, without_stop_token_shields_the_write_from_timeout) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_write, without_stop_token_shields_the_write_from_timeout) {
+  senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
   tcp::socket& a = pair.a;
   tcp::socket& b = pair.b;
@@ -189,15 +199,15 @@ TEST(async_write, without_stop_token_shields_the_write_from_timeout) {
   EXPECT_TRUE(got == data);
 }
 
-TEST(async_write, empty_buffers_complete_at_once_with_zero) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_write, empty_buffers_complete_at_once_with_zero) {
+  senet::io::io_context ctx{GetParam()};
   tcp::socket unconnected(tcp::v4());
   auto [n] = ctx.run_until(net::async_write(unconnected, senet::buffer(std::string_view()))).value();
   EXPECT_EQ(n, 0U);
 }
 
-TEST(async_write, closed_socket_is_an_error) {
-  senet::io::io_context ctx{senet::io::epoll};
+TEST_P(async_write, closed_socket_is_an_error) {
+  senet::io::io_context ctx{GetParam()};
   tcp::socket closed;
   std::size_t transferred = 5;
   auto r = ctx.run_until(net::async_write(closed, senet::buffer(std::string_view("x")), transferred) |
@@ -207,5 +217,8 @@ TEST(async_write, closed_socket_is_an_error) {
   EXPECT_TRUE(std::get<0>(*r));
   EXPECT_EQ(transferred, 0U);
 }
+
+INSTANTIATE_TEST_SUITE_P(backends, async_write, ::testing::Values(senet::io::epoll, senet::io::uring),
+                         [](const auto& info) { return std::string(senet::io::to_string(info.param)); });
 
 }  // namespace
