@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: BSL-1.0
+// The code of docs/guide.md, compiled and run, so that the guide stays true.
+#include <senet/execution.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/address.hpp>
+#include <senet/net/async_accept.hpp>
+#include <senet/net/async_connect.hpp>
+#include <senet/net/async_read.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_wait.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <system_error>
+
+namespace {
+
+namespace ex = senet::ex;
+namespace net = senet::net;
+using senet::ip::tcp;
+using namespace std::chrono_literals;
+
+// Section 1.
+TEST(guide, senders_in_five_minutes) {
+  auto work = ex::just(20) | ex::then([](int x) { return x + 22; });
+  auto [answer] = ex::sync_wait(std::move(work)).value();
+  EXPECT_EQ(answer, 42);
+}
+
+// Section 2.
+TEST(guide, run_until_a_timer) {
+  senet::io::io_context ctx;
+  auto before = std::chrono::steady_clock::now();
+  ctx.run_until(net::async_wait_for(10ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - before, 10ms);
+}
+
+// Section 3, with a server of our own on a port the kernel picks.
+TEST(guide, a_client) {
+  senet::io::io_context ctx;
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
+  tcp::socket sock(tcp::v4());
+  tcp::endpoint server(senet::ip::make_address("127.0.0.1"), acceptor.local_endpoint().port());
+  std::string request = "hello", reply(5, '\0');
+
+  auto exchange = net::async_connect(sock, server) |
+                  ex::let_value([&] { return net::async_write(sock, senet::buffer(request)); }) |
+                  ex::let_value([&](std::size_t) { return net::async_read(sock, senet::buffer(reply)); });
+  // The server side: accept, read the five bytes, send them back.
+  std::string seen(5, '\0');
+  auto serve = net::async_accept(acceptor) | ex::let_value([&](tcp::socket& peer, const tcp::endpoint&) {
+                 return net::async_read(peer, senet::buffer(seen)) | ex::let_value([&](std::size_t) {
+                          return net::async_write(peer, senet::buffer(seen));
+                        });
+               });
+  ctx.run_until(ex::when_all(std::move(exchange), std::move(serve)));
+  EXPECT_EQ(seen, "hello");
+  EXPECT_EQ(reply, "hello");
+}
+
+// Section 5: nothing arrives, so the timer wins.
+TEST(guide, cancellation_and_time_limits) {
+  senet::io::io_context ctx;
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
+  tcp::socket sock(tcp::v4());
+  ctx.run_until(net::async_connect(sock, acceptor.local_endpoint()));
+  char buf[16];
+
+  auto first = ex::when_any(net::async_receive(sock, senet::buffer(buf)),
+                            net::async_wait_for(20ms) | ex::then([] { return std::size_t{0}; }));
+  auto [n] = ctx.run_until(std::move(first)).value();
+  EXPECT_EQ(n, 0u);
+
+  auto bounded = net::timeout(net::async_receive(sock, senet::buffer(buf)), 20ms);
+  try {
+    ctx.run_until(std::move(bounded));
+    ADD_FAILURE() << "the receive should have timed out";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::make_error_code(std::errc::timed_out));
+  }
+}
+
+}  // namespace
