@@ -972,8 +972,8 @@ class test_backend final : public backend {
       }
       int fd = static_cast<int>(n);
       auto index = static_cast<std::size_t>(fd);
-      if (index < by_fd_.size() && by_fd_[index] != nullptr) {
-        continue;  // known: already considered
+      if (index < by_fd_.size() && by_fd_[index] != nullptr && alive(*by_fd_[index])) {
+        continue;  // known and open: already considered
       }
       if (socket_int_option(fd, SOL_SOCKET, SO_TYPE, 0) != type ||
           socket_int_option(fd, SOL_SOCKET, SO_DOMAIN, AF_UNSPEC) != target.family()) {
