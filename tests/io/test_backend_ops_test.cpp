@@ -573,6 +573,31 @@ TEST(test_backend_ops, datagram_to_nobody_is_dropped_and_connected_sockets_filte
   EXPECT_EQ(run(ctx, raw(op_code::send, unconnected, d.data(), d.size())), -EDESTADDRREQ);
 }
 
+TEST(test_backend_ops, a_new_receiver_on_a_reused_descriptor_number_is_found) {
+  io::io_context ctx{io::test};
+  std::string d = "dgram";
+  std::string buf(8, '\0');
+  int fd = -1;
+  {
+    // A socket of another type, known to the backend.
+    net::tcp_socket old{ip::tcp::v4()};
+    fd = old.native_handle();
+    EXPECT_EQ(run(ctx, receive_op(old, buf)), -ENOTCONN);
+  }
+  // The closed socket's number goes to a new receiver the backend has not seen yet.
+  net::udp_socket receiver{ip::udp::v4()};
+  if (receiver.native_handle() != fd) {
+    GTEST_SKIP() << "the descriptor number was not reused";
+  }
+  receiver.bind(ip::udp::endpoint(ip::address_v4::loopback(), 0));
+  net::udp_socket sender{ip::udp::v4()};
+  raw_address to = raw_address::of(receiver.local_endpoint());
+  EXPECT_EQ(run(ctx, raw(op_code::send, sender, d.data(), d.size(), &to)), 5);
+  // A datagram lost to a stale record would leave the receive waiting: give up after a minute.
+  auto give_up = ex::then(net::async_wait_for(1min), [] { return std::int64_t{-1}; });
+  EXPECT_EQ(run(ctx, ex::when_any(raw(op_code::receive, receiver, buf.data(), buf.size()), give_up)), 5);
+}
+
 TEST(test_backend_ops, udp_over_ipv6) {
   io::io_context ctx{io::test};
   net::udp_socket receiver{ip::udp::v6()};

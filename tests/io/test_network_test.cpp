@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <senet/io/test_network.hpp>
 
+#include <senet/buffer.hpp>
+#include <senet/error.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/io_context.hpp>
+#include <senet/net/async_accept.hpp>
+#include <senet/net/async_connect.hpp>
+#include <senet/net/async_read.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_receive_from.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/async_send_to.hpp>
 #include <senet/net/async_wait.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/sockets.hpp>
 #include <senet/net/timeout.hpp>
 #include <support/test_env.hpp>
 
@@ -11,11 +22,16 @@
 
 #include <poll.h>
 
+#include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <tuple>
+#include <vector>
 
 namespace {
 
@@ -24,6 +40,7 @@ namespace ex = senet::ex;
 namespace io = senet::io;
 namespace net = senet::net;
 namespace test = senet::test;
+namespace ip = senet::ip;
 
 // Counts the completions of a timer; its environment has the context's scheduler and `token`.
 struct timer_receiver {
@@ -220,6 +237,330 @@ TEST(test_network, stop_source_cancels_a_pending_timer) {
   EXPECT_EQ(value, 0);
   EXPECT_EQ(stopped, 1);
   EXPECT_EQ(net.now(), t0);
+}
+
+// ---- sockets through the senders ---------------------------------------------------------------
+
+const ip::tcp::endpoint loopback4{ip::address_v4::loopback(), 0};
+
+/** A connection made with async_accept and async_connect on a test context. */
+struct connected_pair {
+  net::tcp_acceptor acceptor{loopback4};
+  net::tcp_socket client;
+  net::tcp_socket server;
+  ip::tcp::endpoint peer;
+
+  explicit connected_pair(io::io_context& ctx) {
+    auto [s, ep] = ctx.run_until(ex::when_all(net::async_accept(acceptor),
+                                              net::async_connect(client, acceptor.local_endpoint())))
+                       .value();
+    server = std::move(s);
+    peer = ep;
+  }
+};
+
+/** Runs `sndr` and returns the error it completes with (none if it succeeds). */
+template <class Sndr>
+std::error_code error_of(io::io_context& ctx, Sndr&& sndr) {
+  try {
+    ctx.run_until(std::forward<Sndr>(sndr));
+  } catch (const std::system_error& e) {
+    return e.code();
+  }
+  return {};
+}
+
+std::vector<char> pattern(std::size_t n) {
+  std::vector<char> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
+  }
+  return v;
+}
+
+TEST(test_network, accept_and_connect_through_the_senders) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  ASSERT_TRUE(p.server.is_open());
+  EXPECT_EQ(p.peer, p.client.local_endpoint());
+  EXPECT_EQ(p.peer.address(), ip::address(ip::address_v4::loopback()));
+  EXPECT_NE(p.peer.port(), 0);
+  EXPECT_EQ(net.remote_endpoint(p.server), p.client.local_endpoint());
+  EXPECT_EQ(net.remote_endpoint(p.client), p.acceptor.local_endpoint());
+  // The kernel never connected them: remote_endpoint() of the socket classes says so.
+  std::error_code ec;
+  (void)p.client.remote_endpoint(ec);
+  EXPECT_EQ(ec, std::errc::not_connected);
+}
+
+TEST(test_network, one_byte_64_kib_and_16_mib_with_partial_transfers) {
+  for (std::size_t size : {std::size_t{1}, std::size_t{64} * 1024, std::size_t{16} * 1024 * 1024}) {
+    SCOPED_TRACE(size);
+    io::io_context ctx{io::test};
+    io::test_network& net = io::test_network::of(ctx);
+    connected_pair p(ctx);
+    net.set_max_transfer(4093);  // odd, so that no transfer lines up with the buffers
+    net.set_send_buffer_limit(64 * 1024);
+    std::vector<char> out = pattern(size);
+    std::vector<char> in(size);
+    auto [written, read] = ctx.run_until(ex::when_all(net::async_write(p.client, senet::buffer(out)),
+                                                      net::async_read(p.server, senet::buffer(in))))
+                               .value();
+    EXPECT_EQ(written, size);
+    EXPECT_EQ(read, size);
+    EXPECT_TRUE(in == out);
+    EXPECT_EQ(net.buffered(p.server), 0U);
+  }
+}
+
+TEST(test_network, every_receive_is_bounded_by_max_transfer) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  std::string data(100, 'x');
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_send(p.client, senet::buffer(data))).value()), 100U);
+  net.set_max_transfer(7);
+  std::array<char, 64> buf{};
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_receive(p.server, senet::buffer(buf))).value()), 7U);
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_send(p.server, senet::buffer(data))).value()), 7U);
+  EXPECT_EQ(net.buffered(p.server), 93U);
+  EXPECT_EQ(net.buffered(p.client), 7U);
+}
+
+TEST(test_network, send_buffer_limit_makes_sends_wait) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  net.set_send_buffer_limit(8);
+  std::string data(20, 'y');
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_send(p.client, senet::buffer(data))).value()), 8U);
+  // The peer holds 8 unread bytes: this send waits for the receive, then moves what fits.
+  std::array<char, 5> buf{};
+  auto [sent, received] = ctx.run_until(ex::when_all(net::async_send(p.client, senet::buffer(data)),
+                                                     net::async_receive(p.server, senet::buffer(buf))))
+                              .value();
+  EXPECT_EQ(received, 5U);
+  EXPECT_EQ(sent, 5U);
+  // A send stays pending until timed out while nobody reads.
+  EXPECT_EQ(error_of(ctx, net::timeout(net::async_send(p.client, senet::buffer(data)), 1min)),
+            std::errc::timed_out);
+}
+
+TEST(test_network, end_of_stream_after_close) {
+  io::io_context ctx{io::test};
+  connected_pair p(ctx);
+  std::string hello = "hello";
+  ctx.run_until(net::async_write(p.client, senet::buffer(hello)));
+  p.client.close();
+  std::array<char, 16> buf{};
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_receive(p.server, senet::buffer(buf))).value()), 5U);
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_receive(p.server, senet::buffer(buf))).value()), 0U);
+  // async_read reports the end of the stream as an error, with the partial count.
+  std::size_t transferred = 99;
+  EXPECT_EQ(error_of(ctx, net::async_read(p.server, senet::buffer(buf), transferred)), senet::error::eof);
+  EXPECT_EQ(transferred, 0U);
+  // Sending to a closed peer fails with EPIPE (and never raises SIGPIPE).
+  EXPECT_EQ(error_of(ctx, net::async_send(p.server, senet::buffer(hello))), std::errc::broken_pipe);
+}
+
+TEST(test_network, end_of_stream_after_shutdown) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  std::string bye = "bye";
+  ctx.run_until(net::async_write(p.client, senet::buffer(bye)));
+  net.shutdown(p.client, net::socket_base::shutdown_send);
+  std::array<char, 3> three{};
+  ctx.run_until(net::async_read(p.server, senet::buffer(three)));
+  std::array<char, 16> buf{};
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_receive(p.server, senet::buffer(buf))).value()), 0U);
+  EXPECT_EQ(error_of(ctx, net::async_send(p.client, senet::buffer(bye))), std::errc::broken_pipe);
+}
+
+TEST(test_network, reset_gives_econnreset) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  std::array<char, 16> buf{};
+  // The reset reaches a receive already waiting.
+  auto reset_later = ex::then(net::async_wait_for(1s), [&] { net.reset_connection(p.server); });
+  EXPECT_EQ(error_of(ctx, ex::when_all(net::async_receive(p.client, senet::buffer(buf)), reset_later)),
+            std::errc::connection_reset);
+  std::string data = "x";
+  EXPECT_EQ(error_of(ctx, net::async_send(p.server, senet::buffer(data))), std::errc::connection_reset);
+  EXPECT_EQ(error_of(ctx, net::async_send(p.server, senet::buffer(data))), std::errc::broken_pipe);
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_receive(p.client, senet::buffer(buf))).value()), 0U);
+}
+
+TEST(test_network, closing_with_unread_data_resets_the_peer) {
+  io::io_context ctx{io::test};
+  connected_pair p(ctx);
+  std::string data = "never read";
+  ctx.run_until(net::async_write(p.client, senet::buffer(data)));
+  p.server.close();
+  std::array<char, 16> buf{};
+  EXPECT_EQ(error_of(ctx, net::async_receive(p.client, senet::buffer(buf))), std::errc::connection_reset);
+}
+
+TEST(test_network, connect_without_listener_is_refused) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  net::tcp_acceptor not_listening{ip::tcp::v4()};
+  not_listening.bind(loopback4);
+  net::tcp_socket client;
+  EXPECT_EQ(error_of(ctx, net::async_connect(client, not_listening.local_endpoint())),
+            std::errc::connection_refused);
+  // Refusal on demand, even with a listener.
+  net::tcp_acceptor acceptor{loopback4};
+  net.refuse_connections(acceptor.local_endpoint());
+  EXPECT_EQ(error_of(ctx, net::async_connect(client, acceptor.local_endpoint())),
+            std::errc::connection_refused);
+  net.allow_connections(acceptor.local_endpoint());
+  EXPECT_EQ(error_of(ctx, net::async_connect(client, acceptor.local_endpoint())), std::error_code{});
+}
+
+TEST(test_network, datagrams_with_the_peer_endpoint) {
+  io::io_context ctx{io::test};
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6 ? "IPv6" : "IPv4");
+    ip::address loopback =
+        v6 ? ip::address(ip::address_v6::loopback()) : ip::address(ip::address_v4::loopback());
+    net::udp_socket receiver{v6 ? ip::udp::v6() : ip::udp::v4()};
+    std::error_code ec;
+    receiver.bind(ip::udp::endpoint(loopback, 0), ec);
+    if (ec) {
+      ASSERT_TRUE(v6) << ec.message();
+      continue;  // no IPv6 loopback on this machine
+    }
+    net::udp_socket sender{v6 ? ip::udp::v6() : ip::udp::v4()};
+    sender.bind(ip::udp::endpoint(loopback, 0));
+    std::string d1 = "one";
+    std::string d2 = "datagram two";
+    EXPECT_EQ(
+        std::get<0>(
+            ctx.run_until(net::async_send_to(sender, senet::buffer(d1), receiver.local_endpoint())).value()),
+        3U);
+    EXPECT_EQ(
+        std::get<0>(
+            ctx.run_until(net::async_send_to(sender, senet::buffer(d2), receiver.local_endpoint())).value()),
+        12U);
+    std::array<char, 32> buf{};
+    auto [n1, from1] = ctx.run_until(net::async_receive_from(receiver, senet::buffer(buf))).value();
+    EXPECT_EQ(n1, 3U);
+    EXPECT_EQ(std::string(buf.data(), n1), "one");
+    EXPECT_EQ(from1, sender.local_endpoint());
+    auto [n2, from2] = ctx.run_until(net::async_receive_from(receiver, senet::buffer(buf))).value();
+    EXPECT_EQ(std::string(buf.data(), n2), "datagram two");
+    EXPECT_EQ(from2, sender.local_endpoint());
+    // A receive waiting first is completed by the datagram.
+    auto [r, from3, s] =
+        ctx.run_until(ex::when_all(net::async_receive_from(receiver, senet::buffer(buf)),
+                                   net::async_send_to(sender, senet::buffer(d1), receiver.local_endpoint())))
+            .value();
+    EXPECT_EQ(r, 3U);
+    EXPECT_EQ(from3, sender.local_endpoint());
+    EXPECT_EQ(s, 3U);
+  }
+}
+
+TEST(test_network, when_any_cancels_a_pending_receive_and_accept) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  std::array<char, 8> buf{};
+  auto t0 = net.now();
+  auto r = ctx.run_until(
+      ex::when_any(ex::then(net::async_receive(p.server, senet::buffer(buf)), [](std::size_t) { return 1; }),
+                   ex::then(net::async_accept(p.acceptor), [](auto&&...) { return 2; }),
+                   ex::then(net::async_wait_for(30s), [] { return 3; })));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 3);
+  EXPECT_EQ(net.now() - t0, 30s);
+  // Both sockets are still usable.
+  std::string data = "after";
+  ctx.run_until(net::async_write(p.client, senet::buffer(data)));
+  std::array<char, 5> five{};
+  ctx.run_until(net::async_read(p.server, senet::buffer(five)));
+  EXPECT_EQ(std::string(five.data(), 5), "after");
+  net::tcp_socket another;
+  auto [s, ep] = ctx.run_until(ex::when_all(net::async_accept(p.acceptor),
+                                            net::async_connect(another, p.acceptor.local_endpoint())))
+                     .value();
+  EXPECT_EQ(ep, another.local_endpoint());
+}
+
+/** Records how a receive completed; its environment has the context's scheduler and `token`. */
+struct receive_receiver {
+  using receiver_concept = ex::receiver_t;
+  io::io_context* ctx;
+  ex::inplace_stop_token token;
+  int* outcome;  // 1 value, 2 error, 3 stopped
+  void set_value(std::size_t) && noexcept { *outcome = 1; }
+  void set_error(std::error_code) && noexcept { *outcome = 2; }
+  void set_stopped() && noexcept { *outcome = 3; }
+  [[nodiscard]] auto get_env() const noexcept {
+    return test::make_env(test::scheduler_entry(ctx->get_scheduler()), test::stop_token_entry(token));
+  }
+};
+
+TEST(test_network, stop_source_cancels_a_pending_receive) {
+  io::io_context ctx{io::test};
+  connected_pair p(ctx);
+  std::array<char, 8> buf{};
+  ex::inplace_stop_source stop;
+  int outcome = 0;
+  auto op = ex::connect(net::async_receive(p.server, senet::buffer(buf)),
+                        receive_receiver{&ctx, stop.get_token(), &outcome});
+  ex::start(op);
+  ctx.poll();  // the receive is pending: nobody sends
+  EXPECT_EQ(outcome, 0);
+  stop.request_stop();
+  ctx.run();
+  EXPECT_EQ(outcome, 3);
+  std::string data = "still";
+  ctx.run_until(net::async_write(p.client, senet::buffer(data)));
+  EXPECT_EQ(std::get<0>(ctx.run_until(net::async_receive(p.server, senet::buffer(buf))).value()), 5U);
+}
+
+TEST(test_network, receive_timeout_fires_in_virtual_time_and_one_that_does_not) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  std::array<char, 8> buf{};
+  auto t0 = net.now();
+  EXPECT_EQ(error_of(ctx, net::timeout(net::async_receive(p.server, senet::buffer(buf)), 10min)),
+            std::errc::timed_out);
+  EXPECT_EQ(net.now() - t0, 10min);
+  std::string data = "in time";
+  auto send_later = ex::let_value(net::async_wait_for(1min),
+                                  [&] { return net::async_send(p.client, senet::buffer(data)); });
+  auto [n, sent] =
+      ctx.run_until(
+             ex::when_all(net::timeout(net::async_receive(p.server, senet::buffer(buf)), 10min), send_later))
+          .value();
+  EXPECT_EQ(n, 7U);
+  EXPECT_EQ(sent, 7U);
+  EXPECT_EQ(net.now() - t0, 11min);
+}
+
+TEST(test_network, latency_delays_connection_and_data) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  net.set_latency(20ms);
+  auto t0 = net.now();
+  connected_pair p(ctx);
+  EXPECT_EQ(net.now() - t0, 20ms);
+  std::string data = "ping";
+  std::array<char, 4> buf{};
+  ctx.run_until(ex::when_all(net::async_write(p.client, senet::buffer(data)),
+                             net::async_read(p.server, senet::buffer(buf))));
+  EXPECT_EQ(net.now() - t0, 40ms);
+  // A timeout shorter than the latency fires first.
+  EXPECT_EQ(error_of(ctx, ex::when_all(net::async_write(p.server, senet::buffer(data)),
+                                       net::timeout(net::async_read(p.client, senet::buffer(buf)), 5ms))),
+            std::errc::timed_out);
+  EXPECT_EQ(net.now() - t0, 45ms);
 }
 
 }  // namespace
