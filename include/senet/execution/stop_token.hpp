@@ -320,6 +320,13 @@ inline void inplace_stop_callback_base::register_callback() noexcept {
   source_->unlock(0);
 }
 
+// GCC 12 at -O1 and above reports source_ as "maybe uninitialized" when a callback is destroyed through
+// std::optional (a known false positive of its std::optional analysis); source_ is always set by the
+// constructor.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 inline void inplace_stop_callback_base::deregister_callback() noexcept {
   if (source_ == nullptr) {
     return;
@@ -351,6 +358,9 @@ inline void inplace_stop_callback_base::deregister_callback() noexcept {
     }
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace detail
 
