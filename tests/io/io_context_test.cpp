@@ -334,6 +334,7 @@ TEST(io_context, run_from_two_threads_is_refused) {
     std::this_thread::yield();
   }
   EXPECT_THROW(ctx.run_one(), std::logic_error);
+  EXPECT_THROW((void)ctx.run_until(ex::just()), std::logic_error);
   guard.reset();
   release = true;
   t.join();

@@ -123,6 +123,7 @@ class io_context {
   [[nodiscard]] int native_handle() const noexcept { return wait_descriptor(); }
 
  private:
+  friend class detail::context_impl;
   friend bool detail::start_operation(io_context&, detail::io_operation&) noexcept;
   friend void detail::post(io_context&, detail::io_operation&) noexcept;
   friend void detail::post_remote(io_context&, detail::io_operation&) noexcept;
@@ -131,6 +132,14 @@ class io_context {
 
   // run_until's loop: one turn that ignores the stopped state (the sender is told instead).
   std::size_t run_until_turn();
+  // Marks the calling thread as running the context (throws std::logic_error if another thread
+  // runs it) until the matching leave_run.
+  struct run_token {
+    io_context* previous;
+    bool nested;
+  };
+  run_token enter_run();
+  void leave_run(run_token token) noexcept;
   void add_work() noexcept;
   void remove_work() noexcept;
 
@@ -374,7 +383,17 @@ auto io_context::run_until(Sndr&& sndr) {
       ex::value_types_of_t<Sndr, detail::run_until_env, detail::decayed_tuple, detail::single_value_tuple_t>;
   detail::run_until_state<values_type> state{this};
   work_guard guard(*this);
-  detail::context_scope scope(*this);
+  class run_scope {
+   public:
+    explicit run_scope(io_context* ctx) : ctx_(ctx), token_(ctx->enter_run()) {}
+    run_scope(const run_scope&) = delete;
+    run_scope& operator=(const run_scope&) = delete;
+    ~run_scope() { ctx_->leave_run(token_); }
+
+   private:
+    io_context* ctx_;
+    run_token token_;
+  } scope(this);
   auto op = ex::connect(std::forward<Sndr>(sndr), detail::run_until_receiver<values_type>{&state});
   ex::start(op);
   bool stop_forwarded = false;

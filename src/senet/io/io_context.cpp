@@ -98,10 +98,7 @@ class context_impl final : public completion_sink {
   context_impl(const context_impl&) = delete;
   context_impl& operator=(const context_impl&) = delete;
 
-  ~context_impl() {
-    shutdown();
-    backend_.reset();
-  }
+  ~context_impl() { backend_.reset(); }
 
   [[nodiscard]] backend_kind kind() const noexcept { return backend_->kind(); }
   [[nodiscard]] int wait_descriptor() const noexcept { return backend_->wait_descriptor(); }
@@ -216,33 +213,44 @@ class context_impl final : public completion_sink {
 
  private:
   // Marks the calling thread as the one running the context for the duration of a run call.
+ public:
+  io_context::run_token enter_run() {
+    std::thread::id self = std::this_thread::get_id();
+    std::thread::id none{};
+    if (!runner_.compare_exchange_strong(none, self, std::memory_order_acquire) && none != self) {
+      throw std::logic_error("senet: io_context is already being run by another thread");
+    }
+    io_context::run_token token{current_context, none == self};
+    current_context = owner_;
+    if (!token.nested) {
+      sleeping_.store(false, std::memory_order_seq_cst);
+    }
+    return token;
+  }
+
+  void leave_run(io_context::run_token token) noexcept {
+    current_context = token.previous;
+    if (!token.nested) {
+      // Nobody runs the context now: cross-thread work must make wait_descriptor() readable.
+      sleeping_.store(true, std::memory_order_seq_cst);
+      if (!remote_.empty() || !remote_cancel_.empty()) {
+        backend_->wake();
+      }
+      runner_.store(std::thread::id{}, std::memory_order_release);
+    }
+  }
+
+ private:
   class run_scope {
    public:
-    explicit run_scope(context_impl& impl) : impl_(impl), previous_(current_context) {
-      std::thread::id self = std::this_thread::get_id();
-      std::thread::id none{};
-      if (!impl.runner_.compare_exchange_strong(none, self, std::memory_order_acquire) && none != self) {
-        throw std::logic_error("senet: io_context is already being run by another thread");
-      }
-      nested_ = none == self;
-      current_context = impl.owner_;
-      impl.sleeping_.store(false, std::memory_order_seq_cst);
-    }
+    explicit run_scope(context_impl& impl) : impl_(impl), token_(impl.enter_run()) {}
     run_scope(const run_scope&) = delete;
     run_scope& operator=(const run_scope&) = delete;
-    ~run_scope() {
-      current_context = previous_;
-      if (!nested_) {
-        // Nobody runs the context now: cross-thread work must wake wait_descriptor().
-        impl_.sleeping_.store(true, std::memory_order_seq_cst);
-        impl_.runner_.store(std::thread::id{}, std::memory_order_release);
-      }
-    }
+    ~run_scope() { impl_.leave_run(token_); }
 
    private:
     context_impl& impl_;
-    io_context* previous_;
-    bool nested_ = false;
+    io_context::run_token token_;
   };
 
   void wake_if_sleeping() noexcept {
@@ -376,6 +384,7 @@ class context_impl final : public completion_sink {
   }
 
   // Completes everything still pending with -ECANCELED and delivers it.
+ public:
   void shutdown() noexcept {
     shutting_down_ = true;
     io_context* previous = current_context;
@@ -406,6 +415,7 @@ class context_impl final : public completion_sink {
     current_context = previous;
   }
 
+ private:
   io_context* owner_;
   std::unique_ptr<backend> backend_;
   op_queue ready_;
@@ -445,7 +455,11 @@ namespace senet::io {
 
 io_context::io_context() : impl_(std::make_unique<detail::context_impl>(*this, std::nullopt)) {}
 io_context::io_context(backend_kind kind) : impl_(std::make_unique<detail::context_impl>(*this, kind)) {}
-io_context::~io_context() = default;
+io_context::~io_context() {
+  // Completions delivered here may still use the context (get_scheduler, starting operations,
+  // which then complete stopped at once): it stays whole until they are all done.
+  impl_->shutdown();
+}
 
 std::size_t io_context::run() {
   return impl_->run();
@@ -473,6 +487,12 @@ backend_kind io_context::backend() const noexcept {
 }
 int io_context::wait_descriptor() const noexcept {
   return impl_->wait_descriptor();
+}
+io_context::run_token io_context::enter_run() {
+  return impl_->enter_run();
+}
+void io_context::leave_run(run_token token) noexcept {
+  impl_->leave_run(token);
 }
 std::size_t io_context::run_until_turn() {
   return impl_->run_until_turn();
