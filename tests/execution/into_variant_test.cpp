@@ -65,4 +65,10 @@ TEST(into_variant, pipes) {
   EXPECT_EQ(std::variant<std::tuple<int>>{std::make_tuple(3)}, std::get<0>(*result));
 }
 
+TEST(into_variant, no_values_become_an_empty_tuple) {
+  using sndr = decltype(ex::into_variant(ex::just()));
+  static_assert(t::sends_v<sndr, ex::set_value_t(std::variant<std::tuple<>>)>);
+  t::start_inline(ex::into_variant(ex::just()), t::expect_value_receiver{std::variant<std::tuple<>>{}});
+}
+
 }  // namespace

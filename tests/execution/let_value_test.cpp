@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -114,6 +115,14 @@ TEST(let_value, returned_sender_completing_later_completes_the_operation) {
   ex::start(op);
   ASSERT_TRUE(leaf.started());
   EXPECT_TRUE(leaf.complete());
+}
+
+TEST(let_value, move_only_values) {
+  auto sndr = ex::just(std::make_unique<int>(6)) |
+              ex::let_value([](std::unique_ptr<int>& p) { return ex::just(std::move(p)); });
+  auto result = ex::sync_wait(std::move(sndr));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(6, *std::get<0>(*result));
 }
 
 }  // namespace

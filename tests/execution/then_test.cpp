@@ -9,9 +9,13 @@
 #include <gtest/gtest.h>
 
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <variant>
 
 namespace {
 
@@ -103,6 +107,28 @@ TEST(then, chains) {
   auto sndr = ex::just(1) | ex::then([](int x) { return x * 10; }) |
               ex::then([](int x) { return std::to_string(x); });
   t::start_inline(std::move(sndr), t::expect_value_receiver{std::string{"10"}});
+}
+
+TEST(then, transforms_each_value_signature) {
+  // when_any(just(1), just(2.5)) may complete with an int or a double.
+  auto sndr =
+      ex::when_any(ex::just(1), ex::just(2.5)) | ex::then([](auto x) noexcept { return double(x) * 2; });
+  static_assert(t::sends_v<decltype(sndr), ex::set_value_t(double)>);
+  static_assert(!t::sends_v<decltype(sndr), ex::set_value_t(int)>);
+  using values = ex::value_types_of_t<decltype(sndr), t::empty_env, std::tuple, std::variant>;
+  static_assert(std::is_same_v<values, std::variant<std::tuple<double>>>,
+                "the two set_value_t(double) are one");
+  auto result = ex::sync_wait(std::move(sndr));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(2.0, std::get<0>(*result));
+}
+
+TEST(then, move_only_values_and_results) {
+  auto sndr = ex::just(std::make_unique<int>(4)) |
+              ex::then([](std::unique_ptr<int> p) { return std::make_unique<int>(*p + 1); });
+  auto result = ex::sync_wait(std::move(sndr));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(5, *std::get<0>(*result));
 }
 
 }  // namespace

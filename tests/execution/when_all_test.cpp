@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <exception>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <tuple>
@@ -141,6 +142,33 @@ TEST(when_all, under_sync_wait) {
   auto result = ex::sync_wait(ex::when_all(ex::just(1), ex::just(std::string{"two"})));
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(std::make_tuple(1, std::string{"two"}), *result);
+}
+
+TEST(when_all, move_only_values) {
+  auto result = ex::sync_wait(ex::when_all(ex::just(std::make_unique<int>(1)), ex::just(2)));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(1, *std::get<0>(*result));
+  EXPECT_EQ(2, std::get<1>(*result));
+}
+
+TEST(when_all, lvalue_sender_can_be_connected_twice) {
+  auto sndr = ex::when_all(ex::just(1), int_sender::value(2));
+  t::start_inline(sndr, t::expect_value_receiver{1, 2});
+  t::start_inline(sndr, t::expect_value_receiver{1, 2});
+}
+
+TEST(when_all, children_see_the_other_queries_of_the_receiver) {
+  // when_all replaces the stop token in its children's environment, and forwards the rest.
+  ex::inplace_stop_source source;
+  int const marker = 5;
+  auto env = t::make_env(t::stop_token_entry(source.get_token()),
+                         t::env_entry<ex::get_allocator_t, std::allocator<int>>{});
+  auto reads_allocator =
+      ex::read_env(ex::get_allocator) | ex::then([](std::allocator<int>) { return marker; });
+  auto reads_token =
+      ex::read_env(ex::get_stop_token) | ex::then([](auto token) { return token.stop_possible(); });
+  t::start_inline(ex::when_all(std::move(reads_allocator), std::move(reads_token), int_sender::value(0)),
+                  t::expect_value_in(env, marker, true, 0));
 }
 
 }  // namespace
