@@ -783,6 +783,76 @@ TEST(test_backend_ops, blocking_loop_wakes_for_another_thread) {
   EXPECT_EQ(result, 2);
 }
 
+// ---- sockets connected by the kernel ---------------------------------------------------------------
+
+TEST(test_backend_ops, kernel_connected_sockets_use_the_real_system_calls) {
+  io::io_context ctx{io::test};
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  net::local_stream_socket a(senet::local::stream_protocol{}, fds[0]);
+  net::local_stream_socket b(senet::local::stream_protocol{}, fds[1]);
+  std::string data = "kernel";
+  // The receive waits in the kernel: the loop polls for it.
+  std::string buf(16, '\0');
+  auto send_later = ex::let_value(net::async_wait_for(1s), [&] { return send_op(a, data); });
+  auto [n, sent] = ctx.run_until(ex::when_all(receive_op(b, buf), send_later)).value();
+  EXPECT_EQ(sent, 6);
+  EXPECT_EQ(n, 6);
+  EXPECT_EQ(buf.substr(0, 6), "kernel");
+  EXPECT_EQ(run(ctx, raw(op_code::wait_writable, a)), 0);
+  a.close();
+  EXPECT_EQ(run(ctx, raw(op_code::wait_readable, b)), 0);
+  EXPECT_EQ(run(ctx, receive_op(b, buf)), 0);
+  EXPECT_EQ(run(ctx, send_op(b, data)), -EPIPE);
+}
+
+TEST(test_backend_ops, real_connections_to_a_listener_are_accepted_for_real) {
+  io::io_context ctx{io::test};
+  net::tcp_acceptor acceptor{loopback4};
+  net::tcp_socket client{ip::tcp::v4()};
+  ip::tcp::endpoint ep = acceptor.local_endpoint();
+  int rc =
+      ::connect(client.native_handle(), static_cast<const ::sockaddr*>(static_cast<const void*>(ep.data())),
+                static_cast<::socklen_t>(ep.size()));
+  ASSERT_TRUE(rc == 0 || errno == EINPROGRESS);
+  raw_address peer;
+  std::int64_t fd = run(ctx, accept_op(acceptor, &peer));
+  ASSERT_GE(fd, 0);
+  net::tcp_socket server(ip::tcp::v4(), static_cast<int>(fd));
+  EXPECT_EQ(peer.to<ip::tcp::endpoint>(), client.local_endpoint());
+  EXPECT_EQ(run(ctx, raw(op_code::wait_writable, client)), 0);
+  std::string data = "real";
+  EXPECT_EQ(run(ctx, send_op(client, data)), 4);
+  std::string buf(8, '\0');
+  EXPECT_EQ(run(ctx, receive_op(server, buf)), 4);
+  EXPECT_EQ(buf.substr(0, 4), "real");
+}
+
+TEST(test_backend_ops, datagrams_sent_through_the_kernel_are_received) {
+  io::io_context ctx{io::test};
+  net::udp_socket receiver{ip::udp::v4()};
+  receiver.bind(ip::udp::endpoint(ip::address_v4::loopback(), 0));
+  int raw_sender = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(raw_sender, 0);
+  ip::udp::endpoint to = receiver.local_endpoint();
+  std::string buf(16, '\0');
+  raw_address from;
+  // The receive waits first; another thread sends with a plain sendto.
+  std::thread t([&] {
+    std::this_thread::sleep_for(10ms);
+    ::sendto(raw_sender, "outside", 7, 0, static_cast<const ::sockaddr*>(static_cast<const void*>(to.data())),
+             static_cast<::socklen_t>(to.size()));
+  });
+  EXPECT_EQ(run(ctx, raw(op_code::receive, receiver, buf.data(), buf.size(), &from)), 7);
+  t.join();
+  EXPECT_EQ(buf.substr(0, 7), "outside");
+  ::sockaddr_in self{};
+  ::socklen_t len = sizeof self;
+  ASSERT_EQ(::getsockname(raw_sender, static_cast<::sockaddr*>(static_cast<void*>(&self)), &len), 0);
+  EXPECT_EQ(from.to<ip::udp::endpoint>().port(), ntohs(self.sin_port));
+  ::close(raw_sender);
+}
+
 TEST(test_backend_ops, of_rejects_other_backends) {
   io::io_context ctx{io::epoll};
   EXPECT_THROW((void)io::test_network::of(ctx), std::system_error);

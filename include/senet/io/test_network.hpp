@@ -42,23 +42,32 @@ class test_backend;
       `ECONNRESET`, later receives give 0 and sends `EPIPE`, as on Linux.
     - Datagram sockets exchange datagrams through per-socket queues; the peer endpoint of a
       received datagram is the sender's local endpoint (an unbound sender is bound to port 0 first,
-      and a sender bound to the wildcard address appears with the address it sent to). A datagram
-      to an endpoint where no socket is bound is dropped. `async_connect` on a datagram socket is
-      the real `connect(2)`; a connected datagram socket only receives from its peer.
+      and a sender bound to the wildcard address appears with the address it sent to).
+      `async_connect` on a datagram socket is the real `connect(2)`; a connected datagram socket
+      only receives from its peer.
     - `async_wait` readiness follows the simulated state.
+    - What the simulation does not know goes to the kernel: a stream socket that is no end of a
+      simulated connection (made by `socketpair`, a synchronous `connect`, or accepted from a real
+      connection) performs its operations with the real system calls, and the loop polls it; a
+      listener also accepts connections made to it through the kernel; a datagram to an endpoint
+      where no socket of this process is bound is sent by the kernel (on loopback: dropped), and
+      datagrams arriving through the kernel are received.
 
     Limits of the simulation: connected sockets are not connected for the kernel, so
     `remote_endpoint()` and `shutdown()` of the socket classes fail with `ENOTCONN` on them: use
     `remote_endpoint(sock)` and `shutdown(sock, how)` here instead. The local endpoint of an
     accepted socket is not bound. Urgent data (`MSG_OOB`) is not simulated (`EOPNOTSUPP`).
-    Both ends of a simulated connection must be used with the same context.
+    Both ends of a simulated connection, and every socket exchanging simulated datagrams, must be
+    used with the same context. `max_transfer()`, `send_buffer_limit()` and the latency only
+    apply to simulated traffic.
 
     Virtual clock. Timers of the context run on `now()`, which only moves forward when the context
     has nothing else to do: then the loop advances it at once to the next deadline (a ten-minute
     timeout completes in microseconds), or when `advance()` is called. Work done by other threads
     (a resolver, a thread that schedules onto the context) does not hold virtual time back. A
     context driven by a foreign loop (`poll()` on `wait_descriptor()`) moves virtual time only
-    through `advance()`.
+    through `advance()`. Virtual time does not wait for the kernel either: with sockets outside
+    the simulation, a timer may fire before real data arrives.
 
     Example:
     ```cpp

@@ -415,6 +415,10 @@ class test_backend final : public backend {
     sweep();
     run_due_events();
     flush();
+    bool kernel = collect_kernel_waits();
+    if (kernel && completions_ == before) {
+      poll_kernel(0);
+    }
     if (completions_ != before || timeout.count() == 0) {
       return;
     }
@@ -429,11 +433,9 @@ class test_backend final : public backend {
       now_ += timeout;
       return;
     }
-    // No deadline at all: only another thread can bring work (wake). The wake is consumed only
-    // after poll reports it, so that one sent before this call is never lost.
-    ::pollfd p{eventfd_, POLLIN, 0};
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
+    // No deadline at all: only another thread (wake) or the kernel can bring work. The wake is
+    // consumed only after poll reports it, so that one sent before this call is never lost.
+    poll_kernel(-1);
     drain_wake();
   }
 
@@ -1063,6 +1065,15 @@ class test_backend final : public backend {
 
   /** Performs `op` on `s` if it can complete now (`r` then holds its result). */
   bool try_perform(sim_socket& s, io_operation& op, std::int64_t& r) noexcept {
+    if (outside_simulation(s)) {
+      // A stream socket in no simulated connection: the kernel's state is the truth (connected by
+      // a socketpair, a synchronous connect or a real accept; reset or closed; never connected).
+      // Only a connect of a socket the kernel does not see connected is simulated.
+      sock_address peer;
+      if (op.code_ != op_code::connect || peer_address(s.fd, peer)) {
+        return try_kernel(s, op, r);
+      }
+    }
     if (op.code_ == op_code::wait_readable || op.code_ == op_code::wait_writable) {
       if (!(op.code_ == op_code::wait_readable ? readable(s) : writable(s))) {
         return false;
@@ -1109,9 +1120,69 @@ class test_backend final : public backend {
     return true;
   }
 
+  /** A stream socket that is neither listening nor an end of a simulated connection. */
+  bool outside_simulation(sim_socket& s) noexcept {
+    return s.type == SOCK_STREAM && s.conn == nullptr && !is_listening(s);
+  }
+
+  /** Performs `op` with the real system call, without blocking (epoll's way). */
+  static bool try_kernel(sim_socket& s, io_operation& op, std::int64_t& r) noexcept {
+    for (;;) {
+      ::ssize_t n = -1;
+      switch (op.code_) {
+        case op_code::receive:
+          n = ::recvmsg(s.fd, &op.msg_, op.flags_ | MSG_DONTWAIT);
+          break;
+        case op_code::send:
+          n = ::sendmsg(s.fd, &op.msg_, op.flags_ | MSG_NOSIGNAL | MSG_DONTWAIT);
+          break;
+        case op_code::accept:
+          n = ::accept4(s.fd, static_cast<::sockaddr*>(op.msg_.msg_name),
+                        op.msg_.msg_name != nullptr ? &op.msg_.msg_namelen : nullptr,
+                        SOCK_NONBLOCK | SOCK_CLOEXEC);
+          break;
+        case op_code::connect:
+          n = ::connect(s.fd, static_cast<const ::sockaddr*>(op.msg_.msg_name), op.msg_.msg_namelen);
+          break;
+        case op_code::wait_readable:
+        case op_code::wait_writable:
+          if (!kernel_ready(s.fd, op.code_ == op_code::wait_readable ? POLLIN : POLLOUT)) {
+            return false;
+          }
+          r = 0;
+          return true;
+        default:
+          r = -EINVAL;
+          return true;
+      }
+      if (n >= 0) {
+        r = n;
+        return true;
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && op.code_ != op_code::connect) {
+        return false;
+      }
+      r = neg_errno();
+      return true;
+    }
+  }
+
+  /** Whether the kernel reports `fd` ready for `events` now (an error or hang-up counts). */
+  static bool kernel_ready(int fd, short events) noexcept {
+    ::pollfd p{fd, events, 0};
+    int n;
+    do {
+      n = ::poll(&p, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    return n != 0;
+  }
+
   bool readable(sim_socket& s) noexcept {
     if (s.type == SOCK_DGRAM) {
-      return !s.inbox.empty() && s.inbox.front().visible_at <= now_ns();
+      return (!s.inbox.empty() && s.inbox.front().visible_at <= now_ns()) || kernel_ready(s.fd, POLLIN);
     }
     if (s.type != SOCK_STREAM) {
       return true;
@@ -1119,7 +1190,7 @@ class test_backend final : public backend {
     sim_connection* c = s.conn;
     if (c == nullptr) {
       // A listener is readable with a connection to accept; an unconnected socket polls as hung up.
-      return !is_listening(s) || s.backlog_head != nullptr;
+      return !is_listening(s) || s.backlog_head != nullptr || kernel_ready(s.fd, POLLIN);
     }
     if (c->connect_op != nullptr) {
       return false;
@@ -1158,7 +1229,8 @@ class test_backend final : public backend {
     }
     sim_connection* c = s.backlog_head;
     if (c == nullptr) {
-      return false;
+      // A connection made through the kernel (a real connect to this listener) is accepted for real.
+      return try_kernel(s, op, r);
     }
     int fd = ::socket(s.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -1398,7 +1470,8 @@ class test_backend final : public backend {
     r = static_cast<std::int64_t>(size);
     sim_socket* receiver = find_bound(SOCK_DGRAM, to);
     if (receiver == nullptr) {
-      return true;  // nobody there: dropped, as UDP does
+      // Nobody in this process: the kernel sends it (to another process, or drops it).
+      return try_kernel(s, op, r);
     }
     if (sock_address peer; peer_address(receiver->fd, peer) && !same_endpoint(peer, h.from)) {
       return true;  // a connected socket only receives from its peer
@@ -1422,13 +1495,11 @@ class test_backend final : public backend {
       r = -EOPNOTSUPP;
       return true;
     }
-    if (s.inbox.empty()) {
-      return false;
+    if (s.inbox.empty() || s.inbox.front().visible_at > now_ns()) {
+      // Datagrams sent through the kernel (by a socket outside the simulation) are received too.
+      return try_kernel(s, op, r);
     }
     datagram_header h = s.inbox.front();
-    if (h.visible_at > now_ns()) {
-      return false;
-    }
     std::size_t n = std::min(iov_size(op.msg_), h.size);
     test_sim::scatter(op.msg_, s.inbox.front_payload(), n);
     op.msg_.msg_flags = n < h.size ? MSG_TRUNC : 0;
@@ -1529,6 +1600,60 @@ class test_backend final : public backend {
     }
   }
 
+  /** Lists the sockets whose waiting operations the kernel may complete (kernel-connected streams,
+      datagram receives, accepts of real connections) in `polls_`, after the wake descriptor.
+      Returns whether there is any. */
+  bool collect_kernel_waits() noexcept {
+    try {
+      polls_.clear();
+      polled_.clear();
+      polls_.push_back(::pollfd{eventfd_, POLLIN, 0});
+      polled_.push_back(nullptr);
+      for (sim_socket* s = sockets_; s != nullptr; s = s->live_next) {
+        short events = 0;
+        if (s->reads.empty() && s->writes.empty()) {
+          continue;
+        }
+        if (s->type == SOCK_STREAM && s->conn == nullptr && !s->listening) {
+          events = static_cast<short>((s->reads.empty() ? 0 : POLLIN) | (s->writes.empty() ? 0 : POLLOUT));
+        } else if (!s->reads.empty() && (s->type == SOCK_DGRAM || (s->conn == nullptr && s->listening))) {
+          events = POLLIN;
+        }
+        if (events != 0) {
+          polls_.push_back(::pollfd{s->fd, events, 0});
+          polled_.push_back(s);
+        }
+      }
+    } catch (...) {
+      // Out of memory: those sockets are retried when the simulation changes.
+      polls_.resize(std::min<std::size_t>(polls_.size(), 1));
+      polled_.resize(polls_.size());
+    }
+    return polls_.size() > 1;
+  }
+
+  /** Waits up to `timeout_ms` for the wake or for the sockets `collect_kernel_waits` listed, and
+      retries the operations of those that are ready. */
+  void poll_kernel(int timeout_ms) noexcept {
+    if (polls_.empty()) {
+      polls_.push_back(::pollfd{eventfd_, POLLIN, 0});
+      polled_.push_back(nullptr);
+    }
+    int n;
+    do {
+      n = ::poll(polls_.data(), static_cast<::nfds_t>(polls_.size()), timeout_ms);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+      return;
+    }
+    for (std::size_t i = 1; i < polls_.size(); ++i) {
+      if (polls_[i].revents != 0) {
+        mark_dirty(*polled_[i]);
+      }
+    }
+    flush();
+  }
+
   void drain_wake() noexcept {
     std::uint64_t value;
     [[maybe_unused]] auto r = ::read(eventfd_, &value, sizeof value);
@@ -1547,6 +1672,8 @@ class test_backend final : public backend {
   sim_socket* dirty_ = nullptr;
   sim_connection* connections_ = nullptr;
   std::vector<sim_event> events_;
+  std::vector<::pollfd> polls_;
+  std::vector<sim_socket*> polled_;
   std::uint64_t event_seq_ = 0;
   std::uint64_t completions_ = 0;
   test_network network_;
