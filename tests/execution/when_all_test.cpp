@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <variant>
@@ -169,6 +170,71 @@ TEST(when_all, children_see_the_other_queries_of_the_receiver) {
       ex::read_env(ex::get_stop_token) | ex::then([](auto token) { return token.stop_possible(); });
   t::start_inline(ex::when_all(std::move(reads_allocator), std::move(reads_token), int_sender::value(0)),
                   t::expect_value_in(env, marker, true, 0));
+}
+
+// Two run_loops, each driven by its own thread for the lifetime of this object.
+class two_loops {
+ public:
+  two_loops() : first_driver_([this] { first_.run(); }), second_driver_([this] { second_.run(); }) {}
+  two_loops(two_loops const&) = delete;
+  two_loops& operator=(two_loops const&) = delete;
+  ~two_loops() {
+    first_.finish();
+    second_.finish();
+    first_driver_.join();
+    second_driver_.join();
+  }
+
+  auto first() { return first_.get_scheduler(); }
+  auto second() { return second_.get_scheduler(); }
+
+ private:
+  ex::run_loop first_;
+  ex::run_loop second_;
+  std::thread first_driver_;
+  std::thread second_driver_;
+};
+
+TEST(when_all, children_completing_on_different_threads) {
+  two_loops loops;
+  for (int round = 0; round < 20; ++round) {
+    auto result = ex::sync_wait(ex::when_all(ex::starts_on(loops.first(), ex::just(round)),
+                                             ex::starts_on(loops.second(), ex::just(std::string{"b"}))));
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(std::make_tuple(round, std::string{"b"}), *result);
+  }
+}
+
+TEST(when_all, error_on_one_thread_stops_a_child_on_another) {
+  two_loops loops;
+  for (int round = 0; round < 20; ++round) {
+    t::pending_control sibling;
+    auto sndr = ex::when_all(ex::starts_on(loops.first(), sibling.sender()),
+                             ex::starts_on(loops.second(), int_sender::error(reset)));
+    try {
+      ex::sync_wait(std::move(sndr));
+      ADD_FAILURE() << "when_all did not fail";
+    } catch (std::system_error const& e) {
+      EXPECT_EQ(reset, e.code());
+    }
+    // The sibling was stopped, before or after it started on its thread.
+    EXPECT_TRUE(!sibling.started() || sibling.stopped());
+  }
+}
+
+TEST(when_all, outer_stop_request_from_another_thread) {
+  ex::inplace_stop_source source;
+  t::pending_control a;
+  t::pending_control b;
+  {
+    auto op = ex::connect(ex::when_all(a.sender(), b.sender()),
+                          t::expect_stopped_in(t::stop_token_env(source.get_token())));
+    ex::start(op);
+    std::thread requester{[&] { source.request_stop(); }};
+    requester.join();
+  }
+  EXPECT_TRUE(a.stopped());
+  EXPECT_TRUE(b.stopped());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <system_error>
+#include <thread>
 
 namespace {
 
@@ -94,6 +95,39 @@ TEST(when_any, under_sync_wait) {
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(7, std::get<0>(*result));
   EXPECT_TRUE(never.stopped());
+}
+
+TEST(when_any, children_racing_on_different_threads) {
+  ex::run_loop first;
+  ex::run_loop second;
+  std::thread first_driver{[&] { first.run(); }};
+  std::thread second_driver{[&] { second.run(); }};
+  for (int round = 0; round < 20; ++round) {
+    auto result = ex::sync_wait(ex::when_any(ex::starts_on(first.get_scheduler(), ex::just(1)),
+                                             ex::starts_on(second.get_scheduler(), ex::just(2))));
+    ASSERT_TRUE(result.has_value());
+    int const winner = std::get<0>(*result);
+    EXPECT_TRUE(winner == 1 || winner == 2) << winner;
+  }
+  first.finish();
+  second.finish();
+  first_driver.join();
+  second_driver.join();
+}
+
+TEST(when_any, winner_on_another_thread_stops_a_pending_loser) {
+  ex::run_loop loop;
+  std::thread driver{[&] { loop.run(); }};
+  for (int round = 0; round < 20; ++round) {
+    t::pending_control loser;
+    auto result = ex::sync_wait(ex::when_any(loser.sender() | ex::then([] { return 0; }),
+                                             ex::starts_on(loop.get_scheduler(), ex::just(round))));
+    ASSERT_TRUE(result.has_value());
+    EXPECT_EQ(round, std::get<0>(*result));
+    EXPECT_TRUE(loser.stopped());
+  }
+  loop.finish();
+  driver.join();
 }
 
 }  // namespace
