@@ -18,6 +18,8 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <list>
+#include <vector>
 
 namespace {
 
@@ -98,6 +100,24 @@ TEST_F(epoll_allocation, a_new_socket_reuses_a_released_descriptor_state) {
   bool ok = round_trip();
   std::size_t allocations = scope.count();
   EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+}
+
+TEST_F(epoll_allocation, buffer_sequences_are_referred_to_or_moved_not_copied) {
+  ASSERT_TRUE(round_trip());
+  std::vector<senet::const_buffer> gather{buffer(out_.data(), 10), buffer(out_.data() + 10, 54)};
+  std::list<senet::mutable_buffer> scatter{buffer(in_.data(), 32), buffer(in_.data() + 32, 32)};
+  std::vector<senet::const_buffer> moved{buffer(out_)};
+  senet::test::allocation_scope scope;
+  // An lvalue vector is kept as a span, an lvalue list by reference, an rvalue vector is moved.
+  auto r = ctx_.run_until(
+      ex::when_all(net::async_receive(pair_.server, scatter), net::async_send(pair_.client, gather)));
+  auto r2 = ctx_.run_until(ex::when_all(net::async_receive(pair_.client, buffer(in_)),
+                                        net::async_send(pair_.server, std::move(moved))));
+  std::size_t allocations = scope.count();
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(std::get<1>(*r), 64U);
   EXPECT_EQ(allocations, 0U);
 }
 

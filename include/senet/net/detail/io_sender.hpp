@@ -18,7 +18,9 @@
 
 #include <concepts>
 #include <cstddef>
+#include <iterator>
 #include <ranges>
+#include <span>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -35,11 +37,38 @@ concept io_socket = requires(S& s) {
 using size_completions = ex::completion_signatures<ex::set_value_t(std::size_t),
                                                    ex::set_error_t(std::error_code), ex::set_stopped_t()>;
 
-/** How a sender stores a buffer sequence: single buffers by value, ranges through `views::all`
-    (a reference to an lvalue range, the moved rvalue range otherwise: no copy, no allocation). */
+/** A reference to an lvalue buffer sequence that is a range (kept by the sender instead of a
+    copy). */
+template <class Range>
+class buffer_sequence_ref {
+ public:
+  explicit buffer_sequence_ref(Range& range) noexcept : range_(&range) {}
+  [[nodiscard]] auto begin() const { return std::begin(*range_); }
+  [[nodiscard]] auto end() const { return std::end(*range_); }
+
+ private:
+  Range* range_;
+};
+
+/** How a sender stores a buffer sequence: single buffers by value; an lvalue contiguous range of
+    buffers as a `std::span` of them, another lvalue range by reference (no copy, no allocation);
+    an rvalue range is moved in. (Not `std::views::all`: clang 14 cannot use libstdc++'s
+    `ref_view`.) */
 template <class Buffers>
 struct stored_buffers {
-  using type = decltype(std::views::all(std::declval<Buffers>()));
+  using type = std::decay_t<Buffers>;
+};
+template <class Buffers>
+requires(!senet::detail::single_buffer<Buffers> &&
+         std::is_lvalue_reference_v<Buffers>) struct stored_buffers<Buffers> {
+  using range_type = std::remove_reference_t<Buffers>;
+  using element_type = std::remove_reference_t<std::ranges::range_reference_t<range_type>>;
+  static constexpr bool as_span = std::ranges::contiguous_range<range_type> &&
+                                  std::ranges::sized_range<range_type> &&
+                                  (std::is_same_v<std::remove_cv_t<element_type>, const_buffer> ||
+                                   std::is_same_v<std::remove_cv_t<element_type>, mutable_buffer>);
+  using type = std::conditional_t<as_span, std::span<const std::remove_cv_t<element_type>>,
+                                  buffer_sequence_ref<range_type>>;
 };
 template <class Buffers>
 requires senet::detail::single_buffer<Buffers>
@@ -53,8 +82,14 @@ template <class Buffers>
 [[nodiscard]] stored_buffers_t<Buffers> store_buffers(Buffers&& buffers) {
   if constexpr (senet::detail::single_buffer<Buffers>) {
     return static_cast<const stored_buffers_t<Buffers>&>(buffers);
+  } else if constexpr (std::is_lvalue_reference_v<Buffers>) {
+    if constexpr (stored_buffers<Buffers>::as_span) {
+      return stored_buffers_t<Buffers>(std::ranges::data(buffers), std::ranges::size(buffers));
+    } else {
+      return stored_buffers_t<Buffers>(buffers);
+    }
   } else {
-    return std::views::all(std::forward<Buffers>(buffers));
+    return std::move(buffers);
   }
 }
 
