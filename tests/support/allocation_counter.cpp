@@ -2,11 +2,27 @@
 // Replaced global allocation functions that count the allocations of each thread, and the
 // allocation_scope that reads those counts. The replacements live in the same object file as
 // allocation_scope, and every test executable references operator new, so the linker always takes
-// them from the test support library before the C++ runtime's.
+// them from the test support library before the C++ runtime's (a shared library).
 #include <support/allocation_counter.hpp>
 
 #include <cstdlib>
 #include <new>
+
+// Clang links its ThreadSanitizer runtime statically, with its own operator new and delete, so they
+// cannot be replaced there; that runtime counts through its allocation hooks instead, which see every
+// allocation of the program (operator new and malloc alike).
+#if defined(__clang__) && defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SENET_TEST_COUNT_WITH_SANITIZER_HOOKS 1
+#endif
+#endif
+#ifndef SENET_TEST_COUNT_WITH_SANITIZER_HOOKS
+#define SENET_TEST_COUNT_WITH_SANITIZER_HOOKS 0
+#endif
+
+#if SENET_TEST_COUNT_WITH_SANITIZER_HOOKS
+#include <sanitizer/allocator_interface.h>
+#endif
 
 namespace {
 
@@ -15,6 +31,22 @@ namespace {
 thread_local std::size_t allocation_count = 0;
 thread_local std::size_t allocation_bytes = 0;
 thread_local std::size_t deallocation_count = 0;
+
+#if SENET_TEST_COUNT_WITH_SANITIZER_HOOKS
+
+void count_allocation(const volatile void*, std::size_t size) {
+  ++allocation_count;
+  allocation_bytes += size;
+}
+
+void count_deallocation(const volatile void*) {
+  ++deallocation_count;
+}
+
+[[maybe_unused]] int const hooks_installed =
+    __sanitizer_install_malloc_and_free_hooks(&count_allocation, &count_deallocation);
+
+#else
 
 void* allocate(std::size_t size, std::size_t alignment) noexcept {
   ++allocation_count;
@@ -64,6 +96,8 @@ std::size_t checked_alignment(std::align_val_t alignment) noexcept {
   return a < sizeof(void*) ? sizeof(void*) : a;
 }
 
+#endif  // SENET_TEST_COUNT_WITH_SANITIZER_HOOKS
+
 }  // namespace
 
 namespace senet::test {
@@ -86,6 +120,8 @@ std::size_t allocation_scope::deallocations() const noexcept {
 }
 
 }  // namespace senet::test
+
+#if !SENET_TEST_COUNT_WITH_SANITIZER_HOOKS
 
 // --- replaced allocation functions ([new.delete]) -----------------------------------------------
 
@@ -152,3 +188,5 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
   deallocate(p);
 }
+
+#endif  // !SENET_TEST_COUNT_WITH_SANITIZER_HOOKS

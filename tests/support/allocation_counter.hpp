@@ -11,8 +11,10 @@ namespace senet::test {
     Every test executable links replaced global `operator new` / `operator delete` (all forms:
     plain, array, sized, aligned, nothrow), which count each allocation of the calling thread and
     then allocate with `malloc` / `posix_memalign`, so they work under AddressSanitizer and
-    ThreadSanitizer too. Allocations made by other threads are not counted. Scopes nest: each counts
-    every allocation of its thread since it was constructed.
+    ThreadSanitizer too. (Under Clang's ThreadSanitizer, whose static runtime owns operator new, the
+    count comes from the sanitizer's allocation hooks instead and includes `malloc` calls.)
+    Allocations made by other threads are not counted. Scopes nest: each counts every allocation of
+    its thread since it was constructed.
 
     Example:
     @code
