@@ -16,6 +16,7 @@
 #include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
 #include <senet/net/timeout.hpp>
+#include <support/allocation_counter.hpp>
 #include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
@@ -561,6 +562,31 @@ TEST(test_network, latency_delays_connection_and_data) {
                                        net::timeout(net::async_read(p.client, senet::buffer(buf)), 5ms))),
             std::errc::timed_out);
   EXPECT_EQ(net.now() - t0, 45ms);
+}
+
+TEST(test_network, steady_state_round_trips_do_not_allocate) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  connected_pair p(ctx);
+  net.set_max_transfer(16);
+  std::array<char, 64> out{};
+  std::array<char, 64> in{};
+  // Receives wait first, then the sends complete them; each direction moves 64 bytes in pieces.
+  auto round_trip = [&] {
+    ctx.run_until(ex::when_all(net::async_read(p.server, senet::buffer(in)),
+                               net::async_write(p.client, senet::buffer(out))));
+    ctx.run_until(ex::when_all(net::async_read(p.client, senet::buffer(in)),
+                               net::async_write(p.server, senet::buffer(out))));
+  };
+  for (int i = 0; i < 3; ++i) {
+    round_trip();  // the connection's buffers grow to their size
+  }
+  senet::test::allocation_scope scope;
+  for (int i = 0; i < 100; ++i) {
+    round_trip();
+  }
+  std::size_t n = scope.count();
+  EXPECT_EQ(n, 0U);
 }
 
 }  // namespace

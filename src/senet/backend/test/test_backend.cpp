@@ -324,6 +324,9 @@ struct sim_event {
 class test_backend final : public backend {
  public:
   explicit test_backend(completion_sink& sink) : backend(sink), now_(clock::now()), network_(*this) {
+    // The loop's poll list is allocated up front, so that turns of the loop never allocate.
+    polls_.reserve(16);
+    polled_.reserve(16);
     eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (eventfd_ < 0) {
       throw std::system_error(errno, std::system_category(), "senet: eventfd");
