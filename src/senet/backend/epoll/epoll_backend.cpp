@@ -208,6 +208,12 @@ class epoll_backend final : public backend {
   bool start(io_operation& op) noexcept override {
     descriptor& d = *op.descriptor_;
     auto* s = static_cast<epoll_state*>(d.context_state);
+    if (s != nullptr && s->owner == nullptr) {
+      // Orphaned by a context destroyed before the socket: forget it and register afresh.
+      s->destroy(s);
+      d.context_state = nullptr;
+      s = nullptr;
+    }
     if (s != nullptr && s->owner != this) {
       // Registered with another context (or another backend): see io_core.md.
       op.result_ = -EBUSY;
