@@ -7,8 +7,8 @@
    completion queue overflows), IORING_FEAT_FAST_POLL (a socket operation that cannot proceed waits
    on the socket's wait queue, not in a worker thread) and IORING_FEAT_EXT_ARG (a wait with a
    timeout needs no timeout SQE); io_uring_get_probe_ring reports RECVMSG, SENDMSG, ACCEPT, CONNECT,
-   POLL_ADD, ASYNC_CANCEL, TIMEOUT, TIMEOUT_REMOVE and LINK_TIMEOUT. RECV and SEND are used for a
-   single buffer without endpoint when the probe has them. In practice: Linux 5.11 or later.
+   RECV, SEND, POLL_ADD, ASYNC_CANCEL, TIMEOUT, TIMEOUT_REMOVE and LINK_TIMEOUT (RECV and SEND serve a
+   single buffer without endpoint). In practice: Linux 5.11 or later.
 
    Submission. start() writes the operation's SQE into the ring and returns; nothing reaches the
    kernel until the next run_once, which submits everything queued during the loop turn with the
@@ -167,9 +167,38 @@ class op_list {
   io_operation* tail_ = nullptr;
 };
 
+/** An unordered intrusive set of records through next_/prev_ (head only). */
+class op_set {
+ public:
+  [[nodiscard]] io_operation* front() const noexcept { return head_; }
+
+  void insert(io_operation& op) noexcept {
+    op.prev_ = nullptr;
+    op.next_ = head_;
+    if (head_ != nullptr) {
+      head_->prev_ = &op;
+    }
+    head_ = &op;
+  }
+
+  void erase(io_operation& op) noexcept {
+    if (op.prev_ == nullptr) {
+      head_ = op.next_;
+    } else {
+      op.prev_->next_ = op.next_;
+    }
+    if (op.next_ != nullptr) {
+      op.next_->prev_ = op.prev_;
+    }
+  }
+
+ private:
+  io_operation* head_ = nullptr;
+};
+
 /** The per-descriptor state: the descriptor's records in the ring or the kernel. */
 struct uring_state : descriptor_state {
-  op_list in_flight;
+  op_set in_flight;
   // How many of the descriptor's records wait in the backlog.
   std::uint32_t backlogged = 0;
   // The backend's list of live states (for orphaning at destruction), or its free list.
@@ -181,18 +210,8 @@ bool is_write_op(op_code code) noexcept {
   return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;
 }
 
-bool is_socket_op(op_code code) noexcept {
-  switch (code) {
-    case op_code::accept:
-    case op_code::connect:
-    case op_code::receive:
-    case op_code::send:
-    case op_code::wait_readable:
-    case op_code::wait_writable:
-      return true;
-    default:
-      return false;
-  }
+bool is_wait(op_code code) noexcept {
+  return code == op_code::wait_readable || code == op_code::wait_writable;
 }
 
 uring_state* state_of(const io_operation& op) noexcept {
@@ -259,13 +278,11 @@ class uring_backend final : public backend {
       return -ENOTSUP;
     }
     bool complete = true;
-    for (int opcode :
-         {IORING_OP_RECVMSG, IORING_OP_SENDMSG, IORING_OP_ACCEPT, IORING_OP_CONNECT, IORING_OP_POLL_ADD,
-          IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT, IORING_OP_TIMEOUT_REMOVE, IORING_OP_LINK_TIMEOUT}) {
+    for (int opcode : {IORING_OP_RECVMSG, IORING_OP_SENDMSG, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT,
+                       IORING_OP_CONNECT, IORING_OP_POLL_ADD, IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT,
+                       IORING_OP_TIMEOUT_REMOVE, IORING_OP_LINK_TIMEOUT}) {
       complete = complete && ::io_uring_opcode_supported(probe, opcode) != 0;
     }
-    have_recv_send_ = ::io_uring_opcode_supported(probe, IORING_OP_RECV) != 0 &&
-                      ::io_uring_opcode_supported(probe, IORING_OP_SEND) != 0;
     ::io_uring_free_probe(probe);
     if (!complete) {
       return -ENOTSUP;
@@ -285,27 +302,19 @@ class uring_backend final : public backend {
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::uring; }
 
   bool start(io_operation& op) noexcept override {
-    descriptor* d = op.descriptor_;
-    if (d == nullptr || d->fd < 0 || !is_socket_op(op.code_)) {
-      op.result_ = d == nullptr || d->fd < 0 ? -EBADF : -EINVAL;
-      return true;
-    }
-    auto* s = static_cast<uring_state*>(d->context_state);
-    if (s == nullptr) {
-      s = register_descriptor(*d);
+    // The core passes socket operations only (timers and schedule stay in the core).
+    descriptor& d = *op.descriptor_;
+    auto* s = static_cast<uring_state*>(d.context_state);
+    if (s == nullptr || s->owner != this) [[unlikely]] {
+      s = first_use(op, d);
       if (s == nullptr) {
-        op.result_ = -ENOMEM;
         return true;
       }
-    } else if (s->owner != this) {
-      // Registered with another context (or another backend): see io_core.md.
-      op.result_ = -EBUSY;
-      return true;
     }
     op.backend_link_ = s;
     op.backend_flags_ = link_timeout_of(op) > 0 ? f_linked : 0;
     if (backlog_.empty() && queue(op)) {
-      s->in_flight.push_back(op);
+      s->in_flight.insert(op);
     } else {
       to_backlog(op, *s);
     }
@@ -415,6 +424,25 @@ class uring_backend final : public backend {
  private:
   // ---- submission ----
 
+  // start() on a descriptor this backend has not registered: registers it, or completes `op` at
+  // once (returning null) if it cannot be used here.
+  uring_state* first_use(io_operation& op, descriptor& d) noexcept {
+    if (d.context_state != nullptr) {
+      // Registered with another context (or another backend): see io_core.md.
+      op.result_ = -EBUSY;
+      return nullptr;
+    }
+    if (d.fd < 0) {
+      op.result_ = -EBADF;
+      return nullptr;
+    }
+    uring_state* s = register_descriptor(d);
+    if (s == nullptr) {
+      op.result_ = -ENOMEM;
+    }
+    return s;
+  }
+
   // Writes the SQE(s) of `op` into the ring; false if there is no room.
   bool queue(io_operation& op) noexcept {
     bool linked = (op.backend_flags_ & (f_linked | f_repoll)) == f_linked;
@@ -440,32 +468,39 @@ class uring_backend final : public backend {
   void prepare(io_operation& op, ::io_uring_sqe& sqe) noexcept {
     int fd = op.descriptor_->fd;
     std::uint64_t user_data = user_data_of(op);
-    if ((op.backend_flags_ & f_repoll) != 0) {
+    if ((op.backend_flags_ & f_repoll) != 0) [[unlikely]] {
       ::io_uring_prep_poll_add(&sqe, fd, is_write_op(op.code_) ? POLLOUT : POLLIN);
       ::io_uring_sqe_set_data64(&sqe, user_data | tag_repoll);
       return;
     }
     ::msghdr& m = op.msg_;
-    bool plain = have_recv_send_ && m.msg_iovlen == 1 && m.msg_name == nullptr && m.msg_control == nullptr;
     auto flags = static_cast<unsigned>(op.flags_);
+    // One buffer and no endpoint: IORING_OP_RECV / SEND, which spare the kernel the msghdr copy.
+    bool plain = m.msg_iovlen == 1 && m.msg_name == nullptr;
+    // Receive and send first: they are nearly all of a busy server's operations.
+    if (op.code_ == op_code::receive) {
+      if (plain) {
+        ::io_uring_prep_recv(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len, static_cast<int>(flags));
+      } else {
+        ::io_uring_prep_recvmsg(&sqe, fd, &m, flags);
+      }
+    } else if (op.code_ == op_code::send) {
+      // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
+      if (plain) {
+        ::io_uring_prep_send(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len,
+                             static_cast<int>(flags | MSG_NOSIGNAL));
+      } else {
+        ::io_uring_prep_sendmsg(&sqe, fd, &m, flags | MSG_NOSIGNAL);
+      }
+    } else {
+      prepare_other(op, sqe, fd);
+    }
+    ::io_uring_sqe_set_data64(&sqe, user_data);
+  }
+
+  static void prepare_other(io_operation& op, ::io_uring_sqe& sqe, int fd) noexcept {
+    ::msghdr& m = op.msg_;
     switch (op.code_) {
-      case op_code::receive:
-        if (plain) {
-          ::io_uring_prep_recv(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len,
-                               static_cast<int>(flags));
-        } else {
-          ::io_uring_prep_recvmsg(&sqe, fd, &m, flags);
-        }
-        break;
-      case op_code::send:
-        // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
-        if (plain) {
-          ::io_uring_prep_send(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len,
-                               static_cast<int>(flags | MSG_NOSIGNAL));
-        } else {
-          ::io_uring_prep_sendmsg(&sqe, fd, &m, flags | MSG_NOSIGNAL);
-        }
-        break;
       case op_code::accept:
         ::io_uring_prep_accept(&sqe, fd, static_cast<::sockaddr*>(m.msg_name),
                                m.msg_name != nullptr ? &m.msg_namelen : nullptr,
@@ -477,11 +512,13 @@ class uring_backend final : public backend {
       case op_code::wait_readable:
         ::io_uring_prep_poll_add(&sqe, fd, POLLIN);
         break;
-      default:  // wait_writable (start() admits socket operations only)
+      case op_code::wait_writable:
         ::io_uring_prep_poll_add(&sqe, fd, POLLOUT);
         break;
+      default:  // not a socket operation: the core never passes one
+        ::io_uring_prep_nop(&sqe);
+        break;
     }
-    ::io_uring_sqe_set_data64(&sqe, user_data);
   }
 
   void to_backlog(io_operation& op, uring_state& s) noexcept {
@@ -504,7 +541,7 @@ class uring_backend final : public backend {
         return;
       }
       unbacklog(*op);
-      state_of(*op)->in_flight.push_back(*op);
+      state_of(*op)->in_flight.insert(*op);
     }
   }
 
@@ -617,8 +654,7 @@ class uring_backend final : public backend {
   // release(): the unsubmitted SQEs naming `fd` never reach the kernel; their records complete now.
   void forget_unsubmitted_of_fd(int fd) noexcept {
     for_each_unsubmitted([&](::io_uring_sqe& sqe) {
-      if (sqe.fd != fd || sqe.user_data < ud_internal_limit || sqe.user_data == LIBURING_UDATA_TIMEOUT ||
-          sqe.opcode == IORING_OP_NOP) {
+      if (sqe.fd != fd || sqe.user_data < ud_internal_limit || sqe.opcode == IORING_OP_NOP) {
         return;
       }
       io_operation& op = *record_of(sqe.user_data);
@@ -634,19 +670,21 @@ class uring_backend final : public backend {
 
   // ---- completion ----
 
+  // What io_uring_for_each_cqe + io_uring_cq_advance do, with the tail read once per batch (the
+  // ring has 16-byte CQEs: no IORING_SETUP_CQE32).
   std::size_t reap() noexcept {
     std::size_t total = 0;
+    ::io_uring_cq& cq = ring_.cq;
     for (;;) {
-      unsigned head;
-      unsigned n = 0;
-      ::io_uring_cqe* cqe;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        handle(cqe->user_data, cqe->res, cqe->flags);
-        ++n;
-      }
-      if (n != 0) {
-        ::io_uring_cq_advance(&ring_, n);
-        total += n;
+      unsigned head = *cq.khead;
+      unsigned tail = io_uring_smp_load_acquire(cq.ktail);
+      if (head != tail) {
+        for (unsigned i = head; i != tail; ++i) {
+          const ::io_uring_cqe& cqe = cq.cqes[i & cq.ring_mask];
+          handle(cqe.user_data, cqe.res, cqe.flags);
+        }
+        io_uring_smp_store_release(cq.khead, tail);
+        total += tail - head;
         continue;
       }
       // The completion queue is empty; completions that did not fit wait in the kernel.
@@ -656,18 +694,16 @@ class uring_backend final : public backend {
     }
   }
 
+  // (With IORING_FEAT_EXT_ARG, liburing adds no LIBURING_UDATA_TIMEOUT requests of its own.)
   void handle(std::uint64_t user_data, int res, unsigned flags) noexcept {
-    if (user_data < ud_internal_limit) {
+    if (user_data < ud_internal_limit) [[unlikely]] {
       if (user_data == ud_wake) {
         on_wake(res, flags);
       }
       return;
     }
-    if (user_data == LIBURING_UDATA_TIMEOUT) {
-      return;
-    }
     io_operation& op = *record_of(user_data);
-    if ((user_data & tag_mask) == tag_repoll) {
+    if ((user_data & tag_mask) == tag_repoll) [[unlikely]] {
       on_repoll(op, res);
     } else {
       on_done(op, res);
@@ -705,6 +741,13 @@ class uring_backend final : public backend {
   }
 
   void on_done(io_operation& op, int res) noexcept {
+    if (op.backend_flags_ == 0 && res >= 0) [[likely]] {
+      // The common case: an operation nobody cancelled succeeded.
+      state_of(op)->in_flight.erase(op);
+      op.backend_link_ = nullptr;
+      sink().complete(op, is_wait(op.code_) ? 0 : res);
+      return;
+    }
     detach(op);
     if ((op.backend_flags_ & f_cancelling) == 0) {
       if (res == -EAGAIN || (op.code_ == op_code::connect && (res == -EINPROGRESS || res == -EALREADY))) {
@@ -754,7 +797,7 @@ class uring_backend final : public backend {
         result = -ECANCELED;
       }
     }
-    if (result >= 0 && (op.code_ == op_code::wait_readable || op.code_ == op_code::wait_writable)) {
+    if (result >= 0 && is_wait(op.code_)) {
       result = 0;  // the poll mask
     }
     op.backend_link_ = nullptr;
@@ -804,7 +847,6 @@ class uring_backend final : public backend {
 
   ::io_uring ring_{};
   bool ring_ready_ = false;
-  bool have_recv_send_ = false;
   bool multishot_wake_ = true;
   bool wake_armed_ = false;
   int eventfd_ = -1;
