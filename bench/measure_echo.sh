@@ -6,7 +6,9 @@
 #   bench/measure_echo.sh LOAD_GENERATOR SERVER [SERVER ARGS...]
 #
 # The server must listen on 127.0.0.1, print "listening on port P" on stdout, and exit with
-# status 0 on SIGTERM (senet's examples/echo_server_senders and bench/c_*_echo.c do).
+# status 0 either by itself once the load generator's connections are closed (give
+# bench/senet_echo_server --exit-after 64) or on SIGTERM (bench/c_*_echo.c,
+# examples/echo_server_senders).
 #
 # Instructions: the hardware counters (perf stat -e instructions:u,instructions:k) are preferred,
 # but where the kernel offers none (virtual machines) the server runs under valgrind's cachegrind,
@@ -47,7 +49,12 @@ start_server() {
 }
 
 stop_server() {
-  kill -TERM "$server_pid"
+  # A server that ends by itself after the load has a few seconds to do so.
+  for _ in $(seq 50); do
+    kill -0 "$server_pid" 2> /dev/null || break
+    sleep 0.1
+  done
+  kill -TERM "$server_pid" 2> /dev/null || true
   # Under valgrind a signal is only handled once a blocking io_uring_enter returns: a connection
   # attempt gives the server's ring a completion.
   for _ in $(seq 50); do

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: BSL-1.0
+// The senet echo server the instruction counts of docs/benchmarks.md measure: the sessions of
+// examples/echo_server_senders.cpp (async_read_some, then async_write of what came, in
+// example::repeat_until), on one thread and no other, and ending by itself after a given number of
+// connections instead of on a signal. (Valgrind 3.19, the instruction counter used where the CPU's
+// counters are not available, holds its global lock while a thread blocks in io_uring_enter, so the
+// example's signal thread can never run under it; this server needs none.)
+//
+//   senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N]
+//
+// Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P", and exits
+// with status 0 once N connections (default: unlimited) have been served and closed.
+#include <senet/buffer.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/address.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/net/async_accept.hpp>
+#include <senet/net/async_read_some.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/sockets.hpp>
+
+#include "../examples/repeat_until.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ex = senet::ex;
+namespace net = senet::net;
+using senet::ip::tcp;
+
+namespace {
+
+struct server_env {
+  senet::io::io_context::scheduler_type sch_;
+  [[nodiscard]] auto query(ex::get_scheduler_t) const noexcept { return sch_; }
+};
+
+// As in examples/echo_server_senders.cpp: receive what is there, write all of it back, until the
+// peer closes.
+auto echo_session(tcp::socket socket) {
+  return ex::let_value(ex::just(std::move(socket)),
+                       [](tcp::socket& s) {
+                         return example::repeat_until([&s, buffer = std::array<char, 16 * 1024>{}]() mutable {
+                           return net::async_read_some(s, senet::buffer(buffer)) |
+                                  ex::let_value([&s, &buffer](std::size_t n) {
+                                    return net::async_write(s, senet::buffer(buffer, n));
+                                  }) |
+                                  ex::then([](std::size_t n) noexcept { return n == 0; });
+                         });
+                       }) |
+         ex::upon_error([](auto&&) noexcept {});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  unsigned short port = 0;
+  std::optional<senet::io::backend_kind> backend;
+  std::size_t exit_after = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string_view arg = argv[i];
+    std::string_view value = argv[i + 1];
+    if (arg == "--port") {
+      port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
+    } else if (arg == "--backend" && (value == "uring" || value == "epoll")) {
+      backend = value == "uring" ? senet::io::uring : senet::io::epoll;
+    } else if (arg == "--exit-after") {
+      exit_after = static_cast<std::size_t>(std::atol(argv[i + 1]));
+    } else {
+      std::fprintf(stderr, "usage: senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N]\n");
+      return 2;
+    }
+  }
+  if (argc % 2 == 0) {
+    std::fprintf(stderr, "usage: senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N]\n");
+    return 2;
+  }
+  try {
+    std::optional<senet::io::io_context> context;
+    if (backend) {
+      context.emplace(*backend);
+    } else {
+      context.emplace();
+    }
+    senet::io::io_context& ctx = *context;
+    auto sch = ctx.get_scheduler();
+    tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), port));
+    std::printf("listening on port %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
+    std::fflush(stdout);
+
+    ex::counting_scope scope;
+    std::size_t finished = 0;
+    auto accept_loop = example::repeat_until([&] {
+      return net::async_accept(acceptor) | ex::then([&](tcp::socket s, const tcp::endpoint&) {
+               std::error_code ignored;
+               s.set_option(tcp::socket::no_delay{true}, ignored);
+               ex::spawn(echo_session(std::move(s)) | ex::then([&]() noexcept {
+                           if (++finished == exit_after) {
+                             scope.request_stop();
+                           }
+                         }),
+                         scope.get_token(), server_env{sch});
+               return false;
+             });
+    });
+    ex::spawn(std::move(accept_loop) | ex::upon_error([](auto&&) noexcept {}), scope.get_token(),
+              server_env{sch});
+    ctx.run();
+    ex::sync_wait(scope.join());
+    std::fprintf(stderr, "senet_echo_server (%s): %zu connection(s) served\n",
+                 std::string(senet::io::to_string(ctx.backend())).c_str(), finished);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "senet_echo_server: %s\n", e.what());
+    return 1;
+  }
+}
