@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <tuple>
@@ -59,7 +61,9 @@ struct stoppable_receiver {
 
 TEST(io_context, default_backend_is_available_and_reported) {
   io::io_context ctx;
-  EXPECT_TRUE(ctx.backend() == io::backend_kind::epoll || ctx.backend() == io::backend_kind::uring);
+  if (std::getenv("SENET_BACKEND") == nullptr) {
+    EXPECT_TRUE(ctx.backend() == io::backend_kind::epoll || ctx.backend() == io::backend_kind::uring);
+  }
   EXPECT_TRUE(io::io_context::is_available(ctx.backend()));
   EXPECT_GE(ctx.wait_descriptor(), 0);
   EXPECT_EQ(ctx.native_handle(), ctx.wait_descriptor());
@@ -81,6 +85,23 @@ TEST(io_context, unavailable_backend_throws_system_error) {
         EXPECT_EQ(e.code(), std::errc::function_not_supported);
       }
     }
+  }
+}
+
+TEST(io_context, senet_backend_environment_variable_chooses_the_backend) {
+  const char* old = std::getenv("SENET_BACKEND");
+  std::string saved = old != nullptr ? old : "";
+  ::setenv("SENET_BACKEND", "epoll", 1);
+  {
+    io::io_context ctx;
+    EXPECT_EQ(ctx.backend(), io::backend_kind::epoll);
+  }
+  ::setenv("SENET_BACKEND", "no-such-backend", 1);
+  EXPECT_THROW(io::io_context{}, std::invalid_argument);
+  if (old != nullptr) {
+    ::setenv("SENET_BACKEND", saved.c_str(), 1);
+  } else {
+    ::unsetenv("SENET_BACKEND");
   }
 }
 
