@@ -71,4 +71,12 @@ TEST(into_variant, no_values_become_an_empty_tuple) {
   t::start_inline(ex::into_variant(ex::just()), t::expect_value_receiver{std::variant<std::tuple<>>{}});
 }
 
+int referenced = 1;
+
+TEST(into_variant, decays_reference_values) {
+  using sndr =
+      decltype(ex::just() | ex::then([]() noexcept -> int& { return referenced; }) | ex::into_variant());
+  static_assert(t::sends_v<sndr, ex::set_value_t(std::variant<std::tuple<int>>)>);
+}
+
 }  // namespace

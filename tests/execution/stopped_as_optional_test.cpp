@@ -50,4 +50,12 @@ TEST(stopped_as_optional, pipes) {
   EXPECT_FALSE(std::get<0>(*result).has_value());
 }
 
+int referenced = 1;
+
+TEST(stopped_as_optional, decays_a_reference_value) {
+  using sndr = decltype(ex::just() | ex::then([]() noexcept -> int& { return referenced; }) |
+                        ex::stopped_as_optional());
+  static_assert(t::sends_v<sndr, ex::set_value_t(std::optional<int>)>);
+}
+
 }  // namespace

@@ -125,4 +125,13 @@ TEST(sync_wait, environment_has_no_stoppable_token) {
   EXPECT_FALSE(std::get<0>(*result));
 }
 
+int referenced = 3;
+
+TEST(sync_wait, decays_reference_values) {
+  auto result = ex::sync_wait(ex::just() | ex::then([]() noexcept -> int& { return referenced; }));
+  static_assert(std::is_same_v<decltype(result), std::optional<std::tuple<int>>>);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(3, std::get<0>(*result));
+}
+
 }  // namespace

@@ -174,4 +174,23 @@ TEST(stop_probe_sender, records_the_stop_token) {
   EXPECT_TRUE(probe.stop_requested);
 }
 
+TEST(test_support, models_the_concepts) {
+  using env = decltype(t::stop_token_env(ex::inplace_stop_token{}));
+  static_assert(ex::receiver<t::expect_void_receiver<>>);
+  static_assert(ex::receiver<t::expect_value_receiver<int>>);
+  static_assert(ex::receiver<t::expect_error_receiver<std::error_code, env>>);
+  static_assert(ex::receiver<t::expect_stopped_receiver<>>);
+  static_assert(
+      ex::receiver_of<t::expect_value_receiver<int>,
+                      ex::completion_signatures<ex::set_value_t(int), ex::set_error_t(std::error_code),
+                                                ex::set_stopped_t()>>);
+  static_assert(ex::sender<int_sender>);
+  static_assert(ex::sender_in<int_sender, t::empty_env>);
+  static_assert(ex::sender_in<t::pending_sender, env>);
+  static_assert(ex::sender_in<t::stop_probe_sender, env>);
+  static_assert(ex::operation_state<ex::connect_result_t<int_sender, t::expect_value_receiver<int>>>);
+  static_assert(ex::operation_state<ex::connect_result_t<t::pending_sender, t::expect_void_receiver<env>>>);
+  static_assert(ex::scheduler<t::manual_scheduler>);
+}
+
 }  // namespace

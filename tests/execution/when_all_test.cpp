@@ -237,4 +237,16 @@ TEST(when_all, outer_stop_request_from_another_thread) {
   EXPECT_TRUE(b.stopped());
 }
 
+TEST(when_all, stop_requested_before_start_stops_every_child) {
+  ex::inplace_stop_source source;
+  source.request_stop();
+  t::pending_control a;
+  t::pending_control b;
+  auto op = ex::connect(ex::when_all(a.sender(), b.sender()),
+                        t::expect_stopped_in(t::stop_token_env(source.get_token())));
+  ex::start(op);
+  EXPECT_TRUE(!a.started() || a.stopped());
+  EXPECT_TRUE(!b.started() || b.stopped());
+}
+
 }  // namespace

@@ -130,4 +130,16 @@ TEST(when_any, winner_on_another_thread_stops_a_pending_loser) {
   driver.join();
 }
 
+TEST(when_any, stop_requested_before_start_ends_stopped) {
+  ex::inplace_stop_source source;
+  source.request_stop();
+  t::pending_control a;
+  t::pending_control b;
+  auto op = ex::connect(ex::when_any(a.sender(), b.sender()),
+                        t::expect_stopped_in(t::stop_token_env(source.get_token())));
+  ex::start(op);
+  EXPECT_TRUE(!a.started() || a.stopped());
+  EXPECT_TRUE(!b.started() || b.stopped());
+}
+
 }  // namespace
