@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <exception>
 #include <new>
 #include <tuple>
 #include <type_traits>
@@ -134,16 +135,22 @@ struct forward_receiver {
 };
 
 // A receiver with environment Env that accepts anything, used to ask whether connecting a sender may
-// throw before the actual receiver is known. Only used in unevaluated operands.
+// throw before the actual receiver is known. Only used in unevaluated operands, but a sender whose
+// connect deduces its return type instantiates bodies that name these members, so they are defined
+// (clang's -Wundefined-internal rejects declared-only members when Env has internal linkage).
 template <class Env>
 struct receiver_archetype {
   using receiver_concept = receiver_tag;
   template <class... Vs>
-  void set_value(Vs&&...) && noexcept;
+  void set_value(Vs&&...) && noexcept {
+    std::terminate();
+  }
   template <class E>
-  void set_error(E&&) && noexcept;
-  void set_stopped() && noexcept;
-  Env get_env() const noexcept;
+  void set_error(E&&) && noexcept {
+    std::terminate();
+  }
+  void set_stopped() && noexcept { std::terminate(); }
+  Env get_env() const noexcept { std::terminate(); }
 };
 
 template <class Sndr, class Env>
