@@ -382,7 +382,6 @@ auto io_context::run_until(Sndr&& sndr) {
   using values_type =
       ex::value_types_of_t<Sndr, detail::run_until_env, detail::decayed_tuple, detail::single_value_tuple_t>;
   detail::run_until_state<values_type> state{this};
-  work_guard guard(*this);
   class run_scope {
    public:
     explicit run_scope(io_context* ctx) : ctx_(ctx), token_(ctx->enter_run()) {}
@@ -394,6 +393,8 @@ auto io_context::run_until(Sndr&& sndr) {
     io_context* ctx_;
     run_token token_;
   } scope(this);
+  // Inside the run scope, so that releasing it at the end needs no wake-up of the loop.
+  work_guard guard(*this);
   auto op = ex::connect(std::forward<Sndr>(sndr), detail::run_until_receiver<values_type>{&state});
   ex::start(op);
   bool stop_forwarded = false;
