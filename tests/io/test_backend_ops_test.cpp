@@ -728,7 +728,13 @@ struct flag_receiver {
   using receiver_concept = ex::receiver_t;
   io::io_context* ctx;
   int* result;
-  void set_value(std::int64_t) && noexcept { *result = 1; }
+  std::int64_t* value = nullptr;
+  void set_value(std::int64_t v) && noexcept {
+    *result = 1;
+    if (value != nullptr) {
+      *value = v;
+    }
+  }
   void set_stopped() && noexcept { *result = 2; }
   [[nodiscard]] auto get_env() const noexcept { return senet::test::scheduler_env(ctx->get_scheduler()); }
 };
@@ -762,6 +768,38 @@ TEST(test_backend_ops, sockets_outlive_their_context) {
   ctx.reset();
   EXPECT_EQ(result, 2);
   p.reset();  // the orphaned descriptor states are freed by the sockets
+}
+
+TEST(test_backend_ops, a_descriptor_closed_behind_senets_back_is_forgotten_safely) {
+  io::io_context ctx{io::test};
+  tcp_pair p(ctx);
+  std::string buf(4, '\0');
+  int result = 0;
+  std::int64_t value = 0;
+  auto op = ex::connect(receive_op(p.client, buf), flag_receiver{&ctx, &result, &value});
+  ex::start(op);
+  ctx.poll();
+  ASSERT_EQ(result, 0);
+  int fd = p.client.native_handle();
+  ASSERT_EQ(::close(fd), 0);  // not through the socket: senet does not know
+  // A new socket gets the number again: the old record is dropped when the new socket is first
+  // used, its pending receive fails, and its peer sees the end of the stream.
+  int other = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ASSERT_GE(other, 0);
+  if (other != fd) {
+    ASSERT_EQ(::dup2(other, fd), fd);
+    ::close(other);
+  }
+  net::tcp_socket c(ip::tcp::v4(), fd);
+  raw_address to = raw_address::of(p.acceptor.local_endpoint());
+  EXPECT_EQ(run(ctx, connect_op(c, to)), 0);
+  ctx.poll();
+  EXPECT_EQ(result, 1);
+  EXPECT_EQ(value, -EBADF);
+  EXPECT_EQ(receive(ctx, p.server, 4), "");
+  // The socket object gives up the number it no longer owns (release frees the old record).
+  int released = p.client.release();
+  EXPECT_EQ(released, fd);
 }
 
 TEST(test_backend_ops, blocking_loop_wakes_for_another_thread) {

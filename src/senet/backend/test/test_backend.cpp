@@ -259,6 +259,8 @@ struct sim_socket : descriptor_state {
   bool linger_reset = false;
   /** Waiting for the backend's flush. */
   bool dirty = false;
+  /** Its descriptor was closed while registered (behind senet's back): only release frees it. */
+  bool zombie = false;
   /** The local address, once final. */
   bool bound_known = false;
   sock_address bound{};
@@ -458,6 +460,12 @@ class test_backend final : public backend {
 
   void release(descriptor& d) noexcept override {
     auto* s = static_cast<sim_socket*>(d.context_state);
+    d.context_state = nullptr;
+    if (s->zombie) {
+      unlink_socket(*s);
+      delete s;
+      return;
+    }
     abort_all(*s, io_operation::aborted);
     ::linger l{};
     ::socklen_t len = sizeof l;
@@ -467,7 +475,6 @@ class test_backend final : public backend {
     // The descriptor is closed right after this, or handed to the caller of release(): which one
     // is seen later, by the descriptor's identity (sweep, alive).
     s->registered = false;
-    d.context_state = nullptr;
     flush();
   }
 
@@ -696,15 +703,21 @@ class test_backend final : public backend {
       return static_cast<sim_socket*>(state);
     }
     sim_socket* s = find_fd(d.fd);
+    if (s != nullptr && s->registered) {
+      if (same_file(*s)) {
+        // Another descriptor object holds this state: one socket object per descriptor.
+        error = -EBUSY;
+        return nullptr;
+      }
+      // Its descriptor was closed behind senet's back, and the number given out again.
+      closed(*s);
+      s = nullptr;
+    }
     if (s == nullptr) {
       s = create(d.fd, error);
       if (s == nullptr) {
         return nullptr;
       }
-    } else if (s->registered) {
-      // Another live descriptor object holds this state: one socket object per descriptor.
-      error = -EBUSY;
-      return nullptr;
     }
     s->registered = true;
     d.context_state = s;
@@ -727,15 +740,17 @@ class test_backend final : public backend {
       registered descriptor is open until released; another one is checked by its identity, so
       that a closed descriptor whose number was reused is noticed too. */
   bool alive(sim_socket& s) noexcept {
-    if (s.registered) {
-      return true;
-    }
-    struct ::stat st {};
-    if (::fstat(s.fd, &st) == 0 && st.st_ino == s.ino && st.st_dev == s.dev) {
+    if (s.registered || same_file(s)) {
       return true;
     }
     closed(s);
     return false;
+  }
+
+  /** Whether `s.fd` still refers to the socket `s` was created for. */
+  static bool same_file(const sim_socket& s) noexcept {
+    struct ::stat st {};
+    return ::fstat(s.fd, &st) == 0 && st.st_ino == s.ino && st.st_dev == s.dev;
   }
 
   /** Starts knowing `fd` (unregistered). */
@@ -811,14 +826,15 @@ class test_backend final : public backend {
       }
       s.dirty = false;
     }
-    unlink_socket(s);
     if (s.registered) {
-      // Only reached for a registered descriptor closed behind senet's back: its state stays
-      // allocated for release_descriptor, and no longer belongs to anything.
+      // Only reached for a registered descriptor closed behind senet's back (close(2) on its
+      // native handle): its state stays, empty, for release_descriptor to free.
       abort_all(s, -EBADF);
       s.fd = -1;
+      s.zombie = true;
       return;
     }
+    unlink_socket(s);
     delete &s;
   }
 
