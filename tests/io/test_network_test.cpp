@@ -22,6 +22,8 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -587,6 +589,36 @@ TEST(test_network, steady_state_round_trips_do_not_allocate) {
   }
   std::size_t n = scope.count();
   EXPECT_EQ(n, 0U);
+}
+
+TEST(test_network, fallbacks_for_the_socket_classes) {
+  net::tcp_socket lone{ip::tcp::v4()};
+  int client_fd = -1;
+  {
+    io::io_context ctx{io::test};
+    connected_pair p(ctx);
+    client_fd = p.client.native_handle();
+    // What a socket's shutdown() can do when shutdown(2) fails with ENOTCONN.
+    EXPECT_TRUE(io::test_network::shutdown_simulated(p.client.native_handle(), SHUT_WR));
+    std::array<char, 4> buf{};
+    EXPECT_EQ(std::get<0>(ctx.run_until(net::async_receive(p.server, senet::buffer(buf))).value()), 0U);
+    EXPECT_FALSE(io::test_network::shutdown_simulated(p.client.native_handle(), 42));
+    EXPECT_FALSE(io::test_network::shutdown_simulated(lone.native_handle(), SHUT_WR));
+    // What its remote_endpoint() can do when getpeername(2) fails with ENOTCONN.
+    ip::tcp::endpoint ep;
+    std::size_t n = io::test_network::simulated_peer(
+        p.server.native_handle(), static_cast<::sockaddr*>(static_cast<void*>(ep.data())), ep.capacity());
+    ep.resize(n);
+    EXPECT_EQ(ep, p.client.local_endpoint());
+    EXPECT_EQ(
+        io::test_network::simulated_peer(
+            lone.native_handle(), static_cast<::sockaddr*>(static_cast<void*>(ep.data())), ep.capacity()),
+        0U);
+    EXPECT_EQ(p.client.release(), client_fd);  // keep the descriptor open past the context
+  }
+  // The context is gone: nothing is simulated any more.
+  EXPECT_FALSE(io::test_network::shutdown_simulated(client_fd, SHUT_WR));
+  ::close(client_fd);
 }
 
 }  // namespace

@@ -190,6 +190,20 @@ class test_network {
     return buffered(sock.native_handle());
   }
 
+  // ---- for socket implementations ----
+
+  /** If `fd` is an end of a simulated connection of a live test context, shuts it down as
+      `shutdown(fd, how)` would (see `shutdown`) and returns true; returns false otherwise. For
+      the socket classes, whose `shutdown(2)` fails with `ENOTCONN` on simulated connections.
+      Thread safety: as the other members, for the context that owns `fd`'s connection. */
+  [[nodiscard]] static bool shutdown_simulated(int fd, int how) noexcept;
+
+  /** If `fd` is an end of a simulated connection of a live test context, writes the endpoint of
+      its peer to `out` (at most `capacity` bytes) and returns its size; returns 0 otherwise. For
+      the socket classes, whose `getpeername(2)` fails with `ENOTCONN` on simulated connections.
+      Thread safety: as `shutdown_simulated`. */
+  [[nodiscard]] static std::size_t simulated_peer(int fd, ::sockaddr* out, std::size_t capacity) noexcept;
+
  private:
   friend class detail::test_backend;
   explicit test_network(detail::test_backend& backend) noexcept : backend_(&backend) {}

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <system_error>
@@ -323,6 +324,17 @@ struct sim_event {
 
 // ---- the backend -----------------------------------------------------------------------------
 
+class test_backend;
+
+namespace {
+
+// The live test backends, for the socket classes' fallbacks (test_network::shutdown_simulated,
+// test_network::simulated_peer), which know a descriptor but not its context.
+std::mutex registry_mutex;
+test_backend* registry_head = nullptr;
+
+}  // namespace
+
 class test_backend final : public backend {
  public:
   explicit test_backend(completion_sink& sink) : backend(sink), now_(clock::now()), network_(*this) {
@@ -333,12 +345,24 @@ class test_backend final : public backend {
     if (eventfd_ < 0) {
       throw std::system_error(errno, std::system_category(), "senet: eventfd");
     }
+    std::lock_guard lock(registry_mutex);
+    registry_next_ = registry_head;
+    registry_head = this;
   }
 
   test_backend(const test_backend&) = delete;
   test_backend& operator=(const test_backend&) = delete;
 
   ~test_backend() override {
+    {
+      std::lock_guard lock(registry_mutex);
+      for (test_backend** p = &registry_head; *p != nullptr; p = &(*p)->registry_next_) {
+        if (*p == this) {
+          *p = registry_next_;
+          break;
+        }
+      }
+    }
     // Sockets may outlive the context: registered states stay allocated, orphaned, until
     // release_descriptor frees them.
     while (sim_connection* c = connections_) {
@@ -587,6 +611,19 @@ class test_backend final : public backend {
   }
 
   [[nodiscard]] test_network& network() noexcept { return network_; }
+
+  /** Calls `fn(backend)` for each live test backend until it returns true; returns whether one
+      did. */
+  template <class Fn>
+  static bool for_each_backend(Fn fn) {
+    std::lock_guard lock(registry_mutex);
+    for (test_backend* b = registry_head; b != nullptr; b = b->registry_next_) {
+      if (fn(*b)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
  private:
   // ---- bookkeeping ----
@@ -1696,6 +1733,7 @@ class test_backend final : public backend {
   std::uint64_t event_seq_ = 0;
   std::uint64_t completions_ = 0;
   test_network network_;
+  test_backend* registry_next_ = nullptr;
 };
 
 std::unique_ptr<backend> make_test_backend(completion_sink& sink) {
@@ -1801,6 +1839,23 @@ std::size_t test_network::peer_address(int fd, ::sockaddr* out, std::size_t capa
 
 std::size_t test_network::buffered(int fd) const noexcept {
   return backend_->buffered(fd);
+}
+
+bool test_network::shutdown_simulated(int fd, int how) noexcept {
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
+    return false;
+  }
+  return detail::test_backend::for_each_backend(
+      [&](detail::test_backend& b) { return !b.shutdown(fd, how); });
+}
+
+std::size_t test_network::simulated_peer(int fd, ::sockaddr* out, std::size_t capacity) noexcept {
+  detail::test_sim::sock_address a;
+  if (!detail::test_backend::for_each_backend([&](detail::test_backend& b) { return b.peer_of(fd, a); })) {
+    return 0;
+  }
+  std::memcpy(out, &a.storage, std::min<std::size_t>(capacity, a.size));
+  return a.size;
 }
 
 }  // namespace senet::io
