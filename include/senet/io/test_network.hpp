@@ -54,8 +54,9 @@ class test_backend;
       datagrams arriving through the kernel are received.
 
     Limits of the simulation: connected sockets are not connected for the kernel, so
-    `remote_endpoint()` and `shutdown()` of the socket classes fail with `ENOTCONN` on them: use
-    `remote_endpoint(sock)` and `shutdown(sock, how)` here instead. The local endpoint of an
+    `getpeername(2)` and `shutdown(2)` fail with `ENOTCONN` on them; `remote_endpoint(sock)` and
+    `shutdown(sock, how)` here (and `simulated_peer`, `shutdown_simulated` for socket classes that
+    fall back on them) do what those calls would. The local endpoint of an
     accepted socket is not bound. Urgent data (`MSG_OOB`) is not simulated (`EOPNOTSUPP`).
     Both ends of a simulated connection, and every socket exchanging simulated datagrams, must be
     used with the same context. `max_transfer()`, `send_buffer_limit()` and the latency only
