@@ -427,6 +427,12 @@ class uring_backend final : public backend {
   // start() on a descriptor this backend has not registered: registers it, or completes `op` at
   // once (returning null) if it cannot be used here.
   uring_state* first_use(io_operation& op, descriptor& d) noexcept {
+    if (auto* old = static_cast<descriptor_state*>(d.context_state);
+        old != nullptr && old->owner == nullptr) {
+      // Orphaned by a context destroyed before the socket: forget it and register afresh.
+      old->destroy(old);
+      d.context_state = nullptr;
+    }
     if (d.context_state != nullptr) {
       // Registered with another context (or another backend): see io_core.md.
       op.result_ = -EBUSY;
