@@ -18,6 +18,7 @@
 # is printed. Environment: CONNECTIONS (64), LOW (200), HIGH (1200), REPEAT (5), RATE_ROUND_TRIPS
 # (2000 per connection, for the native throughput runs).
 set -euo pipefail
+shopt -s inherit_errexit
 
 load=$1
 shift
@@ -33,11 +34,15 @@ trap 'rm -rf "$work"' EXIT
 start_server() {
   local out=$1
   shift
+  # The file is truncated by the child after the fork: remove it first, so that no earlier run's
+  # port is read.
+  rm -f "$out" "$out.err"
   "$@" > "$out" 2> "$out.err" &
   server_pid=$!
+  port=""
   for _ in $(seq 200); do
-    if grep -q "listening on port" "$out" 2> /dev/null; then
-      port=$(grep -o "listening on port [0-9]*" "$out" | awk '{print $4}')
+    port=$(grep -o "listening on port [0-9][0-9]*" "$out" 2> /dev/null | awk '{print $4}' || true)
+    if [ -n "$port" ]; then
       return 0
     fi
     sleep 0.05
