@@ -98,7 +98,14 @@ class context_impl final : public completion_sink {
   context_impl(const context_impl&) = delete;
   context_impl& operator=(const context_impl&) = delete;
 
-  ~context_impl() { backend_.reset(); }
+  ~context_impl() {
+    // A thread that handed the loop a record may still be inside wake_if_sleeping() after the loop
+    // delivered that record and its owner destroyed the context: wait until it has left.
+    while (foreign_callers_.load(std::memory_order_seq_cst) != 0) {
+      std::this_thread::yield();
+    }
+    backend_.reset();
+  }
 
   [[nodiscard]] backend_kind kind() const noexcept { return backend_->kind(); }
   [[nodiscard]] int wait_descriptor() const noexcept { return backend_->wait_descriptor(); }
@@ -143,6 +150,7 @@ class context_impl final : public completion_sink {
   }
 
   void post_remote(io_operation& op) noexcept {
+    foreign_call call(*this);
     remote_.push(op);
     wake_if_sleeping();
   }
@@ -152,6 +160,7 @@ class context_impl final : public completion_sink {
       cancel_now(op);
       return;
     }
+    foreign_call call(*this);
     op.cancel_pending_.store(true, std::memory_order_release);
     remote_cancel_.push(op);
     wake_if_sleeping();
@@ -160,12 +169,14 @@ class context_impl final : public completion_sink {
   void add_work() noexcept { guards_.fetch_add(1, std::memory_order_relaxed); }
 
   void remove_work() noexcept {
+    foreign_call call(*this);
     if (guards_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
       wake_if_sleeping();
     }
   }
 
   void stop() noexcept {
+    foreign_call call(*this);
     stopped_.store(true, std::memory_order_seq_cst);
     wake_if_sleeping();
   }
@@ -251,6 +262,18 @@ class context_impl final : public completion_sink {
    private:
     context_impl& impl_;
     io_context::run_token token_;
+  };
+
+  // Marks a call that may come from another thread and touches the context after making work
+  // visible to the loop; the destructor waits for such calls to leave.
+  struct foreign_call {
+    explicit foreign_call(context_impl& impl) noexcept : impl_(impl) {
+      impl_.foreign_callers_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    foreign_call(const foreign_call&) = delete;
+    foreign_call& operator=(const foreign_call&) = delete;
+    ~foreign_call() { impl_.foreign_callers_.fetch_sub(1, std::memory_order_seq_cst); }
+    context_impl& impl_;
   };
 
   void wake_if_sleeping() noexcept {
@@ -425,6 +448,7 @@ class context_impl final : public completion_sink {
   std::uint64_t timer_seq_ = 0;
   clock::time_point armed_deadline_{};
   bool shutting_down_ = false;
+  std::atomic<std::uint32_t> foreign_callers_{0};
   remote_stack<&io_operation::next_> remote_;
   remote_stack<&io_operation::cancel_next_> remote_cancel_;
   std::atomic<bool> sleeping_{true};
