@@ -2,6 +2,7 @@
 // The epoll backend: try the system call first, wait for edge-triggered readiness only on EAGAIN.
 // docs/design/io_core.md, "The epoll backend".
 #include "senet/backend/backend.hpp"
+#include "senet/backend/op_list.hpp"
 
 #include <array>
 #include <cerrno>
@@ -23,43 +24,6 @@ namespace {
 // backend_flags_ bits.
 constexpr std::uint8_t on_write_list = 1;
 constexpr std::uint8_t connect_in_progress = 2;
-
-/** An intrusive doubly linked list of records through next_/prev_. */
-class op_list {
- public:
-  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
-  [[nodiscard]] io_operation* front() const noexcept { return head_; }
-
-  void push_back(io_operation& op) noexcept {
-    op.next_ = nullptr;
-    op.prev_ = tail_;
-    if (tail_ == nullptr) {
-      head_ = &op;
-    } else {
-      tail_->next_ = &op;
-    }
-    tail_ = &op;
-  }
-
-  void erase(io_operation& op) noexcept {
-    if (op.prev_ == nullptr) {
-      head_ = op.next_;
-    } else {
-      op.prev_->next_ = op.next_;
-    }
-    if (op.next_ == nullptr) {
-      tail_ = op.prev_;
-    } else {
-      op.next_->prev_ = op.prev_;
-    }
-    op.next_ = nullptr;
-    op.prev_ = nullptr;
-  }
-
- private:
-  io_operation* head_ = nullptr;
-  io_operation* tail_ = nullptr;
-};
 
 /** The per-descriptor state: the descriptor's two wait lists. */
 struct epoll_state : descriptor_state {

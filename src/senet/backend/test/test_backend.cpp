@@ -2,6 +2,7 @@
 // The test backend: sockets simulated in memory, keyed by their real descriptors, and a virtual
 // clock. include/senet/io/test_network.hpp, its public face, says what is simulated and how.
 #include "senet/backend/test/test_backend.hpp"
+#include "senet/backend/op_list.hpp"
 
 #include <senet/io/test_network.hpp>
 
@@ -47,43 +48,6 @@ constexpr std::size_t max_udp6_payload = 65527;
 
 // The address of this object marks the query of test_network::of (see test_backend::start).
 constinit char network_query_key = 0;
-
-/** An intrusive doubly linked list of records through next_/prev_. */
-class op_list {
- public:
-  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
-  [[nodiscard]] io_operation* front() const noexcept { return head_; }
-
-  void push_back(io_operation& op) noexcept {
-    op.next_ = nullptr;
-    op.prev_ = tail_;
-    if (tail_ == nullptr) {
-      head_ = &op;
-    } else {
-      tail_->next_ = &op;
-    }
-    tail_ = &op;
-  }
-
-  void erase(io_operation& op) noexcept {
-    if (op.prev_ == nullptr) {
-      head_ = op.next_;
-    } else {
-      op.prev_->next_ = op.next_;
-    }
-    if (op.next_ == nullptr) {
-      tail_ = op.prev_;
-    } else {
-      op.next_->prev_ = op.prev_;
-    }
-    op.next_ = nullptr;
-    op.prev_ = nullptr;
-  }
-
- private:
-  io_operation* head_ = nullptr;
-  io_operation* tail_ = nullptr;
-};
 
 bool is_write_op(op_code code) noexcept {
   return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;

@@ -63,6 +63,7 @@
    polls it also wakes for timers.
 */
 #include "senet/backend/uring/uring_backend.hpp"
+#include "senet/backend/op_list.hpp"
 
 #include <liburing.h>
 
@@ -129,43 +130,6 @@ std::uint64_t user_data_of(const io_operation& op) noexcept {
 io_operation* record_of(std::uint64_t user_data) noexcept {
   return reinterpret_cast<io_operation*>(static_cast<std::uintptr_t>(user_data & ~tag_mask));
 }
-
-/** An intrusive doubly linked list of records through next_/prev_. */
-class op_list {
- public:
-  [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
-  [[nodiscard]] io_operation* front() const noexcept { return head_; }
-
-  void push_back(io_operation& op) noexcept {
-    op.next_ = nullptr;
-    op.prev_ = tail_;
-    if (tail_ == nullptr) {
-      head_ = &op;
-    } else {
-      tail_->next_ = &op;
-    }
-    tail_ = &op;
-  }
-
-  void erase(io_operation& op) noexcept {
-    if (op.prev_ == nullptr) {
-      head_ = op.next_;
-    } else {
-      op.prev_->next_ = op.next_;
-    }
-    if (op.next_ == nullptr) {
-      tail_ = op.prev_;
-    } else {
-      op.next_->prev_ = op.prev_;
-    }
-    op.next_ = nullptr;
-    op.prev_ = nullptr;
-  }
-
- private:
-  io_operation* head_ = nullptr;
-  io_operation* tail_ = nullptr;
-};
 
 /** An unordered intrusive set of records through next_/prev_ (head only). */
 class op_set {
