@@ -24,8 +24,8 @@
 
 struct conn {
   int fd;
-  long done;      // round trips completed
-  size_t got;     // bytes of the current echo received
+  long done;   // round trips completed
+  size_t got;  // bytes of the current echo received
   char buf[65536];
 };
 
@@ -166,8 +166,8 @@ int main(int argc, char** argv) {
     complete = complete && conns[i].done == round_trips;
     close(conns[i].fd);
   }
-  printf("connections=%d size=%zu round_trips=%ld seconds=%.3f round_trips_per_second=%.0f\n", connections, size,
-         total, elapsed, (double)total / elapsed);
+  printf("connections=%d size=%zu round_trips=%ld seconds=%.3f round_trips_per_second=%.0f\n", connections,
+         size, total, elapsed, (double)total / elapsed);
   close(ep);
   free(conns);
   free(msg);
