@@ -25,6 +25,13 @@ inline constexpr std::size_t iov_max = 1024;
 /** The default number of `iovec` entries an `iovec_view` holds inline. */
 inline constexpr std::size_t default_iovec_capacity = 16;
 
+/** A range of buffers that an `iovec_view` uses in place: contiguous, sized, of exactly
+    `const_buffer` or `mutable_buffer` (layout-compatible with `iovec`). */
+template <class B>
+concept iovec_in_place_range = std::ranges::contiguous_range<const B> && std::ranges::sized_range<const B> &&
+    (std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<const B>>, const_buffer> ||
+     std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<const B>>, mutable_buffer>);
+
 /** A buffer sequence as an array of `iovec`, for `readv`/`writev`/`sendmsg`/`recvmsg`, without
     allocating. Meant to be a member of an operation state (for senet's operations).
 
@@ -67,6 +74,13 @@ class iovec_view {
       leaving the view empty. */
   template <const_buffer_sequence Buffers>
   std::error_code assign(const Buffers& buffers) noexcept {
+    return try_assign(buffers) ? std::error_code() : error();
+  }
+
+  /** `assign` without building a `std::error_code` (operation states call it on every start):
+      true when `buffers` fit, false (and `error()` set) when they do not. */
+  template <const_buffer_sequence Buffers>
+  bool try_assign(const Buffers& buffers) noexcept {
     clear();
     using B = std::remove_cvref_t<Buffers>;
     if constexpr (single_buffer<B>) {
@@ -97,7 +111,7 @@ class iovec_view {
         bytes_ += b.size();
       }
     }
-    return {};
+    return true;
   }
 
   /** The first `iovec` entry (valid for `size()` entries). */
@@ -115,17 +129,16 @@ class iovec_view {
   [[nodiscard]] bool in_place() const noexcept { return external_ != nullptr; }
 
   /** `std::errc::argument_list_too_long` if the last `assign` did not fit, else no error. */
-  [[nodiscard]] std::error_code error() const noexcept { return error_; }
+  [[nodiscard]] std::error_code error() const noexcept {
+    return too_long_ ? std::make_error_code(std::errc::argument_list_too_long) : std::error_code();
+  }
 
   /** The number of entries held inline. */
   [[nodiscard]] static constexpr std::size_t capacity() noexcept { return Capacity; }
 
  private:
   template <class B>
-  static constexpr bool in_place_range =
-      std::ranges::contiguous_range<const B>&& std::ranges::sized_range<const B> &&
-      (std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<const B>>, const_buffer> ||
-       std::is_same_v<std::remove_cv_t<std::ranges::range_value_t<const B>>, mutable_buffer>);
+  static constexpr bool in_place_range = iovec_in_place_range<B>;
 
   static ::iovec make_iovec(const_buffer b) noexcept {
     ::iovec v;
@@ -138,21 +151,29 @@ class iovec_view {
     external_ = nullptr;
     count_ = 0;
     bytes_ = 0;
-    error_.clear();
+    too_long_ = false;
   }
 
-  std::error_code fail() noexcept {
+  bool fail() noexcept {
     clear();
-    error_ = std::make_error_code(std::errc::argument_list_too_long);
-    return error_;
+    too_long_ = true;
+    return false;
   }
 
   std::array<::iovec, Capacity> storage_{};
   ::iovec* external_ = nullptr;
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;
-  std::error_code error_;
+  bool too_long_ = false;
 };
+
+/** The capacity an `iovec_view` of `Buffers` needs: one entry for a single buffer or a range used
+    in place, `default_iovec_capacity` for other ranges. */
+template <class Buffers>
+inline constexpr std::size_t iovec_capacity_for =
+    single_buffer<std::remove_cvref_t<Buffers>> || iovec_in_place_range<std::remove_cvref_t<Buffers>>
+        ? 1
+        : default_iovec_capacity;
 
 }  // namespace senet::detail
 

@@ -30,7 +30,7 @@ struct receive_from_kind {
   using completion_signatures =
       ex::completion_signatures<value_signature, ex::set_error_t(std::error_code), ex::set_stopped_t()>;
   struct storage {
-    senet::detail::iovec_view<> iov;
+    iovec_view_for<Buffers> iov;
     std::conditional_t<by_reference, char, endpoint_type> source{};
   };
 
@@ -47,14 +47,14 @@ struct receive_from_kind {
     }
   }
 
-  std::error_code prepare(record_type& op, storage& st, io::io_context&) noexcept {
-    if (std::error_code ec =
-            prepare_message(op, io::detail::op_code::receive, *socket_, buffers_, st.iov, flags_)) {
-      return ec;
+  int prepare(record_type& op, storage& st, io::io_context&) noexcept {
+    if (int e = prepare_message(op, io::detail::op_code::receive, *socket_, buffers_, st.iov, flags_);
+        e != 0) {
+      return e;
     }
     op.msg_.msg_name = source(st).data();
     op.msg_.msg_namelen = static_cast<::socklen_t>(source(st).capacity());
-    return {};
+    return 0;
   }
 
   template <class Rcvr>

@@ -21,14 +21,14 @@ struct send_kind {
   using record_type = io::detail::io_operation;
   using completion_signatures = size_completions;
   struct storage {
-    senet::detail::iovec_view<> iov;
+    iovec_view_for<Buffers> iov;
   };
 
   Socket* socket_;
   Buffers buffers_;
   message_flags flags_;
 
-  std::error_code prepare(record_type& op, storage& st, io::io_context&) noexcept {
+  int prepare(record_type& op, storage& st, io::io_context&) noexcept {
     return prepare_message(op, io::detail::op_code::send, *socket_, buffers_, st.iov, flags_);
   }
 

@@ -22,7 +22,7 @@ struct send_to_kind {
   using record_type = io::detail::io_operation;
   using completion_signatures = size_completions;
   struct storage {
-    senet::detail::iovec_view<> iov;
+    iovec_view_for<Buffers> iov;
   };
 
   Socket* socket_;
@@ -30,14 +30,13 @@ struct send_to_kind {
   message_flags flags_;
   endpoint_type destination_;
 
-  std::error_code prepare(record_type& op, storage& st, io::io_context&) noexcept {
-    if (std::error_code ec =
-            prepare_message(op, io::detail::op_code::send, *socket_, buffers_, st.iov, flags_)) {
-      return ec;
+  int prepare(record_type& op, storage& st, io::io_context&) noexcept {
+    if (int e = prepare_message(op, io::detail::op_code::send, *socket_, buffers_, st.iov, flags_); e != 0) {
+      return e;
     }
     op.msg_.msg_name = const_cast<void*>(static_cast<const void*>(destination_.data()));
     op.msg_.msg_namelen = static_cast<::socklen_t>(destination_.size());
-    return {};
+    return 0;
   }
 
   template <class Rcvr>

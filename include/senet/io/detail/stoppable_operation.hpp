@@ -45,11 +45,15 @@ struct no_callback {};
     `timer_operation`.
 
     `Derived` provides:
-    - `std::error_code prepare() noexcept` (or `void prepare() noexcept` for operations that cannot
-      fail to start): fills the record (called once, on the context's thread, at the final
-      address); an error completes the operation with `set_error` at once;
-    - `void deliver() noexcept`: completes the receiver from `result_`, which is not -ECANCELED
-      (`result_error` maps negative results).
+    - `prepare() noexcept`: fills the record (on the context's thread, at the final address) and
+      returns `void` (cannot fail), `int` (0, or a `std::errc` value) or `std::error_code`; an
+      error completes the operation with `set_error` at once. (`int` spares the hot path the
+      out-of-line `std::system_category()` call that every `std::error_code()` makes.)
+    - `deliver() noexcept`: completes the receiver from `result_`, which is not -ECANCELED
+      (`result_error` maps negative results); returns `void`, or `bool`: `true` when it did not
+      complete the receiver but wants the record started again (a multi-step operation such as
+      `async_write`), which calls `prepare()` again. Restarts that complete at once are looped
+      over, never recursed into, and a stop request between steps completes with `set_stopped`.
 */
 template <class Derived, class Rcvr, class Record = io_operation>
 class stoppable_operation : public Record {
@@ -100,17 +104,35 @@ class stoppable_operation : public Record {
     static_cast<stoppable_operation*>(op)->start_here();
   }
 
-  void start_here() noexcept {
-    if constexpr (std::is_void_v<decltype(derived().prepare())>) {
+  // Fills the record; false when that failed and the receiver got the error.
+  bool prepare_record() noexcept {
+    using result_type = decltype(derived().prepare());
+    if constexpr (std::is_void_v<result_type>) {
       derived().prepare();
+    } else if constexpr (std::is_same_v<result_type, int>) {
+      if (int e = derived().prepare(); e != 0) [[unlikely]] {
+        ex::set_error(std::move(rcvr_), std::make_error_code(static_cast<std::errc>(e)));
+        return false;
+      }
     } else if (std::error_code ec = derived().prepare()) {
       ex::set_error(std::move(rcvr_), ec);
-      return;
+      return false;
     }
-    this->complete_ = &stoppable_operation::on_complete;
-    if (start_operation(*ctx_, *this)) {
-      finish();
-      return;
+    return true;
+  }
+
+  void start_here() noexcept {
+    for (;;) {
+      if (!prepare_record()) {
+        return;
+      }
+      this->complete_ = &stoppable_operation::on_complete;
+      if (!start_operation(*ctx_, *this)) {
+        break;
+      }
+      if (!finish_step()) {
+        return;
+      }
     }
     if constexpr (stoppable) {
       // Constructed only when the operation is pending: a stop already requested runs the
@@ -128,14 +150,32 @@ class stoppable_operation : public Record {
         return;
       }
     }
-    self.finish();
+    if (self.finish_step()) {
+      self.start_here();
+    }
   }
 
-  void finish() noexcept {
+  // Delivers the result of the step that completed; true when the record is to be started again
+  // (the receiver has not been completed).
+  bool finish_step() noexcept {
     if (this->result_ == -ECANCELED) {
       ex::set_stopped(std::move(rcvr_));
+      return false;
+    }
+    if constexpr (std::is_same_v<decltype(derived().deliver()), bool>) {
+      if (!derived().deliver()) {
+        return false;
+      }
+      if constexpr (stoppable) {
+        if (ex::get_stop_token(ex::get_env(rcvr_)).stop_requested()) {
+          ex::set_stopped(std::move(rcvr_));
+          return false;
+        }
+      }
+      return true;
     } else {
       derived().deliver();
+      return false;
     }
   }
 

@@ -93,21 +93,25 @@ template <class Buffers>
   }
 }
 
-/** Fills `op` for a recvmsg/sendmsg on `socket` of `buffers` through `iov`. */
+/** The `iovec_view` an operation on `Buffers` (a `stored_buffers_t`) keeps. */
+template <class Buffers>
+using iovec_view_for = senet::detail::iovec_view<senet::detail::iovec_capacity_for<Buffers>>;
+
+/** Fills `op` for a recvmsg/sendmsg on `socket` of `buffers` through `iov`. Returns 0, or
+    `std::errc::argument_list_too_long` (as an int) when `buffers` have too many entries. */
 template <class Socket, class Buffers, std::size_t N>
-[[nodiscard]] std::error_code prepare_message(io::detail::io_operation& op, io::detail::op_code code,
-                                              Socket& socket, const Buffers& buffers,
-                                              senet::detail::iovec_view<N>& iov,
-                                              message_flags flags) noexcept {
-  if (std::error_code ec = iov.assign(buffers)) {
-    return ec;
+[[nodiscard]] int prepare_message(io::detail::io_operation& op, io::detail::op_code code, Socket& socket,
+                                  const Buffers& buffers, senet::detail::iovec_view<N>& iov,
+                                  message_flags flags) noexcept {
+  if (!iov.try_assign(buffers)) [[unlikely]] {
+    return static_cast<int>(std::errc::argument_list_too_long);
   }
   op.code_ = code;
   op.descriptor_ = &socket.io_descriptor();
   op.msg_.msg_iov = iov.data();
   op.msg_.msg_iovlen = iov.size();
   op.flags_ = static_cast<int>(flags);
-  return {};
+  return 0;
 }
 
 /** Completes `rcvr` with the byte count in `op.result_`, or its error. */
@@ -148,8 +152,8 @@ template <bool FromEnv, class Rcvr>
     - `using record_type` (`io::detail::io_operation` or `io::detail::timer_operation`),
     - `using completion_signatures`,
     - `struct storage` (default constructible, what the operation needs until completion),
-    - `std::error_code prepare(record_type&, storage&, io::io_context&) noexcept` (or `void` when it
-      cannot fail),
+    - `prepare(record_type&, storage&, io::io_context&) noexcept`, returning `void` when it cannot
+      fail, `int` (0, or a `std::errc` value) or `std::error_code`,
     - `template <class Rcvr> void deliver(Rcvr&, record_type&, storage&) noexcept` (result_ is not
       -ECANCELED).
 */
