@@ -20,6 +20,14 @@ namespace detail {
 
 struct read_some_step {
   using buffer_type = mutable_buffer;
+  /// A senet socket that does not customise `async_read_some`: the transfer is one record (see
+  /// transfer_all.hpp).
+  template <class Stream>
+  static constexpr bool native =
+      io_socket<Stream> && !requires(Stream & s, std::span<const mutable_buffer> b) {
+    s.async_read_some(b);
+  };
+  static constexpr io::detail::op_code code = io::detail::op_code::receive;
 
   template <class Stream>
   static auto make(Stream& stream, std::span<const mutable_buffer> buffers) {

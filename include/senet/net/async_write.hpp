@@ -19,6 +19,13 @@ namespace detail {
 
 struct write_some_step {
   using buffer_type = const_buffer;
+  /// A senet socket that does not customise `async_write_some`: the transfer is one record (see
+  /// transfer_all.hpp).
+  template <class Stream>
+  static constexpr bool native = io_socket<Stream> && !requires(Stream & s, std::span<const const_buffer> b) {
+    s.async_write_some(b);
+  };
+  static constexpr io::detail::op_code code = io::detail::op_code::send;
 
   template <class Stream>
   static auto make(Stream& stream, std::span<const const_buffer> buffers) {

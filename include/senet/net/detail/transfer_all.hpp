@@ -14,14 +14,31 @@
 #include <senet/buffer.hpp>
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
+#include <senet/io/detail/operation.hpp>
+#include <senet/io/detail/stoppable_operation.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/net/detail/io_sender.hpp>
 #include <senet/net/detail/sender_support.hpp>
+
+#include <sys/uio.h>
 
 // The loop behind net::async_read and net::async_write: issue `Step` (one async_read_some or
 // async_write_some) on what is left of the buffers until all of it is transferred or a step fails.
+//
+// A `Step` provides `buffer_type`, `make(stream, window)` (the step's sender),
+// `zero_bytes_error()`, and for senet's own sockets `native<Stream>` and `code`: when
+// `native<Stream>` holds (a senet socket that does not customise the step), the whole transfer is
+// one io_operation record that is restarted on what is left after each partial transfer
+// (`io_transfer_all_operation`), instead of a step sender connected and started per step.
 namespace senet::net::detail {
 
 /// The most buffers one step hands to the kernel; longer sequences take more steps.
 inline constexpr std::size_t transfer_window_size = 16;
+
+/// The window a sequence of type `Buffers` needs: one entry for a single buffer.
+template <class Buffers>
+inline constexpr std::size_t transfer_window_for =
+    senet::detail::single_buffer<Buffers> ? std::size_t{1} : transfer_window_size;
 
 /// The part of a buffer sequence not yet transferred: an iterator, an offset into the buffer it
 /// designates, and a window of at most `transfer_window_size` buffers for the next step.
@@ -66,7 +83,7 @@ class consuming_buffers {
   iterator it_;
   sentinel end_;
   std::size_t offset_ = 0;
-  std::array<Buffer, transfer_window_size> window_{};
+  std::array<Buffer, transfer_window_for<Buffers>> window_;
 };
 
 template <class Step, class Stream, class Buffers, class Rcvr>
@@ -195,6 +212,84 @@ class transfer_all_operation {
   std::optional<step_operation> step_{};
 };
 
+/// `transfer_all_operation` for a senet socket (`Step::native<Stream>`): one record, restarted on
+/// the rest of the buffers after each partial transfer; no step sender, no nested operation state.
+template <class Step, class Stream, class Buffers, class Rcvr>
+class io_transfer_all_operation
+    : public io::detail::stoppable_operation<io_transfer_all_operation<Step, Stream, Buffers, Rcvr>, Rcvr> {
+  using base = io::detail::stoppable_operation<io_transfer_all_operation, Rcvr>;
+  friend base;
+  using buffer_type = typename Step::buffer_type;
+  static_assert(sizeof(buffer_type) == sizeof(::iovec) && alignof(buffer_type) == alignof(::iovec),
+                "senet: buffers must be layout-compatible with iovec");
+
+ public:
+  using operation_state_concept = ex::operation_state_tag;
+
+  io_transfer_all_operation(io::io_context& ctx, Stream* stream, Buffers buffers, std::size_t* progress,
+                            Rcvr rcvr) noexcept(std::is_nothrow_move_constructible_v<Buffers>&&
+                                                    std::is_nothrow_move_constructible_v<Rcvr>)
+      : base(ctx, std::move(rcvr)),
+        stream_(stream),
+        progress_(progress),
+        buffers_(std::move(buffers)),
+        rest_(buffers_) {}
+
+  void start() & noexcept {
+    report_progress();
+    window_ = rest_.prepare();
+    if (window_.empty()) {
+      ex::set_value(std::move(this->receiver()), std::size_t{0});
+      return;
+    }
+    base::start();
+  }
+
+ private:
+  void report_progress() noexcept {
+    if (progress_ != nullptr) {
+      *progress_ = total_;
+    }
+  }
+
+  void prepare() noexcept {
+    this->code_ = Step::code;
+    this->descriptor_ = &stream_->io_descriptor();
+    // The buffer types are layout-compatible with iovec (checked above and in buffer.hpp), so the
+    // window is the array of iovec the kernel reads.
+    this->msg_.msg_iov = reinterpret_cast<::iovec*>(const_cast<buffer_type*>(window_.data()));
+    this->msg_.msg_iovlen = window_.size();
+    this->flags_ = 0;
+  }
+
+  // Accounts for the step that completed; true to start the record again on what is left.
+  bool deliver() noexcept {
+    std::int64_t r = this->result_;
+    if (r <= 0) {
+      // The window was not empty, so zero bytes means the stream can move no more data.
+      ex::set_error(std::move(this->receiver()),
+                    r < 0 ? io::detail::result_error(r) : Step::zero_bytes_error());
+      return false;
+    }
+    total_ += static_cast<std::size_t>(r);
+    rest_.consume(static_cast<std::size_t>(r));
+    report_progress();
+    window_ = rest_.prepare();
+    if (window_.empty()) {
+      ex::set_value(std::move(this->receiver()), total_);
+      return false;
+    }
+    return true;
+  }
+
+  Stream* stream_;
+  std::size_t* progress_;
+  Buffers buffers_;
+  consuming_buffers<buffer_type, Buffers> rest_;
+  std::span<const buffer_type> window_{};
+  std::size_t total_ = 0;
+};
+
 template <class Step, class Stream, class Buffers>
 struct transfer_all_sender {
   using sender_concept = ex::sender_tag;
@@ -207,13 +302,28 @@ struct transfer_all_sender {
   std::size_t* progress_;
 
   template <class Rcvr>
-  transfer_all_operation<Step, Stream, Buffers, Rcvr> connect(Rcvr rcvr) && {
-    return {stream_, std::move(buffers_), progress_, std::move(rcvr)};
+  auto connect(Rcvr rcvr) && {
+    if constexpr (Step::template native<Stream>) {
+      io::io_context& ctx = context_for<true>(nullptr, rcvr);
+      return io_transfer_all_operation<Step, Stream, Buffers, Rcvr>(ctx, stream_, std::move(buffers_),
+                                                                    progress_, std::move(rcvr));
+    } else {
+      return transfer_all_operation<Step, Stream, Buffers, Rcvr>(stream_, std::move(buffers_), progress_,
+                                                                 std::move(rcvr));
+    }
   }
   template <class Rcvr>
-  requires std::is_copy_constructible_v<Buffers> transfer_all_operation<Step, Stream, Buffers, Rcvr> connect(
-      Rcvr rcvr)
-  const& { return {stream_, buffers_, progress_, std::move(rcvr)}; }
+  requires std::is_copy_constructible_v<Buffers>
+  auto connect(Rcvr rcvr) const& {
+    if constexpr (Step::template native<Stream>) {
+      io::io_context& ctx = context_for<true>(nullptr, rcvr);
+      return io_transfer_all_operation<Step, Stream, Buffers, Rcvr>(ctx, stream_, buffers_, progress_,
+                                                                    std::move(rcvr));
+    } else {
+      return transfer_all_operation<Step, Stream, Buffers, Rcvr>(stream_, buffers_, progress_,
+                                                                 std::move(rcvr));
+    }
+  }
 };
 
 }  // namespace senet::net::detail
