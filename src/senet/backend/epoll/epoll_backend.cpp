@@ -30,10 +30,35 @@ struct epoll_state : descriptor_state {
   int fd = -1;
   op_list read;
   op_list write;
+  // A SOCK_STREAM socket (a short read then means its receive queue was emptied).
+  bool stream = false;
+  // Nothing to receive until the next readiness edge: the last receive found the queue empty
+  // (EAGAIN, or a short read of a stream socket). A receive started then waits without trying
+  // the system call, which in a request/response exchange would fail nearly every time.
+  bool read_drained = false;
+  // End of stream, a reset or an error was signalled: sticky, receives always try.
+  bool read_closed = false;
   // The backend's list of live states (for orphaning at destruction), or its free list.
   epoll_state* live_prev = nullptr;
   epoll_state* live_next = nullptr;
 };
+
+// After a receive that completed: a stream socket whose read came back short has nothing more
+// queued (as tokio assumes too); an urgent-data mark can also cut a read short, and is then
+// reported as the next edge only when more data arrives.
+void note_receive(epoll_state* s, const io_operation& op) noexcept {
+  if (s == nullptr || !s->stream || op.code_ != op_code::receive || op.result_ <= 0 ||
+      (op.flags_ & (MSG_PEEK | MSG_WAITALL)) != 0) {
+    return;
+  }
+  std::size_t requested = 0;
+  for (std::size_t i = 0; i < op.msg_.msg_iovlen; ++i) {
+    requested += op.msg_.msg_iov[i].iov_len;
+  }
+  if (static_cast<std::size_t>(op.result_) < requested) {
+    s->read_drained = true;
+  }
+}
 
 bool is_write_op(op_code code) noexcept {
   return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;
@@ -187,7 +212,14 @@ class epoll_backend final : public backend {
     op.backend_flags_ = write ? on_write_list : 0;
     // Keep the order of operations in one direction: queue behind those already waiting.
     if (s == nullptr || (write ? s->write : s->read).empty()) {
+      if (!write && s != nullptr && s->read_drained && !s->read_closed && op.code_ == op_code::receive) {
+        // Known to find nothing: wait for the next edge (see epoll_state::read_drained).
+        s->read.push_back(op);
+        op.backend_link_ = s;
+        return false;
+      }
       if (try_perform(op, d.fd)) {
+        note_receive(s, op);
         return true;
       }
       if (s == nullptr) {
@@ -196,6 +228,11 @@ class epoll_backend final : public backend {
           op.result_ = -errno;
           return true;
         }
+      }
+      if (!write) {
+        // The call found nothing; what arrives from now on is reported as an edge (also data that
+        // arrived before a registration: EPOLL_CTL_ADD reports present readiness).
+        s->read_drained = true;
       }
     }
     (write ? s->write : s->read).push_back(op);
@@ -226,6 +263,10 @@ class epoll_backend final : public backend {
       auto* s = static_cast<epoll_state*>(p);
       std::uint32_t ev = events[i].events;
       if ((ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        s->read_drained = false;
+        if ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+          s->read_closed = true;
+        }
         retry(*s, s->read);
       }
       if ((ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
@@ -317,7 +358,12 @@ class epoll_backend final : public backend {
       if (op->code_ == op_code::wait_readable || op->code_ == op_code::wait_writable) {
         op->result_ = 0;
       } else if (!try_perform(*op, s.fd)) {
+        if (&list == &s.read) {
+          s.read_drained = true;
+        }
         return;
+      } else if (&list == &s.read) {
+        note_receive(&s, *op);
       }
       list.erase(*op);
       op->backend_link_ = nullptr;
@@ -358,6 +404,11 @@ class epoll_backend final : public backend {
       errno = e;
       return nullptr;
     }
+    int type = 0;
+    ::socklen_t type_size = sizeof type;
+    s->stream = ::getsockopt(d.fd, SOL_SOCKET, SO_TYPE, &type, &type_size) == 0 && type == SOCK_STREAM;
+    s->read_drained = false;
+    s->read_closed = false;
     s->live_prev = nullptr;
     s->live_next = live_;
     if (live_ != nullptr) {
