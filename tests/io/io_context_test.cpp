@@ -257,6 +257,15 @@ TEST(io_context, run_until_forwards_stop_to_the_sender) {
   EXPECT_TRUE(ctx.stopped());
 }
 
+TEST(io_context, run_until_on_a_stopped_context_stops_the_sender) {
+  io::io_context ctx;
+  ctx.stop();
+  // The context was stopped before: the hour-long wait receives a stop request at once.
+  auto r = ctx.run_until(net::async_wait_for(1h));
+  EXPECT_FALSE(r.has_value());
+  EXPECT_TRUE(ctx.stopped());
+}
+
 TEST(io_context, run_until_completion_from_another_thread) {
   io::io_context ctx;
   io::io_context other;
