@@ -266,6 +266,21 @@ TEST(io_context, run_until_on_a_stopped_context_stops_the_sender) {
   EXPECT_TRUE(ctx.stopped());
 }
 
+TEST(io_context, run_until_joins_a_counting_scope) {
+  io::io_context ctx;
+  ex::counting_scope scope;
+  int done = 0;
+  for (int i = 0; i < 3; ++i) {
+    ex::spawn(ex::schedule(ctx.get_scheduler()) | ex::then([&]() noexcept { ++done; }), scope.get_token());
+  }
+  EXPECT_EQ(done, 0);
+  // join needs the scheduler it starts on from run_until's environment (stdexec asks
+  // get_start_scheduler, the bundled core get_scheduler).
+  auto r = ctx.run_until(scope.join());
+  EXPECT_TRUE(r.has_value());
+  EXPECT_EQ(done, 3);
+}
+
 TEST(io_context, run_until_completion_from_another_thread) {
   io::io_context ctx;
   io::io_context other;

@@ -297,6 +297,13 @@ struct run_until_env {
     return ctx_->get_scheduler();
   }
   [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token_; }
+#if SENET_USE_STDEXEC
+  // stdexec's algorithms (counting_scope::join among them) ask for the scheduler the sender is
+  // started on; the bundled core has no such query and asks get_scheduler.
+  [[nodiscard]] io_context::scheduler_type query(ex::get_start_scheduler_t) const noexcept {
+    return ctx_->get_scheduler();
+  }
+#endif
 };
 
 template <class Values>
