@@ -131,9 +131,7 @@ TEST(let_value, move_only_values) {
 // archetype receiver with this environment: its members must be defined, or clang rejects the
 // archetype's internal-linkage get_env as used but undefined (-Wundefined-internal, an error
 // with -Werror).
-struct internal_env {
-  int id = 5;
-};
+struct internal_env {};
 
 struct internal_env_receiver {
   using receiver_concept = ex::receiver_t;
@@ -145,26 +143,27 @@ struct internal_env_receiver {
 };
 
 template <class Rcvr>
-struct env_id_operation {
+struct value_operation {
   Rcvr rcvr;
-  int id;
-  void start() & noexcept { ex::set_value(std::move(rcvr), id); }
+  int value;
+  void start() & noexcept { ex::set_value(std::move(rcvr), value); }
 };
 
-// Completes with the `id` of its receiver's environment.
-struct env_id_sender {
+// Completes with `value`; its connect looks at the receiver's environment.
+struct env_reading_sender {
   using sender_concept = ex::sender_t;
   using completion_signatures = ex::completion_signatures<ex::set_value_t(int)>;
+  int value;
   template <class Rcvr>
   auto connect(Rcvr rcvr) const noexcept {
-    int id = ex::get_env(rcvr).id;
-    return env_id_operation<Rcvr>{std::move(rcvr), id};
+    (void)ex::get_env(rcvr);
+    return value_operation<Rcvr>{std::move(rcvr), value};
   }
 };
 
 TEST(let_value, returned_sender_connects_to_an_environment_of_internal_linkage) {
   int value = 0;
-  t::start_inline(ex::just(1) | ex::let_value([](int) noexcept { return env_id_sender{}; }),
+  t::start_inline(ex::just(2) | ex::let_value([](int x) noexcept { return env_reading_sender{x + 3}; }),
                   internal_env_receiver{&value});
   EXPECT_EQ(value, 5);
 }
