@@ -125,4 +125,47 @@ TEST(let_value, move_only_values) {
   EXPECT_EQ(6, *std::get<0>(*result));
 }
 
+// An environment with internal linkage (this anonymous namespace), and a sender whose connect
+// deduces its return type and reads its receiver's environment. Computing let_value's completions
+// asks whether connecting the returned sender may throw, which instantiates that connect for an
+// archetype receiver with this environment: its members must be defined, or clang rejects the
+// archetype's internal-linkage get_env as used but undefined (-Wundefined-internal, an error
+// with -Werror).
+struct internal_env {};
+
+struct internal_env_receiver {
+  using receiver_concept = ex::receiver_t;
+  int* value;
+  void set_value(int v) && noexcept { *value = v; }
+  void set_error(std::exception_ptr) && noexcept { ADD_FAILURE() << "unexpected set_error"; }
+  void set_stopped() && noexcept { ADD_FAILURE() << "unexpected set_stopped"; }
+  [[nodiscard]] internal_env get_env() const noexcept { return {}; }
+};
+
+template <class Rcvr>
+struct value_operation {
+  Rcvr rcvr;
+  int value;
+  void start() & noexcept { ex::set_value(std::move(rcvr), value); }
+};
+
+// Completes with `value`; its connect looks at the receiver's environment.
+struct env_reading_sender {
+  using sender_concept = ex::sender_t;
+  using completion_signatures = ex::completion_signatures<ex::set_value_t(int)>;
+  int value;
+  template <class Rcvr>
+  auto connect(Rcvr rcvr) const noexcept {
+    (void)ex::get_env(rcvr);
+    return value_operation<Rcvr>{std::move(rcvr), value};
+  }
+};
+
+TEST(let_value, returned_sender_connects_to_an_environment_of_internal_linkage) {
+  int value = 0;
+  t::start_inline(ex::just(2) | ex::let_value([](int x) noexcept { return env_reading_sender{x + 3}; }),
+                  internal_env_receiver{&value});
+  EXPECT_EQ(value, 5);
+}
+
 }  // namespace

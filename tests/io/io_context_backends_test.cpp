@@ -23,7 +23,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -152,6 +154,51 @@ TYPED_TEST(io_context_backends, operations_started_from_other_threads) {
   }
   loop.join();
   EXPECT_EQ(received, rounds);
+}
+
+TYPED_TEST(io_context_backends, stop_from_another_thread_stops_the_sender_of_run_until) {
+  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
+  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  char in = 0;
+  std::atomic<bool> started{false};
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool returned = false;
+  bool rescued = false;
+  std::thread stopper([&] {
+    while (!started.load()) {
+      std::this_thread::yield();
+    }
+    // Most likely the loop is blocked waiting by now, the case that matters; the outcome must be
+    // the same if it is not.
+    std::this_thread::sleep_for(20ms);
+    this->ctx().stop();
+    std::unique_lock lock(mutex);
+    if (!cv.wait_for(lock, 10s, [&] { return returned; })) {
+      // The stop never reached the sender: end the wait with a handler (which makes run_until look
+      // at the stopped state), so that the test fails instead of hanging.
+      rescued = true;
+      lock.unlock();
+      ex::sync_wait(ex::schedule(this->scheduler()));
+    }
+  });
+  // The receive never completes: nothing is sent.
+  auto r = this->run(ex::when_all(net::async_receive(pair.server, buffer(&in, 1)),
+                                  ex::just() | ex::then([&]() noexcept { started = true; })));
+  {
+    std::lock_guard lock(mutex);
+    returned = true;
+  }
+  cv.notify_one();
+  stopper.join();
+  EXPECT_FALSE(rescued) << "run_until did not pass the stop on to its sender";
+  EXPECT_FALSE(r.has_value()) << "the sender should have completed with set_stopped";
+  EXPECT_TRUE(this->ctx().stopped());
+  // run_until ignores the stopped state for returning: it waits for its sender, which here
+  // completes without needing the loop.
+  auto r2 = this->run(ex::just(7));
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(std::get<0>(*r2), 7);
 }
 
 // With kernel sockets only: the peer is driven by a system call from another thread.

@@ -257,6 +257,30 @@ TEST(io_context, run_until_forwards_stop_to_the_sender) {
   EXPECT_TRUE(ctx.stopped());
 }
 
+TEST(io_context, run_until_on_a_stopped_context_stops_the_sender) {
+  io::io_context ctx;
+  ctx.stop();
+  // The context was stopped before: the hour-long wait receives a stop request at once.
+  auto r = ctx.run_until(net::async_wait_for(1h));
+  EXPECT_FALSE(r.has_value());
+  EXPECT_TRUE(ctx.stopped());
+}
+
+TEST(io_context, run_until_joins_a_counting_scope) {
+  io::io_context ctx;
+  ex::counting_scope scope;
+  int done = 0;
+  for (int i = 0; i < 3; ++i) {
+    ex::spawn(ex::schedule(ctx.get_scheduler()) | ex::then([&]() noexcept { ++done; }), scope.get_token());
+  }
+  EXPECT_EQ(done, 0);
+  // join needs the scheduler it starts on from run_until's environment (stdexec asks
+  // get_start_scheduler, the bundled core get_scheduler).
+  auto r = ctx.run_until(scope.join());
+  EXPECT_TRUE(r.has_value());
+  EXPECT_EQ(done, 3);
+}
+
 TEST(io_context, run_until_completion_from_another_thread) {
   io::io_context ctx;
   io::io_context other;

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <senet/net/basic_socket.hpp>
 
+#include <senet/buffer.hpp>
 #include <senet/error.hpp>
+#include <senet/execution.hpp>
 #include <senet/ip/tcp.hpp>
 #include <senet/ip/udp.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
 #include <senet/net/basic_datagram_socket.hpp>
 #include <senet/net/basic_socket_acceptor.hpp>
 #include <senet/net/basic_stream_socket.hpp>
+
+#include <support/backend_fixture.hpp>
+#include <support/loopback.hpp>
 
 #include <gtest/gtest.h>
 
@@ -14,6 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstddef>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -252,6 +262,103 @@ TEST(basic_socket, shutdown_unconnected_fails) {
   std::error_code ec;
   s.shutdown(socket_base::shutdown_both, ec);
   EXPECT_EQ(ec, std::errc::not_connected);
+}
+
+// ---- shutdown and remote_endpoint on every backend ------------------------------------------------
+
+// The same connected pair on every backend. On the test backend the connection is simulated and the
+// kernel sees two unconnected sockets: shutdown() and remote_endpoint() must still behave as on a
+// kernel connection.
+template <class Backend>
+class basic_socket_backends : public senet::test::backend_fixture<Backend> {
+ protected:
+  senet::test::stream_pair<tcp> tcp_pair() {
+    acceptor_ = senet::test::listen_tcp(tcp::v4());
+    return senet::test::connect_pair(this->ctx(), acceptor_);
+  }
+
+  // What one receive of at most 16 bytes on `sock` gives.
+  std::string receive(tcp::socket& sock) {
+    std::array<char, 16> buf{};
+    std::size_t n = this->value_of(senet::net::async_receive(sock, senet::buffer(buf)));
+    return {buf.data(), n};
+  }
+
+  tcp::acceptor acceptor_;
+};
+
+TYPED_TEST_SUITE(basic_socket_backends, senet::test::all_backends, senet::test::backend_names);
+
+TYPED_TEST(basic_socket_backends, remote_endpoint_is_the_peer) {
+  auto p = this->tcp_pair();
+  ASSERT_TRUE(p.server.is_open());
+  EXPECT_EQ(p.server.remote_endpoint(), p.client.local_endpoint());
+  EXPECT_EQ(p.server.remote_endpoint(), p.peer);
+  EXPECT_EQ(p.client.remote_endpoint(), this->acceptor_.local_endpoint());
+  std::error_code ec = std::make_error_code(std::errc::io_error);
+  tcp::endpoint ep = p.client.remote_endpoint(ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(ep, this->acceptor_.local_endpoint());
+}
+
+TYPED_TEST(basic_socket_backends, remote_endpoint_stays_after_the_peer_closes) {
+  auto p = this->tcp_pair();
+  tcp::endpoint peer = p.client.local_endpoint();
+  p.client.close();
+  EXPECT_EQ(this->receive(p.server), "");  // the close has arrived
+  EXPECT_EQ(p.server.remote_endpoint(), peer);
+}
+
+TYPED_TEST(basic_socket_backends, shutdown_send_gives_the_peer_end_of_stream) {
+  auto p = this->tcp_pair();
+  ASSERT_EQ(this->value_of(senet::net::async_send(p.client, senet::buffer(std::string_view("ab")))), 2U);
+  p.client.shutdown(socket_base::shutdown_send);
+  EXPECT_EQ(this->receive(p.server), "ab");
+  EXPECT_EQ(this->receive(p.server), "");
+  EXPECT_EQ(this->receive(p.server), "");
+  // The other direction still works.
+  ASSERT_EQ(this->value_of(senet::net::async_send(p.server, senet::buffer(std::string_view("x")))), 1U);
+  EXPECT_EQ(this->receive(p.client), "x");
+}
+
+TYPED_TEST(basic_socket_backends, send_after_shutdown_send_fails_with_broken_pipe) {
+  auto p = this->tcp_pair();
+  std::error_code ec = std::make_error_code(std::errc::io_error);
+  p.client.shutdown(socket_base::shutdown_send, ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(this->error_of(senet::net::async_send(p.client, senet::buffer(std::string_view("x")))),
+            std::errc::broken_pipe);
+}
+
+TYPED_TEST(basic_socket_backends, shutdown_receive_gives_end_of_stream) {
+  auto p = this->tcp_pair();
+  p.server.shutdown(socket_base::shutdown_receive);
+  EXPECT_EQ(this->receive(p.server), "");
+  // This end may still send.
+  ASSERT_EQ(this->value_of(senet::net::async_send(p.server, senet::buffer(std::string_view("y")))), 1U);
+  EXPECT_EQ(this->receive(p.client), "y");
+}
+
+TYPED_TEST(basic_socket_backends, shutdown_both_ends_both_directions) {
+  auto p = this->tcp_pair();
+  p.client.shutdown(socket_base::shutdown_both);
+  EXPECT_EQ(this->receive(p.server), "");
+  EXPECT_EQ(this->receive(p.client), "");
+  EXPECT_EQ(this->error_of(senet::net::async_send(p.client, senet::buffer(std::string_view("x")))),
+            std::errc::broken_pipe);
+}
+
+TYPED_TEST(basic_socket_backends, unconnected_socket_is_not_connected) {
+  auto p = this->tcp_pair();  // a connection exists, but not for this socket
+  tcp::socket lone(tcp::v4());
+  std::error_code ec;
+  (void)lone.remote_endpoint(ec);
+  EXPECT_EQ(ec, std::errc::not_connected);
+  ec.clear();
+  lone.shutdown(socket_base::shutdown_send, ec);
+  EXPECT_EQ(ec, std::errc::not_connected);
+  EXPECT_THROW(lone.shutdown(socket_base::shutdown_both), std::system_error);
+  EXPECT_THROW((void)lone.remote_endpoint(), std::system_error);
 }
 
 }  // namespace

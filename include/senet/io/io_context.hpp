@@ -100,9 +100,12 @@ class io_context {
 
       `sndr` is connected to a receiver whose environment provides this context's scheduler
       (`ex::get_scheduler`) and a stop token, so networking senders need no `starts_on`. It may
-      complete on another thread. If `stop()` is called meanwhile, `sndr` receives a stop request
-      and `run_until` still waits for its completion. `sndr` must have at most one value
-      completion signature. Not from inside a handler of this context. */
+      complete on another thread. If the context is stopped (`stop()` from any thread, before or
+      during the call), `sndr` receives a stop request through that token, and `run_until` still
+      waits for its completion: a sender that honours the request completes with `set_stopped()`,
+      and `run_until` returns an empty optional. The stopped state stays set (see `restart()`).
+      `sndr` must have at most one value completion signature. Not from inside a handler of this
+      context. */
   template <class Sndr>
   auto run_until(Sndr&& sndr);
 
@@ -130,8 +133,9 @@ class io_context {
   friend void detail::request_cancel(io_context&, detail::io_operation&) noexcept;
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
 
-  // run_until's loop: one turn that ignores the stopped state (the sender is told instead).
-  std::size_t run_until_turn();
+  // run_until's loop: one turn, which returns after a handler ran, or, unless `ignore_stop` (once
+  // run_until has passed the stop on to its sender), as soon as the context is stopped.
+  std::size_t run_until_turn(bool ignore_stop);
   // Marks the calling thread as running the context (throws std::logic_error if another thread
   // runs it) until the matching leave_run.
   struct run_token {
@@ -293,6 +297,13 @@ struct run_until_env {
     return ctx_->get_scheduler();
   }
   [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token_; }
+#if SENET_USE_STDEXEC
+  // stdexec's algorithms (counting_scope::join among them) ask for the scheduler the sender is
+  // started on; the bundled core has no such query and asks get_scheduler.
+  [[nodiscard]] io_context::scheduler_type query(ex::get_start_scheduler_t) const noexcept {
+    return ctx_->get_scheduler();
+  }
+#endif
 };
 
 template <class Values>
@@ -397,6 +408,8 @@ auto io_context::run_until(Sndr&& sndr) {
   work_guard guard(*this);
   auto op = ex::connect(std::forward<Sndr>(sndr), detail::run_until_receiver<values_type>{&state});
   ex::start(op);
+  // A stop() (from a handler or another thread) ends the turn; it is passed on to the sender once,
+  // and the loop then ignores the stopped state until the sender completes.
   bool stop_forwarded = false;
   while (!state.done_) {
     if (!stop_forwarded && stopped()) {
@@ -404,7 +417,7 @@ auto io_context::run_until(Sndr&& sndr) {
       state.stop_.request_stop();
       continue;
     }
-    run_until_turn();
+    run_until_turn(stop_forwarded);
   }
   if (state.error_) {
     std::rethrow_exception(state.error_);

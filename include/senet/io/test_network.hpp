@@ -54,12 +54,13 @@ class test_backend;
       datagrams arriving through the kernel are received.
 
     Limits of the simulation: connected sockets are not connected for the kernel, so
-    `getpeername(2)` and `shutdown(2)` fail with `ENOTCONN` on them; `remote_endpoint(sock)` and
-    `shutdown(sock, how)` here (and `simulated_peer`, `shutdown_simulated` for socket classes that
-    fall back on them) do what those calls would. The local endpoint of an
-    accepted socket is not bound. Urgent data (`MSG_OOB`) is not simulated (`EOPNOTSUPP`).
-    Both ends of a simulated connection, and every socket exchanging simulated datagrams, must be
-    used with the same context. `max_transfer()`, `send_buffer_limit()` and the latency only
+    `getpeername(2)` and `shutdown(2)` fail with `ENOTCONN` on them. The socket classes'
+    `remote_endpoint()` and `shutdown()` then fall back on the simulation (`simulated_peer`,
+    `shutdown_simulated`) and behave as on a kernel connection; so do `remote_endpoint(sock)` and
+    `shutdown(sock, how)` here. Code that calls those system calls on the descriptor itself sees
+    `ENOTCONN`. The local endpoint of an accepted socket is not bound. Urgent data (`MSG_OOB`) is not
+   simulated (`EOPNOTSUPP`). Both ends of a simulated connection, and every socket exchanging simulated
+   datagrams, must be used with the same context. `max_transfer()`, `send_buffer_limit()` and the latency only
     apply to simulated traffic.
 
     Virtual clock. Timers of the context run on `now()`, which only moves forward when the context

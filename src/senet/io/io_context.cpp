@@ -217,9 +217,9 @@ class context_impl final : public completion_sink {
     return n;
   }
 
-  std::size_t run_until_turn() {
+  std::size_t run_until_turn(bool ignore_stop) {
     run_scope scope(*this);
-    return do_one(mode::block, true);
+    return do_one(mode::block, ignore_stop);
   }
 
  private:
@@ -518,8 +518,8 @@ io_context::run_token io_context::enter_run() {
 void io_context::leave_run(run_token token) noexcept {
   impl_->leave_run(token);
 }
-std::size_t io_context::run_until_turn() {
-  return impl_->run_until_turn();
+std::size_t io_context::run_until_turn(bool ignore_stop) {
+  return impl_->run_until_turn(ignore_stop);
 }
 void io_context::add_work() noexcept {
   impl_->add_work();
