@@ -129,6 +129,7 @@ class io_context {
   friend void detail::post_remote(io_context&, detail::io_operation&) noexcept;
   friend void detail::request_cancel(io_context&, detail::io_operation&) noexcept;
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
+  friend bool detail::links_timeouts(const io_context&) noexcept;
 
   // run_until's loop: one turn that ignores the stopped state (the sender is told instead).
   std::size_t run_until_turn();
