@@ -5,6 +5,7 @@
 #include <senet/net/detail/timed_io_sender.hpp>
 
 #include <senet/buffer.hpp>
+#include <senet/error.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/detail/operation.hpp>
 #include <senet/io/io_context.hpp>
@@ -163,6 +164,15 @@ TYPED_TEST(timed_io_sender_test, an_error_of_the_operation_passes_through) {
   // A closed socket: the operation's own error, not a timeout.
   std::error_code ec = this->error_of(net::timeout(net::async_receive(pair.client, buffer(&in, 1)), 1h));
   EXPECT_NE(ec, std::make_error_code(std::errc::timed_out));
+}
+
+TYPED_TEST(timed_io_sender_test, closing_the_socket_aborts_it_rather_than_timing_out) {
+  auto pair = this->tcp_pair();
+  char in = 0;
+  std::error_code ec =
+      this->error_of(ex::when_all(net::timeout(net::async_receive(pair.server, buffer(&in, 1)), 1h),
+                                  ex::schedule(this->scheduler()) | ex::then([&] { pair.server.close(); })));
+  EXPECT_EQ(ec, senet::error::operation_aborted);
 }
 
 TYPED_TEST(timed_io_sender_test, a_stop_request_completes_with_set_stopped) {
