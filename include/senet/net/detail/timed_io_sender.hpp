@@ -87,10 +87,8 @@ class timed_io_operation : public io::detail::io_operation {
   }
 
   void start_here() noexcept {
-    if constexpr (std::is_void_v<decltype(kind_.prepare(*this, storage_, *ctx_))>) {
-      kind_.prepare(*this, storage_, *ctx_);
-    } else if (std::error_code ec = kind_.prepare(*this, storage_, *ctx_)) {
-      ex::set_error(std::move(rcvr_), ec);
+    if (!io::detail::prepare_or_fail(rcvr_,
+                                     [this]() noexcept { return kind_.prepare(*this, storage_, *ctx_); })) {
       return;
     }
     this->complete_ = &timed_io_operation::on_io_complete;
