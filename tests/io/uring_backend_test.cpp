@@ -746,38 +746,153 @@ TEST_F(uring_backend, a_cancelled_operation_stays_stopped_when_its_descriptor_is
 
 // ---- linked timeouts ----------------------------------------------------------------------------
 
-template <class Op>
-concept record_with_link_timeout = requires(Op& op) {
-  op.link_timeout_ns_;
-};
-
-// Runs only once io_operation has the proposed `link_timeout_ns_` field (Record is dependent, so
-// the body is not instantiated before).
-template <class Op = iod::io_operation, class Record = transfer_record<8>>
-void linked_timeout_test() {
-  if constexpr (record_with_link_timeout<Op>) {
-    io::io_context ctx{io::uring};
-    socket_pair p;
-    Record rx;
-    rx.prepare(iod::op_code::receive, p.b.d);
-    rx.link_timeout_ns_ = std::chrono::nanoseconds(20ms).count();
-    start_pending(ctx, rx);
-    run_until(ctx, [&] { return rx.completions == 1; });
-    EXPECT_EQ(rx.result, -ETIMEDOUT);
-
-    rx.prepare(iod::op_code::receive, p.b.d);
-    rx.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
-    write_all(p.a.d.fd, "t", 1);
-    start_pending(ctx, rx);
-    run_until(ctx, [&] { return rx.completions == 2; });
-    EXPECT_EQ(rx.result, 1);
-  } else {
-    GTEST_SKIP() << "io_operation has no link_timeout_ns_ field yet (proposed boundary addition)";
-  }
+TEST_F(uring_backend, links_timeouts) {
+  io::io_context ctx{io::uring};
+  EXPECT_TRUE(iod::links_timeouts(ctx));
+  io::io_context epoll{io::epoll};
+  EXPECT_FALSE(iod::links_timeouts(epoll));
 }
 
 TEST_F(uring_backend, linked_timeout_expires_and_does_not_when_data_comes_first) {
-  linked_timeout_test();
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  transfer_record<8> rx;
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.link_timeout_ns_ = std::chrono::nanoseconds(20ms).count();
+  start_pending(ctx, rx);
+  run_until(ctx, [&] { return rx.completions == 1; });
+  EXPECT_EQ(rx.result, -ETIMEDOUT);
+
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
+  write_all(p.a.d.fd, "t", 1);
+  start_pending(ctx, rx);
+  run_until(ctx, [&] { return rx.completions == 2; });
+  EXPECT_EQ(rx.result, 1);
+}
+
+TEST_F(uring_backend, linked_timeout_leaves_the_socket_usable) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  transfer_record<8> rx;
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.link_timeout_ns_ = 1;
+  start_pending(ctx, rx);
+  run_until(ctx, [&] { return rx.completions == 1; });
+  EXPECT_EQ(rx.result, -ETIMEDOUT);
+  // A later receive without a limit gets the data.
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.link_timeout_ns_ = 0;
+  start_pending(ctx, rx);
+  write_all(p.a.d.fd, "u", 1);
+  run_until(ctx, [&] { return rx.completions == 2; });
+  EXPECT_EQ(rx.result, 1);
+  EXPECT_EQ(rx.data[0], 'u');
+}
+
+TEST_F(uring_backend, a_stopped_linked_operation_completes_cancelled_not_timed_out) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  transfer_record<8> rx;
+  // Cancelled while its SQE is still in the ring, then while the kernel holds it.
+  for (bool submitted : {false, true}) {
+    int before = rx.completions;
+    rx.prepare(iod::op_code::receive, p.b.d);
+    rx.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
+    start_pending(ctx, rx);
+    if (submitted) {
+      ctx.poll();
+    }
+    cancel(ctx, rx);
+    run_until(ctx, [&] { return rx.completions == before + 1; });
+    EXPECT_EQ(rx.result, -ECANCELED) << submitted;
+  }
+}
+
+TEST_F(uring_backend, a_released_linked_operation_is_aborted) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  socket_pair q;
+  transfer_record<8> held;
+  transfer_record<8> unsent;
+  held.prepare(iod::op_code::receive, p.b.d);
+  held.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
+  start_pending(ctx, held);
+  ctx.poll();
+  unsent.prepare(iod::op_code::receive, q.b.d);
+  unsent.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
+  start_pending(ctx, unsent);
+  release(ctx, p.b);
+  release(ctx, q.b);
+  run_until(ctx, [&] { return held.completions == 1 && unsent.completions == 1; });
+  EXPECT_EQ(held.result, iod::io_operation::aborted);
+  EXPECT_EQ(unsent.result, iod::io_operation::aborted);
+  // Nothing is left: no linked timeout still names a record.
+  ctx.run();
+}
+
+// A linked operation takes two SQEs: more of them than the ring holds go through the backlog, in
+// pairs, and every one of them times out.
+TEST_F(uring_backend, linked_operations_beyond_the_ring_all_time_out) {
+  constexpr int count = 301;  // 602 SQEs on a 256-entry ring
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  auto records = std::make_unique<transfer_record<8>[]>(count);
+  for (int i = 0; i < count; ++i) {
+    records[i].prepare(iod::op_code::receive, p.b.d);
+    records[i].link_timeout_ns_ = std::chrono::nanoseconds(5ms).count();
+    start_pending(ctx, records[i]);
+  }
+  ctx.run();
+  for (int i = 0; i < count; ++i) {
+    ASSERT_EQ(records[i].completions, 1) << i;
+    ASSERT_EQ(records[i].result, -ETIMEDOUT) << i;
+  }
+  transfer_record<8> rx;
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
+  start_pending(ctx, rx);
+  write_all(p.a.d.fd, "v", 1);
+  run_until(ctx, [&] { return rx.completions == 1; });
+  EXPECT_EQ(rx.result, 1);
+}
+
+// MSG_DONTWAIT makes io_uring complete a receive that finds no data with -EAGAIN instead of
+// waiting: the backend then retries after a POLL_ADD, which must keep the limit (an unlinked poll
+// would wait for ever).
+TEST_F(uring_backend, a_retried_linked_operation_keeps_its_limit) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  transfer_record<8> rx;
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.flags_ = MSG_DONTWAIT;
+  rx.link_timeout_ns_ = std::chrono::nanoseconds(20ms).count();
+  start_pending(ctx, rx);
+  run_until(ctx, [&] { return rx.completions == 1; });
+  EXPECT_EQ(rx.result, -ETIMEDOUT);
+
+  // Data that comes while the retry polls is received.
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.flags_ = MSG_DONTWAIT;
+  rx.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
+  start_pending(ctx, rx);
+  ctx.poll();
+  ctx.poll();
+  EXPECT_EQ(rx.completions, 1);
+  write_all(p.a.d.fd, "w", 1);
+  run_until(ctx, [&] { return rx.completions == 2; });
+  EXPECT_EQ(rx.result, 1);
+
+  // A stop request during the retry still gives -ECANCELED.
+  rx.prepare(iod::op_code::receive, p.b.d);
+  rx.flags_ = MSG_DONTWAIT;
+  rx.link_timeout_ns_ = std::chrono::nanoseconds(60s).count();
+  start_pending(ctx, rx);
+  ctx.poll();
+  ctx.poll();
+  cancel(ctx, rx);
+  run_until(ctx, [&] { return rx.completions == 3; });
+  EXPECT_EQ(rx.result, -ECANCELED);
 }
 
 }  // namespace

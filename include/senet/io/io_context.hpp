@@ -132,6 +132,7 @@ class io_context {
   friend void detail::post_remote(io_context&, detail::io_operation&) noexcept;
   friend void detail::request_cancel(io_context&, detail::io_operation&) noexcept;
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
+  friend bool detail::links_timeouts(const io_context&) noexcept;
 
   // run_until's loop: one turn, which returns after a handler ran, or, unless `ignore_stop` (once
   // run_until has passed the stop on to its sender), as soon as the context is stopped.

@@ -24,14 +24,6 @@ using timeout_env = stop_token_env<Env, ex::inplace_stop_token>;
 template <class Sndr, class Env>
 using timeout_child_signatures = ex::completion_signatures_of_t<Sndr, timeout_env<Env>>;
 
-template <class Sigs>
-using timeout_signatures_from =
-    std::conditional_t<completion_storage<add_signatures_t<Sigs, ex::set_error_t(std::error_code),
-                                                           ex::set_stopped_t()>>::nothrow,
-                       add_signatures_t<Sigs, ex::set_error_t(std::error_code), ex::set_stopped_t()>,
-                       add_signatures_t<Sigs, ex::set_error_t(std::error_code), ex::set_stopped_t(),
-                                        ex::set_error_t(std::exception_ptr)>>;
-
 template <class Sndr, class Env>
 using timeout_signatures = timeout_signatures_from<timeout_child_signatures<Sndr, Env>>;
 
@@ -190,9 +182,15 @@ timeout_sender<std::decay_t<Sndr>, std::decay_t<Timer>> make_timeout_sender(Sndr
     Allocation: none; `sndr`'s result is kept in the operation state until the timer is done.
 
     Customisation: if `std::move(sndr).timeout(duration)` is a valid expression, `timeout` returns
-    it instead of the generic adaptor. A single io_uring operation uses this hook to link an
-    `IORING_OP_LINK_TIMEOUT` to itself (and falls back to `detail::make_timeout_sender` on other
-    backends). See P2762 §4.
+    it instead of the generic adaptor. senet's single socket operations (`async_receive`,
+    `async_send`, `async_read_some`, `async_write_some`, `async_receive_from`, `async_send_to`,
+    `async_accept`, `async_connect`, readiness waits) use this hook: on io_uring the limit becomes
+    an `IORING_OP_LINK_TIMEOUT` linked to the operation (no timer, no second completion); on the
+    other backends a timer inside the same operation state races it. Their completion signatures
+    are those above; unlike the generic adaptor, an operation that completed is reported even if
+    the limit passed meanwhile (no received bytes or accepted socket are dropped), and a
+    `duration <= 0` tries the operation once without waiting (it succeeds if it can complete at
+    once, otherwise times out). See P2762 §4 and `detail/timed_io_sender.hpp`.
 */
 struct timeout_t {
   template <ex::sender Sndr, class Rep, class Period>

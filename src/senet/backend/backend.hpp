@@ -81,6 +81,11 @@ class backend {
   /** The clock of timers. */
   [[nodiscard]] virtual clock::time_point now() const noexcept { return clock::now(); }
 
+  /** True when `start` honours `io_operation::link_timeout_ns_`: a positive limit that passes
+      before the operation completes makes it complete with -ETIMEDOUT (a stop request or
+      `cancel` still gives -ECANCELED, a release `aborted`). Otherwise the field is ignored. */
+  [[nodiscard]] virtual bool links_timeouts() const noexcept { return false; }
+
  protected:
   [[nodiscard]] completion_sink& sink() const noexcept { return *sink_; }
 

@@ -110,6 +110,7 @@ class context_impl final : public completion_sink {
   [[nodiscard]] backend_kind kind() const noexcept { return backend_->kind(); }
   [[nodiscard]] int wait_descriptor() const noexcept { return backend_->wait_descriptor(); }
   [[nodiscard]] clock::time_point now() const noexcept { return backend_->now(); }
+  [[nodiscard]] bool links_timeouts() const noexcept { return backend_->links_timeouts(); }
 
   // ---- completion_sink ----
 
@@ -471,6 +472,9 @@ void request_cancel(io_context& ctx, io_operation& op) noexcept {
 }
 clock::time_point now(const io_context& ctx) noexcept {
   return ctx.impl_->now();
+}
+bool links_timeouts(const io_context& ctx) noexcept {
+  return ctx.impl_->links_timeouts();
 }
 
 }  // namespace senet::io::detail

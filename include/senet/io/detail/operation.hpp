@@ -72,6 +72,11 @@ struct io_operation {
   ::msghdr msg_{};
   /** Bytes transferred or accepted fd (>= 0), -errno, -ECANCELED (stopped) or `aborted`. */
   std::int64_t result_ = 0;
+  /** A socket operation's time limit in nanoseconds, relative to its start; 0 for none. Honoured
+      only where `links_timeouts(ctx)` is true (io_uring: an IORING_OP_LINK_TIMEOUT linked to the
+      operation); the operation then completes with -ETIMEDOUT when the limit passes first. The
+      backend may rewrite it while it holds the record (io_uring keeps the absolute deadline). */
+  std::int64_t link_timeout_ns_ = 0;
   /** MSG_* flags of receive and send. */
   int flags_ = 0;
   op_code code_ = op_code::none;
@@ -131,6 +136,10 @@ inline bool defer_for_cancel(io_operation& op) noexcept {
   }
   return false;
 }
+
+/** True when the context's backend honours `io_operation::link_timeout_ns_` (io_uring with
+    IORING_OP_LINK_TIMEOUT); otherwise a time limit needs a timer. */
+[[nodiscard]] bool links_timeouts(const io_context& ctx) noexcept;
 
 /** The context's clock (steady_clock, or the test backend's virtual clock). */
 [[nodiscard]] clock::time_point now(const io_context& ctx) noexcept;

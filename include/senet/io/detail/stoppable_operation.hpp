@@ -41,6 +41,26 @@ template <class Env>
 
 struct no_callback {};
 
+/** Calls `prepare()`, which fills an operation record and returns `void` (cannot fail), `int` (0,
+    or a `std::errc` value) or `std::error_code`; on failure completes `rcvr` with
+    `set_error(std::error_code)` and returns false. */
+template <class Rcvr, class Prepare>
+bool prepare_or_fail(Rcvr& rcvr, Prepare&& prepare) noexcept {
+  using result_type = decltype(prepare());
+  if constexpr (std::is_void_v<result_type>) {
+    prepare();
+  } else if constexpr (std::is_same_v<result_type, int>) {
+    if (int e = prepare(); e != 0) [[unlikely]] {
+      ex::set_error(std::move(rcvr), std::make_error_code(static_cast<std::errc>(e)));
+      return false;
+    }
+  } else if (std::error_code ec = prepare()) {
+    ex::set_error(std::move(rcvr), ec);
+    return false;
+  }
+  return true;
+}
+
 /** CRTP base of an operation state on an io_context. `Record` is `io_operation` or
     `timer_operation`.
 
@@ -106,19 +126,7 @@ class stoppable_operation : public Record {
 
   // Fills the record; false when that failed and the receiver got the error.
   bool prepare_record() noexcept {
-    using result_type = decltype(derived().prepare());
-    if constexpr (std::is_void_v<result_type>) {
-      derived().prepare();
-    } else if constexpr (std::is_same_v<result_type, int>) {
-      if (int e = derived().prepare(); e != 0) [[unlikely]] {
-        ex::set_error(std::move(rcvr_), std::make_error_code(static_cast<std::errc>(e)));
-        return false;
-      }
-    } else if (std::error_code ec = derived().prepare()) {
-      ex::set_error(std::move(rcvr_), ec);
-      return false;
-    }
-    return true;
+    return prepare_or_fail(rcvr_, [this]() noexcept { return derived().prepare(); });
   }
 
   void start_here() noexcept {

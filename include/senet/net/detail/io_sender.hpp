@@ -16,6 +16,7 @@
 #include <senet/io/io_context.hpp>
 #include <senet/net/message_flags.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <iterator>
@@ -177,6 +178,9 @@ class io_operation_state : public io::detail::stoppable_operation<io_operation_s
   typename Kind::storage storage_{};
 };
 
+template <class Kind, bool FromEnv>
+class timed_io_sender;  // timed_io_sender.hpp, included at the end
+
 /** The sender of every networking operation: `Kind` describes it; with `FromEnv` the io_context
     comes from the receiver's environment at `connect`, otherwise it was given. */
 template <class Kind, bool FromEnv>
@@ -205,6 +209,22 @@ class io_sender {
 
   [[nodiscard]] ex::env<> get_env() const noexcept { return {}; }
 
+  /** `net::timeout(sndr, limit)` of one socket operation (not a timer): an IORING_OP_LINK_TIMEOUT
+      where the backend links timeouts, else a timer in the same operation state (timed_io_sender.hpp). */
+  template <class Rep, class Period>
+  requires std::same_as<typename Kind::record_type, io::detail::io_operation>
+  [[nodiscard]] timed_io_sender<Kind, FromEnv> timeout(std::chrono::duration<Rep, Period> limit) && noexcept(
+      std::is_nothrow_move_constructible_v<Kind>) {
+    return {ctx_, std::move(kind_), limit};
+  }
+
+  template <class Rep, class Period>
+  requires std::same_as<typename Kind::record_type, io::detail::io_operation> && std::copy_constructible<Kind>
+  [[nodiscard]] timed_io_sender<Kind, FromEnv> timeout(
+      std::chrono::duration<Rep, Period> limit) const& noexcept(std::is_nothrow_copy_constructible_v<Kind>) {
+    return {ctx_, Kind(kind_), limit};
+  }
+
  private:
   io::io_context* ctx_;
   Kind kind_;
@@ -223,5 +243,7 @@ template <class Kind>
 }
 
 }  // namespace senet::net::detail
+
+#include <senet/net/detail/timed_io_sender.hpp>  // IWYU pragma: export (io_sender::timeout)
 
 #endif  // SENET_NET_DETAIL_IO_SENDER_HPP

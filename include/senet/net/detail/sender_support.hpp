@@ -5,6 +5,7 @@
 #include <concepts>
 #include <exception>
 #include <optional>
+#include <system_error>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -122,6 +123,18 @@ void deliver(Rcvr& rcvr, Variant& result) noexcept {
       },
       result);
 }
+
+/// The completions of `net::timeout` of a sender with completions `Sigs`: those, plus
+/// `set_error_t(std::error_code)` and `set_stopped_t()`, plus `set_error_t(std::exception_ptr)` if
+/// storing one of them may throw (the generic adaptor keeps the first result until both of its
+/// children are done; a customisation declares the same list).
+template <class Sigs>
+using timeout_signatures_from =
+    std::conditional_t<completion_storage<add_signatures_t<Sigs, ex::set_error_t(std::error_code),
+                                                           ex::set_stopped_t()>>::nothrow,
+                       add_signatures_t<Sigs, ex::set_error_t(std::error_code), ex::set_stopped_t()>,
+                       add_signatures_t<Sigs, ex::set_error_t(std::error_code), ex::set_stopped_t(),
+                                        ex::set_error_t(std::exception_ptr)>>;
 
 // ---- constructing immovable operation states in place ---------------------------------------
 

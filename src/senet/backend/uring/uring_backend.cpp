@@ -7,8 +7,8 @@
    completion queue overflows), IORING_FEAT_FAST_POLL (a socket operation that cannot proceed waits
    on the socket's wait queue, not in a worker thread) and IORING_FEAT_EXT_ARG (a wait with a
    timeout needs no timeout SQE); io_uring_get_probe_ring reports RECVMSG, SENDMSG, ACCEPT, CONNECT,
-   RECV, SEND, POLL_ADD, ASYNC_CANCEL, TIMEOUT, TIMEOUT_REMOVE and LINK_TIMEOUT (RECV and SEND serve a
-   single buffer without endpoint). In practice: Linux 5.11 or later.
+   RECV, SEND, POLL_ADD, ASYNC_CANCEL, TIMEOUT and TIMEOUT_REMOVE (RECV and SEND serve a single
+   buffer without endpoint); LINK_TIMEOUT is used when reported. In practice: Linux 5.11 or later.
 
    Submission. start() writes the operation's SQE into the ring and returns; nothing reaches the
    kernel until the next run_once, which submits everything queued during the loop turn with the
@@ -50,11 +50,18 @@
    fd) is delivered as such, so no accepted descriptor leaks. cancel_all() (shutdown) cancels
    everything, and the core reaps until nothing is outstanding before the ring is freed.
 
-   Linked timeouts. If the record type has a `link_timeout_ns_` member (a proposed addition to
-   io_operation: a relative limit in nanoseconds, 0 for none), a positive value is sent as an
-   IORING_OP_LINK_TIMEOUT linked to the operation's SQE, and the operation completes with
-   -ETIMEDOUT when the limit passes first. The __kernel_timespec is kept per SQE slot: the kernel
-   reads it during the submit.
+   Linked timeouts (links_timeouts() is true when the probe found IORING_OP_LINK_TIMEOUT). A
+   positive io_operation::link_timeout_ns_ (a limit relative to start) becomes, in start(), an
+   absolute CLOCK_MONOTONIC deadline kept in that field, and the record is flagged f_linked: its
+   SQE carries IOSQE_IO_LINK and is followed by an IORING_OP_LINK_TIMEOUT (IORING_TIMEOUT_ABS), so
+   queue() needs two free SQEs or sends the record to the backlog. A retry after -EAGAIN links
+   its POLL_ADD, and then the operation again, to the same deadline: the limit is not extended.
+   When the timeout fires the kernel completes the linked request with -ECANCELED (and the timeout
+   with -ETIME, ignored like its other CQEs); a record that nobody cancelled then completes with
+   -ETIMEDOUT. A stop request or shutdown still gives -ECANCELED, a release `aborted`. The
+   __kernel_timespec is kept per SQE slot: the kernel reads it during the submit, before the slot
+   can be reused. net::timeout uses this for a single socket operation
+   (include/senet/net/detail/timed_io_sender.hpp).
 
    Wake-ups. wake() writes an eventfd that the ring polls (a multishot POLL_ADD, re-armed when a CQE
    arrives without IORING_CQE_F_MORE; single-shot if the kernel rejects multishot). The core calls
@@ -69,9 +76,9 @@
 
 #include <cerrno>
 #include <chrono>
-#include <concepts>
 #include <cstdint>
 #include <ctime>
+#include <limits>
 #include <new>
 #include <vector>
 
@@ -106,22 +113,6 @@ constexpr std::uint64_t tag_mask = 7;
 constexpr std::uint64_t tag_repoll = 1;
 
 static_assert(alignof(io_operation) >= 8, "user_data tags need 8-aligned records");
-
-/** A record type that carries a linked timeout (see the comment at the top). */
-template <class Op>
-concept has_link_timeout = requires(const Op& op) {
-  { op.link_timeout_ns_ } -> std::convertible_to<std::int64_t>;
-};
-
-template <class Op>
-std::int64_t link_timeout_of(const Op& op) noexcept {
-  if constexpr (has_link_timeout<Op>) {
-    return static_cast<std::int64_t>(op.link_timeout_ns_);
-  } else {
-    (void)op;
-    return 0;
-  }
-}
 
 std::uint64_t user_data_of(const io_operation& op) noexcept {
   return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&op));
@@ -189,6 +180,15 @@ uring_state* state_of(const io_operation& op) noexcept {
   return ts;
 }
 
+// The CLOCK_MONOTONIC time (the clock of IORING_TIMEOUT_ABS) `relative` ns from now, saturating.
+std::int64_t absolute_deadline(std::int64_t relative) noexcept {
+  ::timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  std::int64_t base = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  return relative >= max - base ? max : base + relative;
+}
+
 class uring_backend final : public backend {
  public:
   explicit uring_backend(completion_sink& sink) noexcept : backend(sink) {}
@@ -244,9 +244,10 @@ class uring_backend final : public backend {
     bool complete = true;
     for (int opcode : {IORING_OP_RECVMSG, IORING_OP_SENDMSG, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT,
                        IORING_OP_CONNECT, IORING_OP_POLL_ADD, IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT,
-                       IORING_OP_TIMEOUT_REMOVE, IORING_OP_LINK_TIMEOUT}) {
+                       IORING_OP_TIMEOUT_REMOVE}) {
       complete = complete && ::io_uring_opcode_supported(probe, opcode) != 0;
     }
+    links_timeouts_ = ::io_uring_opcode_supported(probe, IORING_OP_LINK_TIMEOUT) != 0;
     ::io_uring_free_probe(probe);
     if (!complete) {
       return -ENOTSUP;
@@ -264,6 +265,7 @@ class uring_backend final : public backend {
   }
 
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::uring; }
+  [[nodiscard]] bool links_timeouts() const noexcept override { return links_timeouts_; }
 
   bool start(io_operation& op) noexcept override {
     // The core passes socket operations only (timers and schedule stay in the core).
@@ -276,7 +278,11 @@ class uring_backend final : public backend {
       }
     }
     op.backend_link_ = s;
-    op.backend_flags_ = link_timeout_of(op) > 0 ? f_linked : 0;
+    op.backend_flags_ = 0;
+    if (op.link_timeout_ns_ > 0 && links_timeouts_) [[unlikely]] {
+      op.link_timeout_ns_ = absolute_deadline(op.link_timeout_ns_);
+      op.backend_flags_ = f_linked;
+    }
     if (backlog_.empty() && queue(op)) {
       s->in_flight.insert(op);
     } else {
@@ -413,9 +419,11 @@ class uring_backend final : public backend {
     return s;
   }
 
-  // Writes the SQE(s) of `op` into the ring; false if there is no room.
+  // Writes the SQE(s) of `op` into the ring; false if there is no room. A linked record's SQE (its
+  // operation, or the POLL_ADD of a retry) is followed by its IORING_OP_LINK_TIMEOUT, with the
+  // absolute deadline: a retry keeps the limit the operation started with.
   bool queue(io_operation& op) noexcept {
-    bool linked = (op.backend_flags_ & (f_linked | f_repoll)) == f_linked;
+    bool linked = (op.backend_flags_ & f_linked) != 0;
     if (linked && ::io_uring_sq_space_left(&ring_) < 2) {
       return false;
     }
@@ -428,8 +436,8 @@ class uring_backend final : public backend {
       sqe->flags |= IOSQE_IO_LINK;
       ::io_uring_sqe* timeout = ::io_uring_get_sqe(&ring_);
       ::__kernel_timespec& ts = link_timespecs_[static_cast<std::size_t>(timeout - ring_.sq.sqes)];
-      ts = to_timespec(link_timeout_of(op));
-      ::io_uring_prep_link_timeout(timeout, &ts, 0);
+      ts = to_timespec(op.link_timeout_ns_);
+      ::io_uring_prep_link_timeout(timeout, &ts, IORING_TIMEOUT_ABS);
       ::io_uring_sqe_set_data64(timeout, ud_ignore);
     }
     return true;
@@ -726,11 +734,15 @@ class uring_backend final : public backend {
         to_backlog(op, *state_of(op));
         return;
       }
-      if (res == -ECANCELED && (op.backend_flags_ & f_linked) != 0) {
-        res = -ETIMEDOUT;
-      }
+      res = timed_out_if_linked(op, res);
     }
     finish(op, res);
+  }
+
+  // A linked record that nobody cancelled comes back -ECANCELED when its linked timeout fired
+  // (the timeout's own CQE, -ETIME, is ignored).
+  static int timed_out_if_linked(const io_operation& op, int res) noexcept {
+    return res == -ECANCELED && (op.backend_flags_ & f_linked) != 0 ? -ETIMEDOUT : res;
   }
 
   void on_repoll(io_operation& op, int res) noexcept {
@@ -741,7 +753,7 @@ class uring_backend final : public backend {
       return;
     }
     if (res < 0) {
-      finish(op, res);
+      finish(op, timed_out_if_linked(op, res));
       return;
     }
     if (op.code_ == op_code::connect) {
@@ -826,7 +838,9 @@ class uring_backend final : public backend {
   uring_state* live_ = nullptr;
   uring_state* free_ = nullptr;
   ::__kernel_timespec deadline_timespec_{};
+  // Per SQE slot: the timespec of the IORING_OP_LINK_TIMEOUT in that slot.
   std::vector<::__kernel_timespec> link_timespecs_;
+  bool links_timeouts_ = false;
 };
 
 }  // namespace
