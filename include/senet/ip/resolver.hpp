@@ -57,9 +57,7 @@ template <class Protocol>
                                                                std::string_view host,
                                                                std::string_view service, resolve_flags flags,
                                                                std::error_code& ec) {
-  detail::resolve_request r;
-  r.host_ = host;
-  r.service_ = service;
+  detail::resolve_request r(host, service);
   r.family_ = protocol.family();
   r.socktype_ = protocol.type();
   r.protocol_ = protocol.protocol();
@@ -77,9 +75,7 @@ template <class Protocol>
 [[nodiscard]] std::vector<typename Protocol::endpoint> resolve(std::string_view host,
                                                                std::string_view service, resolve_flags flags,
                                                                std::error_code& ec) {
-  detail::resolve_request r;
-  r.host_ = host;
-  r.service_ = service;
+  detail::resolve_request r(host, service);
   r.family_ = AF_UNSPEC;
   r.socktype_ = Protocol{}.type();
   r.protocol_ = Protocol{}.protocol();
