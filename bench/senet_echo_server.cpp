@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 // The senet echo server the instruction counts of docs/benchmarks.md measure: the sessions of
-// examples/echo_server_senders.cpp (async_read_some, then async_write of what came, in
-// example::repeat_until), on one thread and no other, and ending by itself after a given number of
-// connections instead of on a signal. (Valgrind 3.19, the instruction counter used where the CPU's
-// counters are not available, holds its global lock while a thread blocks in io_uring_enter, so the
-// example's signal thread can never run under it; this server needs none.)
+// examples/echo_server_senders.cpp (examples/echo_session.hpp: async_read_some, then async_write
+// of what came, in example::repeat_until), on one thread and no other, and ending by itself after
+// a given number of connections instead of on a signal. (Valgrind 3.19, the instruction counter
+// used where the CPU's counters are not available, holds its global lock while a thread blocks in
+// io_uring_enter, so the example's signal thread can never run under it; this server needs none.)
 //
 //   senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N]
 //
@@ -16,13 +16,11 @@
 #include <senet/ip/address.hpp>
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_accept.hpp>
-#include <senet/net/async_read_some.hpp>
-#include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
 
+#include "../examples/echo_session.hpp"
 #include "../examples/repeat_until.hpp"
 
-#include <array>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -41,22 +39,6 @@ struct server_env {
   senet::io::io_context::scheduler_type sch_;
   [[nodiscard]] auto query(ex::get_scheduler_t) const noexcept { return sch_; }
 };
-
-// As in examples/echo_server_senders.cpp: receive what is there, write all of it back, until the
-// peer closes.
-auto echo_session(tcp::socket socket) {
-  return ex::let_value(ex::just(std::move(socket)),
-                       [](tcp::socket& s) {
-                         return example::repeat_until([&s, buffer = std::array<char, 16 * 1024>{}]() mutable {
-                           return net::async_read_some(s, senet::buffer(buffer)) |
-                                  ex::let_value([&s, &buffer](std::size_t n) {
-                                    return net::async_write(s, senet::buffer(buffer, n));
-                                  }) |
-                                  ex::then([](std::size_t n) noexcept { return n == 0; });
-                         });
-                       }) |
-         ex::upon_error([](auto&&) noexcept {});
-}
 
 }  // namespace
 
@@ -101,7 +83,7 @@ int main(int argc, char** argv) {
       return net::async_accept(acceptor) | ex::then([&](tcp::socket s, const tcp::endpoint&) {
                std::error_code ignored;
                s.set_option(tcp::socket::no_delay{true}, ignored);
-               ex::spawn(echo_session(std::move(s)) | ex::then([&]() noexcept {
+               ex::spawn(example::echo_session(std::move(s)) | ex::then([&]() noexcept {
                            if (++finished == exit_after) {
                              scope.request_stop();
                            }

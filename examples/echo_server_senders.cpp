@@ -11,16 +11,14 @@
 #include <senet/ip/address.hpp>
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_accept.hpp>
-#include <senet/net/async_read_some.hpp>
-#include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
 
+#include "echo_session.hpp"
 #include "repeat_until.hpp"
 
 #include <pthread.h>
 #include <signal.h>
 
-#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -120,23 +118,6 @@ std::optional<options> parse(int argc, char** argv) {
   return opts;
 }
 
-// One connection: receive what is there, write all of it back, until the peer closes.
-auto echo_session(tcp::socket socket) {
-  return ex::let_value(ex::just(std::move(socket)),
-                       [](tcp::socket& s) {
-                         return example::repeat_until([&s, buffer = std::array<char, 16 * 1024>{}]() mutable {
-                           return net::async_read_some(s, senet::buffer(buffer)) |
-                                  ex::let_value([&s, &buffer](std::size_t n) {
-                                    return net::async_write(s, senet::buffer(buffer, n));
-                                  }) |
-                                  // A zero-byte read means the peer closed: the session is done.
-                                  ex::then([](std::size_t n) noexcept { return n == 0; });
-                         });
-                       }) |
-         // A connection that fails (reset by its peer) just ends; the server goes on.
-         ex::upon_error([](auto&&) noexcept {});
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -192,7 +173,7 @@ int main(int argc, char** argv) {
       return net::async_accept(acceptor) | ex::then([&](tcp::socket s, const tcp::endpoint&) {
                std::error_code ignored;
                s.set_option(tcp::socket::no_delay{true}, ignored);
-               ex::spawn(echo_session(std::move(s)), scope.get_token(), server_env{sch});
+               ex::spawn(example::echo_session(std::move(s)), scope.get_token(), server_env{sch});
                ++accepted;
                return false;
              });
