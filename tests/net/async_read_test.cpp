@@ -20,7 +20,9 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
+#include <span>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -285,5 +287,52 @@ TEST_P(async_read, no_allocation_per_operation) {
 
 INSTANTIATE_TEST_SUITE_P(backends, async_read, ::testing::Values(senet::io::epoll, senet::io::uring),
                          [](const auto& info) { return std::string(senet::io::to_string(info.param)); });
+
+// A stream that is not a socket (it customises async_read_some with a member): async_read runs
+// its steps as senders, one per step. Each step delivers at most `step` bytes of `source`.
+struct trickle_stream {
+  std::string source;
+  std::size_t step;
+  std::size_t offset = 0;
+  int calls = 0;
+
+  auto async_read_some(std::span<const senet::mutable_buffer> buffers) {
+    ++calls;
+    std::size_t n =
+        senet::buffer_copy(buffers, senet::buffer(source.data() + offset, source.size() - offset), step);
+    offset += n;
+    return ex::just(n);
+  }
+};
+
+TEST(async_read_generic, runs_one_step_sender_per_partial_read_and_reports_progress) {
+  trickle_stream stream{"abcdefghij", 3};
+  std::array<char, 4> first{};
+  std::array<char, 6> second{};
+  std::array<senet::mutable_buffer, 2> buffers{senet::buffer(first), senet::buffer(second)};
+  std::size_t transferred = 0;
+  auto r = ex::sync_wait(net::async_read(stream, buffers, transferred));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 10U);
+  EXPECT_EQ(transferred, 10U);
+  EXPECT_EQ(stream.calls, 4);
+  EXPECT_EQ(std::string(first.data(), first.size()) + std::string(second.data(), second.size()),
+            "abcdefghij");
+}
+
+TEST(async_read_generic, a_stream_that_ends_first_is_eof_with_the_count_so_far) {
+  trickle_stream stream{"abc", 2};
+  std::array<char, 8> in{};
+  std::size_t transferred = 0;
+  std::error_code ec;
+  auto r = ex::sync_wait(net::async_read(stream, senet::buffer(in), transferred) |
+                         ex::upon_error([&](std::error_code e) {
+                           ec = e;
+                           return std::size_t{0};
+                         }));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(ec, make_error_code(senet::error::eof));
+  EXPECT_EQ(transferred, 3U);
+}
 
 }  // namespace

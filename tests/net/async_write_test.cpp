@@ -17,9 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -220,5 +223,53 @@ TEST_P(async_write, closed_socket_is_an_error) {
 
 INSTANTIATE_TEST_SUITE_P(backends, async_write, ::testing::Values(senet::io::epoll, senet::io::uring),
                          [](const auto& info) { return std::string(senet::io::to_string(info.param)); });
+
+// A stream that is not a socket (it customises async_write_some with a member): async_write runs
+// its steps as senders, one per step. Each step takes at most `step` bytes, and nothing once
+// `capacity` bytes were written.
+struct trickle_sink {
+  std::size_t step;
+  std::size_t capacity = std::size_t(-1);
+  std::string written{};
+  int calls = 0;
+
+  auto async_write_some(std::span<const senet::const_buffer> buffers) {
+    ++calls;
+    std::string chunk(std::min({step, senet::buffer_size(buffers), capacity - written.size()}), '\0');
+    std::size_t n = senet::buffer_copy(senet::buffer(chunk), buffers);
+    written += chunk;
+    return ex::just(n);
+  }
+};
+
+TEST(async_write_generic, runs_one_step_sender_per_partial_write_and_reports_progress) {
+  trickle_sink sink{3};
+  std::string first = "abcd";
+  std::string second = "efghij";
+  std::array<senet::const_buffer, 2> buffers{senet::buffer(first), senet::buffer(second)};
+  std::size_t transferred = 0;
+  auto r = ex::sync_wait(net::async_write(sink, buffers, transferred));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 10U);
+  EXPECT_EQ(transferred, 10U);
+  EXPECT_EQ(sink.calls, 4);
+  EXPECT_EQ(sink.written, "abcdefghij");
+}
+
+TEST(async_write_generic, a_stream_that_takes_nothing_is_an_io_error_with_the_count_so_far) {
+  trickle_sink sink{2, 3};
+  std::string data = "abcdef";
+  std::size_t transferred = 0;
+  std::error_code ec;
+  auto r = ex::sync_wait(net::async_write(sink, senet::buffer(data), transferred) |
+                         ex::upon_error([&](std::error_code e) {
+                           ec = e;
+                           return std::size_t{0};
+                         }));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(ec, std::make_error_code(std::errc::io_error));
+  EXPECT_EQ(transferred, 3U);
+  EXPECT_EQ(sink.written, "abc");
+}
 
 }  // namespace
