@@ -86,6 +86,43 @@ class consuming_buffers {
   std::array<Buffer, transfer_window_for<Buffers>> window_;
 };
 
+/// What both transfer operations keep: the buffers, the part not yet transferred, the count so
+/// far and the caller's progress counter (`async_read(stream, buffers, transferred)`).
+template <class Buffer, class Buffers>
+class transfer_progress {
+ public:
+  transfer_progress(Buffers buffers,
+                    std::size_t* progress) noexcept(std::is_nothrow_move_constructible_v<Buffers>)
+      : progress_(progress), buffers_(std::move(buffers)), rest_(buffers_) {}
+  transfer_progress(const transfer_progress&) = delete;
+  transfer_progress& operator=(const transfer_progress&) = delete;
+
+  /// The next buffers to transfer; empty when all is done.
+  std::span<const Buffer> window() noexcept { return rest_.prepare(); }
+
+  /// Stores the count so far in the caller's counter, if any.
+  void report() noexcept {
+    if (progress_ != nullptr) {
+      *progress_ = total_;
+    }
+  }
+
+  /// Accounts for `n` more bytes transferred, and reports them.
+  void advance(std::size_t n) noexcept {
+    total_ += n;
+    rest_.consume(n);
+    report();
+  }
+
+  [[nodiscard]] std::size_t total() const noexcept { return total_; }
+
+ private:
+  std::size_t* progress_;
+  Buffers buffers_;
+  consuming_buffers<Buffer, Buffers> rest_;
+  std::size_t total_ = 0;
+};
+
 template <class Step, class Stream, class Buffers, class Rcvr>
 class transfer_all_operation {
   using buffer_type = typename Step::buffer_type;
@@ -114,34 +151,24 @@ class transfer_all_operation {
 
   transfer_all_operation(Stream* stream, Buffers buffers, std::size_t* progress, Rcvr rcvr) noexcept(
       std::is_nothrow_move_constructible_v<Buffers>&& std::is_nothrow_move_constructible_v<Rcvr>)
-      : stream_(stream),
-        progress_(progress),
-        rcvr_(std::move(rcvr)),
-        buffers_(std::move(buffers)),
-        rest_(buffers_) {}
+      : stream_(stream), rcvr_(std::move(rcvr)), transfer_(std::move(buffers), progress) {}
   transfer_all_operation(const transfer_all_operation&) = delete;
   transfer_all_operation& operator=(const transfer_all_operation&) = delete;
 
   void start() & noexcept {
-    report_progress();
+    transfer_.report();
     run();
   }
 
  private:
-  void report_progress() noexcept {
-    if (progress_ != nullptr) {
-      *progress_ = total_;
-    }
-  }
-
   // Issues steps until one is pending (its completion resumes the loop) or the transfer is over.
   // Steps that complete inline are handled here, by iteration, so that a stream with data always
   // available cannot grow the stack.
   void run() noexcept {
     for (;;) {
-      window_type window = rest_.prepare();
+      window_type window = transfer_.window();
       if (window.empty()) {
-        ex::set_value(std::move(rcvr_), total_);
+        ex::set_value(std::move(rcvr_), transfer_.total());
         return;
       }
       phase_.store(starting, std::memory_order_relaxed);
@@ -185,9 +212,7 @@ class transfer_all_operation {
           ex::set_error(std::move(rcvr_), Step::zero_bytes_error());
           return false;
         }
-        total_ += bytes_;
-        rest_.consume(bytes_);
-        report_progress();
+        transfer_.advance(bytes_);
         return true;
       case outcome::error:
         ex::set_error(std::move(rcvr_), error_);
@@ -200,11 +225,8 @@ class transfer_all_operation {
   }
 
   Stream* stream_;
-  std::size_t* progress_;
   Rcvr rcvr_;
-  Buffers buffers_;
-  consuming_buffers<buffer_type, Buffers> rest_;
-  std::size_t total_ = 0;
+  transfer_progress<buffer_type, Buffers> transfer_;
   outcome outcome_ = outcome::value;
   std::size_t bytes_ = 0;
   std::error_code error_{};
@@ -229,15 +251,11 @@ class io_transfer_all_operation
   io_transfer_all_operation(io::io_context& ctx, Stream* stream, Buffers buffers, std::size_t* progress,
                             Rcvr rcvr) noexcept(std::is_nothrow_move_constructible_v<Buffers>&&
                                                     std::is_nothrow_move_constructible_v<Rcvr>)
-      : base(ctx, std::move(rcvr)),
-        stream_(stream),
-        progress_(progress),
-        buffers_(std::move(buffers)),
-        rest_(buffers_) {}
+      : base(ctx, std::move(rcvr)), stream_(stream), transfer_(std::move(buffers), progress) {}
 
   void start() & noexcept {
-    report_progress();
-    window_ = rest_.prepare();
+    transfer_.report();
+    window_ = transfer_.window();
     if (window_.empty()) {
       ex::set_value(std::move(this->receiver()), std::size_t{0});
       return;
@@ -246,12 +264,6 @@ class io_transfer_all_operation
   }
 
  private:
-  void report_progress() noexcept {
-    if (progress_ != nullptr) {
-      *progress_ = total_;
-    }
-  }
-
   void prepare() noexcept {
     this->code_ = Step::code;
     this->descriptor_ = &stream_->io_descriptor();
@@ -271,23 +283,18 @@ class io_transfer_all_operation
                     r < 0 ? io::detail::result_error(r) : Step::zero_bytes_error());
       return false;
     }
-    total_ += static_cast<std::size_t>(r);
-    rest_.consume(static_cast<std::size_t>(r));
-    report_progress();
-    window_ = rest_.prepare();
+    transfer_.advance(static_cast<std::size_t>(r));
+    window_ = transfer_.window();
     if (window_.empty()) {
-      ex::set_value(std::move(this->receiver()), total_);
+      ex::set_value(std::move(this->receiver()), transfer_.total());
       return false;
     }
     return true;
   }
 
   Stream* stream_;
-  std::size_t* progress_;
-  Buffers buffers_;
-  consuming_buffers<buffer_type, Buffers> rest_;
+  transfer_progress<buffer_type, Buffers> transfer_;
   std::span<const buffer_type> window_{};
-  std::size_t total_ = 0;
 };
 
 template <class Step, class Stream, class Buffers>
