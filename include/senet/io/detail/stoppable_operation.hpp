@@ -61,6 +61,27 @@ bool prepare_or_fail(Rcvr& rcvr, Prepare&& prepare) noexcept {
   return true;
 }
 
+/** The first step of an operation state's `start()`: completes `rcvr` with `set_stopped()` when a
+    stop was already requested, and moves the start to the context's thread when called on another
+    one (`trampoline(&op)` runs there). True when the caller goes on starting here. */
+template <class Rcvr>
+bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
+                        io_operation::complete_fn trampoline) noexcept {
+  if constexpr (!ex::unstoppable_token<ex::stop_token_of_t<ex::env_of_t<Rcvr>>>) {
+    if (ex::get_stop_token(ex::get_env(rcvr)).stop_requested()) {
+      ex::set_stopped(std::move(rcvr));
+      return false;
+    }
+  }
+  if (!running_in_this_thread(ctx)) {
+    // Backends are touched only by the context's thread: start there.
+    op.complete_ = trampoline;
+    post_remote(ctx, op);
+    return false;
+  }
+  return true;
+}
+
 /** CRTP base of an operation state on an io_context. `Record` is `io_operation` or
     `timer_operation`.
 
@@ -85,19 +106,9 @@ class stoppable_operation : public Record {
   stoppable_operation& operator=(const stoppable_operation&) = delete;
 
   void start() & noexcept {
-    if constexpr (stoppable) {
-      if (ex::get_stop_token(ex::get_env(rcvr_)).stop_requested()) {
-        ex::set_stopped(std::move(rcvr_));
-        return;
-      }
+    if (start_here_or_post(*ctx_, *this, rcvr_, &stoppable_operation::start_trampoline)) {
+      start_here();
     }
-    if (!running_in_this_thread(*ctx_)) {
-      // Backends are touched only by the context's thread: start there.
-      this->complete_ = &stoppable_operation::start_trampoline;
-      post_remote(*ctx_, *this);
-      return;
-    }
-    start_here();
   }
 
  protected:

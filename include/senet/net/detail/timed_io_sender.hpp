@@ -66,19 +66,9 @@ class timed_io_operation : public io::detail::io_operation {
   timed_io_operation& operator=(const timed_io_operation&) = delete;
 
   void start() & noexcept {
-    if constexpr (stoppable) {
-      if (ex::get_stop_token(ex::get_env(rcvr_)).stop_requested()) {
-        ex::set_stopped(std::move(rcvr_));
-        return;
-      }
+    if (io::detail::start_here_or_post(*ctx_, *this, rcvr_, &timed_io_operation::start_trampoline)) {
+      start_here();
     }
-    if (!io::detail::running_in_this_thread(*ctx_)) {
-      // Backends are touched only by the context's thread: start there.
-      this->complete_ = &timed_io_operation::start_trampoline;
-      io::detail::post_remote(*ctx_, *this);
-      return;
-    }
-    start_here();
   }
 
  private:
