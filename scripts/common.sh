@@ -8,11 +8,12 @@ senet_build_dir() {
   echo "build/$(basename "$cxx")-$preset${SENET_STDEXEC_INCLUDE_DIR:+-stdexec}"
 }
 
-# Configures and builds one preset.
+# Configures and builds one preset; further arguments go to the configure step (-DNAME=VALUE).
 senet_build() {
   local preset=$1 dir
+  shift
   dir=$(senet_build_dir "$preset")
-  local extra=()
+  local extra=("$@")
   if [ -n "${SENET_STDEXEC_INCLUDE_DIR:-}" ]; then
     extra+=("-DSENET_STDEXEC_INCLUDE_DIR=$SENET_STDEXEC_INCLUDE_DIR")
   fi
