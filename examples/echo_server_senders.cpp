@@ -6,11 +6,15 @@
 // It listens on A (default 127.0.0.1) port N (default 0: the kernel picks a free port), prints
 // "listening on port N" on stdout, and sends every byte it receives back to its sender. SIGINT or
 // SIGTERM stop it: it stops accepting, ends the open connections, and exits with status 0.
+//
+// It keeps serving when accept fails for want of resources (too many open files, no memory): it
+// says so once on stderr, waits a moment and accepts again; see accept_action below.
 #include <senet/execution.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/ip/address.hpp>
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_accept.hpp>
+#include <senet/net/async_wait.hpp>
 #include <senet/net/sockets.hpp>
 
 #include "echo_session.hpp"
@@ -20,6 +24,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -54,6 +60,47 @@ struct options {
   std::string address = "127.0.0.1";
   std::optional<senet::io::backend_kind> backend;
 };
+
+// What the accept loop does after an accept error.
+enum class accept_action {
+  next,      // the connection died before it was accepted, or a transient network error: go on
+  back_off,  // out of descriptors or memory: wait accept_backoff, then try again
+  stop,      // the acceptor itself is broken: end the server
+};
+
+// How long the accept loop waits after running out of descriptors or memory. Connections that
+// arrive meanwhile wait in the listen backlog.
+constexpr std::chrono::milliseconds accept_backoff{100};
+
+accept_action classify(std::error_code ec) {
+  if (ec.category() != std::generic_category() && ec.category() != std::system_category()) {
+    return accept_action::stop;
+  }
+  switch (ec.value()) {
+    case EMFILE:   // this process is out of descriptors
+    case ENFILE:   // the system is out of descriptors
+    case ENOBUFS:  // out of socket buffers
+    case ENOMEM:   // out of memory
+      return accept_action::back_off;
+    case ECONNABORTED:  // the peer reset the connection while it waited in the backlog
+    case EPROTO:
+    case EPERM:  // a firewall rule refused it
+    case EINTR:
+    case EAGAIN:
+    // Linux passes pending network errors of the new socket to accept (accept(2), "Error handling").
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case ENONET:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+    case ETIMEDOUT:
+      return accept_action::next;
+    default:
+      return accept_action::stop;
+  }
+}
 
 void usage(std::FILE* out) {
   std::fprintf(out,
@@ -167,24 +214,48 @@ int main(int argc, char** argv) {
       }
     });
 
+    // The accept loop. Each step accepts one connection and spawns its session. An accept error
+    // does not end the server (see accept_action): when descriptors or memory run out it logs once,
+    // waits a little and tries again; a connection that died in the backlog is skipped.
     std::size_t accepted = 0;
     bool failed = false;
+    bool backing_off = false;
     auto accept_loop = example::repeat_until([&] {
       return net::async_accept(acceptor) | ex::then([&](tcp::socket s, const tcp::endpoint&) {
+               if (backing_off) {
+                 backing_off = false;
+                 std::fprintf(stderr, "echo server: accepting again\n");
+               }
                std::error_code ignored;
                s.set_option(tcp::socket::no_delay{true}, ignored);
                ex::spawn(example::echo_session(std::move(s)), scope.get_token(), server_env{sch});
                ++accepted;
                return false;
+             }) |
+             ex::let_error([&](auto&& error) {
+               std::error_code ec;
+               if constexpr (std::is_same_v<std::decay_t<decltype(error)>, std::error_code>) {
+                 ec = error;
+               } else {
+                 ec = std::make_error_code(std::errc::not_enough_memory);  // an exception: bad_alloc
+               }
+               accept_action action = classify(ec);
+               if (action == accept_action::back_off && !backing_off) {
+                 backing_off = true;  // once per burst: the next accepted connection ends it
+                 std::fprintf(stderr, "echo server: accept failed: %s; retrying in %lld ms\n",
+                              ec.message().c_str(), static_cast<long long>(accept_backoff.count()));
+               } else if (action == accept_action::stop) {
+                 failed = true;
+                 std::fprintf(stderr, "echo server: accept failed: %s\n", ec.message().c_str());
+               }
+               auto delay = action == accept_action::back_off ? accept_backoff : std::chrono::milliseconds(0);
+               return net::async_wait_for(delay) |
+                      ex::then([action] { return action == accept_action::stop; });
              });
     });
-    ex::spawn(std::move(accept_loop) | ex::upon_error([&failed](auto&& error) noexcept {
+    ex::spawn(std::move(accept_loop) | ex::upon_error([&failed](auto&&) noexcept {
                 failed = true;
-                if constexpr (std::is_same_v<std::decay_t<decltype(error)>, std::error_code>) {
-                  std::fprintf(stderr, "echo server: accept failed: %s\n", error.message().c_str());
-                } else {
-                  std::fprintf(stderr, "echo server: accept failed\n");
-                }
+                std::fprintf(stderr, "echo server: the accept loop failed\n");
               }),
               scope.get_token(), server_env{sch});
     ctx.run();

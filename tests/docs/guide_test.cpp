@@ -63,6 +63,44 @@ TEST(guide, a_client) {
   EXPECT_EQ(reply, "hello");
 }
 
+// Section 4, with a small echo_session of our own (the example's is in examples/echo_session.hpp):
+// one connection accepted, its session spawned with the environment the guide shows.
+auto echo_session(tcp::socket s) {
+  struct session {
+    tcp::socket socket;
+    std::string data = std::string(5, '\0');
+  };
+  return ex::just(session{std::move(s)}) | ex::let_value([](session& ses) {
+           return net::async_read(ses.socket, senet::buffer(ses.data)) | ex::let_value([&ses](std::size_t) {
+                    return net::async_write(ses.socket, senet::buffer(ses.data));
+                  }) |
+                  ex::then([](std::size_t) {});
+         }) |
+         ex::upon_error([](auto&&) noexcept {});  // spawned work handles its own errors
+}
+
+TEST(guide, a_server) {
+  senet::io::io_context ctx;
+  auto sch = ctx.get_scheduler();
+  ex::counting_scope scope;  // owns the work; join() waits for all of it
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
+
+  auto accept_one =
+      net::async_accept(acceptor)  // completes with (tcp::socket, tcp::endpoint)
+      | ex::then([&](tcp::socket s, const tcp::endpoint& /*peer*/) {
+          ex::spawn(echo_session(std::move(s)), scope.get_token(), ex::prop{ex::get_scheduler, sch});
+        });
+
+  tcp::socket client(tcp::v4());
+  std::string request = "hello", reply(5, '\0');
+  auto exchange = net::async_connect(client, acceptor.local_endpoint()) |
+                  ex::let_value([&] { return net::async_write(client, senet::buffer(request)); }) |
+                  ex::let_value([&](std::size_t) { return net::async_read(client, senet::buffer(reply)); });
+  ctx.run_until(ex::when_all(std::move(accept_one), std::move(exchange)));
+  ctx.run_until(scope.join());
+  EXPECT_EQ(reply, "hello");
+}
+
 // Section 5: nothing arrives, so the timer wins.
 TEST(guide, cancellation_and_time_limits) {
   senet::io::io_context ctx;

@@ -13,14 +13,20 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,6 +37,79 @@ extern char** environ;
 namespace {
 
 namespace fs = std::filesystem;
+
+// A TCP connection to 127.0.0.1:port, or -1.
+int connect_loopback(const std::string& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `text` on `fd` and reads until as many bytes came back or `timeout` passed.
+std::string echo_once(int fd, const std::string& text, std::chrono::milliseconds timeout) {
+  if (::send(fd, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size())) {
+    return {};
+  }
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (got.size() < text.size()) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
+      break;
+    }
+    char chunk[256];
+    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) {
+      break;
+    }
+    got.append(chunk, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + what.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// The RLIMIT_NOFILE that leaves process `pid` exactly `spare` descriptors to open: descriptors are
+// numbered lowest-free first, and it may have holes (inherited descriptors); -1 if unreadable.
+int limit_leaving(pid_t pid, int spare) {
+  std::vector<int> open;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "fd", ec)) {
+    open.push_back(std::stoi(entry.path().filename().string()));
+  }
+  if (ec || open.empty()) {
+    return -1;
+  }
+  int fd = 0;
+  for (int free_found = 0;; ++fd) {
+    if (std::find(open.begin(), open.end(), fd) == open.end() && ++free_found == spare) {
+      return fd + 1;
+    }
+  }
+}
 
 std::optional<fs::path> examples_dir() {
   std::vector<fs::path> candidates;
@@ -53,7 +132,9 @@ std::optional<fs::path> examples_dir() {
 // A child process, killed (SIGKILL) and reaped by the destructor if still running.
 class child {
  public:
-  child(const fs::path& program, const std::vector<std::string>& args, bool capture_stdout) {
+  // `stderr_file`, when not empty, receives the child's stderr.
+  child(const fs::path& program, const std::vector<std::string>& args, bool capture_stdout,
+        const fs::path& stderr_file = {}) {
     std::vector<char*> argv;
     std::string prog = program.string();
     argv.push_back(prog.data());
@@ -68,6 +149,10 @@ class child {
     if (capture_stdout) {
       EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
       posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    }
+    if (!stderr_file.empty()) {
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(),
+                                       O_WRONLY | O_CREAT | O_TRUNC, 0600);
     }
     int rc = ::posix_spawn(&pid_, prog.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -137,6 +222,8 @@ class child {
     return std::nullopt;
   }
 
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
   void signal(int sig) {
     if (pid_ > 0) {
       ::kill(pid_, sig);
@@ -163,10 +250,11 @@ class echo_examples : public ::testing::Test {
   }
 
   // Starts the server on a free port and returns the port it reports.
-  std::string start_server(std::optional<child>& server, const std::vector<std::string>& extra = {}) {
+  std::string start_server(std::optional<child>& server, const std::vector<std::string>& extra = {},
+                           const fs::path& stderr_file = {}) {
     std::vector<std::string> args{"--port", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
-    server.emplace(*dir_ / "echo_server_senders", args, true);
+    server.emplace(*dir_ / "echo_server_senders", args, true, stderr_file);
     auto line = server->read_line(10s);
     EXPECT_TRUE(line.has_value()) << "the server did not report its port";
     if (!line) {
@@ -190,6 +278,8 @@ class echo_examples : public ::testing::Test {
     ASSERT_TRUE(status.has_value()) << "the server did not exit within 10 s of SIGTERM";
     EXPECT_EQ(*status, 0);
   }
+
+  void out_of_descriptors(const std::vector<std::string>& extra);
 
   std::optional<fs::path> dir_;
 };
@@ -225,6 +315,69 @@ TEST_F(echo_examples, epoll_backend_and_open_connection_at_shutdown) {
   ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
   stop_server(server);
   ::close(fd);
+}
+
+// The server runs out of descriptors (RLIMIT_NOFILE lowered to a few above what it has open, then
+// more clients than that): accept fails with EMFILE. It must say so once, keep running, and serve
+// new connections once the clients have gone.
+void echo_examples::out_of_descriptors(const std::vector<std::string>& extra) {
+  fs::path log = fs::temp_directory_path() / ("senet_echo_emfile_" + std::to_string(::getpid()) + "_" +
+                                              std::to_string(extra.size()) + ".log");
+  std::optional<child> server;
+  std::string port = start_server(server, extra, log);
+  ASSERT_FALSE(port.empty());
+  constexpr int spare = 4;  // descriptors left for accepted connections
+  int limit = limit_leaving(server->pid(), spare);
+  ASSERT_GT(limit, 0);
+  rlimit lim{};
+  ASSERT_EQ(::prlimit(server->pid(), RLIMIT_NOFILE, nullptr, &lim), 0);
+  rlimit low = lim;
+  low.rlim_cur = static_cast<rlim_t>(limit);
+  ASSERT_EQ(::prlimit(server->pid(), RLIMIT_NOFILE, &low, nullptr), 0) << std::strerror(errno);
+
+  // More clients than the server has descriptors for; the rest wait in its listen backlog.
+  std::vector<int> clients;
+  for (int i = 0; i < 3 * spare; ++i) {
+    int fd = connect_loopback(port);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    clients.push_back(fd);
+  }
+  // The first connections are served meanwhile.
+  EXPECT_EQ(echo_once(clients.front(), "first", 10s), "first");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (read_file(log).find("Too many open files") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // polling a file another process writes; bounded
+  }
+  std::string text = read_file(log);
+  ASSERT_NE(text.find("Too many open files"), std::string::npos) << "the server never ran out: " << text;
+  EXPECT_FALSE(server->wait(0ms).has_value()) << "the server exited: " << text;
+
+  for (int fd : clients) {
+    ::close(fd);
+  }
+  // The server accepts (and ends) the closed connections from its backlog, then this one.
+  int fresh = connect_loopback(port);
+  ASSERT_GE(fresh, 0);
+  EXPECT_EQ(echo_once(fresh, "served again", 20s), "served again");
+  ::close(fresh);
+
+  text = read_file(log);
+  EXPECT_NE(text.find("accepting again"), std::string::npos) << text;
+  // Once per burst, not once per retry: the backlog of 3 * spare connections makes at most a few bursts.
+  EXPECT_LE(count(text, "Too many open files"), static_cast<std::size_t>(3 * spare)) << text;
+  EXPECT_EQ(count(text, "Too many open files"), count(text, "accepting again")) << text;
+  stop_server(server);
+  std::error_code ec;
+  fs::remove(log, ec);
+}
+
+TEST_F(echo_examples, keeps_serving_after_running_out_of_descriptors) {
+  out_of_descriptors({});
+}
+
+TEST_F(echo_examples, keeps_serving_after_running_out_of_descriptors_epoll) {
+  out_of_descriptors({"--backend", "epoll"});
 }
 
 TEST_F(echo_examples, client_fails_without_server) {

@@ -78,6 +78,29 @@ TYPED_TEST(async_connect_test, connection_refused_ipv6) {
   EXPECT_EQ(ec, std::errc::connection_refused) << ec.message();
 }
 
+// Linux leaves a TCP socket whose non-blocking connect failed in a state where the next connect(2)
+// fails with ECONNABORTED without trying (and resets it). Every backend retries that once, so a
+// second connect on the same socket is a real attempt: refused again, or connected.
+TYPED_TEST(async_connect_test, connect_again_after_refused_is_refused_again) {
+  ip::tcp::socket client;
+  auto target = unused_endpoint(ip::tcp::v4());
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::error_code ec = this->error_of(net::async_connect(client, target));
+    EXPECT_EQ(ec, std::errc::connection_refused) << "attempt " << attempt << ": " << ec.message();
+  }
+}
+
+TYPED_TEST(async_connect_test, connect_again_after_refused_can_connect) {
+  ip::tcp::socket client;
+  std::error_code ec = this->error_of(net::async_connect(client, unused_endpoint(ip::tcp::v4())));
+  ASSERT_EQ(ec, std::errc::connection_refused) << ec.message();
+  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
+  auto r = this->run(
+      ex::when_all(net::async_connect(client, acceptor.local_endpoint()), net::async_accept(acceptor)));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<1>(*r), client.local_endpoint());
+}
+
 TYPED_TEST(async_connect_test, local_stream) {
   senet::test::local_listener listener;
   senet::local::stream_protocol::socket client;

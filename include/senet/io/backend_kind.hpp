@@ -8,7 +8,7 @@ namespace senet::io {
 
 /** The kinds of backend an `io_context` can run on.
 
-    - `uring`: Linux io_uring (the default where the kernel allows it, once available).
+    - `uring`: Linux io_uring (the default where the kernel allows it).
     - `epoll`: Linux epoll, readiness based (the fallback, and an explicit choice).
     - `test`: in-memory sockets and a virtual clock, for deterministic unit tests.
 

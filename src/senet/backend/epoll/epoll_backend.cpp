@@ -104,6 +104,13 @@ bool try_perform(io_operation& op, int fd) noexcept {
           return true;
         }
         r = ::connect(fd, static_cast<const ::sockaddr*>(op.msg_.msg_name), op.msg_.msg_namelen);
+        if (r < 0 && errno == ECONNABORTED) {
+          // A TCP socket whose earlier non-blocking connect failed (its error already taken with
+          // SO_ERROR) is still marked connecting: Linux fails the next connect with ECONNABORTED
+          // without trying, and resets the socket. Try once more, which makes a real attempt, as
+          // io_uring's connect does (liburing issue 828), so both backends report the same.
+          r = ::connect(fd, static_cast<const ::sockaddr*>(op.msg_.msg_name), op.msg_.msg_namelen);
+        }
         if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
           // The connection proceeds asynchronously; its result arrives as writability.
           op.backend_flags_ |= connect_in_progress;
