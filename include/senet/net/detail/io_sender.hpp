@@ -4,8 +4,8 @@
 
 /* The one sender and operation state behind every networking sender and timer of senet::net.
    A "kind" describes the operation; the sender finds the io_context (explicitly given, or from
-   the receiver's environment, P2762 §3.1 options 1 and 3), and the operation state embeds the
-   record, the kind and its per-operation storage (P2762 §3.4 option 3). */
+   the receiver's environment through io::get_io_scheduler, P2762 §3.1 options 1 and 3), and the operation
+   state embeds the record, the kind and its per-operation storage (P2762 §3.4 option 3). */
 
 #include <senet/buffer.hpp>
 #include <senet/detail/iovec_view.hpp>
@@ -125,17 +125,19 @@ void deliver_size(Rcvr& rcvr, const io::detail::io_operation& op) noexcept {
   }
 }
 
-/** The io_context an operation runs on: the explicit one, or the one of the scheduler in the
-    receiver's environment. */
+/** The io_context an operation runs on: the explicit one, or the one of the I/O scheduler in the
+    receiver's environment (`io::get_io_scheduler`, which falls back to `ex::get_scheduler`). */
 template <bool FromEnv, class Rcvr>
 [[nodiscard]] io::io_context& context_for(io::io_context* explicit_ctx, const Rcvr& rcvr) noexcept {
   if constexpr (FromEnv) {
     static_assert(
         io::detail::env_with_io_scheduler<ex::env_of_t<Rcvr>>,
         "senet: a networking sender needs a senet I/O scheduler, but the receiver's environment has "
-        "none (ex::get_scheduler does not give an io_context::scheduler_type). Run it with "
-        "ctx.run_until(sndr), ex::starts_on(ctx.get_scheduler(), sndr) or inside a senet::task, or "
-        "pass the scheduler explicitly: net::async_receive(ctx.get_scheduler(), socket, buffers).");
+        "none (neither senet::io::get_io_scheduler nor ex::get_scheduler gives an "
+        "io_context::scheduler_type). Run it with ctx.run_until(sndr) or "
+        "ex::starts_on(ctx.get_scheduler(), sndr), put the scheduler in the environment "
+        "(ex::prop{senet::io::get_io_scheduler, ctx.get_scheduler()}), or pass it explicitly: "
+        "net::async_receive(ctx.get_scheduler(), socket, buffers).");
     if constexpr (io::detail::env_with_io_scheduler<ex::env_of_t<Rcvr>>) {
       return io::detail::context_from_env(ex::get_env(rcvr));
     } else {
