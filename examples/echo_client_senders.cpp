@@ -16,8 +16,6 @@
 #include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
 
-#include "repeat_until.hpp"
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -147,19 +145,20 @@ auto client_session(const tcp::endpoint& ep, std::size_t id, const options& opts
                                  std::vector<unsigned char>(opts.size)}),
              [ep, &opts, &sum](connection& c) {
                return net::async_connect(c.socket, ep) | ex::let_value([&c, &opts, &sum] {
-                        return example::repeat_until([&c, &opts, &sum] {
-                          c.fill();
-                          return ex::when_all(net::async_write(c.socket, senet::buffer(c.out)),
-                                              net::async_read(c.socket, senet::buffer(c.in))) |
-                                 ex::then([&c, &opts, &sum](std::size_t, std::size_t n) noexcept {
-                                   if (c.in != c.out) {
-                                     ++sum.mismatches;
-                                   }
-                                   sum.bytes += n;
-                                   ++sum.messages;
-                                   return ++c.sent == opts.messages;
-                                 });
-                        });
+                        return ex::repeat_effect_until(
+                            ex::just() | ex::let_value([&c] {
+                              c.fill();
+                              return ex::when_all(net::async_write(c.socket, senet::buffer(c.out)),
+                                                  net::async_read(c.socket, senet::buffer(c.in)));
+                            }) |
+                            ex::then([&c, &opts, &sum](std::size_t, std::size_t n) noexcept {
+                              if (c.in != c.out) {
+                                ++sum.mismatches;
+                              }
+                              sum.bytes += n;
+                              ++sum.messages;
+                              return ++c.sent == opts.messages;
+                            }));
                       });
              }) |
          ex::upon_error([&sum, id](auto&& error) noexcept {

@@ -11,8 +11,6 @@
 #include <senet/net/async_read_some.hpp>
 #include <senet/net/async_write.hpp>
 
-#include "repeat_until.hpp"
-
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -22,19 +20,19 @@ namespace example {
 /** A sender that echoes on `socket` until the peer closes; a connection that fails (reset by its
     peer) just ends, so the sender always completes with `set_value()` or `set_stopped()`. */
 inline auto echo_session(senet::ip::tcp::socket socket) {
+  namespace ex = senet::ex;
   namespace net = senet::net;
   using senet::ip::tcp;
-  return ex::let_value(ex::just(std::move(socket)),
-                       [](tcp::socket& s) {
-                         return repeat_until([&s, buffer = std::array<char, 16 * 1024>{}]() mutable {
-                           return net::async_read_some(s, senet::buffer(buffer)) |
-                                  ex::let_value([&s, &buffer](std::size_t n) {
-                                    return net::async_write(s, senet::buffer(buffer, n));
-                                  }) |
-                                  // A zero-byte read means the peer closed: the session is done.
-                                  ex::then([](std::size_t n) noexcept { return n == 0; });
-                         });
-                       }) |
+  return ex::let_value(
+             ex::just(std::move(socket), std::array<char, 16 * 1024>{}),
+             [](tcp::socket& s, std::array<char, 16 * 1024>& buffer) {
+               return ex::repeat_effect_until(net::async_read_some(s, senet::buffer(buffer)) |
+                                              ex::let_value([&s, &buffer](std::size_t n) {
+                                                return net::async_write(s, senet::buffer(buffer, n));
+                                              }) |
+                                              // A zero-byte read means the peer closed: the session is done.
+                                              ex::then([](std::size_t n) noexcept { return n == 0; }));
+             }) |
          ex::upon_error([](auto&&) noexcept {});
 }
 

@@ -9,6 +9,10 @@
     `-DSENET_STDEXEC_INCLUDE_DIR=<stdexec>/include` makes `senet::ex` name NVIDIA's stdexec instead
     (`::stdexec`, plus `exec::when_any`, which stdexec keeps outside `stdexec`). Everything in senet
     outside `include/senet/execution/` spells these names only as `ex::...`, so both work.
+
+    `ex::repeat_effect_until` and `ex::repeat_effect` (stdexec keeps its loops in `exec::`, with
+    another interface) are senet's own, written on the `ex::` names, so they are the same with
+    either core. `ex::on` is the core's own (`senet::execution::on`, or stdexec's).
 */
 
 #include <senet/config.hpp>
@@ -32,5 +36,9 @@ namespace senet {
 namespace ex = execution;
 }  // namespace senet
 #endif
+
+// Written on the `ex::` names above, the same for both cores.
+#include <senet/execution/repeat_effect.hpp>        // IWYU pragma: export
+#include <senet/execution/repeat_effect_until.hpp>  // IWYU pragma: export
 
 #endif  // SENET_EXECUTION_HPP

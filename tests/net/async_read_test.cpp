@@ -25,6 +25,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -263,6 +264,49 @@ TEST_P(async_read, with_an_explicit_scheduler) {
   EXPECT_EQ(std::string(got.data(), 3), "xyz");
 }
 
+// Runs `ctx` on a thread of its own for the lifetime of the object.
+class context_thread {
+ public:
+  explicit context_thread(senet::io::io_context& ctx) : guard_(ctx), thread_([&ctx] { ctx.run(); }) {}
+  context_thread(const context_thread&) = delete;
+  context_thread& operator=(const context_thread&) = delete;
+  ~context_thread() {
+    guard_.reset();
+    thread_.join();
+  }
+
+ private:
+  senet::io::io_context::work_guard guard_;
+  std::thread thread_;
+};
+
+// The explicit form outside run_until: sync_wait's environment names its run_loop as the
+// scheduler, and the read still runs on `ctx` (with stdexec too, whose starts_on does not pass
+// its scheduler to the child as get_scheduler).
+TEST_P(async_read, with_an_explicit_scheduler_under_sync_wait) {
+  senet::io::io_context ctx{GetParam()};
+  auto pair = make_pair();
+  send_all(pair.a, "uvwxyz", 6);  // there already: the read cannot wait forever
+  std::array<char, 3> first{};
+  std::array<char, 3> second{};
+  std::size_t transferred = 0;
+  std::thread::id completed_on{};
+  context_thread runner(ctx);
+  auto r = ex::sync_wait(net::async_read(ctx.get_scheduler(), pair.b, senet::buffer(first)) |
+                         ex::then([&](std::size_t n) {
+                           completed_on = std::this_thread::get_id();
+                           return n;
+                         }));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 3U);
+  EXPECT_EQ(std::string(first.data(), 3), "uvw");
+  EXPECT_NE(completed_on, std::this_thread::get_id()) << "completes on the context's thread";
+  auto r2 = ex::sync_wait(net::async_read(ctx.get_scheduler(), pair.b, senet::buffer(second), transferred));
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(transferred, 3U);
+  EXPECT_EQ(std::string(second.data(), 3), "xyz");
+}
+
 TEST_P(async_read, no_allocation_per_operation) {
   senet::io::io_context ctx{GetParam()};
   auto pair = make_pair();
@@ -318,6 +362,23 @@ TEST(async_read_generic, runs_one_step_sender_per_partial_read_and_reports_progr
   EXPECT_EQ(stream.calls, 4);
   EXPECT_EQ(std::string(first.data(), first.size()) + std::string(second.data(), second.size()),
             "abcdefghij");
+}
+
+TEST(async_read_generic, with_an_explicit_scheduler_under_sync_wait) {
+  senet::io::io_context ctx{senet::io::epoll};
+  trickle_stream stream{"abcdef", 4};
+  std::array<char, 6> in{};
+  std::thread::id started_on{};
+  context_thread runner(ctx);
+  auto r = ex::sync_wait(net::async_read(ctx.get_scheduler(), stream, senet::buffer(in)) |
+                         ex::then([&](std::size_t n) {
+                           started_on = std::this_thread::get_id();
+                           return n;
+                         }));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 6U);
+  EXPECT_EQ(std::string(in.data(), in.size()), "abcdef");
+  EXPECT_NE(started_on, std::this_thread::get_id()) << "the steps ran on the context's thread";
 }
 
 TEST(async_read_generic, a_stream_that_ends_first_is_eof_with_the_count_so_far) {

@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -219,6 +220,49 @@ TEST_P(async_write, closed_socket_is_an_error) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(std::get<0>(*r));
   EXPECT_EQ(transferred, 0U);
+}
+
+// Runs `ctx` on a thread of its own for the lifetime of the object.
+class context_thread {
+ public:
+  explicit context_thread(senet::io::io_context& ctx) : guard_(ctx), thread_([&ctx] { ctx.run(); }) {}
+  context_thread(const context_thread&) = delete;
+  context_thread& operator=(const context_thread&) = delete;
+  ~context_thread() {
+    guard_.reset();
+    thread_.join();
+  }
+
+ private:
+  senet::io::io_context::work_guard guard_;
+  std::thread thread_;
+};
+
+// The explicit form outside run_until: sync_wait's environment names its run_loop as the
+// scheduler, and the write still runs on `ctx` (with stdexec too, whose starts_on does not pass
+// its scheduler to the child as get_scheduler).
+TEST_P(async_write, with_an_explicit_scheduler_under_sync_wait) {
+  senet::io::io_context ctx{GetParam()};
+  auto pair = make_pair();
+  const std::string data = "explicit";
+  std::size_t transferred = 0;
+  std::thread::id completed_on{};
+  {
+    context_thread runner(ctx);
+    auto r = ex::sync_wait(net::async_write(ctx.get_scheduler(), pair.a, senet::buffer(data)) |
+                           ex::then([&](std::size_t n) {
+                             completed_on = std::this_thread::get_id();
+                             return n;
+                           }));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(std::get<0>(*r), data.size());
+    EXPECT_NE(completed_on, std::this_thread::get_id()) << "completes on the context's thread";
+    auto r2 = ex::sync_wait(net::async_write(ctx.get_scheduler(), pair.a, senet::buffer(data), transferred));
+    ASSERT_TRUE(r2.has_value());
+    EXPECT_EQ(transferred, data.size());
+  }
+  std::vector<unsigned char> got = receive_exactly(pair.b, 2 * data.size());
+  EXPECT_EQ(std::string(got.begin(), got.end()), data + data);
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, async_write, ::testing::Values(senet::io::epoll, senet::io::uring),

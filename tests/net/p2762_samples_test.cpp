@@ -39,7 +39,7 @@ namespace async {
 inline constexpr const auto& accept = senet::net::async_accept;
 inline constexpr const auto& read = senet::net::async_read_some;
 }  // namespace async
-inline constexpr const auto& on = ex::starts_on;
+inline constexpr const auto& on = ex::on;
 inline constexpr const auto& then = ex::then;
 inline constexpr const auto& upon_error = ex::upon_error;
 inline constexpr const auto& wait_for = senet::net::async_wait_for;
@@ -61,20 +61,13 @@ auto make_accept_explicit(auto scheduler, auto& socket) {
   return async::accept(scheduler, socket);
 }
 
-// §3.1, option 3: the scheduler comes from the receiver, injected with `on` (starts_on). The
-// standard starts_on gives its child an environment whose get_scheduler is `scheduler`; stdexec's
-// starts_on does not (it sequences `continues_on(just(), sch)` before the child, a documented
-// deviation), so with stdexec the scheduler is written into the child's environment explicitly.
-#if SENET_USE_STDEXEC
-auto inject(auto scheduler, auto&& sndr) {
-  return on(scheduler,
-            ex::write_env(std::forward<decltype(sndr)>(sndr), ex::prop(ex::get_scheduler, scheduler)));
-}
-#else
+// §3.1, option 3: the scheduler comes from the receiver, injected with `on`, which starts the
+// child on `scheduler` and comes back to the receiver's scheduler afterwards. (With stdexec, whose
+// `on` announces `scheduler` to the child as get_start_scheduler rather than get_scheduler, the
+// child finds it through io::get_io_scheduler all the same.)
 auto inject(auto scheduler, auto&& sndr) {
   return on(scheduler, std::forward<decltype(sndr)>(sndr));
 }
-#endif
 
 auto make_accept_injected(auto scheduler, auto& socket) {
   return inject(scheduler, async::accept(socket));

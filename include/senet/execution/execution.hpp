@@ -21,6 +21,7 @@
 #include <senet/execution/let_error.hpp>
 #include <senet/execution/let_stopped.hpp>
 #include <senet/execution/let_value.hpp>
+#include <senet/execution/on.hpp>
 #include <senet/execution/operation_state.hpp>
 #include <senet/execution/queries.hpp>
 #include <senet/execution/read_env.hpp>

@@ -67,14 +67,15 @@ struct async_read_t {
     return detail::transfer_all_sender<detail::read_some_step, Stream, Buffers>{&stream, buffers,
                                                                                 &transferred};
   }
-  /// The same, started on the scheduler `sch` (P2762 §3.1, option 1).
+  /// The same, started on the scheduler `sch`, which is also the I/O scheduler of the steps
+  /// (P2762 §3.1, option 1). Works with the bundled core and with stdexec.
   template <ex::scheduler Sch, class Stream, mutable_buffer_sequence Buffers>
   auto operator()(Sch sch, Stream& stream, const Buffers& buffers) const {
-    return ex::starts_on(std::move(sch), (*this)(stream, buffers));
+    return detail::starts_on_io(std::move(sch), (*this)(stream, buffers));
   }
   template <ex::scheduler Sch, class Stream, mutable_buffer_sequence Buffers>
   auto operator()(Sch sch, Stream& stream, const Buffers& buffers, std::size_t& transferred) const {
-    return ex::starts_on(std::move(sch), (*this)(stream, buffers, transferred));
+    return detail::starts_on_io(std::move(sch), (*this)(stream, buffers, transferred));
   }
 };
 

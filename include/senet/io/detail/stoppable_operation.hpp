@@ -9,6 +9,7 @@
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/detail/operation.hpp>
+#include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
 
 #include <cerrno>
@@ -27,16 +28,17 @@ namespace senet::io::detail {
   return {static_cast<int>(-result), std::system_category()};
 }
 
-/** The environment of `Rcvr` provides a senet I/O scheduler. */
+/** The environment `Env` provides a senet I/O scheduler (`io::get_io_scheduler`, which falls back
+    to `ex::get_scheduler`). */
 template <class Env>
 concept env_with_io_scheduler = requires(const Env& env) {
-  { ex::get_scheduler(env) } -> io_scheduler;
+  { io::get_io_scheduler(env) } -> io_scheduler;
 };
 
-/** The io_context of a senet I/O scheduler found in `env`. */
+/** The io_context of the senet I/O scheduler found in `env`. */
 template <class Env>
 [[nodiscard]] io_context& context_from_env(const Env& env) noexcept {
-  return ex::get_scheduler(env).context();
+  return io::get_io_scheduler(env).context();
 }
 
 struct no_callback {};

@@ -4,8 +4,8 @@
 
 /* The one sender and operation state behind every networking sender and timer of senet::net.
    A "kind" describes the operation; the sender finds the io_context (explicitly given, or from
-   the receiver's environment, P2762 §3.1 options 1 and 3), and the operation state embeds the
-   record, the kind and its per-operation storage (P2762 §3.4 option 3). */
+   the receiver's environment through io::get_io_scheduler, P2762 §3.1 options 1 and 3), and the operation
+   state embeds the record, the kind and its per-operation storage (P2762 §3.4 option 3). */
 
 #include <senet/buffer.hpp>
 #include <senet/detail/iovec_view.hpp>
@@ -13,6 +13,7 @@
 #include <senet/io/detail/descriptor.hpp>
 #include <senet/io/detail/operation.hpp>
 #include <senet/io/detail/stoppable_operation.hpp>
+#include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/net/message_flags.hpp>
 
@@ -125,17 +126,19 @@ void deliver_size(Rcvr& rcvr, const io::detail::io_operation& op) noexcept {
   }
 }
 
-/** The io_context an operation runs on: the explicit one, or the one of the scheduler in the
-    receiver's environment. */
+/** The io_context an operation runs on: the explicit one, or the one of the I/O scheduler in the
+    receiver's environment (`io::get_io_scheduler`, which falls back to `ex::get_scheduler`). */
 template <bool FromEnv, class Rcvr>
 [[nodiscard]] io::io_context& context_for(io::io_context* explicit_ctx, const Rcvr& rcvr) noexcept {
   if constexpr (FromEnv) {
     static_assert(
         io::detail::env_with_io_scheduler<ex::env_of_t<Rcvr>>,
         "senet: a networking sender needs a senet I/O scheduler, but the receiver's environment has "
-        "none (ex::get_scheduler does not give an io_context::scheduler_type). Run it with "
-        "ctx.run_until(sndr), ex::starts_on(ctx.get_scheduler(), sndr) or inside a senet::task, or "
-        "pass the scheduler explicitly: net::async_receive(ctx.get_scheduler(), socket, buffers).");
+        "none (neither senet::io::get_io_scheduler nor ex::get_scheduler gives an "
+        "io_context::scheduler_type). Run it with ctx.run_until(sndr) or "
+        "ex::starts_on(ctx.get_scheduler(), sndr), put the scheduler in the environment "
+        "(ex::prop{senet::io::get_io_scheduler, ctx.get_scheduler()}), or pass it explicitly: "
+        "net::async_receive(ctx.get_scheduler(), socket, buffers).");
     if constexpr (io::detail::env_with_io_scheduler<ex::env_of_t<Rcvr>>) {
       return io::detail::context_from_env(ex::get_env(rcvr));
     } else {
@@ -145,6 +148,101 @@ template <bool FromEnv, class Rcvr>
     (void)rcvr;
     return *explicit_ctx;
   }
+}
+
+// ---- giving a child an I/O scheduler -----------------------------------------------------------
+
+/** A receiver environment that answers `io::get_io_scheduler` with `sch_` and forwards every other
+    query to `Env`. */
+template <class Sch, class Env>
+struct io_scheduler_env {
+  Sch sch_;
+  Env env_;
+
+  [[nodiscard]] Sch query(io::get_io_scheduler_t) const noexcept { return sch_; }
+
+  template <class Query, class... Args>
+  requires(!std::same_as<Query, io::get_io_scheduler_t>) &&
+      requires(const Env& env, Query q, Args&&... args) {
+    env.query(q, std::forward<Args>(args)...);
+  }
+  [[nodiscard]] decltype(auto) query(Query q, Args&&... args) const
+      noexcept(noexcept(std::declval<const Env&>().query(q, std::forward<Args>(args)...))) {
+    return env_.query(q, std::forward<Args>(args)...);
+  }
+};
+
+/** The receiver `with_io_scheduler` connects its child to: `Rcvr` with `io_scheduler_env`. */
+template <class Sch, class Rcvr>
+struct io_scheduler_receiver {
+  using receiver_concept = ex::receiver_tag;
+  Sch sch_;
+  Rcvr rcvr_;
+
+  template <class... Args>
+  void set_value(Args&&... args) && noexcept {
+    ex::set_value(std::move(rcvr_), std::forward<Args>(args)...);
+  }
+  template <class Error>
+  void set_error(Error&& err) && noexcept {
+    ex::set_error(std::move(rcvr_), std::forward<Error>(err));
+  }
+  void set_stopped() && noexcept { ex::set_stopped(std::move(rcvr_)); }
+
+  [[nodiscard]] io_scheduler_env<Sch, ex::env_of_t<Rcvr>> get_env() const noexcept {
+    return {sch_, ex::get_env(rcvr_)};
+  }
+};
+
+/** `with_io_scheduler(sch, sndr)`: `sndr`, connected in an environment whose `io::get_io_scheduler`
+    is `sch` (the rest is the receiver's). Completes as `sndr` does. */
+template <class Sch, class Sndr>
+struct with_io_scheduler_sender {
+  using sender_concept = ex::sender_tag;
+  Sch sch_;
+  Sndr sndr_;
+
+  template <class Self, class Env>
+  using signatures_for =
+      ex::completion_signatures_of_t<decltype(std::declval<Self>().sndr_), io_scheduler_env<Sch, Env>>;
+
+  template <class Self, class Env>
+  static consteval auto get_completion_signatures() {
+    return signatures_for<Self, Env>{};
+  }
+  template <class Env>
+  auto get_completion_signatures(const Env&) && -> signatures_for<with_io_scheduler_sender&&, Env> {
+    return {};
+  }
+  template <class Env>
+  auto get_completion_signatures(const Env&) const& -> signatures_for<const with_io_scheduler_sender&, Env> {
+    return {};
+  }
+
+  template <class Rcvr>
+  auto connect(Rcvr rcvr) && {
+    return ex::connect(std::move(sndr_), io_scheduler_receiver<Sch, Rcvr>{sch_, std::move(rcvr)});
+  }
+  template <class Rcvr>
+  requires std::copy_constructible<Sndr>
+  auto connect(Rcvr rcvr) const& {
+    return ex::connect(sndr_, io_scheduler_receiver<Sch, Rcvr>{sch_, std::move(rcvr)});
+  }
+
+  [[nodiscard]] decltype(auto) get_env() const noexcept { return ex::get_env(sndr_); }
+};
+
+template <class Sch, class Sndr>
+[[nodiscard]] with_io_scheduler_sender<Sch, std::decay_t<Sndr>> with_io_scheduler(Sch sch, Sndr&& sndr) {
+  return {std::move(sch), std::forward<Sndr>(sndr)};
+}
+
+/** `ex::starts_on(sch, sndr)` where `sndr` also finds `sch` as its I/O scheduler: the explicit
+    scheduler form (P2762 §3.1 option 1) of a sender that finds its context in the environment.
+    (stdexec's `starts_on` does not announce `sch` to the child through `get_scheduler`.) */
+template <class Sch, class Sndr>
+[[nodiscard]] auto starts_on_io(Sch sch, Sndr&& sndr) {
+  return ex::starts_on(sch, with_io_scheduler(sch, std::forward<Sndr>(sndr)));
 }
 
 /** The operation state of `io_sender<Kind, ...>`.
