@@ -155,4 +155,57 @@ TYPED_TEST(async_receive_from_test, cancel_with_stop_source) {
   EXPECT_TRUE(outcome.stopped);
 }
 
+// A datagram longer than the buffers is reported (std::errc::message_size, as Asio's
+// error::message_size), not silently cut; the buffers hold its start and the next datagram is
+// intact. Both the waiting path (receive started first) and the immediate one (datagram queued
+// first) are checked, on every backend.
+TYPED_TEST(async_receive_from_test, datagram_longer_than_buffer_is_message_size) {
+  auto a = senet::test::bind_udp(ip::udp::v4());
+  auto b = senet::test::bind_udp(ip::udp::v4());
+  std::string big = "0123456789";
+  std::string next = "next";
+  std::array<char, 4> small{};
+  // Waiting path.
+  auto r = this->run(ex::when_all(net::async_receive_from(b, buffer(small)) | ex::then([](auto&&...) {
+                                    return std::error_code();
+                                  }) | ex::upon_error([](auto e) {
+                                    if constexpr (std::is_same_v<decltype(e), std::error_code>) {
+                                      return e;
+                                    } else {
+                                      return std::make_error_code(std::errc::io_error);
+                                    }
+                                  }),
+                                  net::async_send_to(a, buffer(big), b.local_endpoint())));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), std::errc::message_size);
+  EXPECT_EQ(std::string(small.data(), 4), "0123");
+  // Immediate path, with the endpoint-reference form and a buffer sequence (recvmsg).
+  ASSERT_EQ(this->value_of(net::async_send_to(a, buffer(big), b.local_endpoint())), 10U);
+  ASSERT_EQ(this->value_of(net::async_send_to(a, buffer(next), b.local_endpoint())), 4U);
+  std::array<char, 2> x{};
+  std::array<char, 3> y{};
+  std::array<senet::mutable_buffer, 2> seq{buffer(x), buffer(y)};
+  ip::udp::endpoint from;
+  EXPECT_EQ(this->error_of(net::async_receive_from(b, net::message_flags{}, seq, from)),
+            std::errc::message_size);
+  EXPECT_EQ(std::string(x.data(), 2) + std::string(y.data(), 3), "01234");
+  std::array<char, 16> in{};
+  auto [n, src] = this->value_of(net::async_receive_from(b, buffer(in)));
+  EXPECT_EQ(std::string(in.data(), n), "next");
+  EXPECT_EQ(src, a.local_endpoint());
+}
+
+TYPED_TEST(async_receive_from_test, truncate_flag_reports_the_real_length) {
+  auto a = senet::test::bind_udp(ip::udp::v4());
+  auto b = senet::test::bind_udp(ip::udp::v4());
+  std::string big = "0123456789";
+  std::array<char, 4> small{};
+  auto r = this->run(ex::when_all(net::async_receive_from(b, net::message_flags::truncate, buffer(small)),
+                                  net::async_send_to(a, buffer(big), b.local_endpoint())));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 10U);
+  EXPECT_EQ(std::get<1>(*r), a.local_endpoint());
+  EXPECT_EQ(std::string(small.data(), 4), "0123");
+}
+
 }  // namespace

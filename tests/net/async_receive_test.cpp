@@ -5,6 +5,7 @@
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
 #include <senet/net/async_send.hpp>
+#include <senet/net/async_send_to.hpp>
 #include <senet/net/async_wait.hpp>
 #include <senet/net/sockets.hpp>
 
@@ -332,6 +333,52 @@ TYPED_TEST(async_receive_test, closing_the_socket_aborts_a_waiting_receive) {
       this->error_of(ex::when_all(net::async_receive(pair.server, buffer(&in, 1)),
                                   ex::schedule(this->scheduler()) | ex::then([&] { pair.server.close(); })));
   EXPECT_EQ(ec, senet::error::operation_aborted);
+}
+
+// On a connected datagram socket (one buffer, no endpoint: IORING_OP_RECV on io_uring) a datagram
+// longer than the buffer is std::errc::message_size, waiting or immediate, on every backend.
+TYPED_TEST(async_receive_test, datagram_longer_than_buffer_is_message_size) {
+  auto a = senet::test::bind_udp(ip::udp::v4());
+  auto b = senet::test::bind_udp(ip::udp::v4());
+  b.connect(a.local_endpoint());
+  std::string big = "0123456789";
+  std::array<char, 4> small{};
+  auto r = this->run(ex::when_all(net::async_receive(b, buffer(small)) | ex::then([](std::size_t) {
+                                    return std::error_code();
+                                  }) | ex::upon_error([](auto e) {
+                                    if constexpr (std::is_same_v<decltype(e), std::error_code>) {
+                                      return e;
+                                    } else {
+                                      return std::make_error_code(std::errc::io_error);
+                                    }
+                                  }),
+                                  net::async_send_to(a, buffer(big), b.local_endpoint())));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), std::errc::message_size);
+  EXPECT_EQ(std::string(small.data(), 4), "0123");
+  ASSERT_EQ(this->value_of(net::async_send_to(a, buffer(big), b.local_endpoint())), 10U);
+  ASSERT_EQ(this->value_of(net::async_send_to(a, buffer("ok", 2), b.local_endpoint())), 2U);
+  EXPECT_EQ(this->error_of(net::async_receive(b, buffer(small))), std::errc::message_size);
+  EXPECT_EQ(this->value_of(net::async_receive(b, buffer(small))), 2U);
+  EXPECT_EQ(std::string(small.data(), 2), "ok");
+  // With message_flags::truncate: the real length.
+  ASSERT_EQ(this->value_of(net::async_send_to(a, buffer(big), b.local_endpoint())), 10U);
+  EXPECT_EQ(this->value_of(net::async_receive(b, net::message_flags::truncate, buffer(small))), 10U);
+}
+
+// A stream is never given MSG_TRUNC (there it would discard bytes): a short buffer leaves the rest
+// queued for the next receive.
+TYPED_TEST(async_receive_test, stream_receive_into_short_buffer_keeps_the_rest) {
+  auto p = this->tcp_pair();
+  ASSERT_EQ(this->value_of(net::async_send(p.client, buffer("0123456789", 10))), 10U);
+  std::array<char, 4> small{};
+  std::string got;
+  while (got.size() < 10) {
+    std::size_t n = this->value_of(net::async_receive(p.server, buffer(small)));
+    ASSERT_GT(n, 0U);
+    got.append(small.data(), n);
+  }
+  EXPECT_EQ(got, "0123456789");
 }
 
 }  // namespace

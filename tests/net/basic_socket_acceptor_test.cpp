@@ -10,6 +10,12 @@
 
 #include <cerrno>
 #include <system_error>
+#include <thread>
+
+#include <poll.h>
+
+#include <senet/error.hpp>
+#include <senet/net/basic_stream_socket.hpp>
 
 namespace {
 
@@ -93,6 +99,102 @@ TEST(basic_socket_acceptor, move_leaves_source_closed) {
   tcp::acceptor b(std::move(a));
   EXPECT_FALSE(a.is_open());  // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(b.local_endpoint().port(), port);
+}
+
+TEST(basic_socket_acceptor, reuse_port_constructor_argument_lets_two_acceptors_share_a_port) {
+  tcp::acceptor a(tcp::endpoint(senet::ip::address_v4::loopback(), 0), true, true);
+  EXPECT_TRUE(a.get_option<socket_base::reuse_port>().value());
+  tcp::acceptor b(a.local_endpoint(), true, true);
+  EXPECT_TRUE(is_listening(b.native_handle()));
+  EXPECT_EQ(a.local_endpoint(), b.local_endpoint());
+  // Without the argument, the port is taken.
+  EXPECT_THROW(tcp::acceptor(a.local_endpoint(), true, false), std::system_error);
+  // (ep, bool, int) still means a backlog, not reuse_port.
+  tcp::acceptor c(tcp::endpoint(senet::ip::address_v4::loopback(), 0), true, 16);
+  EXPECT_FALSE(c.get_option<socket_base::reuse_port>().value());
+}
+
+// ---- synchronous accept ----
+
+TEST(basic_socket_acceptor, sync_accept_with_none_pending_would_block) {
+  tcp::acceptor a(tcp::endpoint(senet::ip::address_v4::loopback(), 0));
+  std::error_code ec;
+  tcp::socket s = a.accept(ec);
+  EXPECT_EQ(ec, std::errc::operation_would_block);
+  EXPECT_FALSE(s.is_open());
+  tcp::socket into;
+  a.accept(into, ec);
+  EXPECT_EQ(ec, std::errc::resource_unavailable_try_again);
+  EXPECT_FALSE(into.is_open());
+  EXPECT_THROW((void)a.accept(), std::system_error);
+}
+
+TEST(basic_socket_acceptor, sync_accept_returns_the_connection) {
+  tcp::acceptor a(tcp::endpoint(senet::ip::address_v4::loopback(), 0));
+  a.non_blocking(false);  // wait for the connection the kernel completes
+  tcp::socket client(tcp::v4());
+  client.non_blocking(false);
+  client.connect(a.local_endpoint());
+  tcp::endpoint peer;
+  tcp::socket s = a.accept(peer);
+  ASSERT_TRUE(s.is_open());
+  EXPECT_EQ(peer, client.local_endpoint());
+  EXPECT_EQ(s.remote_endpoint(), client.local_endpoint());
+  EXPECT_TRUE(s.non_blocking());
+  EXPECT_NE(::fcntl(s.native_handle(), F_GETFL) & O_NONBLOCK, 0);
+  EXPECT_NE(::fcntl(s.native_handle(), F_GETFD) & FD_CLOEXEC, 0);
+
+  // Into a closed socket, with and without the endpoint.
+  tcp::socket c2(tcp::v4());
+  c2.non_blocking(false);
+  c2.connect(a.local_endpoint());
+  tcp::socket into;
+  tcp::endpoint peer2;
+  a.accept(into, peer2);
+  EXPECT_EQ(peer2, c2.local_endpoint());
+  tcp::socket c3(tcp::v4());
+  c3.non_blocking(false);
+  c3.connect(a.local_endpoint());
+  tcp::socket into3;
+  a.accept(into3);
+  EXPECT_EQ(into3.remote_endpoint(), c3.local_endpoint());
+}
+
+TEST(basic_socket_acceptor, sync_accept_into_open_socket_fails_already_open) {
+  tcp::acceptor a(tcp::endpoint(senet::ip::address_v4::loopback(), 0));
+  tcp::socket open(tcp::v4());
+  int fd = open.native_handle();
+  std::error_code ec;
+  a.accept(open, ec);
+  EXPECT_EQ(ec, senet::error::already_open);
+  EXPECT_EQ(open.native_handle(), fd);
+  EXPECT_THROW(a.accept(open), std::system_error);
+}
+
+TEST(basic_socket_acceptor, sync_accept_errors) {
+  tcp::acceptor closed;
+  std::error_code ec;
+  (void)closed.accept(ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+  tcp::acceptor not_listening(tcp::v4());
+  (void)not_listening.accept(ec);
+  EXPECT_EQ(ec, std::errc::invalid_argument);
+}
+
+TEST(basic_socket_acceptor, sync_accept_blocks_when_not_non_blocking) {
+  tcp::acceptor a(tcp::endpoint(senet::ip::address_v4::loopback(), 0));
+  a.non_blocking(false);
+  tcp::endpoint ep = a.local_endpoint();
+  tcp::socket client(tcp::v4());
+  std::thread connector([&] {
+    client.non_blocking(false);
+    client.connect(ep);
+  });
+  std::error_code ec;
+  tcp::socket s = a.accept(ec);
+  connector.join();
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(s.is_open());
 }
 
 }  // namespace

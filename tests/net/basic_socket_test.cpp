@@ -18,11 +18,13 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -359,6 +361,107 @@ TYPED_TEST(basic_socket_backends, unconnected_socket_is_not_connected) {
   EXPECT_EQ(ec, std::errc::not_connected);
   EXPECT_THROW(lone.shutdown(socket_base::shutdown_both), std::system_error);
   EXPECT_THROW((void)lone.remote_endpoint(), std::system_error);
+}
+
+// ---- synchronous connect, available, non_blocking ----
+
+TEST(basic_socket, non_blocking_is_the_default_and_can_be_changed) {
+  tcp::socket s(tcp::v4());
+  EXPECT_TRUE(s.non_blocking());
+  s.non_blocking(false);
+  EXPECT_FALSE(s.non_blocking());
+  EXPECT_TRUE(is_nonblocking(s.native_handle())) << "the descriptor itself stays O_NONBLOCK";
+  tcp::socket moved(std::move(s));
+  EXPECT_FALSE(moved.non_blocking()) << "the mode moves with the socket";
+  moved.non_blocking(true);
+  EXPECT_TRUE(moved.non_blocking());
+  moved.non_blocking(false);
+  moved.close();
+  moved.open(tcp::v4());
+  EXPECT_TRUE(moved.non_blocking()) << "a newly opened socket is non-blocking";
+}
+
+TEST(basic_socket, non_blocking_and_available_on_closed_socket_fail_not_open) {
+  tcp::socket s;
+  std::error_code ec;
+  s.non_blocking(false, ec);
+  EXPECT_EQ(ec, senet::error::not_open);
+  EXPECT_THROW(s.non_blocking(false), std::system_error);
+  ec.clear();
+  EXPECT_EQ(s.available(ec), 0u);
+  EXPECT_EQ(ec, senet::error::not_open);
+  EXPECT_THROW((void)s.available(), std::system_error);
+}
+
+TEST(basic_socket, available_counts_queued_bytes) {
+  tcp::acceptor acceptor(loopback_v4());
+  tcp::socket client;
+  client.open(tcp::v4());
+  client.non_blocking(false);
+  client.connect(acceptor.local_endpoint());
+  tcp::socket server = acceptor.accept();
+  EXPECT_EQ(server.available(), 0u);
+  ASSERT_EQ(client.send(senet::buffer("12345", 5)), 5u);
+  pollfd pfd{server.native_handle(), POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 5000), 1);
+  EXPECT_EQ(server.available(), 5u);
+  std::error_code ec;
+  (void)acceptor.available(ec);
+  EXPECT_EQ(ec, std::errc::invalid_argument) << "FIONREAD on a listening socket: " << ec.message();
+}
+
+TEST(basic_socket, non_blocking_connect_reports_in_progress) {
+  tcp::acceptor acceptor(loopback_v4());
+  tcp::socket client;  // closed: connect opens it for the endpoint's protocol
+  std::error_code ec;
+  client.connect(acceptor.local_endpoint(), ec);
+  ASSERT_TRUE(client.is_open());
+  // Loopback TCP answers EINPROGRESS; a kernel that connected at once would give success.
+  ASSERT_TRUE(!ec || ec == std::errc::operation_in_progress) << ec.message();
+  pollfd pfd{client.native_handle(), POLLOUT, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 5000), 1);
+  int error = -1;
+  socklen_t len = sizeof error;
+  ASSERT_EQ(::getsockopt(client.native_handle(), SOL_SOCKET, SO_ERROR, &error, &len), 0);
+  EXPECT_EQ(error, 0);
+  tcp::socket server = acceptor.accept();
+  EXPECT_EQ(server.remote_endpoint(), client.local_endpoint());
+}
+
+TEST(basic_socket, blocking_connect_waits_for_the_outcome) {
+  tcp::acceptor acceptor(loopback_v4());
+  tcp::socket client(tcp::v4());
+  client.non_blocking(false);
+  std::error_code ec;
+  client.connect(acceptor.local_endpoint(), ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(client.remote_endpoint(), acceptor.local_endpoint());
+
+  // A port nobody listens on: the refusal is the result, not "in progress".
+  tcp::endpoint refused = acceptor.local_endpoint();
+  acceptor.close();
+  tcp::socket other(tcp::v4());
+  other.non_blocking(false);
+  other.connect(refused, ec);
+  EXPECT_EQ(ec, std::errc::connection_refused);
+  tcp::socket thrower(tcp::v4());
+  thrower.non_blocking(false);
+  EXPECT_THROW(thrower.connect(refused), std::system_error);
+}
+
+// non_blocking(false) changes only the synchronous members: asynchronous operations still work on
+// every backend, and a receive that waits does not block the context's thread.
+TYPED_TEST(basic_socket_backends, asynchronous_operations_work_when_not_non_blocking) {
+  auto p = this->tcp_pair();
+  p.server.non_blocking(false);
+  p.client.non_blocking(false);
+  std::array<char, 8> buf{};
+  auto r = this->run(senet::ex::when_all(senet::net::async_receive(p.server, senet::buffer(buf)),
+                                         senet::net::async_send(p.client, senet::buffer("abc", 3))));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 3u);
+  EXPECT_EQ(std::get<1>(*r), 3u);
+  EXPECT_EQ(std::string(buf.data(), 3), "abc");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <senet/detail/iovec_view.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/net/detail/io_sender.hpp>
+#include <senet/net/detail/message_truncation.hpp>
 #include <senet/net/message_flags.hpp>
 
 #include <system_error>
@@ -22,6 +23,7 @@ struct receive_kind {
   using completion_signatures = size_completions;
   struct storage {
     iovec_view_for<Buffers> iov;
+    bool message_socket = false;  // datagram: the kernel gets MSG_TRUNC (message_truncation.hpp)
   };
 
   Socket* socket_;
@@ -29,11 +31,15 @@ struct receive_kind {
   message_flags flags_;
 
   int prepare(record_type& op, storage& st, io::io_context&) noexcept {
-    return prepare_message(op, io::detail::op_code::receive, *socket_, buffers_, st.iov, flags_);
+    int e = prepare_message(op, io::detail::op_code::receive, *socket_, buffers_, st.iov, flags_);
+    st.message_socket = is_message_socket(*socket_);
+    op.flags_ = kernel_receive_flags(flags_, st.message_socket);
+    return e;
   }
 
   template <class Rcvr>
-  void deliver(Rcvr& rcvr, record_type& op, storage&) noexcept {
+  void deliver(Rcvr& rcvr, record_type& op, storage& st) noexcept {
+    op.result_ = checked_receive_result(op.result_, st.iov.bytes(), st.message_socket, flags_);
     deliver_size(rcvr, op);
   }
 };
@@ -57,7 +63,10 @@ template <class Socket, class Buffers>
     for empty `buffers`), `set_error_t(std::error_code)` (`errno` values in
     `std::system_category()`; `senet::error::operation_aborted` if the socket was closed while the
     operation waited; `std::errc::argument_list_too_long` for a sequence of more than `IOV_MAX`
-    buffers), `set_stopped_t()`.
+    buffers; on a datagram socket, `std::errc::message_size` for a datagram longer than `buffers`,
+    which then hold its start, the rest being discarded — with `message_flags::truncate` the
+    receive succeeds instead with the datagram's real length, as Asio reports `message_size` and
+    recv(2) reports `MSG_TRUNC`), `set_stopped_t()`.
     Cancellation: a stop request cancels the pending receive; it then completes with
     `set_stopped()` unless it completed first. The socket stays usable.
     Buffer lifetime: the caller keeps `socket` and the bytes of `buffers` valid until completion;

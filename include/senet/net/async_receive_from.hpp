@@ -7,6 +7,7 @@
 #include <senet/execution.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/net/detail/io_sender.hpp>
+#include <senet/net/detail/message_truncation.hpp>
 #include <senet/net/message_flags.hpp>
 
 #include <cstddef>
@@ -32,6 +33,7 @@ struct receive_from_kind {
   struct storage {
     iovec_view_for<Buffers> iov;
     std::conditional_t<by_reference, char, endpoint_type> source{};
+    bool message_socket = false;  // datagram: the kernel gets MSG_TRUNC (message_truncation.hpp)
   };
 
   Socket* socket_;
@@ -54,11 +56,14 @@ struct receive_from_kind {
     }
     op.msg_.msg_name = source(st).data();
     op.msg_.msg_namelen = static_cast<::socklen_t>(source(st).capacity());
+    st.message_socket = is_message_socket(*socket_);
+    op.flags_ = kernel_receive_flags(flags_, st.message_socket);
     return 0;
   }
 
   template <class Rcvr>
   void deliver(Rcvr& rcvr, record_type& op, storage& st) noexcept {
+    op.result_ = checked_receive_result(op.result_, st.iov.bytes(), st.message_socket, flags_);
     if (op.result_ < 0) {
       ex::set_error(std::move(rcvr), io::detail::result_error(op.result_));
       return;
@@ -108,7 +113,10 @@ template <class Socket, class Buffers>
     Completion signatures: `set_value_t(std::size_t, typename Socket::endpoint_type)` (or
     `set_value_t(std::size_t)` with `source`), `set_error_t(std::error_code)` (`errno` values in
     `std::system_category()`; `senet::error::operation_aborted` if the socket was closed while the
-    operation waited), `set_stopped_t()`.
+    operation waited; on a datagram socket, `std::errc::message_size` for a datagram longer than
+    `buffers`, which then hold its start, the rest being discarded — with
+    `message_flags::truncate` the receive succeeds instead with the datagram's real length, as
+    Asio reports `message_size` and recv(2) reports `MSG_TRUNC`), `set_stopped_t()`.
     Cancellation: a stop request cancels the pending receive; it then completes with
     `set_stopped()` unless it completed first. The socket stays usable.
     Buffer lifetime: the caller keeps `socket`, the bytes of `buffers` and `source` valid until

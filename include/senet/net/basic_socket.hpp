@@ -5,12 +5,18 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
+#include <senet/buffer.hpp>
+#include <senet/detail/iovec_view.hpp>
+#include <senet/error.hpp>
 #include <senet/io/detail/descriptor.hpp>
+#include <senet/net/detail/message_truncation.hpp>
 #include <senet/net/detail/socket_ops.hpp>
+#include <senet/net/message_flags.hpp>
 #include <senet/net/socket_base.hpp>
 
 namespace senet::net {
@@ -56,6 +62,15 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     on success) and one throwing `std::system_error`. Any operation on a closed socket fails with
     `senet::error::not_open`.
 
+    Besides the asynchronous senders (`net::async_*`), a socket has synchronous operations that
+    make the system call at once on the calling thread, as Asio's do: `connect`, `available`, and
+    in the derived classes `send` / `receive` (streams and datagrams), `send_to` / `receive_from`
+    (datagrams) and `accept` (acceptors). When the kernel would block they fail with
+    `std::errc::operation_would_block`, unless `non_blocking(false)` asked them to wait. `EINTR` is
+    retried and sends never raise `SIGPIPE` (`MSG_NOSIGNAL`). They need no io_context; on the test
+    backend's simulated connections they see what the kernel sees (the simulation is for the
+    asynchronous operations).
+
     `Protocol` provides `family()`, `type()`, `protocol()` and the nested type `endpoint`, whose
     objects provide `data()`, `size()`, `capacity()` and `resize(n)`.
 
@@ -97,6 +112,7 @@ class basic_socket : public socket_base {
     int fd = detail::open_socket(p.family(), p.type(), p.protocol(), ec);
     if (!ec) {
       desc_.fd = fd;
+      desc_.synchronous_blocking = false;
       protocol_ = p;
     }
   }
@@ -120,6 +136,7 @@ class basic_socket : public socket_base {
     ec.clear();
     desc_.fd = fd;
     desc_.context_state = nullptr;
+    desc_.synchronous_blocking = false;
     protocol_ = p;
   }
   void assign(const protocol_type& p, native_handle_type fd) {
@@ -181,6 +198,86 @@ class basic_socket : public socket_base {
     return option;
   }
 
+  // ---- Synchronous operations --------------------------------------------------------------
+  //
+  // They are the system calls themselves, done at once on the calling thread, and need no
+  // io_context. The send and receive members are in the derived classes (`basic_stream_socket`,
+  // `basic_datagram_socket`), `accept` in `basic_socket_acceptor`.
+
+  /** Whether the synchronous operations are non-blocking: `true` (the default) when they fail
+      with `std::errc::operation_would_block` (== `resource_unavailable_try_again`) instead of
+      waiting, as a non-blocking socket's system calls do.
+
+      The descriptor itself is always `O_NONBLOCK`, whatever this says: that is what lets the
+      asynchronous operations (and every backend) try a system call without ever blocking the
+      thread of an io_context. `non_blocking(false)` therefore changes only the synchronous
+      members of this socket: when the kernel would block they wait for readiness with `poll(2)`
+      on the calling thread and try again, as Asio's synchronous operations do on a socket that
+      its asynchronous operations made non-blocking. The asynchronous operations are not affected
+      and keep working in either mode. A socket adopted with `assign` keeps the mode of its
+      descriptor for the system calls themselves (a blocking descriptor blocks in the call).
+
+      Thread safety: as every member; the mode belongs to the socket and moves with it. */
+  [[nodiscard]] bool non_blocking() const noexcept { return !desc_.synchronous_blocking; }
+
+  /** Sets the mode of `non_blocking()`; fails with `senet::error::not_open` on a closed socket.
+      Opening, assigning or accepting into a socket resets it to non-blocking. */
+  void non_blocking(bool mode, std::error_code& ec) noexcept {
+    if (check_open(ec)) {
+      desc_.synchronous_blocking = !mode;
+    }
+  }
+  void non_blocking(bool mode) {
+    std::error_code ec;
+    non_blocking(mode, ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket::non_blocking");
+  }
+
+  /** The number of bytes that can be received without blocking (`ioctl(FIONREAD)`): the bytes
+      queued on a stream, the size of the next datagram on a datagram socket. Errors: `not_open`,
+      and what the kernel reports (`std::errc::invalid_argument` on a listening socket). */
+  [[nodiscard]] std::size_t available(std::error_code& ec) const noexcept {
+    return check_open(ec) ? detail::bytes_available(desc_.fd, ec) : 0;
+  }
+  [[nodiscard]] std::size_t available() const {
+    std::error_code ec;
+    std::size_t n = available(ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket::available");
+    return n;
+  }
+
+  /** Connects the socket to `peer` (connect(2)); a closed socket is first opened for
+      `peer.protocol()`, as in Asio.
+
+      Non-blocking (the default): a connection the kernel cannot complete at once fails with
+      `std::errc::operation_in_progress` (`EINPROGRESS`; Asio's `error::in_progress`) and proceeds
+      in the background: wait until the socket is writable (`net::async_wait(socket,
+      wait_write)`, `poll(2)`), then read its outcome with `get_option` of `SO_ERROR`, or connect
+      with `net::async_connect`, which does all of it. A local stream socket whose listener's queue
+      is full fails with `std::errc::operation_would_block`. With `non_blocking(false)` the call
+      waits until the connection is made or has failed, and reports that (e.g.
+      `std::errc::connection_refused`). Other errors: `not_open` (only if opening failed), and
+      what the kernel reports. */
+  void connect(const endpoint_type& peer, std::error_code& ec) noexcept {
+    if constexpr (requires { peer.protocol(); }) {
+      if (!is_open()) {
+        open(peer.protocol(), ec);
+        if (ec) {
+          return;
+        }
+      }
+    }
+    if (check_open(ec)) {
+      detail::sync_connect(desc_.fd, detail::as_sockaddr(peer.data()), peer.size(),
+                           desc_.synchronous_blocking, ec);
+    }
+  }
+  void connect(const endpoint_type& peer) {
+    std::error_code ec;
+    connect(peer, ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket::connect");
+  }
+
   /// The local address the socket is bound to (getsockname(2)).
   [[nodiscard]] endpoint_type local_endpoint(std::error_code& ec) const noexcept {
     endpoint_type ep;
@@ -219,6 +316,73 @@ class basic_socket : public socket_base {
     return ep;
   }
 
+ protected:
+  /// sendmsg(2) of `buffers` (to `to`, if given) for the derived classes' synchronous sends;
+  /// returns the bytes sent, 0 with `ec` set on failure.
+  template <class Buffers>
+  std::size_t send_message(const Buffers& buffers, message_flags flags, const endpoint_type* to,
+                           std::error_code& ec) noexcept {
+    if (!check_open(ec)) {
+      return 0;
+    }
+    senet::detail::iovec_view<senet::detail::iovec_capacity_for<Buffers>> iov;
+    if (!iov.try_assign(buffers)) {
+      ec = iov.error();
+      return 0;
+    }
+    ::msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iov.size();
+    if (to != nullptr) {
+      msg.msg_name = const_cast<void*>(static_cast<const void*>(to->data()));
+      msg.msg_namelen = static_cast<::socklen_t>(to->size());
+    }
+    return detail::sync_send(desc_.fd, msg, static_cast<int>(flags), desc_.synchronous_blocking, ec);
+  }
+
+  /// recvmsg(2) into `buffers` (and the source into `from`, if given) for the derived classes'
+  /// synchronous receives; returns the bytes stored, 0 with `ec` set on failure. A message longer
+  /// than `buffers` fails with `std::errc::message_size` (unless `flags` has `truncate`), and
+  /// then returns the bytes stored (its start).
+  template <class Buffers>
+  std::size_t receive_message(const Buffers& buffers, message_flags flags, endpoint_type* from,
+                              std::error_code& ec) noexcept {
+    if (!check_open(ec)) {
+      return 0;
+    }
+    senet::detail::iovec_view<senet::detail::iovec_capacity_for<Buffers>> iov;
+    if (!iov.try_assign(buffers)) {
+      ec = iov.error();
+      return 0;
+    }
+    ::msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iov.size();
+    if (from != nullptr) {
+      msg.msg_name = from->data();
+      msg.msg_namelen = static_cast<::socklen_t>(from->capacity());
+    }
+    bool message_socket = detail::is_message_socket(*this);
+    std::size_t n = detail::sync_receive(desc_.fd, msg, detail::kernel_receive_flags(flags, message_socket),
+                                         desc_.synchronous_blocking, ec);
+    if (ec) {
+      return 0;
+    }
+    if (from != nullptr) {
+      detail::resize_endpoint(*from, msg.msg_namelen, ec);
+      if (ec) {
+        return 0;
+      }
+    }
+    if (detail::checked_receive_result(static_cast<std::int64_t>(n), iov.bytes(), message_socket, flags) <
+        0) {
+      ec = senet::detail::errno_code(EMSGSIZE);
+      return iov.bytes();
+    }
+    return n;
+  }
+
+ public:
   /// Shuts down one or both directions of a connection (shutdown(2)).
   void shutdown(shutdown_type what, std::error_code& ec) noexcept {
     if (check_open(ec)) {

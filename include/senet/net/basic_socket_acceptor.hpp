@@ -2,15 +2,22 @@
 #ifndef SENET_NET_BASIC_SOCKET_ACCEPTOR_HPP
 #define SENET_NET_BASIC_SOCKET_ACCEPTOR_HPP
 
+#include <cstddef>
 #include <system_error>
+#include <utility>
 
+#include <senet/error.hpp>
 #include <senet/net/basic_socket.hpp>
 #include <senet/net/basic_stream_socket.hpp>
 
 namespace senet::net {
 
 /** A listening socket: `net::async_accept(acceptor)` completes with a `socket_type` and the peer's
-    `endpoint_type`.
+    `endpoint_type`; the synchronous `accept` takes a connection that is already waiting.
+
+    Several acceptors, each with its own io_context and thread, can listen on one port when each
+    sets `socket_base::reuse_port` before binding (the constructor's `reuse_port` argument): the
+    kernel then spreads incoming connections over them (examples/echo_server_reuseport.cpp).
 
     See `basic_socket` for ownership, errors and thread safety.
 */
@@ -46,6 +53,24 @@ class basic_socket_acceptor : public basic_socket<Protocol> {
     listen(backlog);
   }
 
+  /** As the constructor above, and `reuse_port` sets `socket_base::reuse_port` (`SO_REUSEPORT`)
+      before binding, so that other acceptors that set it too (of the same user) can bind the same
+      endpoint: one acceptor per io_context and thread, the kernel balancing connections between
+      them. `acceptor(ep, true, true)` picks this constructor; `acceptor(ep, true, 128)` the one
+      above (128 is the backlog). */
+  basic_socket_acceptor(const endpoint_type& ep, bool reuse_address, bool reuse_port,
+                        int backlog = socket_base::max_listen_connections)
+      : base(ep.protocol()) {
+    if (reuse_address) {
+      this->set_option(socket_base::reuse_address{true});
+    }
+    if (reuse_port) {
+      this->set_option(socket_base::reuse_port{true});
+    }
+    this->bind(ep);
+    listen(backlog);
+  }
+
   /// Takes ownership of `native_fd`, a socket of protocol `p` (listening or not).
   basic_socket_acceptor(const protocol_type& p, native_handle_type native_fd) : base(p, native_fd) {}
 
@@ -64,6 +89,91 @@ class basic_socket_acceptor : public basic_socket<Protocol> {
     std::error_code ec;
     listen(backlog, ec);
     detail::throw_on_error(ec, "senet::net::basic_socket_acceptor::listen");
+  }
+
+  // ---- Synchronous accept (see basic_socket::non_blocking) ----
+
+  /** Accepts a connection that is waiting (accept4(2), non-blocking and close-on-exec like every
+      senet socket) into the closed socket `peer`, and its address into `peer_endpoint`.
+
+      Errors (the `std::error_code&` forms set `ec` and leave `peer` closed, the others throw
+      `std::system_error`): `senet::error::not_open` if the acceptor is closed;
+      `senet::error::already_open` if `peer` is open; `std::errc::operation_would_block` when no
+      connection is waiting and the acceptor is `non_blocking()` (the default; otherwise the call
+      waits for one); `std::errc::too_many_files_open` (`EMFILE`) and others as the kernel reports
+      them (`std::errc::invalid_argument` when not listening). A connection reset while it waited
+      (`ECONNABORTED`, `EPROTO`) is skipped, as Asio does, and `EINTR` retried.
+      Thread safety: see `basic_socket`. */
+  void accept(socket_type& peer, endpoint_type& peer_endpoint, std::error_code& ec) noexcept {
+    accept_into(peer, &peer_endpoint, ec);
+  }
+  void accept(socket_type& peer, endpoint_type& peer_endpoint) {
+    std::error_code ec;
+    accept(peer, peer_endpoint, ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket_acceptor::accept");
+  }
+  /** As above, without the peer's address. */
+  void accept(socket_type& peer, std::error_code& ec) noexcept { accept_into(peer, nullptr, ec); }
+  void accept(socket_type& peer) {
+    std::error_code ec;
+    accept(peer, ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket_acceptor::accept");
+  }
+
+  /** As above, returning the new socket (closed on error). */
+  [[nodiscard]] socket_type accept(endpoint_type& peer_endpoint, std::error_code& ec) noexcept {
+    socket_type peer;
+    accept_into(peer, &peer_endpoint, ec);
+    return peer;
+  }
+  [[nodiscard]] socket_type accept(endpoint_type& peer_endpoint) {
+    std::error_code ec;
+    socket_type peer = accept(peer_endpoint, ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket_acceptor::accept");
+    return peer;
+  }
+  [[nodiscard]] socket_type accept(std::error_code& ec) noexcept {
+    socket_type peer;
+    accept_into(peer, nullptr, ec);
+    return peer;
+  }
+  [[nodiscard]] socket_type accept() {
+    std::error_code ec;
+    socket_type peer = accept(ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket_acceptor::accept");
+    return peer;
+  }
+
+ private:
+  void accept_into(socket_type& peer, endpoint_type* peer_endpoint, std::error_code& ec) noexcept {
+    if (!this->check_open(ec)) {
+      return;
+    }
+    if (peer.is_open()) {
+      ec = senet::error::already_open;
+      return;
+    }
+    endpoint_type ep;
+    std::size_t size = ep.capacity();
+    int fd = detail::sync_accept(this->native_handle(), detail::as_sockaddr(ep.data()), size,
+                                 !this->non_blocking(), ec);
+    if (ec) {
+      return;
+    }
+    detail::resize_endpoint(ep, size, ec);
+    if (!ec) {
+      peer.assign(this->protocol(), fd, ec);
+    }
+    if (ec) {
+      io::detail::descriptor orphan;
+      orphan.fd = fd;
+      std::error_code ignored;
+      detail::close(orphan, ignored);
+      return;
+    }
+    if (peer_endpoint != nullptr) {
+      *peer_endpoint = std::move(ep);
+    }
   }
 };
 

@@ -19,8 +19,9 @@ enum class message_flags : int {
   out_of_band = MSG_OOB,
   /** Send: bypass routing, send to directly connected hosts only (`MSG_DONTROUTE`). */
   do_not_route = MSG_DONTROUTE,
-  /** Receive: on a datagram socket, report the real length of a truncated datagram
-      (`MSG_TRUNC`). */
+  /** Receive: on a datagram socket, a datagram longer than the buffers completes with its real
+      length (`MSG_TRUNC`), instead of failing with `std::errc::message_size` as it does
+      without this flag. */
   truncate = MSG_TRUNC,
   /** Send: more data follows, delay sending a partial frame (`MSG_MORE`). */
   more = MSG_MORE,

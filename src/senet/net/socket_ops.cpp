@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <senet/net/detail/socket_ops.hpp>
 
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,6 +108,146 @@ int release(io::detail::descriptor& d) noexcept {
   int fd = d.fd;
   d.fd = -1;
   return fd;
+}
+
+// ---- Synchronous operations ------------------------------------------------------------------
+
+namespace {
+
+bool would_block(int e) noexcept {
+  return e == EAGAIN || e == EWOULDBLOCK;
+}
+
+/** Waits until `fd` is ready for `events` (or has an error or hang-up, which the caller's next
+    system call reports). */
+void wait_ready(int fd, short events, std::error_code& ec) noexcept {
+  ::pollfd p{fd, events, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, -1);
+  } while (r < 0 && errno == EINTR);
+  set_result(r, ec);
+}
+
+}  // namespace
+
+std::size_t sync_receive(int fd, ::msghdr& msg, int flags, bool block, std::error_code& ec) noexcept {
+  for (;;) {
+    ::ssize_t n = ::recvmsg(fd, &msg, flags);
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    int e = errno;
+    if (e == EINTR) {
+      continue;
+    }
+    if (!block || !would_block(e)) {
+      ec = senet::detail::errno_code(e);
+      return 0;
+    }
+    wait_ready(fd, POLLIN, ec);
+    if (ec) {
+      return 0;
+    }
+  }
+}
+
+std::size_t sync_send(int fd, const ::msghdr& msg, int flags, bool block, std::error_code& ec) noexcept {
+  for (;;) {
+    // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
+    ::ssize_t n = ::sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    int e = errno;
+    if (e == EINTR) {
+      continue;
+    }
+    if (!block || !would_block(e)) {
+      ec = senet::detail::errno_code(e);
+      return 0;
+    }
+    wait_ready(fd, POLLOUT, ec);
+    if (ec) {
+      return 0;
+    }
+  }
+}
+
+int sync_accept(int fd, ::sockaddr* addr, std::size_t& size, bool block, std::error_code& ec) noexcept {
+  for (;;) {
+    auto len = static_cast<::socklen_t>(size);
+    int peer = ::accept4(fd, addr, addr != nullptr ? &len : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (peer >= 0) {
+      size = addr != nullptr ? len : 0;
+      ec.clear();
+      return peer;
+    }
+    int e = errno;
+    // A connection reset while it waited in the queue is not the listener's failure.
+    if (e == EINTR || e == ECONNABORTED || e == EPROTO) {
+      continue;
+    }
+    if (!block || !would_block(e)) {
+      ec = senet::detail::errno_code(e);
+      return -1;
+    }
+    wait_ready(fd, POLLIN, ec);
+    if (ec) {
+      return -1;
+    }
+  }
+}
+
+void sync_connect(int fd, const ::sockaddr* addr, std::size_t size, bool block,
+                  std::error_code& ec) noexcept {
+  for (;;) {
+    if (::connect(fd, addr, static_cast<::socklen_t>(size)) == 0) {
+      ec.clear();
+      return;
+    }
+    int e = errno;
+    // After EINTR the connection proceeds in the background, as after EINPROGRESS.
+    bool in_progress = e == EINPROGRESS || e == EINTR;
+    if (!in_progress && !would_block(e)) {
+      ec = senet::detail::errno_code(e);
+      return;
+    }
+    if (!block) {
+      ec = senet::detail::errno_code(in_progress ? EINPROGRESS : EWOULDBLOCK);
+      return;
+    }
+    wait_ready(fd, POLLOUT, ec);
+    if (ec) {
+      return;
+    }
+    if (in_progress) {
+      int error = 0;
+      ::socklen_t len = sizeof error;
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) {
+        error = errno;
+      }
+      if (error != 0) {
+        ec = senet::detail::errno_code(error);
+      } else {
+        ec.clear();
+      }
+      return;
+    }
+    // EAGAIN (a local socket whose listener's queue is full): try again once writable.
+  }
+}
+
+std::size_t bytes_available(int fd, std::error_code& ec) noexcept {
+  int n = 0;
+  if (::ioctl(fd, FIONREAD, &n) < 0) {
+    ec = senet::detail::last_error();
+    return 0;
+  }
+  ec.clear();
+  return static_cast<std::size_t>(n);
 }
 
 std::error_code not_open_error() noexcept {

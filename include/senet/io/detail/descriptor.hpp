@@ -15,6 +15,9 @@ struct descriptor {
   int fd = -1;
   /** Owned by the io core; opaque to sockets. Null until an io_context registers the descriptor. */
   void* context_state = nullptr;
+  /** Set by `basic_socket::non_blocking(false)`: the socket's synchronous operations wait for
+      readiness instead of reporting would_block. The fd itself stays `O_NONBLOCK`. */
+  bool synchronous_blocking = false;
 };
 
 /** Called by a socket before it closes or releases `d.fd`: the io context that registered the

@@ -33,6 +33,25 @@ void close(io::detail::descriptor& d, std::error_code& ec) noexcept;
 /// Tells the io core to forget `d` and returns its descriptor without closing it.
 int release(io::detail::descriptor& d) noexcept;
 
+// ---- Synchronous operations (basic_socket::connect, available; the send / receive / accept
+// members of the derived classes). Each retries EINTR. When the kernel would block, `block`
+// false reports `std::errc::operation_would_block` (connect: `std::errc::operation_in_progress`),
+// and `block` true waits with poll(2) for readiness and tries again.
+
+/// recvmsg(2) of `msg` with `flags`; returns the kernel's byte count (with MSG_TRUNC on a datagram
+/// socket: the datagram's real length), 0 on error.
+std::size_t sync_receive(int fd, ::msghdr& msg, int flags, bool block, std::error_code& ec) noexcept;
+/// sendmsg(2) of `msg` with `flags | MSG_NOSIGNAL`; returns the bytes sent, 0 on error.
+std::size_t sync_send(int fd, const ::msghdr& msg, int flags, bool block, std::error_code& ec) noexcept;
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC, retrying ECONNABORTED and EPROTO (a connection
+/// that died in the queue) as Asio does; `size` is the capacity of `addr` on entry and the
+/// address size on return. Returns the new descriptor, or -1.
+int sync_accept(int fd, ::sockaddr* addr, std::size_t& size, bool block, std::error_code& ec) noexcept;
+/// connect(2); with `block`, an EINPROGRESS connection is waited for and its SO_ERROR reported.
+void sync_connect(int fd, const ::sockaddr* addr, std::size_t size, bool block, std::error_code& ec) noexcept;
+/// The bytes that can be read without blocking (ioctl FIONREAD); 0 on error.
+std::size_t bytes_available(int fd, std::error_code& ec) noexcept;
+
 /// The error every operation on a closed socket reports.
 std::error_code not_open_error() noexcept;
 
