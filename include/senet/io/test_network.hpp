@@ -150,6 +150,18 @@ class test_network {
       listening endpoints succeed, others are refused). */
   void refuse_all_connections(bool on) noexcept;
 
+  /** Makes the operations of `sock` (a socket, or its descriptor, which the backend must know:
+      one of its operations waited) ignore cancellation, as an io_uring request does whose
+      cancellation the kernel cannot perform: stop requests, `cancel()` and the io_context's
+      destructor leave them waiting (closing the socket still aborts them). For testing what the
+      destructor does then. Throws `std::system_error` (`std::errc::bad_file_descriptor`) for an
+      unknown descriptor. */
+  void ignore_cancellation(int fd);
+  template <class Socket>
+  void ignore_cancellation(const Socket& sock) {
+    ignore_cancellation(sock.native_handle());
+  }
+
   /** Resets the simulated connection of `sock` (a socket, or its descriptor): the next operation
       on each end fails with `ECONNRESET`, unread data is discarded, later receives give 0 and
       sends `EPIPE`. Throws `std::system_error` (`std::errc::not_connected`) if `sock` is not an

@@ -75,7 +75,17 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     objects provide `data()`, `size()`, `capacity()` and `resize(n)`.
 
     Thread safety: distinct objects are independent; one object must not be used from two threads
-    at once, except that one asynchronous receive and one asynchronous send may be in flight.
+    at once, except that one asynchronous receive and one asynchronous send may be in flight, and
+    that `close()`, `cancel()`, `release()`, the destructor and moving from the socket may be
+    called from any thread while its asynchronous operations are pending, also while another
+    thread runs their io_context: those operations then complete on the context's thread, each
+    exactly once. Called on the context's thread (in a completion), they act at once; on another
+    thread they hand the work to the context's thread and wait for it (or, if no thread runs the
+    context at that moment, do it themselves), so they may block for as long as the context's
+    thread needs to come round to it. An operation is pending once its `start()` has run on the
+    context's thread (one started on another thread, or behind `ex::starts_on`, gets there through
+    the context's queue): like any other use of the socket, closing must not race with that
+    start; it may race with everything after it.
 */
 template <class Protocol>
 class basic_socket : public socket_base {
@@ -412,6 +422,20 @@ class basic_socket : public socket_base {
     detail::throw_on_error(ec, "senet::net::basic_socket::close");
   }
 
+  /// Cancels every asynchronous operation of the socket that is pending in an io_context: each
+  /// completes with `set_stopped()` (an `-ECANCELED` result), on the context's thread. The socket
+  /// stays open and usable. `not_open` if the socket is closed. Any thread (see Thread safety).
+  void cancel(std::error_code& ec) noexcept {
+    if (check_open(ec)) {
+      io::detail::cancel_descriptor(desc_);
+    }
+  }
+  void cancel() {
+    std::error_code ec;
+    cancel(ec);
+    detail::throw_on_error(ec, "senet::net::basic_socket::cancel");
+  }
+
   /// Gives up ownership: returns the descriptor (or -1 when closed) and leaves the socket closed.
   /// Operations still waiting on it in an io_context complete with `senet::error::operation_aborted`.
   [[nodiscard]] native_handle_type release() noexcept {
@@ -432,15 +456,20 @@ class basic_socket : public socket_base {
   /// A socket owning `fd`, an open socket of protocol `p`.
   basic_socket(const protocol_type& p, native_handle_type fd) { assign(p, fd); }
 
+  /// Takes the descriptor of `other`, which is left closed. Operations of `other` still pending in
+  /// an io_context complete with `senet::error::operation_aborted` (their records refer to
+  /// `other`), as if `other` had been closed; the descriptor itself stays open, and the new socket
+  /// registers it afresh with the context of its next operation. Any thread (see Thread safety).
   basic_socket(basic_socket&& other) noexcept
-      : desc_(std::exchange(other.desc_, io::detail::descriptor{})),
-        protocol_(std::exchange(other.protocol_, protocol_type{})) {}
+      : desc_(take_descriptor(other)), protocol_(std::exchange(other.protocol_, protocol_type{})) {}
 
+  /// Closes this socket (see `close()`), then takes the descriptor of `other` as the move
+  /// constructor does: operations pending on either complete with `operation_aborted`.
   basic_socket& operator=(basic_socket&& other) noexcept {
     if (this != &other) {
       std::error_code ignored;
       close(ignored);
-      desc_ = std::exchange(other.desc_, io::detail::descriptor{});
+      desc_ = take_descriptor(other);
       protocol_ = std::exchange(other.protocol_, protocol_type{});
     }
     return *this;
@@ -462,6 +491,13 @@ class basic_socket : public socket_base {
   }
 
  private:
+  // Releases other's registration (aborting its pending operations, whose records point into
+  // `other`) and takes its descriptor, leaving `other` closed.
+  static io::detail::descriptor take_descriptor(basic_socket& other) noexcept {
+    io::detail::release_descriptor(other.desc_);
+    return std::exchange(other.desc_, io::detail::descriptor{});
+  }
+
   io::detail::descriptor desc_{};
   protocol_type protocol_{};
 };

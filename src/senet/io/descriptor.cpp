@@ -2,21 +2,38 @@
 #include <senet/io/detail/descriptor.hpp>
 
 #include "senet/backend/backend.hpp"
+#include "senet/io/descriptor_request.hpp"
 
 namespace senet::io::detail {
 
-void release_descriptor(descriptor& d) noexcept {
+namespace {
+
+void on_descriptor(descriptor& d, descriptor_action action) noexcept {
+  // Null: never registered (the common case for a socket that only ever completed at once or
+  // was never used), or already released.
   auto* state = static_cast<descriptor_state*>(d.context_state);
   if (state == nullptr) {
     return;
   }
-  if (state->owner != nullptr) {
-    state->owner->release(d);
-  } else {
+  if (state->owner == nullptr) {
     // The backend that registered the descriptor is gone; the state outlived it for this call.
-    state->destroy(state);
+    if (action == descriptor_action::release) {
+      state->destroy(state);
+      d.context_state = nullptr;
+    }
+    return;
   }
-  d.context_state = nullptr;
+  run_descriptor_action(*state->owner, d, action);
+}
+
+}  // namespace
+
+void release_descriptor(descriptor& d) noexcept {
+  on_descriptor(d, descriptor_action::release);
+}
+
+void cancel_descriptor(descriptor& d) noexcept {
+  on_descriptor(d, descriptor_action::cancel);
 }
 
 }  // namespace senet::io::detail

@@ -2,6 +2,7 @@
 #include <senet/io/io_context.hpp>
 
 #include "senet/backend/backend.hpp"
+#include "senet/io/descriptor_request.hpp"
 #include "senet/io/op_queue.hpp"
 #include "senet/io/timer_heap.hpp"
 
@@ -20,8 +21,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -31,6 +37,11 @@ namespace senet::io::detail {
 constinit thread_local io_context* current_context = nullptr;
 
 namespace {
+
+// How long ~io_context waits for operations whose cancellation it requested before it gives up on
+// them (measured on the backend's clock: the test backend's is virtual). io_uring cancels a
+// socket operation within microseconds; only a request the kernel cannot interrupt takes longer.
+constexpr std::chrono::seconds shutdown_patience{5};
 
 // How many handlers run back to back before the loop gathers I/O, timers and cross-thread work
 // again, so that handlers rescheduling themselves cannot starve the rest.
@@ -167,6 +178,49 @@ class context_impl final : public completion_sink {
     wake_if_sleeping();
   }
 
+  // ---- release / cancel of a descriptor, from any thread (io_core.md, "Threads") ----
+
+  void on_descriptor(descriptor& d, detail::descriptor_action action) noexcept {
+    if (current_context == owner_ || runner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+      // The context's thread (a completion closing its socket, a nested run of another context).
+      descriptor_action_here(d, action);
+      return;
+    }
+    io_context::run_token token{};
+    if (try_enter_run(token)) {
+      // Nobody runs the context: this thread does, for the moment.
+      descriptor_action_here(d, action);
+      end_borrow(token);
+      return;
+    }
+    descriptor_request request(*this, d, action);
+    foreign_call call(*this);
+    remote_.push(request);
+    wake_if_sleeping();
+    std::unique_lock lock(request_mutex_);
+    request_waiters_.fetch_add(1, std::memory_order_seq_cst);
+    while (!request.done_) {
+      if (runner_.load(std::memory_order_seq_cst) != std::thread::id{}) {
+        // The runner performs it and notifies; leave_run notifies too (see below).
+        request_done_.wait(lock);
+        continue;
+      }
+      // The runner left before it came to the request (stopped, out of work, a poll() that
+      // returned): take its role and do it here.
+      lock.unlock();
+      if (try_enter_run(token)) {
+        if (!request.done_) {
+          take_back(request);
+          descriptor_action_here(d, action);
+          request.done_ = true;
+        }
+        end_borrow(token);
+      }
+      lock.lock();
+    }
+    request_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
   void add_work() noexcept { guards_.fetch_add(1, std::memory_order_relaxed); }
 
   void remove_work() noexcept {
@@ -201,6 +255,19 @@ class context_impl final : public completion_sink {
     return do_one(mode::block, false);
   }
 
+  std::size_t run_for(std::chrono::nanoseconds rel_time) {
+    run_scope scope(*this);
+    if (rel_time <= std::chrono::nanoseconds(0)) {
+      return 0;
+    }
+    clock::time_point deadline = now() + rel_time;
+    std::size_t n = 0;
+    while (do_one(mode::block, false, &deadline) != 0) {
+      ++n;
+    }
+    return n;
+  }
+
   std::size_t poll() {
     run_scope scope(*this);
     std::size_t n = 0;
@@ -229,8 +296,13 @@ class context_impl final : public completion_sink {
   io_context::run_token enter_run() {
     std::thread::id self = std::this_thread::get_id();
     std::thread::id none{};
-    if (!runner_.compare_exchange_strong(none, self, std::memory_order_acquire) && none != self) {
-      throw std::logic_error("senet: io_context is already being run by another thread");
+    while (!runner_.compare_exchange_strong(none, self, std::memory_order_seq_cst) && none != self) {
+      if (borrowers_.load(std::memory_order_seq_cst) == 0) {
+        throw std::logic_error("senet: io_context is already being run by another thread");
+      }
+      // A closing thread holds the runner's role for a moment (try_enter_run): wait for it.
+      std::this_thread::yield();
+      none = std::thread::id{};
     }
     io_context::run_token token{current_context, none == self};
     current_context = owner_;
@@ -245,14 +317,90 @@ class context_impl final : public completion_sink {
     if (!token.nested) {
       // Nobody runs the context now: cross-thread work must make wait_descriptor() readable.
       sleeping_.store(true, std::memory_order_seq_cst);
-      if (!remote_.empty() || !remote_cancel_.empty()) {
+      if (!ready_.empty() || !remote_.empty() || !remote_cancel_.empty()) {
         backend_->wake();
       }
-      runner_.store(std::thread::id{}, std::memory_order_release);
+      runner_.store(std::thread::id{}, std::memory_order_seq_cst);
+      if (request_waiters_.load(std::memory_order_seq_cst) != 0) [[unlikely]] {
+        // A thread waits for a descriptor request this runner may have left undone: let it
+        // take over. Taking the mutex orders this after the waiter's check of runner_.
+        { std::lock_guard lock(request_mutex_); }
+        request_done_.notify_all();
+      }
     }
   }
 
  private:
+  // enter_run for a thread that only wants the runner's role if it is free: never nested, never
+  // throws. False when another thread runs the context.
+  // While it holds the role, borrowers_ is non-zero, so that a run call meanwhile waits instead of
+  // reporting a second runner; end_borrow() ends it.
+  bool try_enter_run(io_context::run_token& token) noexcept {
+    borrowers_.fetch_add(1, std::memory_order_seq_cst);
+    std::thread::id none{};
+    if (!runner_.compare_exchange_strong(none, std::this_thread::get_id(), std::memory_order_seq_cst)) {
+      borrowers_.fetch_sub(1, std::memory_order_seq_cst);
+      return false;
+    }
+    token = io_context::run_token{current_context, false};
+    current_context = owner_;
+    sleeping_.store(false, std::memory_order_seq_cst);
+    return true;
+  }
+
+  void end_borrow(io_context::run_token token) noexcept {
+    leave_run(token);
+    borrowers_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
+  // A release or cancel of a descriptor handed to the context's thread; it lives on the stack of
+  // the thread that waits for it.
+  struct descriptor_request : io_operation {
+    descriptor_request(context_impl& impl, descriptor& d, detail::descriptor_action action) noexcept
+        : impl_(&impl), target_(&d), action_(action) {
+      complete_ = &descriptor_request::run;
+    }
+    static void run(io_operation* op) noexcept {
+      auto& self = *static_cast<descriptor_request*>(op);
+      context_impl& impl = *self.impl_;
+      impl.descriptor_action_here(*self.target_, self.action_);
+      {
+        std::lock_guard lock(impl.request_mutex_);
+        self.done_ = true;
+      }
+      // `self` may be gone now; the condition variable is the context's.
+      impl.request_done_.notify_all();
+    }
+    context_impl* impl_;
+    descriptor* target_;
+    detail::descriptor_action action_;
+    bool done_ = false;  // guarded by request_mutex_
+  };
+
+  // Runner only: the release or cancel itself. d.context_state is read again here: the state the
+  // caller saw belongs to this context's backend, and only this thread changes it.
+  void descriptor_action_here(descriptor& d, detail::descriptor_action action) noexcept {
+    auto* state = static_cast<descriptor_state*>(d.context_state);
+    if (state == nullptr) {
+      return;
+    }
+    if (action == detail::descriptor_action::cancel) {
+      backend_->cancel_descriptor(d);
+    } else {
+      backend_->release(d);
+      d.context_state = nullptr;
+    }
+  }
+
+  // Runner only: takes `request` out of the queues (it is in the cross-thread queue or, drained,
+  // in the ready queue), so that nobody runs it after its owner returned.
+  void take_back(io_operation& request) noexcept {
+    drain_remote();
+    if (ready_.erase(request)) {
+      --outstanding_;
+    }
+  }
+
   class run_scope {
    public:
     explicit run_scope(context_impl& impl) : impl_(impl), token_(impl.enter_run()) {}
@@ -288,9 +436,13 @@ class context_impl final : public completion_sink {
   }
 
   // Runs one handler (returns 1) or returns 0 when stopped, out of work (block) or idle (poll).
-  std::size_t do_one(mode m, bool ignore_stop) {
+  // With a `deadline` (run_for), returns 0 once it has passed, and never blocks beyond it.
+  std::size_t do_one(mode m, bool ignore_stop, const clock::time_point* deadline = nullptr) {
     for (;;) {
       if (!ignore_stop && stopped_.load(std::memory_order_relaxed)) {
+        return 0;
+      }
+      if (deadline != nullptr && now() >= *deadline) [[unlikely]] {
         return 0;
       }
       if (!ready_.empty() && budget_ > 0) {
@@ -308,7 +460,7 @@ class context_impl final : public completion_sink {
         continue;
       }
       budget_ = handler_budget;
-      if (!gather(m == mode::block && ready_.empty(), ignore_stop)) {
+      if (!gather(m == mode::block && ready_.empty(), ignore_stop, deadline)) {
         return 0;
       }
       if (m == mode::poll && ready_.empty()) {
@@ -320,7 +472,7 @@ class context_impl final : public completion_sink {
   // Collects cross-thread work, expired timers and I/O completions into the ready queue, blocking
   // if allowed and nothing is ready. Returns false when blocking was allowed but there is no
   // work left at all.
-  bool gather(bool may_block, bool ignore_stop) {
+  bool gather(bool may_block, bool ignore_stop, const clock::time_point* deadline = nullptr) {
     drain_remote();
     expire_timers();
     std::chrono::nanoseconds timeout{0};
@@ -330,6 +482,13 @@ class context_impl final : public completion_sink {
       }
       timeout = timers_.empty() ? std::chrono::nanoseconds(-1)
                                 : std::max(std::chrono::nanoseconds(0), timers_.top()->deadline_ - now());
+      if (deadline != nullptr) {
+        // run_for: wake up at its deadline at the latest.
+        auto left = std::max(std::chrono::nanoseconds(0), *deadline - now());
+        if (timeout < std::chrono::nanoseconds(0) || timeout > left) {
+          timeout = left;
+        }
+      }
     }
     if (timeout != std::chrono::nanoseconds(0)) {
       sleeping_.store(true, std::memory_order_seq_cst);
@@ -407,9 +566,71 @@ class context_impl final : public completion_sink {
     }
   }
 
-  // Completes everything still pending with -ECANCELED and delivers it.
+  // Shutdown gave up on operations whose cancellation did not finish (io_uring: the kernel
+  // neither completed nor cancelled them). They are never delivered: delivering them would let
+  // their owners free records and buffers that the kernel may still write into. The backend is
+  // destroyed all the same (its ring memory is the kernel's; closing the ring makes the kernel
+  // cancel what it can); the operation states stay the user's, and must stay alive.
+  void abandon_pending() noexcept {
+    struct tally {
+      std::size_t count = 0;
+      std::string names;
+    } t;
+    backend_->visit_pending(
+        [](const io_operation& op, void* arg) noexcept {
+          auto& t = *static_cast<tally*>(arg);
+          if (++t.count <= 8) {
+            char line[96];
+            std::snprintf(line, sizeof line, "%s%s (record %p)", t.count == 1 ? "" : ", ", op_name(op.code_),
+                          static_cast<const void*>(&op));
+            try {
+              t.names += line;
+            } catch (...) {
+            }
+          }
+        },
+        &t);
+    std::fprintf(stderr,
+                 "senet: ~io_context (%s backend): %zu operation(s) still pending %lld ms after their "
+                 "cancellation was requested: %s%s. They are abandoned: never completed; their operation "
+                 "states and buffers must stay alive, as the kernel may still write into them.\n",
+                 std::string(to_string(kind())).c_str(), outstanding_,
+                 static_cast<long long>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_patience).count()),
+                 t.names.empty() ? "(the backend does not list them)" : t.names.c_str(),
+                 t.count > 8 ? ", ..." : "");
+    outstanding_ = 0;
+  }
+
+  static const char* op_name(op_code code) noexcept {
+    switch (code) {
+      case op_code::none:
+        return "internal";
+      case op_code::schedule:
+        return "schedule";
+      case op_code::timer:
+        return "timer";
+      case op_code::accept:
+        return "accept";
+      case op_code::connect:
+        return "connect";
+      case op_code::receive:
+        return "receive";
+      case op_code::send:
+        return "send";
+      case op_code::wait_readable:
+        return "wait_readable";
+      case op_code::wait_writable:
+        return "wait_writable";
+    }
+    return "unknown";
+  }
+
+  // Completes everything still pending with -ECANCELED and delivers it; gives up (with a message
+  // on stderr) on operations whose cancellation has not finished after shutdown_patience.
  public:
   void shutdown() noexcept {
+    std::optional<clock::time_point> waiting_since;
     shutting_down_ = true;
     io_context* previous = current_context;
     current_context = owner_;
@@ -421,6 +642,12 @@ class context_impl final : public completion_sink {
       backend_->cancel_all();
       if (ready_.empty()) {
         if (outstanding_ == 0 && remote_.empty() && remote_cancel_.empty()) {
+          break;
+        }
+        if (!waiting_since) {
+          waiting_since = now();
+        } else if (now() - *waiting_since >= shutdown_patience) {
+          abandon_pending();
           break;
         }
         // Operations a backend cannot cancel at once (io_uring) are reaped as they finish.
@@ -456,7 +683,18 @@ class context_impl final : public completion_sink {
   std::atomic<bool> stopped_{false};
   std::atomic<std::size_t> guards_{0};
   std::atomic<std::thread::id> runner_{};
+  // Threads waiting in descriptor_action for the context's thread.
+  std::atomic<std::uint32_t> request_waiters_{0};
+  // Threads in try_enter_run .. end_borrow.
+  std::atomic<std::uint32_t> borrowers_{0};
+  std::mutex request_mutex_;
+  std::condition_variable request_done_;
 };
+
+void run_descriptor_action(backend& owner, descriptor& d, descriptor_action action) noexcept {
+  // Every backend is created by a context_impl, its sink.
+  static_cast<context_impl&>(owner.core()).on_descriptor(d, action);
+}
 
 bool start_operation(io_context& ctx, io_operation& op) noexcept {
   return ctx.impl_->start(op);
@@ -491,6 +729,9 @@ io_context::~io_context() {
 
 std::size_t io_context::run() {
   return impl_->run();
+}
+std::size_t io_context::run_for_ns(std::chrono::nanoseconds rel_time) {
+  return impl_->run_for(rel_time);
 }
 std::size_t io_context::run_one() {
   return impl_->run_one();

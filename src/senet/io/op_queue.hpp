@@ -35,6 +35,22 @@ class op_queue {
     return op;
   }
 
+  /** Removes `op` if it is in the queue (linear: for rare paths). True when it was. */
+  bool erase(io_operation& op) noexcept {
+    io_operation* previous = nullptr;
+    for (io_operation* p = head_; p != nullptr; previous = p, p = p->next_) {
+      if (p == &op) {
+        (previous == nullptr ? head_ : previous->next_) = op.next_;
+        if (tail_ == &op) {
+          tail_ = previous;
+        }
+        op.next_ = nullptr;
+        return true;
+      }
+    }
+    return false;
+  }
+
  private:
   io_operation* head_ = nullptr;
   io_operation* tail_ = nullptr;

@@ -2,33 +2,83 @@
 #ifndef SENET_IO_DETAIL_DESCRIPTOR_HPP
 #define SENET_IO_DETAIL_DESCRIPTOR_HPP
 
+#include <atomic>
+#include <cstddef>
+
 namespace senet::io::detail {
+
+/** `descriptor::context_state`: a pointer that the thread running an io_context writes (when an
+    operation registers the descriptor, when the descriptor is released) and that the thread
+    closing the socket reads, possibly at the same time. It reads and converts like a `void*`;
+    every access is atomic (an acquire load / release store: a plain load or store on x86-64 and
+    AArch64's ldar/stlr), so the io core's code on the loop thread stays as it was. */
+class state_pointer {
+ public:
+  state_pointer() noexcept = default;
+  state_pointer(void* p) noexcept : p_(p) {}  // NOLINT(google-explicit-constructor): a pointer
+  state_pointer(const state_pointer& other) noexcept : p_(other.load()) {}
+  state_pointer& operator=(const state_pointer& other) noexcept {
+    store(other.load());
+    return *this;
+  }
+  state_pointer& operator=(void* p) noexcept {
+    store(p);
+    return *this;
+  }
+
+  /** The pointer, as any object pointer type: `static_cast<my_state*>(d.context_state)`. */
+  template <class T>
+  operator T*() const noexcept {  // NOLINT(google-explicit-constructor)
+    return static_cast<T*>(load());
+  }
+
+  [[nodiscard]] void* load() const noexcept { return p_.load(std::memory_order_acquire); }
+  void store(void* p) noexcept { p_.store(p, std::memory_order_release); }
+
+  friend bool operator==(const state_pointer& a, std::nullptr_t) noexcept { return a.load() == nullptr; }
+
+ private:
+  std::atomic<void*> p_{nullptr};
+};
 
 /** What senet keeps with a socket's descriptor: the fd and the per-descriptor state of the
     io_context that registered it (epoll: its wait lists; null until the first wait).
 
-    A socket holds one `descriptor`, moves it on move (leaving the source with fd -1 and a null
-    state) and calls `release_descriptor` before it closes or releases the fd.
+    A socket holds one `descriptor`, and calls `release_descriptor` before it closes, releases or
+    moves the fd (a moved-to socket starts unregistered).
+
+    Threads: `fd` is written only by the socket's owner (open, assign, close, release, move) and
+    read by the io_context's thread while an operation of the socket starts. `context_state` is
+    written by the io_context's thread and read by the owner's thread: an atomic.
 */
 struct descriptor {
   /** The file descriptor, or -1. */
   int fd = -1;
   /** Owned by the io core; opaque to sockets. Null until an io_context registers the descriptor. */
-  void* context_state = nullptr;
+  state_pointer context_state{};
   /** Set by `basic_socket::non_blocking(false)`: the socket's synchronous operations wait for
       readiness instead of reporting would_block. The fd itself stays `O_NONBLOCK`. */
   bool synchronous_blocking = false;
 };
 
-/** Called by a socket before it closes or releases `d.fd`: the io context that registered the
-    descriptor forgets it, and completes every operation still waiting on it with
-    `senet::error::operation_aborted`. Resets `d.context_state`. Safe to call when `context_state`
-    is null.
+/** Called by a socket before it closes, releases or gives away `d.fd`: the io context that
+    registered the descriptor forgets it, and completes every operation still waiting on it with
+    `senet::error::operation_aborted`. Resets `d.context_state`. Cheap when `context_state` is null
+    (one load).
 
-    Thread safety: call it on the thread that runs the registering io_context, or while no thread
-    runs that context (the usual case: a socket closed after `run()` returned).
+    Thread safety: any thread, also while another thread runs the registering context. On that
+    context's thread (inside a completion) the release is done at once. Otherwise it is handed to
+    the context's thread and this call waits until it is done; when no thread runs the context,
+    the caller does it itself (it takes the runner's role for that moment, see
+    docs/design/io_core.md, "Threads"). It must not race with another use of the same descriptor
+    (starting an operation on it, another release).
 */
 void release_descriptor(descriptor& d) noexcept;
+
+/** Completes every operation waiting on `d` in the context that registered it with -ECANCELED
+    (`set_stopped()`), leaving the descriptor open and registered. Nothing when `context_state` is
+    null. Threads: as `release_descriptor`. */
+void cancel_descriptor(descriptor& d) noexcept;
 
 }  // namespace senet::io::detail
 

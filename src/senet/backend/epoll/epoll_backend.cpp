@@ -325,6 +325,12 @@ class epoll_backend final : public backend {
     d.context_state = nullptr;
   }
 
+  void cancel_descriptor(descriptor& d) noexcept override {
+    auto* s = static_cast<epoll_state*>(d.context_state);
+    abort_all(s->read, -ECANCELED);
+    abort_all(s->write, -ECANCELED);
+  }
+
   void cancel_all() noexcept override {
     for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
       abort_all(s->read, -ECANCELED);

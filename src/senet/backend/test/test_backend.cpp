@@ -224,6 +224,8 @@ struct sim_socket : descriptor_state {
   bool linger_reset = false;
   /** Waiting for the backend's flush. */
   bool dirty = false;
+  /** Its operations ignore cancellation (test_network::ignore_cancellation). */
+  bool ignores_cancel = false;
   /** Its descriptor was closed while registered (behind senet's back): only release frees it. */
   bool zombie = false;
   /** The local address, once final. */
@@ -392,7 +394,7 @@ class test_backend final : public backend {
 
   void cancel(io_operation& op) noexcept override {
     auto* s = static_cast<sim_socket*>(op.backend_link_);
-    if (s == nullptr) {
+    if (s == nullptr || s->ignores_cancel) {
       return;
     }
     unlink_op(*s, op);
@@ -466,9 +468,30 @@ class test_backend final : public backend {
     flush();
   }
 
+  void visit_pending(void (*visit)(const io_operation&, void*) noexcept, void* arg) const noexcept override {
+    for (const sim_socket* s = sockets_; s != nullptr; s = s->live_next) {
+      for (const op_list* list : {&s->reads, &s->writes}) {
+        for (const io_operation* op = list->front(); op != nullptr; op = op->next_) {
+          visit(*op, arg);
+        }
+      }
+    }
+  }
+
+  void cancel_descriptor(descriptor& d) noexcept override {
+    auto* s = static_cast<sim_socket*>(d.context_state);
+    if (s->ignores_cancel) {
+      return;
+    }
+    abort_all(*s, -ECANCELED);
+    flush();
+  }
+
   void cancel_all() noexcept override {
     for (sim_socket* s = sockets_; s != nullptr; s = s->live_next) {
-      abort_all(*s, -ECANCELED);
+      if (!s->ignores_cancel) {
+        abort_all(*s, -ECANCELED);
+      }
     }
     flush();
   }
@@ -516,6 +539,15 @@ class test_backend final : public backend {
     if (on) {
       refused_.push_back(a);
     }
+  }
+
+  bool ignore_cancellation(int fd) noexcept {
+    sim_socket* s = find_fd(fd);
+    if (s == nullptr) {
+      return false;
+    }
+    s->ignores_cancel = true;
+    return true;
   }
 
   bool reset_connection(int fd) noexcept {
@@ -1776,6 +1808,13 @@ void test_network::refuse_connections(const ::sockaddr* addr, ::socklen_t size, 
     throw std::invalid_argument("senet::io::test_network::refuse_connections: bad endpoint");
   }
   backend_->refuse(a, refuse);
+}
+
+void test_network::ignore_cancellation(int fd) {
+  if (!backend_->ignore_cancellation(fd)) {
+    throw std::system_error(std::make_error_code(std::errc::bad_file_descriptor),
+                            "senet::io::test_network::ignore_cancellation");
+  }
 }
 
 void test_network::reset_connection(int fd) {

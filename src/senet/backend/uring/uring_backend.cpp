@@ -379,6 +379,35 @@ class uring_backend final : public backend {
     d.context_state = nullptr;
   }
 
+  void cancel_descriptor(descriptor& d) noexcept override {
+    auto* s = static_cast<uring_state*>(d.context_state);
+    if (s->backlogged != 0) {
+      for (io_operation* op = backlog_.front(); op != nullptr;) {
+        io_operation* next = op->next_;
+        if (op->backend_link_ == s) {
+          cancel(*op);
+        }
+        op = next;
+      }
+    }
+    while (io_operation* op = s->in_flight.front()) {
+      cancel(*op);
+    }
+  }
+
+  void visit_pending(void (*visit)(const io_operation&, void*) noexcept, void* arg) const noexcept override {
+    for (const op_list* list : {&backlog_, &cancelling_, &cancel_unsent_}) {
+      for (const io_operation* op = list->front(); op != nullptr; op = op->next_) {
+        visit(*op, arg);
+      }
+    }
+    for (const uring_state* s = live_; s != nullptr; s = s->live_next) {
+      for (const io_operation* op = s->in_flight.front(); op != nullptr; op = op->next_) {
+        visit(*op, arg);
+      }
+    }
+  }
+
   void cancel_all() noexcept override {
     while (io_operation* op = backlog_.front()) {
       unbacklog(*op);
