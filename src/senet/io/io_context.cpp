@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <senet/io/io_context.hpp>
 
+#include <senet/io/detail/handoff.hpp>
 #include "senet/backend/backend.hpp"
 #include "senet/io/op_queue.hpp"
 #include "senet/io/timer_heap.hpp"
@@ -93,7 +94,9 @@ class context_impl final : public completion_sink {
   enum class mode { block, poll };
 
   context_impl(io_context& owner, std::optional<backend_kind> kind)
-      : owner_(&owner), backend_(kind ? make_required_backend(*kind, *this) : make_default_backend(*this)) {}
+      : owner_(&owner),
+        backend_(kind ? make_required_backend(*kind, *this) : make_default_backend(*this)),
+        handoff_(std::make_shared<handoff>(&owner)) {}
 
   context_impl(const context_impl&) = delete;
   context_impl& operator=(const context_impl&) = delete;
@@ -413,6 +416,9 @@ class context_impl final : public completion_sink {
     shutting_down_ = true;
     io_context* previous = current_context;
     current_context = owner_;
+    // Operations waiting for a result from another thread (ip::async_resolve) complete stopped;
+    // a result handed back before this is in remote_ and delivered below.
+    handoff_->detach();
     for (;;) {
       drain_remote();
       while (!timers_.empty()) {
@@ -456,6 +462,10 @@ class context_impl final : public completion_sink {
   std::atomic<bool> stopped_{false};
   std::atomic<std::size_t> guards_{0};
   std::atomic<std::thread::id> runner_{};
+  std::shared_ptr<handoff> handoff_;
+
+ public:
+  static std::shared_ptr<handoff> handoff_of(io_context& ctx) noexcept { return ctx.impl_->handoff_; }
 };
 
 bool start_operation(io_context& ctx, io_operation& op) noexcept {
@@ -475,6 +485,9 @@ clock::time_point now(const io_context& ctx) noexcept {
 }
 bool links_timeouts(const io_context& ctx) noexcept {
   return ctx.impl_->links_timeouts();
+}
+std::shared_ptr<handoff> handoff_of(io_context& ctx) noexcept {
+  return context_impl::handoff_of(ctx);
 }
 
 }  // namespace senet::io::detail
