@@ -12,12 +12,8 @@
 #else
 #define SENET_HAVE_URING_BACKEND 0
 #endif
-#if __has_include("senet/backend/test/test_backend.hpp")
-#include "senet/backend/test/test_backend.hpp"
-#define SENET_HAVE_TEST_BACKEND 1
-#else
-#define SENET_HAVE_TEST_BACKEND 0
-#endif
+// The test backend is the library senet::testing, registered when linked (test_hooks.hpp).
+#include "senet/backend/test_hooks.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -51,11 +47,7 @@ std::unique_ptr<backend> make_backend(backend_kind kind, completion_sink& sink) 
       return nullptr;
 #endif
     case backend_kind::test:
-#if SENET_HAVE_TEST_BACKEND
-      return make_test_backend(sink);
-#else
-      return nullptr;
-#endif
+      return make_registered_test_backend(sink);
   }
   return nullptr;
 }
@@ -65,7 +57,8 @@ std::unique_ptr<backend> make_required_backend(backend_kind kind, completion_sin
   if (!b) {
     throw std::system_error(
         std::make_error_code(std::errc::function_not_supported),
-        std::string("senet: io_context backend not available: ") + std::string(to_string(kind)));
+        std::string("senet: io_context backend not available: ") + std::string(to_string(kind)) +
+            (kind == backend_kind::test ? std::string(": ") + test_backend_missing : std::string()));
   }
   return b;
 }
@@ -75,6 +68,11 @@ std::unique_ptr<backend> make_default_backend(completion_sink& sink) {
     std::string_view n(name);
     for (backend_kind k : {backend_kind::uring, backend_kind::epoll, backend_kind::test}) {
       if (n == to_string(k)) {
+        if (k == backend_kind::test && test_backend_registration() == nullptr) {
+          // An environment variable must not switch a production program onto simulated sockets.
+          throw std::invalid_argument(std::string("senet: SENET_BACKEND=test refused: ") +
+                                      test_backend_missing);
+        }
         return make_required_backend(k, sink);
       }
     }
