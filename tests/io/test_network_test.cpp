@@ -29,6 +29,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -624,6 +625,29 @@ TEST(test_network, fallbacks_for_the_socket_classes) {
   // The context is gone: nothing is simulated any more.
   EXPECT_FALSE(io::test_network::shutdown_simulated(client_fd, SHUT_WR));
   ::close(client_fd);
+}
+
+// senet::testing is linked into this program (tests/CMakeLists.txt): the test backend is there,
+// by name and through SENET_BACKEND (tests/io/without_testing_library.cpp checks the opposite).
+TEST(test_network_library, linked_test_backend_is_available_by_name_and_environment) {
+  EXPECT_TRUE(io::io_context::is_available(io::backend_kind::test));
+  {
+    io::io_context ctx{io::backend_kind::test};
+    EXPECT_EQ(ctx.backend(), io::backend_kind::test);
+  }
+  const char* old = std::getenv("SENET_BACKEND");
+  std::string saved = old != nullptr ? old : "";
+  ::setenv("SENET_BACKEND", "test", 1);
+  {
+    io::io_context ctx;
+    EXPECT_EQ(ctx.backend(), io::backend_kind::test);
+    EXPECT_EQ(io::test_network::of(ctx).latency(), io::test_network::clock::duration::zero());
+  }
+  if (old != nullptr) {
+    ::setenv("SENET_BACKEND", saved.c_str(), 1);
+  } else {
+    ::unsetenv("SENET_BACKEND");
+  }
 }
 
 }  // namespace

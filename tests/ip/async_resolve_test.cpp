@@ -3,6 +3,8 @@
 
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
+#include <senet/io/detail/handoff.hpp>
+#include <senet/io/io_context.hpp>
 #include <senet/ip/udp.hpp>
 #include <support/test_env.hpp>
 
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -183,6 +186,184 @@ TEST(async_resolve, stop_while_resolving_completes_stopped_at_once) {
   auto r = ex::sync_wait(senet::net::async_resolve("127.0.0.1", "81"));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r).at(0).port(), 81);
+}
+
+// A recording receiver whose environment has an io_context's scheduler (and a stop token).
+struct context_receiver {
+  using receiver_concept = ex::receiver_tag;
+  recorder* rec_;
+  ex::inplace_stop_token token_;
+  senet::io::io_context::scheduler_type sch_;
+
+  void set_value(std::vector<tcp::endpoint>) && noexcept { rec_->done(true, false, {}); }
+  void set_error(std::error_code ec) && noexcept { rec_->done(false, false, ec); }
+  void set_stopped() && noexcept { rec_->done(false, true, {}); }
+  auto get_env() const noexcept {
+    return senet::test::make_env(senet::test::stop_token_entry(token_), senet::test::scheduler_entry(sch_));
+  }
+};
+
+// Waits (bounded) until no worker holds a request that refers to the handoff: the worker has then
+// finished with everything it could have touched.
+bool wait_until_released(const std::weak_ptr<senet::io::detail::handoff>& handoff) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!handoff.expired()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(async_resolve, completes_on_the_io_context) {
+  senet::io::io_context ctx;
+  auto caller = std::this_thread::get_id();
+  std::thread::id completed_on;
+  auto r = ctx.run_until(ex::then(senet::net::async_resolve("127.0.0.1", "7"), [&](auto&& eps) {
+    completed_on = std::this_thread::get_id();
+    return eps.at(0).port();
+  }));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 7);
+  EXPECT_EQ(completed_on, caller);
+}
+
+// The io_context goes while getaddrinfo runs (held on the worker thread by the gate, as a slow
+// DNS server would): its destructor completes the operation with set_stopped() on this thread, and
+// the worker, released afterwards, touches neither the context nor the operation state
+// (AddressSanitizer and ThreadSanitizer check that).
+TEST(async_resolve, destroying_the_io_context_while_resolving_completes_stopped) {
+  gate_open = false;
+  gate_entered = 0;
+  senet::ip::detail::set_resolve_function_for_testing(&gated_resolve);
+  std::weak_ptr<senet::io::detail::handoff> handoff;
+  {
+    ex::inplace_stop_source source;
+    recorder rec;
+    std::optional<senet::io::io_context> ctx;
+    ctx.emplace();
+    handoff = senet::io::detail::handoff_of(*ctx);
+    auto connect = [&] {
+      return ex::connect(senet::net::async_resolve("127.0.0.1", "80"),
+                         context_receiver{&rec, source.get_token(), ctx->get_scheduler()});
+    };
+    std::optional<decltype(connect())> op;
+    op.emplace(senet::ip::detail::emplace_result{connect});
+    ex::start(*op);
+    while (gate_entered.load() == 0) {
+      std::this_thread::yield();
+    }
+    EXPECT_EQ(rec.completions, 0);
+    ctx.reset();
+    EXPECT_EQ(rec.completions, 1);
+    EXPECT_TRUE(rec.stopped);
+    source.request_stop();  // too late: nothing happens
+    EXPECT_EQ(rec.completions, 1);
+    op.reset();
+  }
+  {
+    std::lock_guard lock(gate_mutex);
+    gate_open = true;
+  }
+  gate_cv.notify_all();
+  EXPECT_TRUE(wait_until_released(handoff)) << "the worker still holds the request after 30 s";
+  senet::ip::detail::set_resolve_function_for_testing(nullptr);
+}
+
+// The same with the worker's hand-back racing the destruction: whichever comes first, the
+// operation completes exactly once, stopped (nobody ran the context), and the worker is done
+// with the context before the next one is built at the same address.
+TEST(async_resolve, destruction_racing_the_hand_back) {
+  for (int i = 0; i < 1000; ++i) {
+    recorder rec;
+    std::weak_ptr<senet::io::detail::handoff> handoff;
+    auto connect = [&](senet::io::io_context& ctx) {
+      return ex::connect(senet::net::async_resolve("127.0.0.1", "80"),
+                         context_receiver{&rec, {}, ctx.get_scheduler()});
+    };
+    // The operation state outlives the context, as it must while the operation is pending.
+    std::optional<decltype(connect(std::declval<senet::io::io_context&>()))> op;
+    {
+      senet::io::io_context ctx;
+      handoff = senet::io::detail::handoff_of(ctx);
+      op.emplace(senet::ip::detail::emplace_result{[&] { return connect(ctx); }});
+      ex::start(*op);
+      if (i % 2 == 1) {
+        // Give the worker a head start on every other iteration.
+        for (int spin = 0; spin < i; ++spin) {
+          std::this_thread::yield();
+        }
+      }
+    }
+    ASSERT_EQ(rec.completions, 1) << "iteration " << i;
+    ASSERT_TRUE(rec.stopped) << "iteration " << i;
+    ASSERT_TRUE(wait_until_released(handoff)) << "iteration " << i;
+  }
+}
+
+// A stop request while resolving, then the context goes, then the worker finishes.
+TEST(async_resolve, stop_then_destruction_while_resolving) {
+  gate_open = false;
+  gate_entered = 0;
+  senet::ip::detail::set_resolve_function_for_testing(&gated_resolve);
+  std::weak_ptr<senet::io::detail::handoff> handoff;
+  {
+    ex::inplace_stop_source source;
+    recorder rec;
+    std::optional<senet::io::io_context> ctx;
+    ctx.emplace();
+    handoff = senet::io::detail::handoff_of(*ctx);
+    auto op = ex::connect(senet::net::async_resolve("127.0.0.1", "80"),
+                          context_receiver{&rec, source.get_token(), ctx->get_scheduler()});
+    ex::start(op);
+    while (gate_entered.load() == 0) {
+      std::this_thread::yield();
+    }
+    source.request_stop();
+    EXPECT_EQ(rec.completions, 1);
+    EXPECT_TRUE(rec.stopped);
+    ctx.reset();
+    EXPECT_EQ(rec.completions, 1);
+  }
+  {
+    std::lock_guard lock(gate_mutex);
+    gate_open = true;
+  }
+  gate_cv.notify_all();
+  EXPECT_TRUE(wait_until_released(handoff));
+  senet::ip::detail::set_resolve_function_for_testing(nullptr);
+}
+
+struct any_receiver {
+  using receiver_concept = ex::receiver_tag;
+  void set_value() && noexcept {}
+  void set_error(std::exception_ptr) && noexcept {}
+  void set_stopped() && noexcept {}
+};
+
+// An operation started while its context is being destroyed (from a completion the destructor
+// delivers) completes stopped at once.
+TEST(async_resolve, started_during_destruction_completes_stopped) {
+  recorder rec;
+  std::optional<decltype(ex::connect(senet::net::async_resolve("127.0.0.1", "80"),
+                                     std::declval<context_receiver>()))>
+      late;
+  {
+    senet::io::io_context ctx;
+    auto sch = ctx.get_scheduler();
+    auto first = ex::connect(
+        ex::schedule(sch) | ex::upon_stopped([&] {
+          late.emplace(senet::ip::detail::emplace_result{[&] {
+            return ex::connect(senet::net::async_resolve("127.0.0.1", "80"), context_receiver{&rec, {}, sch});
+          }});
+          ex::start(*late);
+        }),
+        any_receiver{});
+    ex::start(first);
+  }
+  EXPECT_EQ(rec.completions, 1);
+  EXPECT_TRUE(rec.stopped);
 }
 
 TEST(async_resolve, completion_without_scheduler_arrives_on_worker) {

@@ -10,11 +10,12 @@ namespace senet::io {
 
     - `uring`: Linux io_uring (the default where the kernel allows it).
     - `epoll`: Linux epoll, readiness based (the fallback, and an explicit choice).
-    - `test`: in-memory sockets and a virtual clock, for deterministic unit tests.
+    - `test`: in-memory sockets and a virtual clock, for deterministic unit tests; only in a
+      program that links `senet::testing` (see `io::test_network`).
 
     `io_context ctx{senet::io::epoll};` picks one explicitly; `io_context ctx;` picks the best one
-    available, unless the environment variable `SENET_BACKEND` (`epoll`, `uring` or `test`) says
-    otherwise.
+    available, unless the environment variable `SENET_BACKEND` (`epoll`, `uring`, or `test` where
+    `senet::testing` is linked) says otherwise.
 */
 enum class backend_kind { uring, epoll, test };
 

@@ -53,11 +53,15 @@ class io_context {
 
   /** A context on the best backend available (io_uring, else epoll), or on the one the
       environment variable `SENET_BACKEND` (`epoll`, `uring` or `test`) names.
-      Throws `std::system_error` if the backend cannot be created. */
+      Throws `std::system_error` if the backend cannot be created, and `std::invalid_argument` if
+      `SENET_BACKEND` names no backend, or names `test` in a program that does not link
+      `senet::testing` (an environment variable cannot switch a production program onto
+      simulated sockets). */
   io_context();
 
   /** A context on backend `kind`. Throws `std::system_error`
-      (`std::errc::function_not_supported`) if that backend is not available here. */
+      (`std::errc::function_not_supported`) if that backend is not available here (the test
+      backend: unless the program links `senet::testing`). */
   explicit io_context(backend_kind kind);
 
   /** Cancels every operation still pending (they complete with `set_stopped()`, on the calling
@@ -127,7 +131,7 @@ class io_context {
   [[nodiscard]] backend_kind backend() const noexcept;
 
   /** Whether a context on backend `kind` can be created here (io_uring may be refused by the
-      kernel; the test backend may not be built in). */
+      kernel; the test backend is there only when the program links `senet::testing`). */
   [[nodiscard]] static bool is_available(backend_kind kind) noexcept;
 
   /** A descriptor that becomes readable when the context has work (I/O readiness, work queued

@@ -21,6 +21,13 @@ class test_backend;
     virtual clock, for deterministic unit tests of networking code (P2762 §3.4, "one allowing unit
     testing").
 
+    The test backend is a testing tool, not part of libsenet: it is the library `senet::testing`
+    (CMake: `target_link_libraries(my_tests PRIVATE senet::testing)` after
+    `find_package(senet COMPONENTS testing)`; pkg-config: `senet-testing`), which a program's tests
+    link and the program itself does not. Without it `io_context ctx{senet::io::test}` throws
+    `std::system_error` (`function_not_supported`), `SENET_BACKEND=test` is refused, and the
+    members of this class are not defined.
+
     What is simulated. Sockets are real descriptors: `open`, `bind`, `listen`, socket options and
     the other synchronous calls are the ordinary system calls, so every socket has a unique
     descriptor and a real local endpoint (port 0 gives a real port). The asynchronous operations

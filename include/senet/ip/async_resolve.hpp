@@ -7,6 +7,7 @@
 #include <atomic>
 #include <concepts>
 #include <exception>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include <senet/execution.hpp>
+#include <senet/io/detail/handoff.hpp>
+#include <senet/io/io_context.hpp>
 #include <senet/ip/detail/resolve_request.hpp>
 #include <senet/ip/resolver.hpp>
 #include <senet/ip/tcp.hpp>
@@ -54,12 +57,28 @@ struct emplace_result {
 template <class Fn>
 emplace_result(Fn) -> emplace_result<Fn>;
 
+template <class Env>
+struct env_io_scheduler {
+  static constexpr bool value = false;
+};
+template <class Env>
+requires has_scheduler<Env>
+struct env_io_scheduler<Env> {
+  static constexpr bool value =
+      io::detail::io_scheduler<std::decay_t<decltype(ex::get_scheduler(std::declval<const Env&>()))>>;
+};
+
 template <class Protocol, class Rcvr>
 class resolve_operation {
   using endpoint_type = typename Protocol::endpoint;
   using env_type = ex::env_of_t<Rcvr>;
   using token_type = ex::stop_token_of_t<env_type>;
   static constexpr bool stoppable = !ex::unstoppable_token<token_type>;
+  // The receiver's scheduler is an io_context's: the result comes back through the context's
+  // handoff, as a record posted to it (and the context's destruction completes the operation).
+  static constexpr bool io_context_hop = env_io_scheduler<env_type>::value;
+  // Another scheduler: the worker thread schedules the completion onto it.
+  static constexpr bool scheduler_hop = has_scheduler<env_type> && !io_context_hop;
 
   enum class outcome { value, error, stopped };
 
@@ -69,8 +88,8 @@ class resolve_operation {
   };
   using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
 
-  // Brings the completion back to the receiver's scheduler (the io_context's thread) from the
-  // worker thread. It is not stoppable: the result is there, only the hop is left.
+  // Brings the completion back to the receiver's scheduler from the worker thread (scheduler_hop).
+  // It is not stoppable: the result is there, only the hop is left.
   using hop_env = resolve_hop_env<env_type>;
   struct hop_receiver {
     using receiver_concept = ex::receiver_tag;
@@ -92,8 +111,14 @@ class resolve_operation {
   struct no_hop {
     using type = int;
   };
-  using hop_operation =
-      typename std::conditional_t<has_scheduler<env_type>, hop_operation_for<env_type>, no_hop>::type;
+  using hop_operation = typename std::conditional_t<scheduler_hop, hop_operation_for<env_type>, no_hop>::type;
+
+  struct waiter_type : io::detail::handoff::waiter {
+    resolve_operation* op_ = nullptr;
+  };
+  struct record_type : io::detail::io_operation {
+    resolve_operation* op_ = nullptr;
+  };
 
  public:
   using operation_state_concept = ex::operation_state_tag;
@@ -109,7 +134,7 @@ class resolve_operation {
   resolve_operation& operator=(const resolve_operation&) = delete;
 
   ~resolve_operation() {
-    // Owned only after the worker completed it (never while abandoned to the worker).
+    // Owned only after the worker handed it back (never while it is the worker's).
     delete owned_;
   }
 
@@ -127,6 +152,11 @@ class resolve_operation {
     try {
       req_->host_ = std::move(host_);
       req_->service_ = std::move(service_);
+      if constexpr (io_context_hop) {
+        handoff_ = io::detail::handoff_of(ex::get_scheduler(ex::get_env(rcvr_)).context());
+      } else {
+        handoff_ = io::detail::unbound_handoff();
+      }
     } catch (...) {
       delete req_;
       ex::set_error(std::move(rcvr_), std::make_error_code(std::errc::not_enough_memory));
@@ -137,47 +167,76 @@ class resolve_operation {
     req_->socktype_ = protocol.type();
     req_->protocol_ = protocol.protocol();
     req_->flags_ = flags_;
+    req_->handoff_ = handoff_;
     req_->on_done_ = &on_done;
     req_->owner_ = this;
+    waiter_.op_ = this;
+    waiter_.key_ = req_;
+    waiter_.on_detached_ = &on_detached;
+    if constexpr (io_context_hop) {
+      record_.op_ = this;
+      record_.code_ = io::detail::op_code::schedule;
+      record_.complete_ = &on_record;
+      req_->record_ = &record_;
+    }
+    if (!handoff_->enroll(waiter_)) {
+      // The io_context is being destroyed: operations started now complete stopped at once.
+      delete req_;
+      ex::set_stopped(std::move(rcvr_));
+      return;
+    }
 
-    // `refs_` is 2: one for this function, one for whichever of the worker and the stop callback
-    // wins the request. The receiver is completed by the last of the two to let go, so a completion
-    // that arrives while this function still runs is delivered when it returns.
+    // `refs_` is 2: one for this function, one for whichever claims the waiter (the worker, a stop
+    // request, the context's destruction). The receiver is completed by the last of the two to let
+    // go, so a completion that arrives while this function still runs is delivered when it returns.
     if constexpr (stoppable) {
       callback_.emplace(token, on_stop{this});
     }
-    if (req_->state_.load(std::memory_order_acquire) == resolve_request::abandoned) {
-      // The stop callback ran inside emplace: the request never reached a worker.
-      delete req_;
-    } else if (std::error_code ec = submit(req_)) {
-      int expected = resolve_request::pending;
-      if (req_->state_.compare_exchange_strong(expected, resolve_request::completed)) {
-        owned_ = req_;
+    // Queued even if a stop request already claimed the waiter: the worker then deletes it.
+    if (std::error_code ec = submit(req_)) {
+      if (handoff_->withdraw(waiter_)) {
         outcome_ = outcome::error;
         error_ = ec;
         release();
-      } else {
-        delete req_;  // abandoned by a stop request; it was never queued
       }
+      delete req_;  // never queued
     }
     release();
   }
 
  private:
   void stop_requested() noexcept {
-    int expected = resolve_request::pending;
-    if (req_->state_.compare_exchange_strong(expected, resolve_request::abandoned,
-                                             std::memory_order_acq_rel)) {
-      // The worker (or start, if the request was never queued) deletes the request.
+    if (handoff_->withdraw(waiter_)) {
+      // The worker deletes the request when it finds it claimed.
       outcome_ = outcome::stopped;
       release();
     }
   }
 
+  // The io_context was destroyed while getaddrinfo ran: on the destroying thread.
+  static void on_detached(io::detail::handoff::waiter* w) noexcept {
+    auto* self = static_cast<waiter_type*>(w)->op_;
+    self->outcome_ = outcome::stopped;
+    self->release();
+  }
+
+  // The record the worker posted, on the context's thread.
+  static void on_record(io::detail::io_operation* op) noexcept {
+    auto* self = static_cast<record_type*>(op)->op_;
+    self->owned_ = self->req_;
+    if (op->result_ < 0) {
+      // The context is being destroyed: its shutdown delivered the record.
+      self->finish(outcome::stopped, {});
+    } else {
+      self->finish_value();
+    }
+  }
+
+  // The worker claimed the waiter and there is no io_context to post to: on the worker thread.
   static void on_done(resolve_request* r) noexcept {
     auto* self = static_cast<resolve_operation*>(r->owner_);
     self->owned_ = r;
-    if constexpr (has_scheduler<env_type>) {
+    if constexpr (scheduler_hop) {
       try {
         self->hop_.emplace(emplace_result{[self] {
           return ex::connect(ex::schedule(ex::get_scheduler(ex::get_env(self->rcvr_))), hop_receiver{self});
@@ -223,6 +282,7 @@ class resolve_operation {
     // Only now, with no stop callback left that could look at it, may the request go.
     delete owned_;
     owned_ = nullptr;
+    handoff_.reset();
     switch (outcome_) {
       case outcome::value:
         ex::set_value(std::move(rcvr_), std::move(endpoints_));
@@ -243,6 +303,10 @@ class resolve_operation {
   Rcvr rcvr_;
   resolve_request* req_ = nullptr;
   resolve_request* owned_ = nullptr;
+  std::shared_ptr<io::detail::handoff> handoff_{};
+  waiter_type waiter_{};
+  struct no_record {};
+  [[no_unique_address]] std::conditional_t<io_context_hop, record_type, no_record> record_{};
   std::atomic<int> refs_{2};
   outcome outcome_ = outcome::stopped;
   std::error_code error_{};
@@ -284,7 +348,10 @@ struct resolve_sender {
     getaddrinfo(3) runs on one of a few worker threads that senet starts on first use and joins at
     the end of the program; the completion then returns to the scheduler of the receiver's
     environment (`ex::get_scheduler`), so a single-threaded io_context program sees it on its own
-    thread. Without a scheduler in the environment it completes on the worker thread.
+    thread. Without a scheduler in the environment it completes on the worker thread. An
+    io_context destroyed while getaddrinfo runs completes the operation with `set_stopped()` in
+    its destructor, like every operation pending on it, and the worker then never touches the
+    context or the operation state (its result is discarded).
 
     `host` is a name or a numeric address (empty: the loopback address, or the wildcard address
     with `resolve_flags::passive`); `service` a port number or a service name. `flags` are

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <senet/io/io_context.hpp>
 
+#include <senet/io/detail/handoff.hpp>
 #include "senet/backend/backend.hpp"
 #include "senet/io/descriptor_request.hpp"
 #include "senet/io/op_queue.hpp"
@@ -12,12 +13,8 @@
 #else
 #define SENET_HAVE_URING_BACKEND 0
 #endif
-#if __has_include("senet/backend/test/test_backend.hpp")
-#include "senet/backend/test/test_backend.hpp"
-#define SENET_HAVE_TEST_BACKEND 1
-#else
-#define SENET_HAVE_TEST_BACKEND 0
-#endif
+// The test backend is the library senet::testing, registered when linked (test_hooks.hpp).
+#include "senet/backend/test_hooks.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -61,11 +58,7 @@ std::unique_ptr<backend> make_backend(backend_kind kind, completion_sink& sink) 
       return nullptr;
 #endif
     case backend_kind::test:
-#if SENET_HAVE_TEST_BACKEND
-      return make_test_backend(sink);
-#else
-      return nullptr;
-#endif
+      return make_registered_test_backend(sink);
   }
   return nullptr;
 }
@@ -75,7 +68,8 @@ std::unique_ptr<backend> make_required_backend(backend_kind kind, completion_sin
   if (!b) {
     throw std::system_error(
         std::make_error_code(std::errc::function_not_supported),
-        std::string("senet: io_context backend not available: ") + std::string(to_string(kind)));
+        std::string("senet: io_context backend not available: ") + std::string(to_string(kind)) +
+            (kind == backend_kind::test ? std::string(": ") + test_backend_missing : std::string()));
   }
   return b;
 }
@@ -85,6 +79,11 @@ std::unique_ptr<backend> make_default_backend(completion_sink& sink) {
     std::string_view n(name);
     for (backend_kind k : {backend_kind::uring, backend_kind::epoll, backend_kind::test}) {
       if (n == to_string(k)) {
+        if (k == backend_kind::test && test_backend_registration() == nullptr) {
+          // An environment variable must not switch a production program onto simulated sockets.
+          throw std::invalid_argument(std::string("senet: SENET_BACKEND=test refused: ") +
+                                      test_backend_missing);
+        }
         return make_required_backend(k, sink);
       }
     }
@@ -104,7 +103,9 @@ class context_impl final : public completion_sink {
   enum class mode { block, poll };
 
   context_impl(io_context& owner, std::optional<backend_kind> kind)
-      : owner_(&owner), backend_(kind ? make_required_backend(*kind, *this) : make_default_backend(*this)) {}
+      : owner_(&owner),
+        backend_(kind ? make_required_backend(*kind, *this) : make_default_backend(*this)),
+        handoff_(std::make_shared<handoff>(&owner)) {}
 
   context_impl(const context_impl&) = delete;
   context_impl& operator=(const context_impl&) = delete;
@@ -634,6 +635,9 @@ class context_impl final : public completion_sink {
     shutting_down_ = true;
     io_context* previous = current_context;
     current_context = owner_;
+    // Operations waiting for a result from another thread (ip::async_resolve) complete stopped;
+    // a result handed back before this is in remote_ and delivered below.
+    handoff_->detach();
     for (;;) {
       drain_remote();
       while (!timers_.empty()) {
@@ -689,6 +693,10 @@ class context_impl final : public completion_sink {
   std::atomic<std::uint32_t> borrowers_{0};
   std::mutex request_mutex_;
   std::condition_variable request_done_;
+  std::shared_ptr<handoff> handoff_;
+
+ public:
+  static std::shared_ptr<handoff> handoff_of(io_context& ctx) noexcept { return ctx.impl_->handoff_; }
 };
 
 void run_descriptor_action(backend& owner, descriptor& d, descriptor_action action) noexcept {
@@ -713,6 +721,9 @@ clock::time_point now(const io_context& ctx) noexcept {
 }
 bool links_timeouts(const io_context& ctx) noexcept {
   return ctx.impl_->links_timeouts();
+}
+std::shared_ptr<handoff> handoff_of(io_context& ctx) noexcept {
+  return context_impl::handoff_of(ctx);
 }
 
 }  // namespace senet::io::detail

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -127,18 +128,23 @@ class resolver_service {
   }
 
   static void process(resolve_request* r) noexcept {
-    if (r->state_.load(std::memory_order_acquire) != resolve_request::abandoned) {
+    // Copies: once the waiter is claimed and the record posted, the operation may delete `r`.
+    std::shared_ptr<io::detail::handoff> handoff = r->handoff_;
+    io::detail::io_operation* record = r->record_;
+    if (handoff->enrolled(r)) {
       if (auto* fn = resolve_function.load(std::memory_order_acquire)) {
         fn(*r);
       } else {
         run_getaddrinfo(*r);
       }
     }
-    if (r->state_.exchange(resolve_request::completed, std::memory_order_acq_rel) ==
-        resolve_request::abandoned) {
-      // The operation gave up on this request (a stop request) and left it to us.
+    if (!handoff->claim_and_post(r, record)) {
+      // A stop request or the io_context's destruction completed the operation first (or it
+      // never needed this result): the request is ours, the operation is not.
       delete r;
-    } else {
+      return;
+    }
+    if (record == nullptr) {
       r->on_done_(r);
     }
   }

@@ -9,7 +9,8 @@
 #include <cerrno>
 
 #include <senet/error.hpp>
-#include <senet/io/test_network.hpp>
+
+#include "senet/backend/test_hooks.hpp"
 
 namespace senet::net::detail {
 
@@ -48,7 +49,7 @@ void shutdown(int fd, int how, std::error_code& ec) noexcept {
     return;
   }
   ec = senet::detail::last_error();
-  if (ec == std::errc::not_connected && io::test_network::shutdown_simulated(fd, how)) {
+  if (ec == std::errc::not_connected && io::detail::test_backend_shutdown(fd, how)) {
     ec.clear();
   }
 }
@@ -83,7 +84,7 @@ void remote_address(int fd, ::sockaddr* addr, std::size_t& size, std::error_code
   if (rc == 0) {
     size = len;
   } else if (ec == std::errc::not_connected) {
-    if (std::size_t n = io::test_network::simulated_peer(fd, addr, size); n != 0) {
+    if (std::size_t n = io::detail::test_backend_peer(fd, addr, size); n != 0) {
       size = n;
       ec.clear();
     }

@@ -97,6 +97,20 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
       complete the receiver but wants the record started again (a multi-step operation such as
       `async_write`), which calls `prepare()` again. Restarts that complete at once are looped
       over, never recursed into, and a stop request between steps completes with `set_stopped`.
+
+    `Derived` may also hide these members of the base (an operation with a second record, such as
+    `net::timeout`'s timer, does; the defaults cost nothing):
+    - `on_pending() noexcept`: the record was started and waits; called before the stop callback
+      is registered.
+    - `cancel_records() noexcept`: what a stop request does (any thread); by default it cancels
+      the record (`request_cancel`).
+    - `record_completed() noexcept -> bool`: the record completed (on the context's thread, after
+      the stop callback was destroyed); false when `Derived` completes the operation later itself,
+      with `finish()`.
+    - `deliver_cancelled() noexcept`: completes the receiver when `result_` is -ECANCELED; by
+      default `set_stopped()`.
+    A second record's completion calls `release_stop_callback(record)` first, exactly as the
+    record's own completion does.
 */
 template <class Derived, class Rcvr, class Record = io_operation>
 class stoppable_operation : public Record {
@@ -123,10 +137,37 @@ class stoppable_operation : public Record {
   /** Completes with `set_error(result_error(result_))`. */
   void deliver_result_error() noexcept { ex::set_error(std::move(rcvr_), result_error(this->result_)); }
 
+  // The defaults of the hooks `Derived` may hide (see above).
+  void on_pending() noexcept {}
+  void cancel_records() noexcept { request_cancel(*ctx_, *this); }
+  bool record_completed() noexcept { return true; }
+  void deliver_cancelled() noexcept { ex::set_stopped(std::move(rcvr_)); }
+
+  /** Destroys the stop callback (waiting for one running on another thread), so that no cancel
+      request is made afterwards; true when `record`'s completion must wait for its cancel request
+      still queued (docs/design/io_core.md, "Completion and cancellation"). The first thing a
+      record's completion does. */
+  bool release_stop_callback(io_operation& record) noexcept {
+    if constexpr (stoppable) {
+      callback_.reset();
+      return defer_for_cancel(record);
+    } else {
+      (void)record;
+      return false;
+    }
+  }
+
+  /** Completes the operation from `result_` (after `record_completed()` returned false). */
+  void finish() noexcept {
+    if (finish_step()) {
+      start_here();
+    }
+  }
+
  private:
   struct on_stop {
     stoppable_operation* self_;
-    void operator()() const noexcept { request_cancel(*self_->ctx_, *self_); }
+    void operator()() const noexcept { self_->derived().cancel_records(); }
   };
   using callback_type =
       std::conditional_t<stoppable, std::optional<ex::stop_callback_for_t<token_type, on_stop>>, no_callback>;
@@ -155,6 +196,7 @@ class stoppable_operation : public Record {
         return;
       }
     }
+    derived().on_pending();
     if constexpr (stoppable) {
       // Constructed only when the operation is pending: a stop already requested runs the
       // callback here, which cancels it through the ready queue.
@@ -164,23 +206,18 @@ class stoppable_operation : public Record {
 
   static void on_complete(io_operation* op) noexcept {
     auto& self = *static_cast<stoppable_operation*>(op);
-    if constexpr (stoppable) {
-      // Waits for a callback running on another thread; afterwards cancel_pending_ is stable.
-      self.callback_.reset();
-      if (defer_for_cancel(self)) {
-        return;
-      }
+    // Waits for a callback running on another thread; afterwards cancel_pending_ is stable.
+    if (self.release_stop_callback(self) || !self.derived().record_completed()) {
+      return;
     }
-    if (self.finish_step()) {
-      self.start_here();
-    }
+    self.finish();
   }
 
   // Delivers the result of the step that completed; true when the record is to be started again
   // (the receiver has not been completed).
   bool finish_step() noexcept {
     if (this->result_ == -ECANCELED) {
-      ex::set_stopped(std::move(rcvr_));
+      derived().deliver_cancelled();
       return false;
     }
     if constexpr (std::is_same_v<decltype(derived().deliver()), bool>) {

@@ -5,12 +5,14 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include <atomic>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+#include <senet/io/detail/handoff.hpp>
 
 // The getaddrinfo machinery behind ip::resolve and ip::async_resolve (src/senet/ip/resolver.cpp).
 namespace senet::ip::detail {
@@ -18,13 +20,15 @@ namespace senet::ip::detail {
 /** One name resolution: its inputs, its outputs, and who owns it.
 
     `ip::async_resolve` allocates one per operation and hands it to the resolver's worker threads.
-    `state_` decides ownership: while `pending`, the worker may be running getaddrinfo on it; the
-    worker moves it to `completed` and calls `on_done_` (the operation owns it again), unless the
-    operation moved it to `abandoned` first (a stop request), in which case the worker deletes it.
+    The operation enrolls a waiter keyed by this request with `handoff_` (its io_context's, or the
+    unbound one); when getaddrinfo returned, the worker claims the waiter
+    (`io::detail::handoff::claim_and_post`),
+    which posts `record_` to the context (or, without one, the worker calls `on_done_`), and from
+    then on the operation owns the request. If someone else claimed the waiter first (a stop
+    request, the context's destruction), the worker deletes the request and never touches the
+    operation, which may be gone.
 */
 struct resolve_request {
-  enum state : int { pending, completed, abandoned };
-
   std::string host_;
   std::string service_;
   int family_ = AF_UNSPEC;
@@ -35,8 +39,11 @@ struct resolve_request {
   ::addrinfo* result_ = nullptr;
   std::error_code error_{};
 
-  std::atomic<int> state_{pending};
-  /// Called on a worker thread once getaddrinfo returned, unless abandoned.
+  /// Where the result goes back; kept alive by this request, also past its io_context.
+  std::shared_ptr<io::detail::handoff> handoff_{};
+  /// Posted to the context when the worker claims the waiter; null without a context.
+  io::detail::io_operation* record_ = nullptr;
+  /// Called on the worker thread after a claim when `record_` is null.
   void (*on_done_)(resolve_request*) noexcept = nullptr;
   void* owner_ = nullptr;
   resolve_request* next_ = nullptr;

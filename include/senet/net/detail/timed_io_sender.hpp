@@ -37,117 +37,97 @@
 
 namespace senet::net::detail {
 
-/** The operation state of `timed_io_sender<Kind, FromEnv>`. The I/O record is the base. */
+/** The operation state of `timed_io_sender<Kind, FromEnv>`: a `stoppable_operation` whose record
+    is the I/O record, with the timer record beside it. */
 template <class Kind, class Rcvr>
-class timed_io_operation : public io::detail::io_operation {
+class timed_io_operation : public io::detail::stoppable_operation<timed_io_operation<Kind, Rcvr>, Rcvr> {
+  using base = io::detail::stoppable_operation<timed_io_operation<Kind, Rcvr>, Rcvr>;
+  friend base;
   using clock = io::detail::clock;
-  using token_type = ex::stop_token_of_t<ex::env_of_t<Rcvr>>;
-  static constexpr bool stoppable = !ex::unstoppable_token<token_type>;
 
   struct timer_record : io::detail::timer_operation {
     timed_io_operation* owner_ = nullptr;
   };
-
-  struct on_stop {
-    timed_io_operation* self_;
-    void operator()() const noexcept { self_->cancel_records(); }
-  };
-  using callback_type =
-      std::conditional_t<stoppable, std::optional<ex::stop_callback_for_t<token_type, on_stop>>,
-                         io::detail::no_callback>;
 
  public:
   using operation_state_concept = ex::operation_state_tag;
 
   timed_io_operation(io::io_context& ctx, Kind&& kind, clock::duration limit, Rcvr&& rcvr) noexcept(
       std::is_nothrow_move_constructible_v<Kind>&& std::is_nothrow_move_constructible_v<Rcvr>)
-      : ctx_(&ctx), rcvr_(std::move(rcvr)), kind_(std::move(kind)), limit_(limit) {}
-  timed_io_operation(const timed_io_operation&) = delete;
-  timed_io_operation& operator=(const timed_io_operation&) = delete;
-
-  void start() & noexcept {
-    if (io::detail::start_here_or_post(*ctx_, *this, rcvr_, &timed_io_operation::start_trampoline)) {
-      start_here();
-    }
-  }
+      : base(ctx, std::move(rcvr)), kind_(std::move(kind)), limit_(limit) {}
 
  private:
-  static void start_trampoline(io::detail::io_operation* op) noexcept {
-    static_cast<timed_io_operation*>(op)->start_here();
-  }
+  // ---- stoppable_operation's hooks ----
 
-  void start_here() noexcept {
-    if (!io::detail::prepare_or_fail(rcvr_,
-                                     [this]() noexcept { return kind_.prepare(*this, storage_, *ctx_); })) {
-      return;
-    }
-    this->complete_ = &timed_io_operation::on_io_complete;
-    linked_ = io::detail::links_timeouts(*ctx_);
+  // On the context's thread, before the I/O record starts.
+  decltype(auto) prepare() noexcept {
+    linked_ = io::detail::links_timeouts(this->context());
     // A limit <= 0 still lets the kernel try the operation once (the timeout is armed after).
     this->link_timeout_ns_ = linked_ ? (limit_.count() > 0 ? std::int64_t{limit_.count()} : 1) : 0;
-    if (io::detail::start_operation(*ctx_, *this)) {
-      // Completed at once (epoll with data there, a bad descriptor, shutdown): no timer needed.
-      deliver();
+    return kind_.prepare(*this, storage_, this->context());
+  }
+
+  // The I/O record waits (it did not complete at once: epoll with data there, a bad descriptor,
+  // shutdown need no timer). Unless the kernel enforces the limit, start the timer.
+  void on_pending() noexcept {
+    remaining_ = 1;
+    if (linked_) {
       return;
     }
-    remaining_ = 1;
-    if (!linked_) {
-      remaining_ = 2;
-      timer_.owner_ = this;
-      timer_.code_ = io::detail::op_code::timer;
-      timer_.complete_ = &timed_io_operation::on_timer_complete;
-      clock::time_point now = io::detail::now(*ctx_);
-      timer_.deadline_ = limit_ >= clock::time_point::max() - now ? clock::time_point::max() : now + limit_;
-      if (io::detail::start_operation(*ctx_, timer_)) {
-        // Only while the context shuts down (which cancels the I/O record too).
-        timer_done_ = true;
-        --remaining_;
-      }
-    }
-    if constexpr (stoppable) {
-      // Constructed only while the records are pending: a stop already requested runs the
-      // callback here, which cancels them through the ready queue (never inline).
-      callback_.emplace(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this});
+    remaining_ = 2;
+    timer_.owner_ = this;
+    timer_.code_ = io::detail::op_code::timer;
+    timer_.complete_ = &timed_io_operation::on_timer_complete;
+    clock::time_point now = io::detail::now(this->context());
+    timer_.deadline_ = limit_ >= clock::time_point::max() - now ? clock::time_point::max() : now + limit_;
+    if (io::detail::start_operation(this->context(), timer_)) {
+      // Only while the context shuts down (which cancels the I/O record too).
+      timer_done_ = true;
+      --remaining_;
     }
   }
 
   // The stop callback (any thread): cancels both records; each completes with -ECANCELED unless it
   // completed first.
   void cancel_records() noexcept {
-    io::detail::request_cancel(*ctx_, *this);
+    io::detail::request_cancel(this->context(), *this);
     if (!linked_) {
-      io::detail::request_cancel(*ctx_, timer_);
+      io::detail::request_cancel(this->context(), timer_);
     }
   }
 
-  // Whichever record completes first destroys the stop callback (waiting for one running on
-  // another thread), so that no cancel request is made afterwards; a record whose cancel request
-  // is still queued waits for it (io_core.md, "Completion and cancellation").
-  bool defer(io::detail::io_operation& record) noexcept {
-    if constexpr (stoppable) {
-      callback_.reset();
-      return io::detail::defer_for_cancel(record);
+  // The I/O record completed (the stop callback is gone): cancel the timer, and complete once
+  // both records are delivered.
+  bool record_completed() noexcept {
+    io_done_ = true;
+    if (!linked_ && !timer_done_) {
+      io::detail::request_cancel(this->context(), timer_);  // on this thread: at once
+    }
+    return --remaining_ == 0;
+  }
+
+  void deliver() noexcept {
+    if (linked_ && this->result_ == -ETIMEDOUT) {
+      ex::set_error(std::move(this->receiver()), std::make_error_code(std::errc::timed_out));
     } else {
-      (void)record;
-      return false;
+      kind_.deliver(this->receiver(), *this, storage_);
     }
   }
 
-  static void on_io_complete(io::detail::io_operation* op) noexcept {
-    auto& self = *static_cast<timed_io_operation*>(op);
-    if (self.defer(self)) {
-      return;
+  // The I/O record came back -ECANCELED: cancelled by the timer, or by a stop request.
+  void deliver_cancelled() noexcept {
+    if (timed_out_) {
+      ex::set_error(std::move(this->receiver()), std::make_error_code(std::errc::timed_out));
+    } else {
+      ex::set_stopped(std::move(this->receiver()));
     }
-    self.io_done_ = true;
-    if (!self.linked_ && !self.timer_done_) {
-      io::detail::request_cancel(*self.ctx_, self.timer_);  // on this thread: at once
-    }
-    self.arrive();
   }
+
+  // ---- the timer record ----
 
   static void on_timer_complete(io::detail::io_operation* op) noexcept {
     auto& self = *static_cast<timer_record*>(op)->owner_;
-    if (self.defer(self.timer_)) {
+    if (self.release_stop_callback(self.timer_)) {
       return;
     }
     self.timer_done_ = true;
@@ -155,34 +135,13 @@ class timed_io_operation : public io::detail::io_operation {
       // The time is up. If the I/O has already completed (it waits in the ready queue) this does
       // nothing and its result stands.
       self.timed_out_ = true;
-      io::detail::request_cancel(*self.ctx_, self);
+      io::detail::request_cancel(self.context(), self);
     }
-    self.arrive();
-  }
-
-  void arrive() noexcept {
-    if (--remaining_ == 0) {
-      deliver();
+    if (--self.remaining_ == 0) {
+      self.finish();
     }
   }
 
-  void deliver() noexcept {
-    std::int64_t result = this->result_;
-    if (result == -ECANCELED) {
-      if (timed_out_) {
-        ex::set_error(std::move(rcvr_), std::make_error_code(std::errc::timed_out));
-      } else {
-        ex::set_stopped(std::move(rcvr_));
-      }
-    } else if (linked_ && result == -ETIMEDOUT) {
-      ex::set_error(std::move(rcvr_), std::make_error_code(std::errc::timed_out));
-    } else {
-      kind_.deliver(rcvr_, *this, storage_);
-    }
-  }
-
-  io::io_context* ctx_;
-  Rcvr rcvr_;
   Kind kind_;
   typename Kind::storage storage_{};
   clock::duration limit_;
@@ -192,7 +151,6 @@ class timed_io_operation : public io::detail::io_operation {
   bool io_done_ = false;
   bool timer_done_ = false;
   bool timed_out_ = false;
-  [[no_unique_address]] callback_type callback_{};
 };
 
 /** What `net::timeout(io_sender, d)` returns for one socket operation (see the top of this file).
