@@ -114,6 +114,15 @@ TYPED_TEST(scheduler_timers, a_huge_duration_saturates) {
   EXPECT_EQ(std::get<0>(*r), 2);
 }
 
+// The completion scheduler lets a networking sender follow it (the adaptor form), and it is this
+// context's even under sync_wait, whose own scheduler is a run_loop's.
+TYPED_TEST(scheduler_timers, networking_senders_follow_it_in_the_adaptor_form) {
+  auto sch = this->scheduler();
+  auto before = sch.now();
+  ASSERT_TRUE(this->run(sch.schedule_after(5ms) | senet::net::async_wait_for(5ms)).has_value());
+  EXPECT_GE(sch.now() - before, 10ms);
+}
+
 // Started from a thread that does not run the context: the timer moves itself to the context.
 TYPED_TEST(scheduler_timers, under_sync_wait_with_the_context_on_another_thread) {
   auto sch = this->scheduler();
