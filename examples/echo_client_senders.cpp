@@ -7,14 +7,7 @@
 // Resolves H (default 127.0.0.1), opens C connections (default 1) to port N, and on each sends M
 // messages (default 100) of S bytes (default 64), waiting for each message's echo and checking it.
 // Prints a summary; exits with status 0 only if every byte came back as sent.
-#include <senet/execution.hpp>
-#include <senet/io/io_context.hpp>
-#include <senet/ip/async_resolve.hpp>
-#include <senet/ip/tcp.hpp>
-#include <senet/net/async_connect.hpp>
-#include <senet/net/async_read.hpp>
-#include <senet/net/async_write.hpp>
-#include <senet/net/sockets.hpp>
+#include <senet/net.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
 // The code of docs/guide.md, compiled and run, so that the guide stays true.
 #include <senet/execution.hpp>
+#include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/ip/address.hpp>
 #include <senet/net/async_accept.hpp>
 #include <senet/net/async_connect.hpp>
 #include <senet/net/async_read.hpp>
+#include <senet/net/async_read_some.hpp>
 #include <senet/net/async_receive.hpp>
 #include <senet/net/async_wait.hpp>
 #include <senet/net/async_write.hpp>
@@ -14,9 +16,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <string>
 #include <system_error>
+#include <thread>
 
 namespace {
 
@@ -121,6 +125,60 @@ TEST(guide, cancellation_and_time_limits) {
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::make_error_code(std::errc::timed_out));
   }
+}
+
+// Section 2: where the scheduler comes from. The work scheduler here is a run_loop's (the guide's
+// `pool`); the I/O scheduler is the context's.
+TEST(guide, where_the_scheduler_comes_from) {
+  senet::io::io_context ctx;
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(tcp::v4());
+  ex::run_loop pool;
+  auto env = ex::env{ex::prop{senet::io::get_io_scheduler, ctx.get_scheduler()},
+                     ex::prop{ex::get_scheduler, pool.get_scheduler()}};
+  EXPECT_TRUE(senet::io::get_io_scheduler(env) == ctx.get_scheduler());
+  EXPECT_TRUE(ex::get_scheduler(env) == pool.get_scheduler());
+
+  senet::io::io_context::work_guard guard(ctx);
+  std::thread runner([&] { ctx.run(); });
+  // The adaptor form and ex::on, outside run_until.
+  auto r = ex::sync_wait(ex::when_all(
+      ex::on(ctx.get_scheduler(), net::async_accept(acceptor)),
+      ex::schedule(ctx.get_scheduler()) | net::async_connect(client, acceptor.local_endpoint())));
+  guard.reset();
+  runner.join();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<1>(*r), client.local_endpoint());
+}
+
+// Section 4: an echo session as one repeat_effect_until.
+TEST(guide, a_loop_without_recursion) {
+  senet::io::io_context ctx;
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(tcp::v4());
+  auto [s, peer] = ctx.run_until(ex::when_all(net::async_accept(acceptor),
+                                              net::async_connect(client, acceptor.local_endpoint())))
+                       .value();
+  std::array<char, 64> buf{};
+  auto echo = ex::repeat_effect_until(
+      net::async_read_some(s, senet::buffer(buf)) |
+      ex::let_value([&](std::size_t n) { return net::async_write(s, senet::buffer(buf, n)); }) |
+      ex::then([](std::size_t n) { return n == 0; }));
+  std::string out = "echo", back(4, '\0');
+  auto talk = net::async_write(client, senet::buffer(out)) |
+              ex::let_value([&](std::size_t) { return net::async_read(client, senet::buffer(back)); }) |
+              ex::then([&](std::size_t) { client.shutdown(tcp::socket::shutdown_send); });
+  ctx.run_until(ex::when_all(std::move(echo), std::move(talk)));
+  EXPECT_EQ(back, out);
+}
+
+// Section 6: the context's scheduler is a timed scheduler.
+TEST(guide, timed_scheduler) {
+  senet::io::io_context ctx;
+  auto sch = ctx.get_scheduler();
+  auto before = sch.now();
+  ctx.run_until(sch.schedule_after(10ms) | net::async_wait_for(5ms));
+  EXPECT_GE(sch.now() - before, 15ms);
 }
 
 }  // namespace

@@ -61,6 +61,12 @@ auto make_accept_explicit(auto scheduler, auto& socket) {
   return async::accept(scheduler, socket);
 }
 
+// §3.1, option 2: the operation is a sender adaptor, and the scheduler is the one the upstream
+// sender completes on (get_completion_scheduler<set_value_t>).
+auto make_accept_adapted(auto scheduler, auto& socket) {
+  return ex::schedule(scheduler) | async::accept(socket);
+}
+
 // §3.1, option 3: the scheduler comes from the receiver, injected with `on`, which starts the
 // child on `scheduler` and comes back to the receiver's scheduler afterwards. (With stdexec, whose
 // `on` announces `scheduler` to the child as get_start_scheduler rather than get_scheduler, the
@@ -78,6 +84,24 @@ TEST_F(p2762_samples, obtaining_the_scheduler_option_1) {
   auto r = ctx_.run_until(ex::when_all(make_accept_explicit(ctx_.get_scheduler(), acceptor_),
                                        senet::net::async_connect(client, acceptor_.local_endpoint())));
   ASSERT_TRUE(r.has_value());
+}
+
+TEST_F(p2762_samples, obtaining_the_scheduler_option_2) {
+  ip::tcp::socket client;
+  std::thread loop;
+  std::optional<std::tuple<ip::tcp::socket, ip::tcp::endpoint>> accepted;
+  {
+    io::io_context::work_guard guard(ctx_);
+    loop = std::thread([&] { ctx_.run(); });
+    // sync_wait's own scheduler is a run_loop's; schedule(ctx's scheduler) tells the accept where
+    // to run.
+    accepted = ex::sync_wait(ex::when_all(
+        make_accept_adapted(ctx_.get_scheduler(), acceptor_),
+        ex::schedule(ctx_.get_scheduler()) | senet::net::async_connect(client, acceptor_.local_endpoint())));
+  }
+  loop.join();
+  ASSERT_TRUE(accepted.has_value());
+  EXPECT_EQ(std::get<1>(*accepted), client.local_endpoint());
 }
 
 TEST_F(p2762_samples, obtaining_the_scheduler_option_3) {

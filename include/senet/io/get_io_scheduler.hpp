@@ -4,11 +4,14 @@
 
 #include <senet/config.hpp>
 #include <senet/execution.hpp>
-#include <senet/io/io_context.hpp>
 
+#include <concepts>
 #include <utility>
 
 namespace senet::io {
+
+// Not included: io_context.hpp includes what includes this header.
+class io_context;
 
 /** `io::get_io_scheduler(env)`: the scheduler on which the networking senders connected to a
     receiver with environment `env` run their I/O (P2762 §3.1, "a specific customization point
@@ -45,7 +48,8 @@ struct get_io_scheduler_t {
 #if SENET_USE_STDEXEC
   template <class Env>
   static constexpr bool start_scheduler_is_io = requires(const Env& env) {
-    { ex::get_start_scheduler(env) } -> detail::io_scheduler;
+    { ex::get_start_scheduler(env).context() }
+    noexcept->std::same_as<io_context&>;
   };
 #else
   template <class Env>

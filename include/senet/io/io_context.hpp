@@ -24,6 +24,7 @@ class context_impl;
 template <class Rcvr>
 class schedule_operation;
 class schedule_sender;
+class schedule_at_sender;
 template <class Values>
 struct run_until_state;
 }  // namespace detail
@@ -180,6 +181,34 @@ class io_context::scheduler_type {
 
   /** A sender that completes on the context's thread. Safe from any thread. */
   [[nodiscard]] detail::schedule_sender schedule() const noexcept;
+
+  /** A sender that completes `d` after it is started, on the context's thread: a timer (P2762
+      §3.5), with the interface of stdexec's timed schedulers (`exec::schedule_after(sch, d)`).
+      The deadline is measured on the context's clock (`now()`), rounded up to its resolution; a
+      zero or negative `d` completes in the next loop turn.
+
+      Completion signatures: `set_value_t()`, `set_stopped_t()`.
+      Cancellation: a stop request removes the pending timer; it then completes with
+      `set_stopped()` unless it completed first.
+      Thread safety: may be started from any thread; never completes inline in `start()` (a stop
+      already requested completes it there with `set_stopped()`).
+      Attributes: its completion scheduler (`set_value_t`) is this scheduler, so
+      `sch.schedule_after(d) | net::async_...(...)` runs the operation on this context. */
+  template <class Rep, class Period>
+  [[nodiscard]] detail::schedule_at_sender schedule_after(
+      std::chrono::duration<Rep, Period> d) const noexcept;
+
+  /** A sender that completes at `tp` on the context's clock (`std::chrono::steady_clock`, or the
+      test backend's virtual clock); as `schedule_after` otherwise. A time point already past
+      completes in the next loop turn. */
+  template <class Duration>
+  [[nodiscard]] detail::schedule_at_sender schedule_at(
+      std::chrono::time_point<std::chrono::steady_clock, Duration> tp) const noexcept;
+
+  /** The current time on the context's clock: `std::chrono::steady_clock::now()`, or the test
+      backend's virtual time. Thread safety: any thread on the io_uring and epoll backends; on the
+      test backend, the thread running the context (or any while none runs it). */
+  [[nodiscard]] std::chrono::steady_clock::time_point now() const noexcept;
 
   /** The context this scheduler schedules on. */
   [[nodiscard]] io_context& context() const noexcept { return *ctx_; }
@@ -446,5 +475,7 @@ auto io_context::run_until(Sndr&& sndr) {
 }
 
 }  // namespace senet::io
+
+#include <senet/io/detail/schedule_at.hpp>  // IWYU pragma: export (scheduler_type::schedule_at)
 
 #endif  // SENET_IO_IO_CONTEXT_HPP

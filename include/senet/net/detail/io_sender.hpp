@@ -245,6 +245,36 @@ template <class Sch, class Sndr>
   return ex::starts_on(sch, with_io_scheduler(sch, std::forward<Sndr>(sndr)));
 }
 
+// ---- the adaptor form: `upstream | net::async_...(...)` ------------------------------------------
+
+/** `upstream | child` for a networking sender `child` that finds its scheduler in the
+    environment (P2762 §3.1 option 2): `child` runs after `upstream` completes with a value (the
+    values are ignored), on the I/O scheduler that `upstream` completes on
+    (`ex::get_completion_scheduler<ex::set_value_t>(ex::get_env(upstream))`), whatever the
+    receiver's environment says. Errors and stops of `upstream` pass through. */
+template <class Upstream, class Child>
+[[nodiscard]] auto on_upstream_scheduler(Upstream&& upstream, Child&& child) {
+  using attrs_type = ex::env_of_t<Upstream>;
+  constexpr bool has_scheduler = requires(const attrs_type& attrs) {
+    ex::get_completion_scheduler<ex::set_value_t>(attrs);
+  };
+  static_assert(has_scheduler,
+                "senet: in `sndr | net::async_...(...)`, `sndr` must say which scheduler it completes on "
+                "(ex::get_completion_scheduler<ex::set_value_t>), as ex::schedule(ctx.get_scheduler()) does; "
+                "otherwise give the scheduler explicitly: net::async_accept(ctx.get_scheduler(), acceptor)");
+  if constexpr (has_scheduler) {
+    auto sch = ex::get_completion_scheduler<ex::set_value_t>(ex::get_env(upstream));
+    static_assert(
+        io::detail::io_scheduler<decltype(sch)>,
+        "senet: in `sndr | net::async_...(...)`, `sndr` completes on a scheduler that is not a senet "
+        "I/O scheduler (io_context::scheduler_type)");
+    return ex::let_value(std::forward<Upstream>(upstream),
+                         [child = with_io_scheduler(sch, std::forward<Child>(child))](auto&&...) mutable {
+                           return std::move(child);
+                         });
+  }
+}
+
 /** The operation state of `io_sender<Kind, ...>`.
 
     A `Kind` provides:
@@ -306,6 +336,14 @@ class io_sender {
   }
 
   [[nodiscard]] ex::env<> get_env() const noexcept { return {}; }
+
+  /** The adaptor form `upstream | net::async_...(...)` of a sender without an explicit scheduler
+      (P2762 §3.1 option 2): see `on_upstream_scheduler`. */
+  template <ex::sender Upstream>
+  requires(FromEnv && !std::same_as<std::remove_cvref_t<Upstream>, io_sender>) [[nodiscard]] friend auto
+  operator|(Upstream&& upstream, io_sender self) {
+    return on_upstream_scheduler(std::forward<Upstream>(upstream), std::move(self));
+  }
 
   /** `net::timeout(sndr, limit)` of one socket operation (not a timer): an IORING_OP_LINK_TIMEOUT
       where the backend links timeouts, else a timer in the same operation state (timed_io_sender.hpp). */

@@ -308,6 +308,13 @@ struct transfer_all_sender {
   Buffers buffers_;
   std::size_t* progress_;
 
+  /// `upstream | net::async_read(stream, buffers)`: P2762 §3.1 option 2 (see io_sender.hpp).
+  template <ex::sender Upstream>
+  requires(!std::same_as<std::remove_cvref_t<Upstream>, transfer_all_sender>) [[nodiscard]] friend auto
+  operator|(Upstream&& upstream, transfer_all_sender self) {
+    return on_upstream_scheduler(std::forward<Upstream>(upstream), std::move(self));
+  }
+
   template <class Rcvr>
   auto connect(Rcvr rcvr) && {
     if constexpr (Step::template native<Stream>) {

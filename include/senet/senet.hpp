@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_SENET_HPP
+#define SENET_SENET_HPP
+
+/** `<senet/senet.hpp>`: all of senet's public headers in one include.
+
+    Today that is the sender face (`<senet/net.hpp>`), the execution vocabulary `senet::ex`
+    (`<senet/execution.hpp>`, with `ex::on`, `ex::repeat_effect_until` and `ex::repeat_effect`)
+    and the library version (`<senet/version.hpp>`). The in-memory test network
+    (`<senet/io/test_network.hpp>`) is not included: it belongs to the testing library that a
+    program's tests link, not to the program.
+
+    It only includes: each entity is documented in its own header.
+*/
+
+#include <senet/execution.hpp>
+#include <senet/net.hpp>
+#include <senet/version.hpp>
+
+#endif  // SENET_SENET_HPP
