@@ -6,9 +6,24 @@
 #include <senet/net/sockets.hpp>
 
 #include <support/backend_fixture.hpp>
+#include <support/io_probe.hpp>
 #include <support/loopback.hpp>
 
+#include <senet/error.hpp>
+#include <senet/io/test_network.hpp>
+#include <senet/ip/resolver.hpp>
+
 #include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <list>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -129,6 +144,166 @@ TYPED_TEST(async_connect_test, explicit_scheduler_form) {
   auto r = this->run(ex::when_all(net::async_connect(this->scheduler(), client, acceptor.local_endpoint()),
                                   net::async_accept(this->scheduler(), acceptor)));
   ASSERT_TRUE(r.has_value());
+}
+
+// ---- async_connect(socket, endpoints) ----
+
+TYPED_TEST(async_connect_test, range_form_completion_signatures) {
+  ip::tcp::socket s;
+  std::vector<ip::tcp::endpoint> eps;
+  using sndr = decltype(net::async_connect(s, eps));
+  static_assert(
+      std::is_same_v<typename sndr::completion_signatures,
+                     ex::completion_signatures<ex::set_value_t(ip::tcp::endpoint),
+                                               ex::set_error_t(std::error_code), ex::set_stopped_t()>>);
+  SUCCEED();
+}
+
+TYPED_TEST(async_connect_test, range_first_refused_then_connects) {
+  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
+  std::vector<ip::tcp::endpoint> eps{unused_endpoint(ip::tcp::v4()), unused_endpoint(ip::tcp::v4()),
+                                     acceptor.local_endpoint()};
+  ip::tcp::socket client;
+  auto r = this->run(ex::when_all(net::async_connect(client, eps), net::async_accept(acceptor)));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), acceptor.local_endpoint());
+  EXPECT_EQ(std::get<2>(*r), client.local_endpoint());
+  EXPECT_EQ(client.remote_endpoint(), acceptor.local_endpoint());
+}
+
+TYPED_TEST(async_connect_test, range_over_a_resolve_result_and_other_ranges) {
+  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
+  std::string port = std::to_string(acceptor.local_endpoint().port());
+  // A resolve result, as an rvalue (moved into the sender).
+  ip::tcp::socket a;
+  auto r = this->run(ex::when_all(
+      net::async_connect(a, ip::resolve<ip::tcp>("127.0.0.1", port, ip::resolve_flags::numeric_host)),
+      net::async_accept(acceptor)));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), acceptor.local_endpoint());
+  // A std::list (not contiguous) and a C array, with the explicit scheduler.
+  std::list<ip::tcp::endpoint> list{unused_endpoint(ip::tcp::v4()), acceptor.local_endpoint()};
+  ip::tcp::socket b;
+  auto r2 = this->run(ex::when_all(net::async_connect(b, list), net::async_accept(acceptor)));
+  ASSERT_TRUE(r2.has_value());
+  ip::tcp::endpoint array[] = {acceptor.local_endpoint()};
+  ip::tcp::socket c;
+  auto r3 = this->run(ex::when_all(net::async_connect(this->scheduler(), c, array),
+                                   net::async_accept(this->scheduler(), acceptor)));
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_EQ(std::get<0>(*r3), acceptor.local_endpoint());
+}
+
+TYPED_TEST(async_connect_test, range_all_failing_reports_the_error) {
+  std::array<ip::tcp::endpoint, 2> eps{unused_endpoint(ip::tcp::v4()), unused_endpoint(ip::tcp::v4())};
+  ip::tcp::socket client;
+  EXPECT_EQ(this->error_of(net::async_connect(client, eps)), std::errc::connection_refused);
+}
+
+// The errors of two endpoints differ here, so that "the last error" is checked: a path with
+// nothing at it (ENOENT) and a path that is a plain file, not a socket (ECONNREFUSED).
+TYPED_TEST(async_connect_test, range_all_failing_reports_the_last_error) {
+  if (this->kind == io::backend_kind::test) {
+    GTEST_SKIP() << "the test backend refuses every connect without a listener with ECONNREFUSED, so two "
+                    "endpoints cannot fail differently there";
+  }
+  using local = senet::local::stream_protocol;
+  std::string missing = "/tmp/senet-test-missing-" + std::to_string(::getpid());
+  std::string file = "/tmp/senet-test-file-" + std::to_string(::getpid());
+  ::unlink(missing.c_str());
+  int fd = ::open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::vector<local::endpoint> a{local::endpoint(missing), local::endpoint(file)};
+  std::vector<local::endpoint> b{local::endpoint(file), local::endpoint(missing)};
+  local::socket client;
+  EXPECT_EQ(this->error_of(net::async_connect(client, a)), std::errc::connection_refused);
+  EXPECT_EQ(this->error_of(net::async_connect(client, b)), std::errc::no_such_file_or_directory);
+  ::unlink(file.c_str());
+}
+
+TYPED_TEST(async_connect_test, range_empty_is_not_found) {
+  std::vector<ip::tcp::endpoint> none;
+  ip::tcp::socket client;
+  std::error_code ec = this->error_of(net::async_connect(client, none));
+  EXPECT_EQ(ec, senet::error::not_found);
+  EXPECT_FALSE(client.is_open());
+}
+
+TYPED_TEST(async_connect_test, range_reopens_the_socket_for_each_protocol) {
+  if (!senet::test::ipv6_available()) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
+  std::vector<ip::tcp::endpoint> eps{unused_endpoint(ip::tcp::v6()), acceptor.local_endpoint()};
+  ip::tcp::socket client(ip::tcp::v6());  // open for the wrong protocol: closed and reopened
+  auto r = this->run(ex::when_all(net::async_connect(client, eps), net::async_accept(acceptor)));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(client.protocol(), ip::tcp::v4());
+  EXPECT_EQ(client.remote_endpoint(), acceptor.local_endpoint());
+}
+
+TYPED_TEST(async_connect_test, range_stop_before_start_tries_nothing) {
+  std::vector<ip::tcp::endpoint> eps{unused_endpoint(ip::tcp::v4())};
+  ip::tcp::socket client;
+  senet::test::io_outcome<ip::tcp::endpoint> outcome;
+  auto op = ex::connect(net::async_connect(client, eps),
+                        senet::test::io_probe<ip::tcp::endpoint>{&this->ctx(), &outcome});
+  outcome.stop.request_stop();
+  ex::start(op);
+  senet::test::run_until_done(this->ctx(), outcome);
+  EXPECT_TRUE(outcome.stopped);
+  EXPECT_FALSE(client.is_open()) << "no attempt was made";
+}
+
+// Started on another thread than the one running the context: the attempts run on the context's
+// thread, and the operation completes once.
+TYPED_TEST(async_connect_test, range_started_from_another_thread) {
+  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
+  std::vector<ip::tcp::endpoint> eps{unused_endpoint(ip::tcp::v4()), acceptor.local_endpoint()};
+  for (int i = 0; i < 50; ++i) {
+    ip::tcp::socket client;
+    senet::test::io_outcome<ip::tcp::endpoint> outcome;
+    auto op = ex::connect(net::async_connect(client, eps),
+                          senet::test::io_probe<ip::tcp::endpoint>{&this->ctx(), &outcome});
+    std::thread loop([&] { senet::test::run_until_done(this->ctx(), outcome); });
+    ex::start(op);
+    loop.join();
+    ASSERT_TRUE(outcome.value.has_value()) << (outcome.error ? outcome.error->message() : "stopped");
+    EXPECT_EQ(std::get<0>(*outcome.value), acceptor.local_endpoint());
+    auto accepted = this->run(net::async_accept(acceptor));
+    ASSERT_TRUE(accepted.has_value());
+  }
+}
+
+// A connect that stays pending: on the kernel backends a listener whose queue is full (its SYNs
+// are dropped), on the test backend a latency of an hour of virtual time. A stop request then
+// cancels the attempt and tries no further endpoint.
+TYPED_TEST(async_connect_test, range_stop_cancels_the_pending_attempt) {
+  ip::tcp::acceptor full(ip::tcp::v4());
+  full.bind(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  full.listen(0);
+  std::vector<ip::tcp::socket> fillers;
+  if (this->kind == io::backend_kind::test) {
+    io::test_network::of(this->ctx()).set_latency(std::chrono::hours(1));
+  } else {
+    // A backlog of 0 admits one connection; a few more make sure the queue is full.
+    for (int i = 0; i < 3; ++i) {
+      fillers.emplace_back(ip::tcp::v4());
+      std::error_code ec;
+      fillers.back().connect(full.local_endpoint(), ec);
+    }
+  }
+  auto listening = senet::test::listen_tcp(ip::tcp::v4());
+  std::vector<ip::tcp::endpoint> eps{full.local_endpoint(), listening.local_endpoint()};
+  ip::tcp::socket client;
+  auto r = this->run(
+      ex::when_any(net::async_connect(client, eps) | ex::then([](auto&&) { return 1; }), ex::just(2)));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 2);
+  std::error_code ec;
+  (void)client.remote_endpoint(ec);
+  EXPECT_TRUE(ec) << "the second endpoint must not have been tried";
 }
 
 }  // namespace
