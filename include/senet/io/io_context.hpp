@@ -7,6 +7,7 @@
 #include <senet/io/detail/operation.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <memory>
@@ -73,6 +74,19 @@ class io_context {
       queued work, no `work_guard`). Returns the number of handlers run. */
   std::size_t run();
 
+  /** Runs handlers like `run()`, for at most `rel_time`: returns when the context is stopped, has
+      no more work, or `rel_time` has passed (on the context's clock, that of its timers:
+      `steady_clock`, or the test backend's virtual clock), whichever comes first; no handler starts
+      after that. Returns the number of handlers run (Asio's `io_context::run_for`). A zero or
+      negative `rel_time` runs nothing. */
+  template <class Rep, class Period>
+  std::size_t run_for(const std::chrono::duration<Rep, Period>& rel_time) {
+    // About a hundred years: far enough to mean "no limit", near enough not to overflow.
+    constexpr std::chrono::hours cap{24 * 365 * 100};
+    return run_for_ns(rel_time >= cap ? std::chrono::nanoseconds(cap)
+                                      : std::chrono::ceil<std::chrono::nanoseconds>(rel_time));
+  }
+
   /** Runs at most one handler, blocking until one is ready, the context is stopped, or it has no
       more work. */
   std::size_t run_one();
@@ -137,6 +151,7 @@ class io_context {
   // run_until's loop: one turn, which returns after a handler ran, or, unless `ignore_stop` (once
   // run_until has passed the stop on to its sender), as soon as the context is stopped.
   std::size_t run_until_turn(bool ignore_stop);
+  std::size_t run_for_ns(std::chrono::nanoseconds rel_time);
   // Marks the calling thread as running the context (throws std::logic_error if another thread
   // runs it) until the matching leave_run.
   struct run_token {

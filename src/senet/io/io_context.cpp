@@ -255,6 +255,19 @@ class context_impl final : public completion_sink {
     return do_one(mode::block, false);
   }
 
+  std::size_t run_for(std::chrono::nanoseconds rel_time) {
+    run_scope scope(*this);
+    if (rel_time <= std::chrono::nanoseconds(0)) {
+      return 0;
+    }
+    clock::time_point deadline = now() + rel_time;
+    std::size_t n = 0;
+    while (do_one(mode::block, false, &deadline) != 0) {
+      ++n;
+    }
+    return n;
+  }
+
   std::size_t poll() {
     run_scope scope(*this);
     std::size_t n = 0;
@@ -423,9 +436,13 @@ class context_impl final : public completion_sink {
   }
 
   // Runs one handler (returns 1) or returns 0 when stopped, out of work (block) or idle (poll).
-  std::size_t do_one(mode m, bool ignore_stop) {
+  // With a `deadline` (run_for), returns 0 once it has passed, and never blocks beyond it.
+  std::size_t do_one(mode m, bool ignore_stop, const clock::time_point* deadline = nullptr) {
     for (;;) {
       if (!ignore_stop && stopped_.load(std::memory_order_relaxed)) {
+        return 0;
+      }
+      if (deadline != nullptr && now() >= *deadline) [[unlikely]] {
         return 0;
       }
       if (!ready_.empty() && budget_ > 0) {
@@ -443,7 +460,7 @@ class context_impl final : public completion_sink {
         continue;
       }
       budget_ = handler_budget;
-      if (!gather(m == mode::block && ready_.empty(), ignore_stop)) {
+      if (!gather(m == mode::block && ready_.empty(), ignore_stop, deadline)) {
         return 0;
       }
       if (m == mode::poll && ready_.empty()) {
@@ -455,7 +472,7 @@ class context_impl final : public completion_sink {
   // Collects cross-thread work, expired timers and I/O completions into the ready queue, blocking
   // if allowed and nothing is ready. Returns false when blocking was allowed but there is no
   // work left at all.
-  bool gather(bool may_block, bool ignore_stop) {
+  bool gather(bool may_block, bool ignore_stop, const clock::time_point* deadline = nullptr) {
     drain_remote();
     expire_timers();
     std::chrono::nanoseconds timeout{0};
@@ -465,6 +482,13 @@ class context_impl final : public completion_sink {
       }
       timeout = timers_.empty() ? std::chrono::nanoseconds(-1)
                                 : std::max(std::chrono::nanoseconds(0), timers_.top()->deadline_ - now());
+      if (deadline != nullptr) {
+        // run_for: wake up at its deadline at the latest.
+        auto left = std::max(std::chrono::nanoseconds(0), *deadline - now());
+        if (timeout < std::chrono::nanoseconds(0) || timeout > left) {
+          timeout = left;
+        }
+      }
     }
     if (timeout != std::chrono::nanoseconds(0)) {
       sleeping_.store(true, std::memory_order_seq_cst);
@@ -705,6 +729,9 @@ io_context::~io_context() {
 
 std::size_t io_context::run() {
   return impl_->run();
+}
+std::size_t io_context::run_for_ns(std::chrono::nanoseconds rel_time) {
+  return impl_->run_for(rel_time);
 }
 std::size_t io_context::run_one() {
   return impl_->run_one();
