@@ -78,8 +78,9 @@ TYPED_TEST(io_context_run_for, returns_on_stop) {
                         senet::test::io_probe<>{&this->ctx(), &outcome});
   ex::start(op);
   int values = 0;
-  auto stopper = ex::connect(ex::schedule(this->scheduler()) | ex::then([&] { this->ctx().stop(); }),
-                             counting_receiver{&values});
+  auto stopper =
+      ex::connect(ex::schedule(this->scheduler()) | ex::then([&]() noexcept { this->ctx().stop(); }),
+                  counting_receiver{&values});
   ex::start(stopper);
   EXPECT_EQ(this->ctx().run_for(1h), 1U);
   EXPECT_TRUE(this->ctx().stopped());
