@@ -7,6 +7,7 @@
 #include <senet/execution.hpp>
 #include <senet/io/detail/operation.hpp>
 #include <senet/io/io_context.hpp>
+#include <senet/io/poll_events.hpp>
 #include <senet/net/async_wait.hpp>
 #include <senet/net/detail/io_sender.hpp>
 #include <senet/net/sockets.hpp>
@@ -40,6 +41,7 @@ namespace ex = senet::ex;
 namespace io = senet::io;
 namespace net = senet::net;
 namespace ip = senet::ip;
+using io::poll_events;
 using io::detail::op_code;
 
 /** A socket address for raw operations: in for connect/sendto, out for accept/recvfrom. */
@@ -107,6 +109,16 @@ template <class Socket>
 auto raw(op_code code, Socket& s, void* data = nullptr, std::size_t size = 0, raw_address* name = nullptr,
          int flags = 0) {
   return net::detail::make_sender(raw_op{code, &s.io_descriptor(), data, size, name, flags});
+}
+
+// A readiness wait (op_code::poll) for `events`; completes with the events that occurred.
+template <class Socket>
+auto wait_op(Socket& s, poll_events events) {
+  return raw(op_code::poll, s, nullptr, 0, nullptr, static_cast<int>(events));
+}
+
+constexpr std::int64_t as_result(poll_events e) {
+  return static_cast<std::int64_t>(e);
 }
 
 template <class Socket>
@@ -488,20 +500,21 @@ TEST(test_backend_ops, wait_readable_and_writable_follow_the_simulated_state) {
   io::io_context ctx{io::test};
   io::test_network& net = io::test_network::of(ctx);
   tcp_pair p(ctx);
-  EXPECT_EQ(run(ctx, raw(op_code::wait_writable, p.client)), 0);
+  EXPECT_EQ(run(ctx, wait_op(p.client, poll_events::writable)), as_result(poll_events::writable));
   std::string data = "r";
   auto send_later = ex::let_value(net::async_wait_for(1s), [&] { return send_op(p.client, data); });
   auto [readable, sent] =
-      ctx.run_until(ex::when_all(raw(op_code::wait_readable, p.server), send_later)).value();
-  EXPECT_EQ(readable, 0);
+      ctx.run_until(ex::when_all(wait_op(p.server, poll_events::readable), send_later)).value();
+  EXPECT_EQ(readable, as_result(poll_events::readable));
   EXPECT_EQ(sent, 1);
   // Full: not writable until the peer reads.
   net.set_send_buffer_limit(1);
   std::string buf(1, '\0');
   auto read_later = ex::let_value(net::async_wait_for(1s), [&] { return receive_op(p.server, buf); });
   auto t0 = net.now();
-  auto [writable, n] = ctx.run_until(ex::when_all(raw(op_code::wait_writable, p.client), read_later)).value();
-  EXPECT_EQ(writable, 0);
+  auto [writable, n] =
+      ctx.run_until(ex::when_all(wait_op(p.client, poll_events::writable), read_later)).value();
+  EXPECT_EQ(writable, as_result(poll_events::writable));
   EXPECT_EQ(n, 1);
   EXPECT_EQ(net.now() - t0, 1s);
   // A listener is readable when a connection waits.
@@ -509,8 +522,8 @@ TEST(test_backend_ops, wait_readable_and_writable_follow_the_simulated_state) {
   raw_address to = raw_address::of(p.acceptor.local_endpoint());
   auto connect_later = ex::let_value(net::async_wait_for(1s), [&] { return connect_op(c, to); });
   auto [ready, connected] =
-      ctx.run_until(ex::when_all(raw(op_code::wait_readable, p.acceptor), connect_later)).value();
-  EXPECT_EQ(ready, 0);
+      ctx.run_until(ex::when_all(wait_op(p.acceptor, poll_events::readable), connect_later)).value();
+  EXPECT_EQ(ready, as_result(poll_events::readable));
   EXPECT_EQ(connected, 0);
 }
 
@@ -837,9 +850,11 @@ TEST(test_backend_ops, kernel_connected_sockets_use_the_real_system_calls) {
   EXPECT_EQ(sent, 6);
   EXPECT_EQ(n, 6);
   EXPECT_EQ(buf.substr(0, 6), "kernel");
-  EXPECT_EQ(run(ctx, raw(op_code::wait_writable, a)), 0);
+  EXPECT_EQ(run(ctx, wait_op(a, poll_events::writable)), as_result(poll_events::writable));
   a.close();
-  EXPECT_EQ(run(ctx, raw(op_code::wait_readable, b)), 0);
+  // The kernel's answer for a Unix stream socket whose peer closed.
+  EXPECT_EQ(run(ctx, wait_op(b, poll_events::readable)),
+            as_result(poll_events::readable | poll_events::peer_closed | poll_events::hangup));
   EXPECT_EQ(run(ctx, receive_op(b, buf)), 0);
   EXPECT_EQ(run(ctx, send_op(b, data)), -EPIPE);
 }
@@ -858,7 +873,7 @@ TEST(test_backend_ops, real_connections_to_a_listener_are_accepted_for_real) {
   ASSERT_GE(fd, 0);
   net::tcp_socket server(ip::tcp::v4(), static_cast<int>(fd));
   EXPECT_EQ(peer.to<ip::tcp::endpoint>(), client.local_endpoint());
-  EXPECT_EQ(run(ctx, raw(op_code::wait_writable, client)), 0);
+  EXPECT_EQ(run(ctx, wait_op(client, poll_events::writable)), as_result(poll_events::writable));
   std::string data = "real";
   EXPECT_EQ(run(ctx, send_op(client, data)), 4);
   std::string buf(8, '\0');

@@ -438,31 +438,33 @@ TEST_F(uring_backend, connect_to_a_port_nobody_listens_on_is_refused) {
   EXPECT_EQ(con.result, -ECONNREFUSED);
 }
 
-TEST_F(uring_backend, wait_readable_and_writable_complete_with_zero) {
+TEST_F(uring_backend, polls_complete_with_the_events_that_occurred) {
   io::io_context ctx{io::uring};
   socket_pair p;
   record readable;
-  readable.code_ = iod::op_code::wait_readable;
+  readable.code_ = iod::op_code::poll;
+  readable.flags_ = static_cast<int>(io::poll_events::readable);
   readable.descriptor_ = &p.b.d;
   record writable;
-  writable.code_ = iod::op_code::wait_writable;
+  writable.code_ = iod::op_code::poll;
+  writable.flags_ = static_cast<int>(io::poll_events::writable);
   writable.descriptor_ = &p.a.d;
   start_pending(ctx, readable);
   start_pending(ctx, writable);
   run_until(ctx, [&] { return writable.completions == 1; });
-  EXPECT_EQ(writable.result, 0);
+  EXPECT_EQ(writable.result, static_cast<std::int64_t>(io::poll_events::writable));
   ctx.poll();
   EXPECT_EQ(readable.completions, 0);
   write_all(p.a.d.fd, "x", 1);
   run_until(ctx, [&] { return readable.completions == 1; });
-  EXPECT_EQ(readable.result, 0);
+  EXPECT_EQ(readable.result, static_cast<std::int64_t>(io::poll_events::readable));
 }
 
 TEST_F(uring_backend, bad_descriptor_and_foreign_context_complete_at_once) {
   io::io_context ctx{io::uring};
   test_fd none;
   record r;
-  r.code_ = iod::op_code::wait_readable;
+  r.code_ = iod::op_code::receive;
   r.descriptor_ = &none.d;
   {
     iod::context_scope scope(ctx);
@@ -549,7 +551,8 @@ TEST_F(uring_backend, ten_thousand_waits_on_one_descriptor) {
   socket_pair p;
   auto records = std::make_unique<record[]>(count);
   for (int i = 0; i < count; ++i) {
-    records[i].code_ = iod::op_code::wait_readable;
+    records[i].code_ = iod::op_code::poll;
+    records[i].flags_ = static_cast<int>(io::poll_events::readable);
     records[i].descriptor_ = &p.b.d;
     start_pending(ctx, records[i]);
   }
@@ -558,7 +561,7 @@ TEST_F(uring_backend, ten_thousand_waits_on_one_descriptor) {
   EXPECT_EQ(ctx.run(), static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     ASSERT_EQ(records[i].completions, 1);
-    ASSERT_EQ(records[i].result, 0);
+    ASSERT_EQ(records[i].result, static_cast<std::int64_t>(io::poll_events::readable));
   }
 }
 
@@ -679,7 +682,8 @@ TEST_F(uring_backend, release_aborts_operations_the_kernel_holds) {
   transfer_record<8> rx;
   rx.prepare(iod::op_code::receive, p.b.d);
   record wait;
-  wait.code_ = iod::op_code::wait_readable;
+  wait.code_ = iod::op_code::poll;
+  wait.flags_ = static_cast<int>(io::poll_events::readable);
   wait.descriptor_ = &p.b.d;
   start_pending(ctx, rx);
   start_pending(ctx, wait);

@@ -27,6 +27,9 @@ class schedule_sender;
 class schedule_at_sender;
 template <class Values>
 struct run_until_state;
+class backend;
+// src/senet/io/foreign_descriptors.cpp: the registry of descriptors no socket owns.
+void with_backend(io_context& ctx, void (*fn)(void*, backend&) noexcept, void* arg);
 }  // namespace detail
 
 /** An event loop for asynchronous I/O: it runs networking operations, timers and scheduled work,
@@ -152,6 +155,7 @@ class io_context {
   friend void detail::request_cancel(io_context&, detail::io_operation&) noexcept;
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
   friend bool detail::links_timeouts(const io_context&) noexcept;
+  friend void detail::with_backend(io_context&, void (*)(void*, detail::backend&) noexcept, void*);
 
   // run_until's loop: one turn, which returns after a handler ran, or, unless `ignore_stop` (once
   // run_until has passed the stop on to its sender), as soon as the context is stopped.

@@ -3,97 +3,79 @@
 #define SENET_NET_ASYNC_WAIT_HPP
 
 #include <senet/io/io_context.hpp>
+#include <senet/io/poll_events.hpp>
+#include <senet/net/async_wait_for.hpp>    // IWYU pragma: export (the timers' former home)
+#include <senet/net/async_wait_until.hpp>  // IWYU pragma: export
 #include <senet/net/detail/io_sender.hpp>
-#include <senet/net/detail/wait_kind.hpp>
-
-#include <chrono>
+#include <senet/net/detail/wait_ready.hpp>
+#include <senet/net/socket_base.hpp>
 
 namespace senet::net {
 
-/** `net::async_wait_for(d)`: a sender that completes `d` after it was started.
+/** `net::async_wait(socket, w)`: a sender that completes when `socket` is ready for `w`, with the
+    events that occurred, without transferring anything.
 
-    `async_wait_for(d)` takes the io_context from the receiver's environment
-    (`ex::get_scheduler`); `async_wait_for(sch, d)` runs on `sch`'s context;
-    `async_wait_for(timer, d)` is `timer.async_wait_for(d)` (`net::timer`). The deadline is
-    measured on the context's clock (`std::chrono::steady_clock`; the test backend's virtual
-    clock), rounded up to its resolution; a negative or zero `d` completes in the next loop turn.
+    `w` is a `socket_base::wait_type`: `wait_read` (readable: data, a connection to accept, or the
+    end of the stream), `wait_write` (writable), `wait_error` (an error or urgent data), or several
+    at once (`wait_read | wait_write`). It completes with the `io::poll_events` that occurred, at
+    least one: those asked for, plus `error` and `hangup`, which are always reported, and
+    `peer_closed` (the peer shut down its sending side) for `wait_read`. A peer that closes gives
+    `readable|peer_closed` (then `hangup` once this side shut down too); a reset gives `error` and
+    `hangup`. The state is read when the wait completes; the next operation on the socket may still
+    find nothing (another reader came first) and then waits as usual.
 
-    Completion signatures: `set_value_t()`, `set_stopped_t()`.
+    `async_wait(socket, w)` takes the io_context from the receiver's environment
+    (`ex::get_scheduler`); `async_wait(sch, socket, w)` runs on `sch`'s context. A socket belongs
+    to the context that first waits on it (see `basic_socket`). Several waits may be pending on one
+    socket at once, for the same or for different events, beside its receives and sends; each
+    completes on its own.
+
+    Completion signatures: `set_value_t(io::poll_events)`, `set_error_t(std::error_code)`,
+    `set_stopped_t()`. Errors: `senet::error::operation_aborted` when the socket is closed while the
+    wait is pending, `std::errc::invalid_argument` for a `w` that is not a combination of the three
+    names, `std::errc::bad_file_descriptor` for a socket that is not open, `std::errc::
+    device_or_resource_busy` for a socket registered with another context.
     Cancellation: a stop request removes the pending wait; it then completes with `set_stopped()`
     unless it completed first.
     Thread safety: may be started from any thread; completes on the context's thread, never inline
-    in `start()`.
-    See P2762 §3.5.
+    in `start()`, even when the socket is ready already.
+    Not in P2762; Asio's `basic_socket::async_wait` with the events as its result.
 */
-struct async_wait_for_t {
-  template <class Rep, class Period>
-  [[nodiscard]] auto operator()(std::chrono::duration<Rep, Period> d) const noexcept {
-    return detail::make_sender(detail::wait_kind::for_(d));
+struct async_wait_t {
+  template <detail::io_socket Socket>
+  [[nodiscard]] auto operator()(Socket& socket, socket_base::wait_type w) const noexcept {
+    return detail::make_sender(detail::socket_wait_kind<Socket>{&socket, events_of(w)});
   }
 
-  template <io::detail::io_scheduler Sch, class Rep, class Period>
-  [[nodiscard]] auto operator()(const Sch& sch, std::chrono::duration<Rep, Period> d) const noexcept {
-    return detail::make_sender(sch, detail::wait_kind::for_(d));
+  template <io::detail::io_scheduler Sch, detail::io_socket Socket>
+  [[nodiscard]] auto operator()(const Sch& sch, Socket& socket, socket_base::wait_type w) const noexcept {
+    return detail::make_sender(sch, detail::socket_wait_kind<Socket>{&socket, events_of(w)});
   }
 
-  /** `timer.async_wait_for(d)`, for a timer object (`net::timer`). */
-  template <class Timer, class Rep, class Period>
-  requires(!io::detail::io_scheduler<Timer>) &&
-      requires(const Timer& t, std::chrono::duration<Rep, Period> d) {
-    t.async_wait_for(d);
-  }
-  [[nodiscard]] auto operator()(const Timer& timer, std::chrono::duration<Rep, Period> d) const noexcept {
-    return timer.async_wait_for(d);
+ private:
+  // wait_read, wait_write and wait_error are the first three bits of io::poll_events; anything else
+  // is kept as an invalid bit so that prepare() reports it.
+  [[nodiscard]] static constexpr io::poll_events events_of(socket_base::wait_type w) noexcept {
+    auto v = static_cast<unsigned>(w);
+    if (v == 0 || (v & ~7U) != 0) {
+      return static_cast<io::poll_events>(0x80U);
+    }
+    io::poll_events e = io::poll_events::none;
+    if ((v & socket_base::wait_read) != 0) {
+      e |= io::poll_events::readable;
+    }
+    if ((v & socket_base::wait_write) != 0) {
+      e |= io::poll_events::writable;
+    }
+    if ((v & socket_base::wait_error) != 0) {
+      e |= io::poll_events::priority;
+    }
+    return e;
   }
 };
 
-/** The `async_wait_for` customization point object. */
-inline constexpr async_wait_for_t async_wait_for{};
-
-/** `net::async_wait_until(tp)`: a sender that completes at `tp` (a `std::chrono::steady_clock`
-    time point, on the context's clock).
-
-    `async_wait_until(tp)` takes the io_context from the receiver's environment;
-    `async_wait_until(sch, tp)` runs on `sch`'s context; `async_wait_until(timer, tp)` is
-    `timer.async_wait_until(tp)` (`net::timer`). A time point already past completes in the
-    next loop turn.
-
-    Completion signatures: `set_value_t()`, `set_stopped_t()`.
-    Cancellation: a stop request removes the pending wait; it then completes with `set_stopped()`
-    unless it completed first.
-    Thread safety: may be started from any thread; completes on the context's thread, never inline
-    in `start()`.
-    See P2762 §3.5.
-*/
-struct async_wait_until_t {
-  template <class Duration>
-  [[nodiscard]] auto operator()(
-      std::chrono::time_point<std::chrono::steady_clock, Duration> tp) const noexcept {
-    return detail::make_sender(
-        detail::wait_kind::until(std::chrono::ceil<std::chrono::steady_clock::duration>(tp)));
-  }
-
-  template <io::detail::io_scheduler Sch, class Duration>
-  [[nodiscard]] auto operator()(
-      const Sch& sch, std::chrono::time_point<std::chrono::steady_clock, Duration> tp) const noexcept {
-    return detail::make_sender(
-        sch, detail::wait_kind::until(std::chrono::ceil<std::chrono::steady_clock::duration>(tp)));
-  }
-
-  /** `timer.async_wait_until(tp)`, for a timer object (`net::timer`). */
-  template <class Timer, class Duration>
-  requires(!io::detail::io_scheduler<Timer>) &&
-      requires(const Timer& t, std::chrono::time_point<std::chrono::steady_clock, Duration> tp) {
-    t.async_wait_until(tp);
-  }
-  [[nodiscard]] auto operator()(
-      const Timer& timer, std::chrono::time_point<std::chrono::steady_clock, Duration> tp) const noexcept {
-    return timer.async_wait_until(tp);
-  }
-};
-
-/** The `async_wait_until` customization point object. */
-inline constexpr async_wait_until_t async_wait_until{};
+/** The `async_wait` customization point object. */
+inline constexpr async_wait_t async_wait{};
 
 }  // namespace senet::net
 

@@ -26,6 +26,14 @@ class socket_base {
     shutdown_both = SHUT_RDWR,
   };
 
+  /// What `net::async_wait` waits for, with Asio's names: readable, writable, or an error or urgent
+  /// data. Unlike Asio's, the values are bits: `wait_read | wait_write` waits for either.
+  enum wait_type : int {
+    wait_read = 1,
+    wait_write = 2,
+    wait_error = 4,
+  };
+
   /// `SO_REUSEADDR`: allow binding an address still in `TIME_WAIT`.
   using reuse_address = socket_option::boolean<SOL_SOCKET, SO_REUSEADDR>;
   /// `SO_REUSEPORT`: let several sockets bind the same address (one io_context per core).
@@ -52,6 +60,12 @@ class socket_base {
   socket_base() = default;
   ~socket_base() = default;
 };
+
+/// `wait_read | wait_write`: a `socket_base::wait_type` that waits for either.
+[[nodiscard]] constexpr socket_base::wait_type operator|(socket_base::wait_type a,
+                                                         socket_base::wait_type b) noexcept {
+  return static_cast<socket_base::wait_type>(static_cast<int>(a) | static_cast<int>(b));
+}
 
 }  // namespace senet::net
 

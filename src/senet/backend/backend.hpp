@@ -16,6 +16,7 @@
 namespace senet::io::detail {
 
 class backend;
+class foreign_descriptors;
 
 /** What the core offers a backend: delivery of completions into the ready queue. */
 class completion_sink {
@@ -45,7 +46,9 @@ class backend {
   explicit backend(completion_sink& sink) noexcept : sink_(&sink) {}
   backend(const backend&) = delete;
   backend& operator=(const backend&) = delete;
-  virtual ~backend() = default;
+  /** Releases the descriptors of `foreign()` (src/senet/io/foreign_descriptors.cpp), after the
+      derived backend's destructor orphaned their states. */
+  virtual ~backend();
 
   /** Which backend this is. */
   [[nodiscard]] virtual backend_kind kind() const noexcept = 0;
@@ -104,11 +107,17 @@ class backend {
   /** The core this backend delivers to (the io_context that created it). */
   [[nodiscard]] completion_sink& core() const noexcept { return *sink_; }
 
+  /** The descriptors no senet socket owns (io::async_poll), by fd; created on first use, null
+      when that allocation fails. Kept out of the sockets' paths: only readiness waits on foreign
+      descriptors and io::forget_descriptor look here. */
+  [[nodiscard]] foreign_descriptors* foreign() noexcept;
+
  protected:
   [[nodiscard]] completion_sink& sink() const noexcept { return *sink_; }
 
  private:
   completion_sink* sink_;
+  foreign_descriptors* foreign_ = nullptr;
 };
 
 /** Creates the epoll backend (src/senet/backend/epoll/); throws std::system_error on failure. */

@@ -123,6 +123,7 @@ class context_impl final : public completion_sink {
   [[nodiscard]] int wait_descriptor() const noexcept { return backend_->wait_descriptor(); }
   [[nodiscard]] clock::time_point now() const noexcept { return backend_->now(); }
   [[nodiscard]] bool links_timeouts() const noexcept { return backend_->links_timeouts(); }
+  [[nodiscard]] backend& get_backend() noexcept { return *backend_; }
 
   // ---- completion_sink ----
 
@@ -724,6 +725,16 @@ bool links_timeouts(const io_context& ctx) noexcept {
 }
 std::shared_ptr<handoff> handoff_of(io_context& ctx) noexcept {
   return context_impl::handoff_of(ctx);
+}
+
+void with_backend(io_context& ctx, void (*fn)(void*, backend&) noexcept, void* arg) {
+  if (running_in_this_thread(ctx)) {
+    fn(arg, ctx.impl_->get_backend());
+    return;
+  }
+  io_context::run_token token = ctx.enter_run();  // std::logic_error if another thread runs ctx
+  fn(arg, ctx.impl_->get_backend());
+  ctx.leave_run(token);
 }
 
 }  // namespace senet::io::detail

@@ -22,14 +22,16 @@ namespace senet::io::detail {
 /** What an operation record asks the core or the backend to do. */
 enum class op_code : std::uint8_t {
   none,
-  schedule,       ///< complete on the context's thread (no backend involvement)
-  timer,          ///< complete at `timer_operation::deadline_` (the core's timer heap)
-  accept,         ///< accept4 on descriptor_; msg_.msg_name/msg_namelen receive the peer
-  connect,        ///< connect descriptor_ to msg_.msg_name/msg_namelen
-  receive,        ///< recvmsg(descriptor_, &msg_, flags_)
-  send,           ///< sendmsg(descriptor_, &msg_, flags_ | MSG_NOSIGNAL)
-  wait_readable,  ///< complete with 0 when descriptor_ is readable
-  wait_writable,  ///< complete with 0 when descriptor_ is writable
+  schedule,  ///< complete on the context's thread (no backend involvement)
+  timer,     ///< complete at `timer_operation::deadline_` (the core's timer heap)
+  accept,    ///< accept4 on descriptor_; msg_.msg_name/msg_namelen receive the peer
+  connect,   ///< connect descriptor_ to msg_.msg_name/msg_namelen
+  receive,   ///< recvmsg(descriptor_, &msg_, flags_)
+  send,      ///< sendmsg(descriptor_, &msg_, flags_ | MSG_NOSIGNAL)
+  /** Readiness: complete when one of the events `flags_` asks for (`io::poll_events` bits) or an
+      error or hang-up occurs on descriptor_, with the events that occurred (`io::poll_events`
+      bits, > 0) as the result. Never completes inline; several may wait on one descriptor. */
+  poll,
 };
 
 /** Where a record is; only the context's thread reads or writes it. */
@@ -70,14 +72,15 @@ struct io_operation {
   descriptor* descriptor_ = nullptr;
   /** iovec array (held by the operation state) and endpoint of the system call. */
   ::msghdr msg_{};
-  /** Bytes transferred or accepted fd (>= 0), -errno, -ECANCELED (stopped) or `aborted`. */
+  /** Bytes transferred, accepted fd or the events of a poll (>= 0), -errno, -ECANCELED (stopped)
+      or `aborted`. */
   std::int64_t result_ = 0;
   /** A socket operation's time limit in nanoseconds, relative to its start; 0 for none. Honoured
       only where `links_timeouts(ctx)` is true (io_uring: an IORING_OP_LINK_TIMEOUT linked to the
       operation); the operation then completes with -ETIMEDOUT when the limit passes first. The
       backend may rewrite it while it holds the record (io_uring keeps the absolute deadline). */
   std::int64_t link_timeout_ns_ = 0;
-  /** MSG_* flags of receive and send. */
+  /** MSG_* flags of receive and send; the `io::poll_events` bits a poll waits for. */
   int flags_ = 0;
   op_code code_ = op_code::none;
   op_state state_ = op_state::idle;

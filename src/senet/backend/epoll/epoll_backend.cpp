@@ -3,6 +3,7 @@
 // docs/design/io_core.md, "The epoll backend".
 #include "senet/backend/backend.hpp"
 #include "senet/backend/op_list.hpp"
+#include "senet/backend/poll_mask.hpp"
 
 #include <array>
 #include <cerrno>
@@ -24,12 +25,16 @@ namespace {
 // backend_flags_ bits.
 constexpr std::uint8_t on_write_list = 1;
 constexpr std::uint8_t connect_in_progress = 2;
+constexpr std::uint8_t on_poll_list = 4;
 
 /** The per-descriptor state: the descriptor's two wait lists. */
 struct epoll_state : descriptor_state {
   int fd = -1;
   op_list read;
   op_list write;
+  // Readiness waits (op_code::poll), in no order: each completes on the first edge that reports
+  // one of its events, independently of the others and of the two lists above.
+  op_list polls;
   // A SOCK_STREAM socket (a short read then means its receive queue was emptied).
   bool stream = false;
   // Nothing to receive until the next readiness edge: the last receive found the queue empty
@@ -61,17 +66,7 @@ void note_receive(epoll_state* s, const io_operation& op) noexcept {
 }
 
 bool is_write_op(op_code code) noexcept {
-  return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;
-}
-
-bool poll_ready(int fd, short events) noexcept {
-  ::pollfd p{fd, events, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, 0);
-  } while (r < 0 && errno == EINTR);
-  // An error or hang-up counts as ready: the caller's next operation reports it.
-  return r != 0;
+  return code == op_code::send || code == op_code::connect;
 }
 
 /** Performs `op` once on `fd`. Returns true when it finished (op.result_ set), false when it
@@ -117,18 +112,6 @@ bool try_perform(io_operation& op, int fd) noexcept {
           return false;
         }
         break;
-      case op_code::wait_readable:
-        if (!poll_ready(fd, POLLIN)) {
-          return false;
-        }
-        op.result_ = 0;
-        return true;
-      case op_code::wait_writable:
-        if (!poll_ready(fd, POLLOUT)) {
-          return false;
-        }
-        op.result_ = 0;
-        return true;
       default:
         op.result_ = -EINVAL;
         return true;
@@ -202,6 +185,9 @@ class epoll_backend final : public backend {
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::epoll; }
 
   bool start(io_operation& op) noexcept override {
+    if (op.code_ == op_code::poll) [[unlikely]] {
+      return start_poll(op);
+    }
     descriptor& d = *op.descriptor_;
     auto* s = static_cast<epoll_state*>(d.context_state);
     if (s != nullptr && s->owner == nullptr) {
@@ -252,7 +238,7 @@ class epoll_backend final : public backend {
     if (s == nullptr) {
       return;
     }
-    ((op.backend_flags_ & on_write_list) != 0 ? s->write : s->read).erase(op);
+    list_of(*s, op).erase(op);
     op.backend_link_ = nullptr;
     sink().complete(op, -ECANCELED);
   }
@@ -269,6 +255,9 @@ class epoll_backend final : public backend {
       }
       auto* s = static_cast<epoll_state*>(p);
       std::uint32_t ev = events[i].events;
+      if (!s->polls.empty()) {
+        complete_polls(*s, ev);
+      }
       if ((ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
         s->read_drained = false;
         if ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
@@ -319,6 +308,7 @@ class epoll_backend final : public backend {
     auto* s = static_cast<epoll_state*>(d.context_state);
     abort_all(s->read, io_operation::aborted);
     abort_all(s->write, io_operation::aborted);
+    abort_all(s->polls, io_operation::aborted);
     ::epoll_event ev{};
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s->fd, &ev);
     free_state(s);
@@ -335,10 +325,62 @@ class epoll_backend final : public backend {
     for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
       abort_all(s->read, -ECANCELED);
       abort_all(s->write, -ECANCELED);
+      abort_all(s->polls, -ECANCELED);
     }
   }
 
  private:
+  static op_list& list_of(epoll_state& s, const io_operation& op) noexcept {
+    if ((op.backend_flags_ & on_poll_list) != 0) {
+      return s.polls;
+    }
+    return (op.backend_flags_ & on_write_list) != 0 ? s.write : s.read;
+  }
+
+  // A readiness wait (op_code::poll) never completes inline: what the descriptor's present state
+  // already satisfies completes through the ready queue. The check comes before a registration,
+  // which then reports readiness that arrived after the check (EPOLL_CTL_ADD reports present
+  // readiness); once registered, any later change is an edge.
+  bool start_poll(io_operation& op) noexcept {
+    descriptor& d = *op.descriptor_;
+    auto* s = static_cast<epoll_state*>(d.context_state);
+    if (s != nullptr && s->owner == nullptr) {
+      s->destroy(s);
+      d.context_state = nullptr;
+      s = nullptr;
+    }
+    op.backend_link_ = nullptr;
+    op.backend_flags_ = 0;
+    std::int64_t r = s != nullptr && s->owner != this ? -EBUSY : poll_now(d.fd, requested_events(op));
+    if (r == 0 && s == nullptr) {
+      s = register_descriptor(d);
+      if (s == nullptr) {
+        r = -errno;
+      }
+    }
+    if (r != 0) {
+      sink().complete(op, r);
+      return false;
+    }
+    s->polls.push_back(op);
+    op.backend_link_ = s;
+    op.backend_flags_ = on_poll_list;
+    return false;
+  }
+
+  // Completes the readiness waits that the events `ev` of one edge satisfy.
+  void complete_polls(epoll_state& s, std::uint32_t ev) noexcept {
+    for (io_operation* op = s.polls.front(); op != nullptr;) {
+      io_operation* next = op->next_;
+      if (std::int64_t r = poll_result(ev, requested_events(*op)); r != 0) {
+        s.polls.erase(*op);
+        op->backend_link_ = nullptr;
+        sink().complete(*op, r);
+      }
+      op = next;
+    }
+  }
+
   int wait(::epoll_event* events, int max, std::chrono::nanoseconds timeout) noexcept {
     int n;
     if (have_pwait2_) {
@@ -368,9 +410,7 @@ class epoll_backend final : public backend {
   // Retries the records of one list in order after a readiness edge, until one would block.
   void retry(epoll_state& s, op_list& list) noexcept {
     while (io_operation* op = list.front()) {
-      if (op->code_ == op_code::wait_readable || op->code_ == op_code::wait_writable) {
-        op->result_ = 0;
-      } else if (!try_perform(*op, s.fd)) {
+      if (!try_perform(*op, s.fd)) {
         if (&list == &s.read) {
           s.read_drained = true;
         }
@@ -407,7 +447,7 @@ class epoll_backend final : public backend {
     s->owner = this;
     s->fd = d.fd;
     ::epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
     ev.data.ptr = s;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, d.fd, &ev) < 0) {
       int e = errno;

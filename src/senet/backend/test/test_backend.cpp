@@ -3,6 +3,7 @@
 // clock. include/senet/io/test_network.hpp, its public face, says what is simulated and how.
 #include "senet/backend/test/test_backend.hpp"
 #include "senet/backend/op_list.hpp"
+#include "senet/backend/poll_mask.hpp"
 
 #include <senet/io/test_network.hpp>
 
@@ -41,6 +42,7 @@ namespace {
 // backend_flags_ bits.
 constexpr std::uint8_t on_write_list = 1;
 constexpr std::uint8_t connect_in_flight = 2;
+constexpr std::uint8_t on_poll_list = 4;
 
 // The largest UDP payloads over IPv4 and IPv6.
 constexpr std::size_t max_udp4_payload = 65507;
@@ -50,7 +52,7 @@ constexpr std::size_t max_udp6_payload = 65527;
 constinit char network_query_key = 0;
 
 bool is_write_op(op_code code) noexcept {
-  return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;
+  return code == op_code::send || code == op_code::connect;
 }
 
 std::int64_t neg_errno() noexcept {
@@ -218,6 +220,9 @@ struct sim_socket : descriptor_state {
   int type = 0;
   /** A descriptor's context_state points here (set by an operation, reset by release). */
   bool registered = false;
+  /** Not a socket (a pipe, an eventfd...), known to readiness waits only: the kernel's poll(2)
+      answers for it. */
+  bool foreign = false;
   /** SO_ACCEPTCONN was seen. */
   bool listening = false;
   /** SO_LINGER {on, 0} was set when the socket was released: closing resets. */
@@ -233,6 +238,8 @@ struct sim_socket : descriptor_state {
   sock_address bound{};
   op_list reads;
   op_list writes;
+  /** Readiness waits (op_code::poll), each completed by the first state that has its events. */
+  op_list polls;
   /** Stream: the connection and this socket's side of it (0 connecting, 1 accepted). */
   sim_connection* conn = nullptr;
   int side = 0;
@@ -360,6 +367,9 @@ class test_backend final : public backend {
       op.backend_link_ = &network_;
       op.result_ = 0;
       return true;
+    }
+    if (op.code_ == op_code::poll) [[unlikely]] {
+      return start_poll(op);
     }
     if (op.descriptor_ == nullptr || op.descriptor_->fd < 0) {
       op.result_ = -EBADF;
@@ -644,9 +654,90 @@ class test_backend final : public backend {
       dirty_ = s->dirty_next;
       s->dirty = false;
       s->dirty_next = nullptr;
+      // Readiness waits first: the change that made a waiting receive proceed is an event they
+      // see too, as the kernel's wake-up reaches both.
+      pump_polls(*s);
       pump(*s, s->reads);
       pump(*s, s->writes);
     }
+  }
+
+  // ---- readiness (op_code::poll) ----
+
+  /** A readiness wait never completes inline: what `s`'s present state satisfies completes
+      through the ready queue. Any descriptor may be waited for; one that is not a socket is
+      answered by the kernel (poll(2) in run_once). */
+  bool start_poll(io_operation& op) noexcept {
+    op.backend_flags_ = on_poll_list;
+    op.backend_link_ = nullptr;
+    std::int64_t r = 0;
+    sim_socket* s = nullptr;
+    if (op.descriptor_ == nullptr || op.descriptor_->fd < 0) {
+      r = -EBADF;
+    } else if ((s = attach(*op.descriptor_, r, true)) != nullptr) {
+      refresh(*s);
+      r = poll_state(*s, requested_events(op));
+    }
+    if (r != 0) {
+      finish(op, r);
+    } else {
+      s->polls.push_back(op);
+      op.backend_link_ = s;
+    }
+    flush();
+    return false;
+  }
+
+  void pump_polls(sim_socket& s) noexcept {
+    for (io_operation* op = s.polls.front(); op != nullptr;) {
+      io_operation* next = op->next_;
+      if (std::int64_t r = poll_state(s, requested_events(*op)); r != 0) {
+        s.polls.erase(*op);
+        finish(*op, r);
+      }
+      op = next;
+    }
+  }
+
+  /** Whether the kernel, not the simulation, knows `s`'s readiness. */
+  bool kernel_readiness(sim_socket& s) noexcept {
+    return s.foreign || (s.type != SOCK_STREAM && s.type != SOCK_DGRAM) || outside_simulation(s);
+  }
+
+  /** The events of `wanted` that `s` has now (poll_result's encoding: 0 for none): the simulated
+      connection's state mapped as Linux's poll(2) reports it for TCP, or the kernel's answer. */
+  std::int64_t poll_state(sim_socket& s, poll_events wanted) noexcept {
+    if (kernel_readiness(s)) {
+      return poll_now(s.fd, wanted);
+    }
+    if (s.type == SOCK_DGRAM) {
+      // Errors (an ICMP refusal) come from the kernel; simulated datagrams wait in the inbox.
+      std::int64_t r = poll_now(s.fd, wanted);
+      if (r >= 0 && has(wanted, poll_events::readable) && readable(s)) {
+        r |= static_cast<std::uint8_t>(poll_events::readable);
+      }
+      return r;
+    }
+    unsigned m = 0;
+    if (readable(s)) {
+      m |= POLLIN;
+    }
+    if (writable(s)) {
+      m |= POLLOUT;
+    }
+    if (const sim_connection* c = s.conn; c != nullptr && c->connect_op == nullptr) {
+      int i = s.side;
+      if (c->to[i].fin || c->rd_shut[i]) {
+        m |= POLLRDHUP;
+      }
+      if (c->reset_pending[i]) {
+        m |= POLLERR;
+      }
+      if (c->broken || (c->to[i].fin && c->wr_shut[i])) {
+        m |= POLLHUP;
+      }
+    }
+    return poll_result(m, wanted);
   }
 
   void pump(sim_socket& s, op_list& list) noexcept {
@@ -664,6 +755,10 @@ class test_backend final : public backend {
   }
 
   void unlink_op(sim_socket& s, io_operation& op) noexcept {
+    if ((op.backend_flags_ & on_poll_list) != 0) {
+      s.polls.erase(op);
+      return;
+    }
     ((op.backend_flags_ & on_write_list) != 0 ? s.writes : s.reads).erase(op);
     if ((op.backend_flags_ & connect_in_flight) != 0) {
       op.backend_flags_ &= static_cast<std::uint8_t>(~connect_in_flight);
@@ -672,7 +767,7 @@ class test_backend final : public backend {
   }
 
   void abort_all(sim_socket& s, std::int64_t result) noexcept {
-    for (op_list* list : {&s.reads, &s.writes}) {
+    for (op_list* list : {&s.reads, &s.writes, &s.polls}) {
       while (io_operation* op = list->front()) {
         unlink_op(s, *op);
         finish(*op, result);
@@ -725,7 +820,7 @@ class test_backend final : public backend {
   // ---- sockets by descriptor ----
 
   /** The socket of `d`, registering it on its first operation. */
-  sim_socket* attach(descriptor& d, std::int64_t& error) noexcept {
+  sim_socket* attach(descriptor& d, std::int64_t& error, bool any_file = false) noexcept {
     if (d.context_state != nullptr) {
       auto* state = static_cast<descriptor_state*>(d.context_state);
       if (state->owner != this) {
@@ -747,7 +842,7 @@ class test_backend final : public backend {
       s = nullptr;
     }
     if (s == nullptr) {
-      s = create(d.fd, error);
+      s = create(d.fd, error, any_file);
       if (s == nullptr) {
         return nullptr;
       }
@@ -787,13 +882,13 @@ class test_backend final : public backend {
   }
 
   /** Starts knowing `fd` (unregistered). */
-  sim_socket* create(int fd, std::int64_t& error) noexcept {
+  sim_socket* create(int fd, std::int64_t& error, bool any_file = false) noexcept {
     struct ::stat st {};
     if (::fstat(fd, &st) < 0) {
       error = neg_errno();
       return nullptr;
     }
-    if (!S_ISSOCK(st.st_mode)) {
+    if (!S_ISSOCK(st.st_mode) && !any_file) {
       error = -ENOTSOCK;
       return nullptr;
     }
@@ -821,7 +916,8 @@ class test_backend final : public backend {
     s->fd = fd;
     s->dev = st.st_dev;
     s->ino = st.st_ino;
-    s->type = socket_int_option(fd, SOL_SOCKET, SO_TYPE, 0);
+    s->foreign = !S_ISSOCK(st.st_mode);
+    s->type = s->foreign ? 0 : socket_int_option(fd, SOL_SOCKET, SO_TYPE, 0);
     s->family = socket_int_option(fd, SOL_SOCKET, SO_DOMAIN, AF_UNSPEC);
     by_fd_[index] = s;
     link_socket(*s);
@@ -1126,13 +1222,6 @@ class test_backend final : public backend {
         return try_kernel(s, op, r);
       }
     }
-    if (op.code_ == op_code::wait_readable || op.code_ == op_code::wait_writable) {
-      if (!(op.code_ == op_code::wait_readable ? readable(s) : writable(s))) {
-        return false;
-      }
-      r = 0;
-      return true;
-    }
     if (s.type == SOCK_STREAM) {
       switch (op.code_) {
         case op_code::accept:
@@ -1196,13 +1285,6 @@ class test_backend final : public backend {
         case op_code::connect:
           n = ::connect(s.fd, static_cast<const ::sockaddr*>(op.msg_.msg_name), op.msg_.msg_namelen);
           break;
-        case op_code::wait_readable:
-        case op_code::wait_writable:
-          if (!kernel_ready(s.fd, op.code_ == op_code::wait_readable ? POLLIN : POLLOUT)) {
-            return false;
-          }
-          r = 0;
-          return true;
         default:
           r = -EINVAL;
           return true;
@@ -1663,13 +1745,20 @@ class test_backend final : public backend {
       polled_.push_back(nullptr);
       for (sim_socket* s = sockets_; s != nullptr; s = s->live_next) {
         short events = 0;
-        if (s->reads.empty() && s->writes.empty()) {
+        if (s->reads.empty() && s->writes.empty() && s->polls.empty()) {
           continue;
         }
         if (s->type == SOCK_STREAM && s->conn == nullptr && !s->listening) {
           events = static_cast<short>((s->reads.empty() ? 0 : POLLIN) | (s->writes.empty() ? 0 : POLLOUT));
         } else if (!s->reads.empty() && (s->type == SOCK_DGRAM || (s->conn == nullptr && s->listening))) {
           events = POLLIN;
+        }
+        if (!s->polls.empty() && (s->foreign || s->type == SOCK_DGRAM || s->conn == nullptr)) {
+          // Readiness the kernel knows (see poll_state); a listener's real connections too.
+          for (io_operation* op = s->polls.front(); op != nullptr; op = op->next_) {
+            events = static_cast<short>(events | native_poll_mask(requested_events(*op)));
+          }
+          events = static_cast<short>(events | POLLERR);
         }
         if (events != 0) {
           polls_.push_back(::pollfd{s->fd, events, 0});

@@ -71,6 +71,7 @@
 */
 #include "senet/backend/uring/uring_backend.hpp"
 #include "senet/backend/op_list.hpp"
+#include "senet/backend/poll_mask.hpp"
 
 #include <liburing.h>
 
@@ -162,11 +163,11 @@ struct uring_state : descriptor_state {
 };
 
 bool is_write_op(op_code code) noexcept {
-  return code == op_code::send || code == op_code::connect || code == op_code::wait_writable;
+  return code == op_code::send || code == op_code::connect;
 }
 
 bool is_wait(op_code code) noexcept {
-  return code == op_code::wait_readable || code == op_code::wait_writable;
+  return code == op_code::poll;
 }
 
 uring_state* state_of(const io_operation& op) noexcept {
@@ -274,6 +275,11 @@ class uring_backend final : public backend {
     if (s == nullptr || s->owner != this) [[unlikely]] {
       s = first_use(op, d);
       if (s == nullptr) {
+        if (is_wait(op.code_)) {
+          // Readiness waits never complete inline, not even with an error.
+          sink().complete(op, op.result_);
+          return false;
+        }
         return true;
       }
     }
@@ -516,11 +522,9 @@ class uring_backend final : public backend {
       case op_code::connect:
         ::io_uring_prep_connect(&sqe, fd, static_cast<const ::sockaddr*>(m.msg_name), m.msg_namelen);
         break;
-      case op_code::wait_readable:
-        ::io_uring_prep_poll_add(&sqe, fd, POLLIN);
-        break;
-      case op_code::wait_writable:
-        ::io_uring_prep_poll_add(&sqe, fd, POLLOUT);
+      case op_code::poll:
+        // A single-shot poll per wait: several waits on one descriptor are independent requests.
+        ::io_uring_prep_poll_add(&sqe, fd, native_poll_mask(requested_events(op)));
         break;
       default:  // not a socket operation: the core never passes one
         ::io_uring_prep_nop(&sqe);
@@ -751,11 +755,25 @@ class uring_backend final : public backend {
     if (op.backend_flags_ == 0 && res >= 0) [[likely]] {
       // The common case: an operation nobody cancelled succeeded.
       state_of(op)->in_flight.erase(op);
+      if (is_wait(op.code_)) [[unlikely]] {
+        complete_poll(op, res);
+        return;
+      }
       op.backend_link_ = nullptr;
-      sink().complete(op, is_wait(op.code_) ? 0 : res);
+      sink().complete(op, res);
       return;
     }
     detach(op);
+    if (is_wait(op.code_) && res >= 0) [[unlikely]] {
+      if ((op.backend_flags_ & (f_cancelling | f_released)) == 0) {
+        complete_poll(op, res);
+        return;
+      }
+      // It happened before the cancel or release took effect; its descriptor may be gone.
+      std::int64_t r = poll_result(static_cast<unsigned>(res), requested_events(op));
+      finish(op, r != 0 ? r : -ECANCELED);
+      return;
+    }
     if ((op.backend_flags_ & f_cancelling) == 0) {
       if (res == -EAGAIN || (op.code_ == op_code::connect && (res == -EINPROGRESS || res == -EALREADY))) {
         // The kernel could not wait for readiness itself: poll, then try again.
@@ -766,6 +784,26 @@ class uring_backend final : public backend {
       res = timed_out_if_linked(op, res);
     }
     finish(op, res);
+  }
+
+  // A readiness wait (op_code::poll, detached from its list) whose POLL_ADD completed with `res`.
+  // io_uring reports the mask of the wake-up that completed the poll, and a socket's "data
+  // arrived" wake-up always carries POLLPRI (sock_def_readable): urgent data is confirmed with
+  // poll(2), and a wait that asked for nothing else that happened is armed again.
+  void complete_poll(io_operation& op, int res) noexcept {
+    auto revents = static_cast<unsigned>(res);
+    if ((revents & POLLPRI) != 0 && has(requested_events(op), poll_events::priority)) {
+      ::pollfd p{op.descriptor_->fd, POLLPRI, 0};
+      if (::poll(&p, 1, 0) <= 0 || (p.revents & POLLPRI) == 0) {
+        revents &= ~static_cast<unsigned>(POLLPRI);
+      }
+    }
+    std::int64_t r = poll_result(revents, requested_events(op));
+    if (r == 0) {
+      to_backlog(op, *state_of(op));
+      return;
+    }
+    finish(op, r);
   }
 
   // A linked record that nobody cancelled comes back -ECANCELED when its linked timeout fired
@@ -807,9 +845,6 @@ class uring_backend final : public backend {
       if (result == -ECANCELED || result == -EINTR) {
         result = -ECANCELED;
       }
-    }
-    if (result >= 0 && is_wait(op.code_)) {
-      result = 0;  // the poll mask
     }
     op.backend_link_ = nullptr;
     op.backend_flags_ = 0;
