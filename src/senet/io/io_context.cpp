@@ -620,10 +620,8 @@ class context_impl final : public completion_sink {
         return "receive";
       case op_code::send:
         return "send";
-      case op_code::wait_readable:
-        return "wait_readable";
-      case op_code::wait_writable:
-        return "wait_writable";
+      case op_code::poll:
+        return "poll";
     }
     return "unknown";
   }
