@@ -467,11 +467,7 @@ class test_backend final : public backend {
       return;
     }
     abort_all(*s, io_operation::aborted);
-    ::linger l{};
-    ::socklen_t len = sizeof l;
-    if (::getsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0) {
-      s->linger_reset = l.l_onoff != 0 && l.l_linger == 0;
-    }
+    note_linger(*s);
     // The descriptor is closed right after this, or handed to the caller of release(): which one
     // is seen later, by the descriptor's identity (sweep, alive).
     s->registered = false;
@@ -868,11 +864,28 @@ class test_backend final : public backend {
       registered descriptor is open until released; another one is checked by its identity, so
       that a closed descriptor whose number was reused is noticed too. */
   bool alive(sim_socket& s) noexcept {
-    if (s.registered || same_file(s)) {
+    if (s.registered) {
+      return true;
+    }
+    if (same_file(s)) {
+      if (s.conn != nullptr) {
+        // No release() will tell how an unregistered socket (never used here, or moved: a move
+        // gives up the registration) was closed: read its SO_LINGER while it is still open.
+        note_linger(s);
+      }
       return true;
     }
     closed(s);
     return false;
+  }
+
+  /** Whether closing `s` now resets its connection (SO_LINGER on with a zero timeout). */
+  static void note_linger(sim_socket& s) noexcept {
+    ::linger l{};
+    ::socklen_t len = sizeof l;
+    if (::getsockopt(s.fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0) {
+      s.linger_reset = l.l_onoff != 0 && l.l_linger == 0;
+    }
   }
 
   /** Whether `s.fd` still refers to the socket `s` was created for. */
