@@ -156,9 +156,10 @@ TEST(guide, a_loop_without_recursion) {
   senet::io::io_context ctx;
   tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
   tcp::socket client(tcp::v4());
-  auto [s, peer] = ctx.run_until(ex::when_all(net::async_accept(acceptor),
-                                              net::async_connect(client, acceptor.local_endpoint())))
-                       .value();
+  auto accepted = ctx.run_until(
+      ex::when_all(net::async_accept(acceptor), net::async_connect(client, acceptor.local_endpoint())));
+  ASSERT_TRUE(accepted.has_value());
+  tcp::socket& s = std::get<0>(*accepted);
   std::array<char, 64> buf{};
   auto echo = ex::repeat_effect_until(
       net::async_read_some(s, senet::buffer(buf)) |

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <exception>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 
 namespace {
@@ -31,8 +32,8 @@ TEST(repeat_effect, repeats_until_a_step_fails) {
                    throw std::runtime_error("fourth");
                  }
                });
-  auto op =
-      ex::connect(ex::repeat_effect(std::move(child)), t::expect_exception_receiver<std::runtime_error>{});
+  auto op = ex::connect(ex::repeat_effect(std::move(child)),
+                        t::expect_exception_receiver<std::runtime_error>{std::string("fourth")});
   ex::start(op);
   EXPECT_EQ(steps, 4);
 }

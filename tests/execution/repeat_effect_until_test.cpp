@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <exception>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -98,7 +99,7 @@ TEST(repeat_effect_until, an_error_after_some_steps) {
                  return false;
                });
   auto op = ex::connect(ex::repeat_effect_until(std::move(child)),
-                        t::expect_exception_receiver<std::runtime_error>{});
+                        t::expect_exception_receiver<std::runtime_error>{std::string("third")});
   ex::start(op);
   EXPECT_EQ(steps, 3);
 }
@@ -106,7 +107,7 @@ TEST(repeat_effect_until, an_error_after_some_steps) {
 TEST(repeat_effect_until, a_throwing_predicate_is_an_exception_ptr_error) {
   auto op =
       ex::connect(ex::repeat_effect_until(ex::just(), []() -> bool { throw std::runtime_error("pred"); }),
-                  t::expect_exception_receiver<std::runtime_error>{});
+                  t::expect_exception_receiver<std::runtime_error>{std::string("pred")});
   ex::start(op);
 }
 

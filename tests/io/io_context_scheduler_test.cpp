@@ -115,7 +115,7 @@ TYPED_TEST(scheduler_timers, a_huge_duration_saturates) {
 }
 
 // The completion scheduler lets a networking sender follow it (the adaptor form), and it is this
-// context's even under sync_wait, whose own scheduler is a run_loop's.
+// context's.
 TYPED_TEST(scheduler_timers, networking_senders_follow_it_in_the_adaptor_form) {
   auto sch = this->scheduler();
   auto before = sch.now();

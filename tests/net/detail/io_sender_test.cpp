@@ -15,6 +15,7 @@
 #include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
 
+#include <support/allocation_counter.hpp>
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
 
@@ -134,6 +135,28 @@ TYPED_TEST(io_sender_adaptor, a_stopped_upstream_passes_through) {
       ex::sync_wait(ex::when_all(ex::schedule(sch) | net::async_receive(pair.server, buffer(in)),
                                  ex::just() | ex::then([&]() -> int { throw std::system_error(reset); }))),
       std::system_error);
+}
+
+TYPED_TEST(io_sender_adaptor, no_allocation_per_operation) {
+  auto pair = this->tcp_pair();
+  auto sch = this->scheduler();
+  std::array<unsigned char, 64> out{};
+  std::array<unsigned char, 64> in{};
+  auto round_trip = [&] {
+    return ex::when_all(ex::schedule(sch) | net::async_write(pair.client, buffer(out)),
+                        ex::schedule(sch) | net::async_read(pair.server, buffer(in)),
+                        sch.schedule_after(0ms) | net::async_wait_for(0ms));
+  };
+  // Warm up: the first wait registers the descriptors with the context.
+  for (int i = 0; i < 4; ++i) {
+    this->run(round_trip());
+  }
+  senet::test::allocation_scope scope;
+  for (int i = 0; i < 100; ++i) {
+    this->run(round_trip());
+  }
+  auto n = scope.count();
+  EXPECT_EQ(n, 0U);
 }
 
 }  // namespace
