@@ -221,7 +221,7 @@ class worker {
   void run(StopOthers stop_others) {
     auto sch = context_->get_scheduler();
     ex::spawn(accept_loop(sch, stop_others) | ex::upon_error([this, &stop_others](auto&& error) noexcept {
-                report_fatal(error);
+                this->report_fatal(error);
                 stop_others();
               }),
               accept_scope_.get_token(), server_env{sch});
@@ -277,7 +277,7 @@ class worker {
                    std::fprintf(stderr, "echo server: accept: %s; backing off\n", std::strerror(ec.value()));
                  }
                } else if (fatal) {
-                 report_fatal(ec);
+                 this->report_fatal(ec);
                  stop_others();
                }
                // The wait lets sessions run and close their sockets before the next accept.
