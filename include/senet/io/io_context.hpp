@@ -76,9 +76,9 @@ class io_context {
 
   /** Runs handlers like `run()`, for at most `rel_time`: returns when the context is stopped, has
       no more work, or `rel_time` has passed (on the context's clock, that of its timers:
-      `steady_clock`, or the test backend's virtual clock), whichever comes first; no handler starts
-      after that. Returns the number of handlers run (Asio's `io_context::run_for`). A zero or
-      negative `rel_time` runs nothing. */
+      `steady_clock`, or the test backend's virtual clock), whichever comes first (a handler that
+      became ready just as it passed may still run). Returns the number of handlers run (Asio's
+      `io_context::run_for`). A zero or negative `rel_time` runs nothing. */
   template <class Rep, class Period>
   std::size_t run_for(const std::chrono::duration<Rep, Period>& rel_time) {
     // About a hundred years: far enough to mean "no limit", near enough not to overflow.

@@ -91,7 +91,8 @@ std::size_t context_impl::run_for(std::chrono::nanoseconds rel_time) {
   }
   clock::time_point deadline = now() + rel_time;
   std::size_t n = 0;
-  while (do_one(mode::block, false, &deadline) != 0) {
+  // The deadline is checked here and after each gather, never on the path of a ready handler.
+  while (now() < deadline && do_one(mode::block, false, &deadline) != 0) {
     ++n;
   }
   return n;
@@ -163,13 +164,11 @@ void context_impl::wake_if_sleeping() noexcept {
 }
 
 // Runs one handler (returns 1) or returns 0 when stopped, out of work (block) or idle (poll).
-// With a `deadline` (run_for), returns 0 once it has passed, and never blocks beyond it.
+// With a `deadline` (run_for), never blocks beyond it, and returns 0 when it has passed with no
+// handler ready.
 std::size_t context_impl::do_one(mode m, bool ignore_stop, const clock::time_point* deadline) {
   for (;;) {
     if (!ignore_stop && stopped_.load(std::memory_order_relaxed)) {
-      return 0;
-    }
-    if (deadline != nullptr && now() >= *deadline) [[unlikely]] {
       return 0;
     }
     if (!ready_.empty() && budget_ > 0) {
@@ -191,6 +190,9 @@ std::size_t context_impl::do_one(mode m, bool ignore_stop, const clock::time_poi
       return 0;
     }
     if (m == mode::poll && ready_.empty()) {
+      return 0;
+    }
+    if (deadline != nullptr && ready_.empty() && now() >= *deadline) {
       return 0;
     }
   }
