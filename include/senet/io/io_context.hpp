@@ -61,7 +61,10 @@ class io_context {
   explicit io_context(backend_kind kind);
 
   /** Cancels every operation still pending (they complete with `set_stopped()`, on the calling
-      thread) and releases the backend. No thread may be running the context. */
+      thread) and releases the backend. No thread may be running the context. An operation whose
+      cancellation has not finished after 5 seconds (an io_uring request the kernel cannot cancel)
+      is abandoned with a message on stderr: it never completes, and its operation state and
+      buffers must stay alive, as the kernel may still write into them. */
   ~io_context();
 
   io_context(const io_context&) = delete;
