@@ -69,7 +69,10 @@ class io_context {
   explicit io_context(backend_kind kind);
 
   /** Cancels every operation still pending (they complete with `set_stopped()`, on the calling
-      thread) and releases the backend. No thread may be running the context. */
+      thread) and releases the backend. No thread may be running the context. An operation whose
+      cancellation has not finished after 5 seconds (an io_uring request the kernel cannot cancel)
+      is abandoned with a message on stderr: it never completes, and its operation state and
+      buffers must stay alive, as the kernel may still write into them. */
   ~io_context();
 
   io_context(const io_context&) = delete;
@@ -84,9 +87,9 @@ class io_context {
 
   /** Runs handlers like `run()`, for at most `rel_time`: returns when the context is stopped, has
       no more work, or `rel_time` has passed (on the context's clock, that of its timers:
-      `steady_clock`, or the test backend's virtual clock), whichever comes first; no handler starts
-      after that. Returns the number of handlers run (Asio's `io_context::run_for`). A zero or
-      negative `rel_time` runs nothing. */
+      `steady_clock`, or the test backend's virtual clock), whichever comes first (a handler that
+      became ready just as it passed may still run). Returns the number of handlers run (Asio's
+      `io_context::run_for`). A zero or negative `rel_time` runs nothing. */
   template <class Rep, class Period>
   std::size_t run_for(const std::chrono::duration<Rep, Period>& rel_time) {
     // About a hundred years: far enough to mean "no limit", near enough not to overflow.

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_IO_CONTEXT_IMPL_HPP
+#define SENET_IO_CONTEXT_IMPL_HPP
+
+/* The core of an io_context (docs/design/io_core.md). Its members are defined by concern:
+   context_loop.cpp (the loop, the queues, the run calls and the entry points of operation
+   states), context_threads.cpp (releasing and cancelling descriptors from any thread) and
+   context_shutdown.cpp (what the destructor cancels, and how long it waits). */
+
+#include <senet/io/detail/handoff.hpp>
+#include <senet/io/io_context.hpp>
+
+#include "senet/backend/backend.hpp"
+#include "senet/io/backend_discovery.hpp"
+#include "senet/io/descriptor_request.hpp"
+#include "senet/io/op_queue.hpp"
+#include "senet/io/timer_heap.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace senet::io::detail {
+
+// How many handlers run back to back before the loop gathers I/O, timers and cross-thread work
+// again, so that handlers rescheduling themselves cannot starve the rest.
+inline constexpr int handler_budget = 64;
+
+/** The core of an io_context: ready queue, cross-thread queues, timers, the loop. */
+class context_impl final : public completion_sink {
+ public:
+  enum class mode { block, poll };
+
+  context_impl(io_context& owner, std::optional<backend_kind> kind)
+      : owner_(&owner),
+        backend_(kind ? make_required_backend(*kind, *this) : make_default_backend(*this)),
+        handoff_(std::make_shared<handoff>(&owner)) {}
+
+  context_impl(const context_impl&) = delete;
+  context_impl& operator=(const context_impl&) = delete;
+
+  ~context_impl() {
+    // A thread that handed the loop a record may still be inside wake_if_sleeping() after the loop
+    // delivered that record and its owner destroyed the context: wait until it has left.
+    while (foreign_callers_.load(std::memory_order_seq_cst) != 0) {
+      std::this_thread::yield();
+    }
+    backend_.reset();
+  }
+
+  [[nodiscard]] backend_kind kind() const noexcept { return backend_->kind(); }
+  [[nodiscard]] int wait_descriptor() const noexcept { return backend_->wait_descriptor(); }
+  [[nodiscard]] clock::time_point now() const noexcept { return backend_->now(); }
+  [[nodiscard]] bool links_timeouts() const noexcept { return backend_->links_timeouts(); }
+  [[nodiscard]] backend& get_backend() noexcept { return *backend_; }
+  /** The core of `ctx` (this class is io_context's friend). */
+  [[nodiscard]] static context_impl& of(io_context& ctx) noexcept { return *ctx.impl_; }
+  /** Where results computed on other threads come back (ip::async_resolve); detached at shutdown. */
+  [[nodiscard]] const std::shared_ptr<handoff>& get_handoff() const noexcept { return handoff_; }
+
+  // ---- completion_sink ----
+
+  void complete(io_operation& op, std::int64_t result) noexcept override {
+    op.result_ = result;
+    op.state_ = op_state::ready;
+    ready_.push_back(op);
+  }
+
+  // ---- entry points ----
+
+  bool start(io_operation& op) noexcept;
+
+  void post(io_operation& op) noexcept;
+
+  void post_remote(io_operation& op) noexcept;
+
+  void request_cancel(io_operation& op) noexcept;
+
+  // ---- release / cancel of a descriptor, from any thread (io_core.md, "Threads") ----
+
+  void on_descriptor(descriptor& d, detail::descriptor_action action) noexcept;
+
+  void add_work() noexcept { guards_.fetch_add(1, std::memory_order_relaxed); }
+
+  void remove_work() noexcept;
+
+  void stop() noexcept;
+
+  [[nodiscard]] bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  void restart() noexcept { stopped_.store(false, std::memory_order_release); }
+
+  // ---- the loop ----
+
+  std::size_t run();
+
+  std::size_t run_one();
+
+  std::size_t run_for(std::chrono::nanoseconds rel_time);
+
+  std::size_t poll();
+
+  std::size_t poll_one();
+
+  std::size_t run_until_turn(bool ignore_stop);
+
+ private:
+  // Marks the calling thread as the one running the context for the duration of a run call.
+ public:
+  io_context::run_token enter_run();
+
+  void leave_run(io_context::run_token token) noexcept;
+
+ private:
+  // enter_run for a thread that only wants the runner's role if it is free: never nested, never
+  // throws. False when another thread runs the context.
+  // While it holds the role, borrowers_ is non-zero, so that a run call meanwhile waits instead of
+  // reporting a second runner; end_borrow() ends it.
+  bool try_enter_run(io_context::run_token& token) noexcept;
+
+  void end_borrow(io_context::run_token token) noexcept;
+
+  // A release or cancel of a descriptor handed to the context's thread; it lives on the stack of
+  // the thread that waits for it.
+  struct descriptor_request : io_operation {
+    descriptor_request(context_impl& impl, descriptor& d, detail::descriptor_action action) noexcept
+        : impl_(&impl), target_(&d), action_(action) {
+      complete_ = &descriptor_request::run;
+    }
+    static void run(io_operation* op) noexcept {
+      auto& self = *static_cast<descriptor_request*>(op);
+      context_impl& impl = *self.impl_;
+      impl.descriptor_action_here(*self.target_, self.action_);
+      {
+        std::lock_guard lock(impl.request_mutex_);
+        self.done_ = true;
+      }
+      // `self` may be gone now; the condition variable is the context's.
+      impl.request_done_.notify_all();
+    }
+    context_impl* impl_;
+    descriptor* target_;
+    detail::descriptor_action action_;
+    bool done_ = false;  // guarded by request_mutex_
+  };
+
+  // Runner only: the release or cancel itself. d.context_state is read again here: the state the
+  // caller saw belongs to this context's backend, and only this thread changes it.
+  void descriptor_action_here(descriptor& d, detail::descriptor_action action) noexcept;
+
+  // Runner only: takes `request` out of the queues (it is in the cross-thread queue or, drained,
+  // in the ready queue), so that nobody runs it after its owner returned.
+  void take_back(io_operation& request) noexcept;
+
+  class run_scope {
+   public:
+    explicit run_scope(context_impl& impl) : impl_(impl), token_(impl.enter_run()) {}
+    run_scope(const run_scope&) = delete;
+    run_scope& operator=(const run_scope&) = delete;
+    ~run_scope() { impl_.leave_run(token_); }
+
+   private:
+    context_impl& impl_;
+    io_context::run_token token_;
+  };
+
+  // Marks a call that may come from another thread and touches the context after making work
+  // visible to the loop; the destructor waits for such calls to leave.
+  struct foreign_call {
+    explicit foreign_call(context_impl& impl) noexcept : impl_(impl) {
+      impl_.foreign_callers_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    foreign_call(const foreign_call&) = delete;
+    foreign_call& operator=(const foreign_call&) = delete;
+    ~foreign_call() { impl_.foreign_callers_.fetch_sub(1, std::memory_order_seq_cst); }
+    context_impl& impl_;
+  };
+
+  void wake_if_sleeping() noexcept;
+
+  [[nodiscard]] bool has_work() const noexcept {
+    return outstanding_ != 0 || guards_.load(std::memory_order_seq_cst) != 0;
+  }
+
+  // Runs one handler (returns 1) or returns 0 when stopped, out of work (block) or idle (poll).
+  // With a `deadline` (run_for), returns 0 once it has passed, and never blocks beyond it.
+  std::size_t do_one(mode m, bool ignore_stop, const clock::time_point* deadline = nullptr);
+
+  // Collects cross-thread work, expired timers and I/O completions into the ready queue, blocking
+  // if allowed and nothing is ready. Returns false when blocking was allowed but there is no
+  // work left at all.
+  bool gather(bool may_block, bool ignore_stop, const clock::time_point* deadline = nullptr);
+
+  void drain_remote() noexcept;
+
+  void expire_timers() noexcept;
+
+  void cancel_now(io_operation& op) noexcept;
+
+  // After poll: leave wait_descriptor() readable if work is left, and armed for the next timer.
+  void prepare_for_foreign_wait() noexcept;
+
+  // Shutdown gave up on operations whose cancellation did not finish (io_uring: the kernel
+  // neither completed nor cancelled them). They are never delivered: delivering them would let
+  // their owners free records and buffers that the kernel may still write into. The backend is
+  // destroyed all the same (its ring memory is the kernel's; closing the ring makes the kernel
+  // cancel what it can); the operation states stay the user's, and must stay alive.
+  void abandon_pending() noexcept;
+
+  static const char* op_name(op_code code) noexcept;
+
+  // Completes everything still pending with -ECANCELED and delivers it; gives up (with a message
+  // on stderr) on operations whose cancellation has not finished after shutdown_patience.
+ public:
+  void shutdown() noexcept;
+
+ private:
+  io_context* owner_;
+  std::unique_ptr<backend> backend_;
+  op_queue ready_;
+  std::size_t outstanding_ = 0;
+  int budget_ = handler_budget;
+  timer_heap timers_;
+  std::uint64_t timer_seq_ = 0;
+  clock::time_point armed_deadline_{};
+  bool shutting_down_ = false;
+  std::atomic<std::uint32_t> foreign_callers_{0};
+  remote_stack<&io_operation::next_> remote_;
+  remote_stack<&io_operation::cancel_next_> remote_cancel_;
+  std::atomic<bool> sleeping_{true};
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::size_t> guards_{0};
+  std::atomic<std::thread::id> runner_{};
+  // Threads waiting in descriptor_action for the context's thread.
+  std::atomic<std::uint32_t> request_waiters_{0};
+  // Threads in try_enter_run .. end_borrow.
+  std::atomic<std::uint32_t> borrowers_{0};
+  std::mutex request_mutex_;
+  std::condition_variable request_done_;
+  std::shared_ptr<handoff> handoff_;
+};
+
+}  // namespace senet::io::detail
+
+#endif  // SENET_IO_CONTEXT_IMPL_HPP

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: BSL-1.0
+// Releasing and cancelling a descriptor from any thread (docs/design/io_core.md, "Closing,
+// cancelling and moving sockets from any thread").
+#include "senet/io/context_impl.hpp"
+
+#include <mutex>
+#include <thread>
+
+namespace senet::io::detail {
+
+void context_impl::on_descriptor(descriptor& d, detail::descriptor_action action) noexcept {
+  if (current_context == owner_ || runner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    // The context's thread (a completion closing its socket, a nested run of another context).
+    descriptor_action_here(d, action);
+    return;
+  }
+  io_context::run_token token{};
+  if (try_enter_run(token)) {
+    // Nobody runs the context: this thread does, for the moment.
+    descriptor_action_here(d, action);
+    end_borrow(token);
+    return;
+  }
+  descriptor_request request(*this, d, action);
+  foreign_call call(*this);
+  remote_.push(request);
+  wake_if_sleeping();
+  std::unique_lock lock(request_mutex_);
+  request_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  while (!request.done_) {
+    if (runner_.load(std::memory_order_seq_cst) != std::thread::id{}) {
+      // The runner performs it and notifies; leave_run notifies too (see below).
+      request_done_.wait(lock);
+      continue;
+    }
+    // The runner left before it came to the request (stopped, out of work, a poll() that
+    // returned): take its role and do it here.
+    lock.unlock();
+    if (try_enter_run(token)) {
+      if (!request.done_) {
+        take_back(request);
+        descriptor_action_here(d, action);
+        request.done_ = true;
+      }
+      end_borrow(token);
+    }
+    lock.lock();
+  }
+  request_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+// enter_run for a thread that only wants the runner's role if it is free: never nested, never
+// throws. False when another thread runs the context.
+// While it holds the role, borrowers_ is non-zero, so that a run call meanwhile waits instead of
+// reporting a second runner; end_borrow() ends it.
+bool context_impl::try_enter_run(io_context::run_token& token) noexcept {
+  borrowers_.fetch_add(1, std::memory_order_seq_cst);
+  std::thread::id none{};
+  if (!runner_.compare_exchange_strong(none, std::this_thread::get_id(), std::memory_order_seq_cst)) {
+    borrowers_.fetch_sub(1, std::memory_order_seq_cst);
+    return false;
+  }
+  token = io_context::run_token{current_context, false};
+  current_context = owner_;
+  sleeping_.store(false, std::memory_order_seq_cst);
+  return true;
+}
+
+void context_impl::end_borrow(io_context::run_token token) noexcept {
+  leave_run(token);
+  borrowers_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+// Runner only: the release or cancel itself. d.context_state is read again here: the state the
+// caller saw belongs to this context's backend, and only this thread changes it.
+void context_impl::descriptor_action_here(descriptor& d, detail::descriptor_action action) noexcept {
+  auto* state = static_cast<descriptor_state*>(d.context_state);
+  if (state == nullptr) {
+    return;
+  }
+  if (action == detail::descriptor_action::cancel) {
+    backend_->cancel_descriptor(d);
+  } else {
+    backend_->release(d);
+    d.context_state = nullptr;
+  }
+}
+
+// Runner only: takes `request` out of the queues (it is in the cross-thread queue or, drained,
+// in the ready queue), so that nobody runs it after its owner returned.
+void context_impl::take_back(io_operation& request) noexcept {
+  drain_remote();
+  if (ready_.erase(request)) {
+    --outstanding_;
+  }
+}
+
+void run_descriptor_action(backend& owner, descriptor& d, descriptor_action action) noexcept {
+  // Every backend is created by a context_impl, its sink.
+  static_cast<context_impl&>(owner.core()).on_descriptor(d, action);
+}
+
+}  // namespace senet::io::detail
