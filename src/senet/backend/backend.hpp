@@ -51,8 +51,8 @@ class backend {
   /** Which backend this is. */
   [[nodiscard]] virtual backend_kind kind() const noexcept = 0;
 
-  /** Starts a socket operation (`op.code_` is accept, connect, receive, send, wait_readable or
-      wait_writable). Returns true when it completed at once, with `op.result_` set; false when the
+  /** Starts a socket operation (`op.code_` is accept, connect, receive, send or poll). Returns
+      true when it completed at once (never for poll), with `op.result_` set; false when the
       backend will call `sink().complete(op, r)` later. */
   virtual bool start(io_operation& op) noexcept = 0;
 
