@@ -6,8 +6,11 @@
 
 #include <senet/buffer.hpp>
 #include <senet/execution.hpp>
+#include <senet/io/async_poll.hpp>
 #include <senet/io/detail/descriptor.hpp>
 #include <senet/io/detail/operation.hpp>
+#include <senet/io/forget_descriptor.hpp>
+#include <senet/io/poll_events.hpp>
 #include <senet/net/async_read.hpp>
 #include <senet/net/async_receive.hpp>
 #include <senet/net/async_send.hpp>
@@ -20,6 +23,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -233,6 +237,41 @@ TEST_F(uring_sender_allocation, timers_and_cancellation_allocate_nothing) {
   std::size_t allocations = scope.count();
   EXPECT_TRUE(ok);
   EXPECT_EQ(allocations, 0U);
+}
+
+TEST_F(uring_sender_allocation, readiness_waits_allocate_nothing) {
+  // Socket waits (one direction, both, stopped), and polls of a foreign pipe once the context's
+  // registry knows it.
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  char byte = 'w';
+  ASSERT_EQ(::write(fds[1], &byte, 1), 1);
+  auto waits = [&] {
+    auto r = ctx_->run_until(ex::when_all(
+        net::async_wait(pair_.server, net::socket_base::wait_read),
+        net::async_wait(pair_.client, net::socket_base::wait_read | net::socket_base::wait_write),
+        io::async_poll(ctx_->get_scheduler(), fds[0], io::poll_events::readable),
+        net::async_send(pair_.client, buffer(out_))));
+    auto stopped = ctx_->run_until(ex::when_any(
+        net::async_wait(pair_.client, net::socket_base::wait_read) | ex::then([](io::poll_events) {}),
+        net::async_wait_for(0ms)));
+    bool ok = r.has_value() && stopped.has_value() && std::get<0>(*r) == io::poll_events::readable &&
+              std::get<2>(*r) == io::poll_events::readable;
+    auto drained = ctx_->run_until(net::async_receive(pair_.server, buffer(in_)));
+    return ok && drained.has_value() && std::get<0>(*drained) == out_.size();
+  };
+  ASSERT_TRUE(waits());
+  senet::test::allocation_scope scope;
+  bool ok = true;
+  for (int i = 0; i < 100; ++i) {
+    ok = waits() && ok;
+  }
+  std::size_t allocations = scope.count();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+  io::forget_descriptor(*ctx_, fds[0]);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 }  // namespace

@@ -90,8 +90,9 @@ class foreign_poll_sender {
     `io::forget_descriptor(ctx, fd)`, which completes the waits still pending with
     `senet::error::operation_aborted` and forgets the registration; a descriptor closed without it
     may leave a stale registration for the next descriptor that gets the same number. A senet
-    socket's own descriptor is waited for with `net::async_wait`, not here (on epoll, a second
-    registration of it fails with `std::errc::file_exists`).
+    socket's own descriptor is waited for with `net::async_wait`, not here (on epoll and the test
+    backend, a poll of it on the socket's context fails: `std::errc::file_exists`,
+    `device_or_resource_busy`).
 
     Completion signatures: `set_value_t(io::poll_events)`, `set_error_t(std::error_code)`,
     `set_stopped_t()`. Errors: `std::errc::bad_file_descriptor` for a negative or closed `fd`,
