@@ -38,7 +38,9 @@ struct descriptor_state {
 };
 
 /** A backend: performs socket operations, waits for events, wakes up. Every member except
-    `wake()` (and the destructor's caller) runs on the context's thread. */
+    `wake()`, `core()` (and the destructor's caller) runs on the context's thread, or on a thread
+    that holds the runner's role while no thread runs the context (docs/design/io_core.md,
+    "Threads"): never on two threads at once. */
 class backend {
  public:
   explicit backend(completion_sink& sink) noexcept : sink_(&sink) {}
@@ -78,8 +80,21 @@ class backend {
       with io_operation::aborted; `d.context_state` becomes null. */
   virtual void release(descriptor& d) noexcept = 0;
 
+  /** Completes every operation waiting on `d` (its context_state belongs to this backend) with
+      -ECANCELED, through the sink; `d` stays registered and usable. */
+  virtual void cancel_descriptor(descriptor& d) noexcept = 0;
+
   /** Shutdown: completes every pending operation with -ECANCELED. */
   virtual void cancel_all() noexcept = 0;
+
+  /** Calls `visit(op, arg)` for every operation the backend still holds (for the io_context
+      destructor's diagnostic when cancellation does not finish; see io_core.md, "Shutdown").
+      The default holds none after cancel_all(). */
+  virtual void visit_pending(void (*visit)(const io_operation& op, void* arg) noexcept,
+                             void* arg) const noexcept {
+    static_cast<void>(visit);
+    static_cast<void>(arg);
+  }
 
   /** The clock of timers. */
   [[nodiscard]] virtual clock::time_point now() const noexcept { return clock::now(); }
@@ -88,6 +103,9 @@ class backend {
       before the operation completes makes it complete with -ETIMEDOUT (a stop request or
       `cancel` still gives -ECANCELED, a release `aborted`). Otherwise the field is ignored. */
   [[nodiscard]] virtual bool links_timeouts() const noexcept { return false; }
+
+  /** The core this backend delivers to (the io_context that created it). */
+  [[nodiscard]] completion_sink& core() const noexcept { return *sink_; }
 
   /** The descriptors no senet socket owns (io::async_poll), by fd; created on first use, null
       when that allocation fails. Kept out of the sockets' paths: only readiness waits on foreign
