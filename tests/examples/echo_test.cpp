@@ -321,6 +321,15 @@ TEST_F(echo_examples, epoll_backend_and_open_connection_at_shutdown) {
 // more clients than that): accept fails with EMFILE. It must say so once, keep running, and serve
 // new connections once the clients have gone.
 void echo_examples::out_of_descriptors(const std::vector<std::string>& extra) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The asan preset builds the server with UndefinedBehaviorSanitizer too, whose vptr check
+  // probes memory through a pipe (sanitizer_common's IsAccessibleMemoryRange): with no descriptor
+  // left it cannot make one, and it reports the next virtual call as made on an invalid object
+  // and ends the process. Neither suppressions (which need /proc/self/maps opened) nor anything
+  // else turns that off at run time, so this test runs in the other presets only.
+  GTEST_SKIP() << "an UndefinedBehaviorSanitizer build cannot run out of descriptors (its vptr check "
+                  "needs a pipe)";
+#endif
   fs::path log = fs::temp_directory_path() / ("senet_echo_emfile_" + std::to_string(::getpid()) + "_" +
                                               std::to_string(extra.size()) + ".log");
   std::optional<child> server;
