@@ -13,8 +13,10 @@ namespace senet::io {
     context knew `fd`; forgetting an unknown descriptor does nothing. A later `async_poll` on `fd`
     registers it afresh.
 
-    Thread safety: call it on the thread that runs `ctx` (from a completion, for instance) or while
-    no thread runs `ctx`; from another thread while `ctx` runs it throws `std::logic_error`.
+    Thread safety: any thread. On the thread that runs `ctx` (from a completion, for instance) it
+    is done at once; from another thread while `ctx` runs, it is handed to that thread and this
+    call waits until it is done (as `basic_socket::close` does); while no thread runs `ctx`, the
+    calling thread does it.
 */
 inline bool forget_descriptor(io_context& ctx, int fd) {
   return detail::forget_foreign_descriptor(ctx, fd);

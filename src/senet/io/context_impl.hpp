@@ -86,6 +86,12 @@ class context_impl final : public completion_sink {
 
   void on_descriptor(descriptor& d, detail::descriptor_action action) noexcept;
 
+  /** Runs `action(arg, *this)` on the context's thread, from any thread: at once on that thread
+      (or when no thread runs the context: the caller takes the runner's role for the moment),
+      otherwise handed to the runner and waited for. */
+  using loop_action = void (*)(void* arg, context_impl& impl) noexcept;
+  void on_loop_thread(loop_action action, void* arg) noexcept;
+
   void add_work() noexcept { guards_.fetch_add(1, std::memory_order_relaxed); }
 
   void remove_work() noexcept;
@@ -125,17 +131,17 @@ class context_impl final : public completion_sink {
 
   void end_borrow(io_context::run_token token) noexcept;
 
-  // A release or cancel of a descriptor handed to the context's thread; it lives on the stack of
-  // the thread that waits for it.
-  struct descriptor_request : io_operation {
-    descriptor_request(context_impl& impl, descriptor& d, detail::descriptor_action action) noexcept
-        : impl_(&impl), target_(&d), action_(action) {
-      complete_ = &descriptor_request::run;
+  // An action handed to the context's thread (a release or cancel of a descriptor, forgetting a
+  // foreign descriptor); it lives on the stack of the thread that waits for it.
+  struct loop_request : io_operation {
+    loop_request(context_impl& impl, loop_action action, void* arg) noexcept
+        : impl_(&impl), action_(action), arg_(arg) {
+      complete_ = &loop_request::run;
     }
     static void run(io_operation* op) noexcept {
-      auto& self = *static_cast<descriptor_request*>(op);
+      auto& self = *static_cast<loop_request*>(op);
       context_impl& impl = *self.impl_;
-      impl.descriptor_action_here(*self.target_, self.action_);
+      self.action_(self.arg_, impl);
       {
         std::lock_guard lock(impl.request_mutex_);
         self.done_ = true;
@@ -144,8 +150,8 @@ class context_impl final : public completion_sink {
       impl.request_done_.notify_all();
     }
     context_impl* impl_;
-    descriptor* target_;
-    detail::descriptor_action action_;
+    loop_action action_;
+    void* arg_;
     bool done_ = false;  // guarded by request_mutex_
   };
 

@@ -317,13 +317,16 @@ std::shared_ptr<handoff> handoff_of(io_context& ctx) noexcept {
   return context_impl::of(ctx).get_handoff();
 }
 void with_backend(io_context& ctx, void (*fn)(void*, backend&) noexcept, void* arg) {
-  if (running_in_this_thread(ctx)) {
-    fn(arg, ctx.impl_->get_backend());
-    return;
-  }
-  io_context::run_token token = ctx.enter_run();  // std::logic_error if another thread runs ctx
-  fn(arg, ctx.impl_->get_backend());
-  ctx.leave_run(token);
+  struct args {
+    void (*fn)(void*, backend&) noexcept;
+    void* arg;
+  } a{fn, arg};
+  ctx.impl_->on_loop_thread(
+      [](void* p, context_impl& impl) noexcept {
+        auto& self = *static_cast<args*>(p);
+        self.fn(self.arg, impl.get_backend());
+      },
+      &a);
 }
 
 }  // namespace senet::io::detail

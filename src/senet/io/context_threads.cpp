@@ -9,19 +9,32 @@
 namespace senet::io::detail {
 
 void context_impl::on_descriptor(descriptor& d, detail::descriptor_action action) noexcept {
+  struct args {
+    descriptor* d;
+    detail::descriptor_action action;
+  } a{&d, action};
+  on_loop_thread(
+      [](void* p, context_impl& impl) noexcept {
+        auto& self = *static_cast<args*>(p);
+        impl.descriptor_action_here(*self.d, self.action);
+      },
+      &a);
+}
+
+void context_impl::on_loop_thread(loop_action action, void* arg) noexcept {
   if (current_context == owner_ || runner_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
     // The context's thread (a completion closing its socket, a nested run of another context).
-    descriptor_action_here(d, action);
+    action(arg, *this);
     return;
   }
   io_context::run_token token{};
   if (try_enter_run(token)) {
     // Nobody runs the context: this thread does, for the moment.
-    descriptor_action_here(d, action);
+    action(arg, *this);
     end_borrow(token);
     return;
   }
-  descriptor_request request(*this, d, action);
+  loop_request request(*this, action, arg);
   foreign_call call(*this);
   remote_.push(request);
   wake_if_sleeping();
@@ -39,7 +52,7 @@ void context_impl::on_descriptor(descriptor& d, detail::descriptor_action action
     if (try_enter_run(token)) {
       if (!request.done_) {
         take_back(request);
-        descriptor_action_here(d, action);
+        action(arg, *this);
         request.done_ = true;
       }
       end_borrow(token);
