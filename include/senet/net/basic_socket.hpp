@@ -88,6 +88,28 @@ class basic_socket : public socket_base {
   /// The descriptor and the io core's state for it, for senet's operations.
   [[nodiscard]] io::detail::descriptor& io_descriptor() noexcept { return desc_; }
 
+  /** Asks that a receive on this socket try its system call as soon as it starts, and complete
+      inside `start()` when data is already waiting (off by default).
+
+      Set it where data is usually there when a receive starts: reading the rest of a message that
+      has begun to arrive, a parser that reads until the socket is drained, an awaitable that should
+      not suspend. Leave it off where a receive usually waits (a server waiting for the next
+      request): on io_uring a receive is then handed to the ring at once, and the one system call per
+      loop turn serves every socket, where trying first would add a failing `recvmsg`
+      (docs/benchmarks.md has the figures). On epoll and the test backend a receive tries first
+      anyway; on epoll the setting also makes it try when the last receive drained the socket and no
+      readiness edge has been seen since. Sends always try first when no other send of the socket is
+      pending.
+
+      Receives still complete in start order: a receive started while another is pending waits
+      behind it. The setting belongs to the socket object: it moves with the socket and stays across
+      `close()` and `open()`. Thread safety: like the socket's other members; it takes effect for
+      receives started afterwards.
+  */
+  void eager_receive(bool on) noexcept { desc_.eager_receive = on; }
+  /// Whether `eager_receive(true)` is in force.
+  [[nodiscard]] bool eager_receive() const noexcept { return desc_.eager_receive; }
+
   /// Opens a new descriptor for `p`; fails with `std::errc::already_connected` if already open.
   void open(const protocol_type& p, std::error_code& ec) noexcept {
     if (is_open()) {

@@ -15,6 +15,9 @@ struct descriptor {
   int fd = -1;
   /** Owned by the io core; opaque to sockets. Null until an io_context registers the descriptor. */
   void* context_state = nullptr;
+  /** A receive tries its system call in `start()` and completes there when data is waiting
+      (`basic_socket::eager_receive`). Kept across close and open, moved with the socket. */
+  bool eager_receive = false;
 };
 
 /** Called by a socket before it closes or releases `d.fd`: the io context that registered the
