@@ -361,12 +361,11 @@ TYPED_TEST(basic_socket_backends, unconnected_socket_is_not_connected) {
   EXPECT_THROW((void)lone.remote_endpoint(), std::system_error);
 }
 
-TEST(basic_socket, eager_receive_is_off_by_default_and_moves_with_the_socket) {
+TEST(basic_socket, eager_settings_are_off_by_default_and_move_with_the_socket) {
   tcp::socket s;
   EXPECT_FALSE(s.eager_receive());
   s.eager_receive(true);
   EXPECT_TRUE(s.eager_receive());
-  EXPECT_TRUE(s.io_descriptor().eager_receive);
   s.open(tcp::v4());
   s.close();
   EXPECT_TRUE(s.eager_receive()) << "a setting of the socket object, kept across close and open";
@@ -375,6 +374,12 @@ TEST(basic_socket, eager_receive_is_off_by_default_and_moves_with_the_socket) {
   EXPECT_FALSE(s.eager_receive());  // NOLINT(bugprone-use-after-move): a moved-from socket is reset
   moved.eager_receive(false);
   EXPECT_FALSE(moved.eager_receive());
+  EXPECT_FALSE(moved.eager_send());
+  moved.eager_send(true);
+  EXPECT_TRUE(moved.eager_send());
+  EXPECT_FALSE(moved.eager_receive()) << "the two settings are independent";
+  moved.eager_send(false);
+  EXPECT_FALSE(moved.eager_send());
 }
 
 }  // namespace

@@ -2,7 +2,13 @@
 #ifndef SENET_IO_DETAIL_DESCRIPTOR_HPP
 #define SENET_IO_DETAIL_DESCRIPTOR_HPP
 
+#include <cstdint>
+
 namespace senet::io::detail {
+
+/** Bits of `descriptor::eager`. */
+inline constexpr std::uint8_t eager_send = 1;
+inline constexpr std::uint8_t eager_receive = 2;
 
 /** What senet keeps with a socket's descriptor: the fd and the per-descriptor state of the
     io_context that registered it (epoll: its wait lists; null until the first wait).
@@ -15,9 +21,10 @@ struct descriptor {
   int fd = -1;
   /** Owned by the io core; opaque to sockets. Null until an io_context registers the descriptor. */
   void* context_state = nullptr;
-  /** A receive tries its system call in `start()` and completes there when data is waiting
-      (`basic_socket::eager_receive`). Kept across close and open, moved with the socket. */
-  bool eager_receive = false;
+  /** Which operations try their system call in `start()` and complete there when they can
+      (`eager_send`, `eager_receive`; set by `basic_socket::eager_send` / `eager_receive`). Kept
+      across close and open, moved with the socket. */
+  std::uint8_t eager = 0;
 };
 
 /** Called by a socket before it closes or releases `d.fd`: the io context that registered the

@@ -213,7 +213,7 @@ class epoll_backend final : public backend {
     // Keep the order of operations in one direction: queue behind those already waiting.
     if (s == nullptr || (write ? s->write : s->read).empty()) {
       if (!write && s != nullptr && s->read_drained && !s->read_closed && op.code_ == op_code::receive &&
-          !d.eager_receive) {
+          (d.eager & eager_receive) == 0) {
         // Known to find nothing: wait for the next edge (see epoll_state::read_drained), unless the
         // socket asked for the try (data may have arrived since, its edge not yet seen).
         s->read.push_back(op);

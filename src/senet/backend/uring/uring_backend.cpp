@@ -22,11 +22,11 @@
    has no linked timeout yet; expire_queued() times it out (an absolute IORING_OP_TIMEOUT wakes the
    loop for the earliest limit).
 
-   Trying first. When no operation of its direction is pending, start() tries a send's system call
-   (and a receive's, when its descriptor has eager_receive) and completes it inline unless it would
-   block; otherwise it goes to the ring. A receive is not tried by default: it usually waits, and a
-   failing recvmsg per receive costs more than the ring's one io_uring_enter per loop turn
-   (docs/benchmarks.md has the figures).
+   Trying first. When its socket asks for it (descriptor::eager: basic_socket::eager_send,
+   eager_receive) and no operation of its direction is pending, start() tries a send's or a
+   receive's system call and completes it inline unless it would block; otherwise it goes to the
+   ring. Not by default: a system call per operation costs this server more CPU than the ring's one
+   io_uring_enter per loop turn saves in user space (docs/benchmarks.md has the figures).
 
    Records. user_data is the record's address (records are 8-aligned); its low bits say which
    request of the record completes: the operation itself, or the POLL_ADD of the retry path below.
@@ -499,18 +499,18 @@ class uring_backend final : public backend {
     return s;
   }
 
-  // Tries the system call of `op` at once where that can succeed without waiting: a send (when
-  // send_first_), or a receive whose socket asked for it (descriptor::eager_receive). True when
-  // it completed (op.result_ set); false when it would block (or was not tried) and goes to the
-  // ring. Called only when no operation of the same direction is pending, so order is kept.
+  // Tries the system call of a send or receive whose socket asked for it (descriptor::eager) at
+  // once. True when it completed (op.result_ set); false when it would block (or was not tried)
+  // and goes to the ring. Called only when no operation of the same direction is pending, so
+  // order is kept.
   bool try_first(io_operation& op, const descriptor& d) noexcept {
     ::ssize_t r = -1;
     for (;;) {
-      if (op.code_ == op_code::send && send_first_) {
+      if (op.code_ == op_code::send && (d.eager & eager_send) != 0) {
         // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE. MSG_DONTWAIT: a descriptor the
         // user made blocking must not block the loop.
         r = ::sendmsg(d.fd, &op.msg_, op.flags_ | MSG_NOSIGNAL | MSG_DONTWAIT);
-      } else if (op.code_ == op_code::receive && (receive_first_ || d.eager_receive)) {
+      } else if (op.code_ == op_code::receive && (d.eager & eager_receive) != 0) {
         r = ::recvmsg(d.fd, &op.msg_, op.flags_ | MSG_DONTWAIT);
       } else {
         return false;
@@ -1055,9 +1055,6 @@ class uring_backend final : public backend {
   // Per SQE slot: the timespec of the IORING_OP_LINK_TIMEOUT in that slot.
   std::vector<::__kernel_timespec> link_timespecs_;
   bool links_timeouts_ = false;
-  // Try-first policy (see try_first).
-  bool send_first_ = true;
-  bool receive_first_ = false;
   // Queued operations with a time limit, the earliest limit among them (may be earlier than the
   // true one after removals: that only costs a scan), and the limit the kernel's timeout is armed for.
   std::uint32_t queued_linked_ = 0;
