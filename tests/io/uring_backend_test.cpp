@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -166,10 +167,18 @@ int bound_socket(int type, bool listening, ::sockaddr_in& addr) {
 }
 
 /** Starts `r` as the context's thread would (the test thread stands in for it while no thread runs
-    the context); fails the test if it completed at once, which io_uring never does. */
+    the context); fails the test if it completed at once. */
 void start_pending(io::io_context& ctx, record& r) {
   iod::context_scope scope(ctx);
   ASSERT_FALSE(iod::start_operation(ctx, r)) << "completed inline with " << r.result_;
+}
+
+/** Starts `r` and expects it to complete inside start_operation (a send tried first, a receive
+    whose descriptor asks for it); delivers it there, as an operation state does. */
+void start_inline(io::io_context& ctx, record& r) {
+  iod::context_scope scope(ctx);
+  ASSERT_TRUE(iod::start_operation(ctx, r)) << "went to the ring";
+  r.complete_(&r);
 }
 
 void cancel(io::io_context& ctx, record& r) {
@@ -500,12 +509,14 @@ TEST_F(uring_backend, timers_and_schedule_run_on_it) {
 
 // ---- many operations, a small ring --------------------------------------------------------------
 
-// 10,000 receives in flight at once on a 256-entry submission queue: the backlog feeds the ring,
-// nothing fails, and every receive completes once data arrives (the completion queue overflows
-// into the kernel's overflow list on the way).
+// 10,000 receives started at once, on 400 sockets: one per socket goes to the ring at a time (the
+// others queue behind it, for order), 400 on a 256-entry submission queue, so the backlog feeds
+// the ring; nothing fails, and every receive completes once data arrives, the receives of one
+// socket in start order (the completion queue overflows into the kernel's overflow list on the
+// way).
 TEST_F(uring_backend, ten_thousand_receives_in_flight_on_a_256_entry_ring) {
-  constexpr int pairs = 100;
-  constexpr int per_pair = 100;
+  constexpr int pairs = 400;
+  constexpr int per_pair = 25;
   io::io_context ctx{io::uring};
   std::vector<std::unique_ptr<socket_pair>> sockets;
   for (int i = 0; i < pairs; ++i) {
@@ -532,15 +543,12 @@ TEST_F(uring_backend, ten_thousand_receives_in_flight_on_a_256_entry_ring) {
   }
   ctx.run();
   for (int pair = 0; pair < pairs; ++pair) {
-    std::array<int, per_pair> seen{};
     for (int j = 0; j < per_pair; ++j) {
       auto& r = records[pair * per_pair + j];
       ASSERT_EQ(r.completions, 1);
       ASSERT_EQ(r.result, 1);
-      ++seen[static_cast<unsigned char>(r.data[0])];
-    }
-    for (int count : seen) {
-      EXPECT_EQ(count, 1);
+      ASSERT_EQ(static_cast<unsigned char>(r.data[0]), j)
+          << "receives of one socket take bytes in start order";
     }
   }
 }
@@ -568,16 +576,21 @@ TEST_F(uring_backend, ten_thousand_waits_on_one_descriptor) {
 // ---- shutdown -----------------------------------------------------------------------------------
 
 // Destroying the context cancels every operation, whether it reached the kernel, waits in the
-// ring or in the backlog, and reaps them all before the ring is freed (ASan would see a kernel
-// write into a freed record otherwise... and the records would not have completed).
+// ring, in the backlog or in its socket's queue, and reaps them all before the ring is freed (ASan
+// would see a kernel write into a freed record otherwise... and the records would not have
+// completed). 500 sockets: more receives are handed to the ring than it holds.
 void destroy_with_operations_in_flight(bool submitted) {
+  constexpr int pairs = 500;
   constexpr int count = 10'000;
-  socket_pair p;
+  std::vector<std::unique_ptr<socket_pair>> sockets;
+  for (int i = 0; i < pairs; ++i) {
+    sockets.push_back(std::make_unique<socket_pair>());
+  }
   auto records = std::make_unique<transfer_record<8>[]>(count);
   {
     io::io_context ctx{io::uring};
     for (int i = 0; i < count; ++i) {
-      records[i].prepare(iod::op_code::receive, p.b.d);
+      records[i].prepare(iod::op_code::receive, sockets[static_cast<std::size_t>(i % pairs)]->b.d);
       start_pending(ctx, records[i]);
     }
     if (submitted) {
@@ -588,8 +601,11 @@ void destroy_with_operations_in_flight(bool submitted) {
     ASSERT_EQ(records[i].completions, 1) << i;
     ASSERT_EQ(records[i].result, -ECANCELED) << i;
   }
-  // The socket outlived the context: its descriptor state was orphaned and is freed on release.
-  p.b.close();
+  // The sockets outlived the context: their descriptor states were orphaned and are freed on
+  // release.
+  for (auto& p : sockets) {
+    p->b.close();
+  }
 }
 
 TEST_F(uring_backend, destruction_cancels_and_reaps_submitted_operations) {
@@ -633,12 +649,15 @@ TEST_F(uring_backend, cancel_an_operation_not_yet_submitted) {
 }
 
 TEST_F(uring_backend, cancel_operations_in_the_backlog_and_in_the_ring) {
-  constexpr int count = 600;  // more than the ring holds
+  constexpr int count = 600;  // more than the ring holds, one per socket
   io::io_context ctx{io::uring};
-  socket_pair p;
+  std::vector<std::unique_ptr<socket_pair>> sockets;
+  for (int i = 0; i < count; ++i) {
+    sockets.push_back(std::make_unique<socket_pair>());
+  }
   auto records = std::make_unique<transfer_record<8>[]>(count);
   for (int i = 0; i < count; ++i) {
-    records[i].prepare(iod::op_code::receive, p.b.d);
+    records[i].prepare(iod::op_code::receive, sockets[static_cast<std::size_t>(i)]->b.d);
     start_pending(ctx, records[i]);
   }
   // The last one waits in the backlog, the first one in the ring.
@@ -718,20 +737,45 @@ TEST_F(uring_backend, release_before_submission_never_touches_a_reused_descripto
   EXPECT_EQ(c, 'q');
 }
 
+// The ring is filled by 300 receives on other sockets, so the first receive of p.b waits in the
+// backlog and the others in p.b's queue: release aborts them all, and the others stay pending.
 TEST_F(uring_backend, release_aborts_operations_in_the_backlog) {
-  constexpr int count = 300;
-  io::io_context ctx{io::uring};
-  socket_pair p;
+  constexpr int others = 300;
+  constexpr int count = 10;
+  // The records outlive the context (declared first), so that a failed assertion cannot leave the
+  // kernel writing into freed memory.
+  auto fillers = std::make_unique<transfer_record<8>[]>(others);
   auto records = std::make_unique<transfer_record<8>[]>(count);
+  io::io_context ctx{io::uring};
+  std::vector<std::unique_ptr<socket_pair>> sockets;
+  for (int i = 0; i < others; ++i) {
+    sockets.push_back(std::make_unique<socket_pair>());
+    fillers[i].prepare(iod::op_code::receive, sockets.back()->b.d);
+    start_pending(ctx, fillers[i]);
+  }
+  socket_pair p;
   for (int i = 0; i < count; ++i) {
     records[i].prepare(iod::op_code::receive, p.b.d);
     start_pending(ctx, records[i]);
   }
   release(ctx, p.b);
-  ctx.run();
+  run_until(ctx, [&] {
+    return std::all_of(&records[0], &records[0] + count, [](const record& r) { return r.completions == 1; });
+  });
   for (int i = 0; i < count; ++i) {
-    ASSERT_EQ(records[i].completions, 1);
-    ASSERT_EQ(records[i].result, iod::io_operation::aborted);
+    ASSERT_EQ(records[i].completions, 1) << i;
+    ASSERT_EQ(records[i].result, iod::io_operation::aborted) << i;
+  }
+  ctx.poll();
+  for (int i = 0; i < others; ++i) {
+    ASSERT_EQ(fillers[i].completions, 0);
+  }
+  for (int i = 0; i < others; ++i) {
+    cancel(ctx, fillers[i]);
+  }
+  ctx.run();
+  for (int i = 0; i < others; ++i) {
+    ASSERT_EQ(fillers[i].result, -ECANCELED);
   }
 }
 
@@ -836,14 +880,16 @@ TEST_F(uring_backend, a_released_linked_operation_is_aborted) {
 }
 
 // A linked operation takes two SQEs: more of them than the ring holds go through the backlog, in
-// pairs, and every one of them times out.
+// pairs, and every one of them times out. (One per socket, so that all are handed to the ring.)
 TEST_F(uring_backend, linked_operations_beyond_the_ring_all_time_out) {
   constexpr int count = 301;  // 602 SQEs on a 256-entry ring
   io::io_context ctx{io::uring};
   socket_pair p;
+  std::vector<std::unique_ptr<socket_pair>> sockets;
   auto records = std::make_unique<transfer_record<8>[]>(count);
   for (int i = 0; i < count; ++i) {
-    records[i].prepare(iod::op_code::receive, p.b.d);
+    sockets.push_back(std::make_unique<socket_pair>());
+    records[i].prepare(iod::op_code::receive, sockets.back()->b.d);
     records[i].link_timeout_ns_ = std::chrono::nanoseconds(5ms).count();
     start_pending(ctx, records[i]);
   }
@@ -897,6 +943,222 @@ TEST_F(uring_backend, a_retried_linked_operation_keeps_its_limit) {
   cancel(ctx, rx);
   run_until(ctx, [&] { return rx.completions == 3; });
   EXPECT_EQ(rx.result, -ECANCELED);
+}
+
+// ---- order within a direction -------------------------------------------------------------------
+
+// Only one receive of a socket is handed to the ring at a time; the next waits in the socket's queue
+// and follows when it completes, so the receives take the bytes in start order.
+TEST_F(uring_backend, receives_of_one_socket_take_the_bytes_in_start_order) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  std::array<transfer_record<1>, 3> rx;
+  for (auto& r : rx) {
+    r.prepare(iod::op_code::receive, p.b.d);
+    start_pending(ctx, r);
+  }
+  write_all(p.a.d.fd, "abc", 3);
+  run_until(ctx, [&] { return rx[2].completions == 1; });
+  for (std::size_t i = 0; i < rx.size(); ++i) {
+    ASSERT_EQ(rx[i].completions, 1);
+    ASSERT_EQ(rx[i].result, 1);
+    EXPECT_EQ(rx[i].data[0], "abc"[i]);
+  }
+}
+
+// A cancelled queued receive completes at once (through the ready queue) and the others keep
+// their order; cancelling the one the kernel holds hands on to the next once the kernel is done.
+TEST_F(uring_backend, cancel_queued_and_active_receives_keeps_the_order_of_the_others) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  std::array<transfer_record<1>, 4> rx;
+  for (auto& r : rx) {
+    r.prepare(iod::op_code::receive, p.b.d);
+    start_pending(ctx, r);
+  }
+  ctx.poll();
+  cancel(ctx, rx[2]);
+  EXPECT_EQ(rx[2].completions, 0) << "cancellation never completes inline";
+  run_until(ctx, [&] { return rx[2].completions == 1; });
+  EXPECT_EQ(rx[2].result, -ECANCELED);
+  cancel(ctx, rx[0]);
+  run_until(ctx, [&] { return rx[0].completions == 1; });
+  EXPECT_EQ(rx[0].result, -ECANCELED);
+  write_all(p.a.d.fd, "xy", 2);
+  run_until(ctx, [&] { return rx[3].completions == 1; });
+  EXPECT_EQ(rx[1].result, 1);
+  EXPECT_EQ(rx[1].data[0], 'x');
+  EXPECT_EQ(rx[3].result, 1);
+  EXPECT_EQ(rx[3].data[0], 'y');
+}
+
+TEST_F(uring_backend, release_aborts_queued_operations) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  std::array<transfer_record<8>, 3> rx;
+  for (auto& r : rx) {
+    r.prepare(iod::op_code::receive, p.b.d);
+    start_pending(ctx, r);
+  }
+  ctx.poll();
+  release(ctx, p.b);
+  run_until(ctx, [&] { return rx[0].completions == 1 && rx[1].completions == 1 && rx[2].completions == 1; });
+  for (auto& r : rx) {
+    EXPECT_EQ(r.result, iod::io_operation::aborted);
+  }
+}
+
+// A queued receive with a time limit is not in the kernel yet, so no linked timeout runs for it:
+// the backend times it out itself, even behind a receive that waits without a limit.
+TEST_F(uring_backend, a_queued_operation_times_out_behind_one_without_a_limit) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  transfer_record<1> first;
+  transfer_record<1> limited;
+  transfer_record<1> last;
+  first.prepare(iod::op_code::receive, p.b.d);
+  limited.prepare(iod::op_code::receive, p.b.d);
+  limited.link_timeout_ns_ = std::chrono::nanoseconds(20ms).count();
+  last.prepare(iod::op_code::receive, p.b.d);
+  start_pending(ctx, first);
+  start_pending(ctx, limited);
+  start_pending(ctx, last);
+  run_until(ctx, [&] { return limited.completions == 1; });
+  EXPECT_EQ(limited.result, -ETIMEDOUT);
+  EXPECT_EQ(first.completions, 0);
+  EXPECT_EQ(last.completions, 0);
+  write_all(p.a.d.fd, "12", 2);
+  run_until(ctx, [&] { return last.completions == 1; });
+  EXPECT_EQ(first.data[0], '1');
+  EXPECT_EQ(last.data[0], '2');
+}
+
+// Sends queue like receives: an eager send that finds the socket's buffer full goes to the ring,
+// and the sends started after it wait behind it (none tries the system call first while it
+// waits), so the bytes leave in start order.
+TEST_F(uring_backend, a_send_queued_behind_a_waiting_send_is_not_tried_first) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  p.a.d.eager |= iod::eager_send;
+  int size = 4096;
+  ASSERT_EQ(::setsockopt(p.a.d.fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size), 0);
+  // Fill a's send buffer (and b's receive buffer).
+  std::array<char, 4096> filler{};
+  while (::send(p.a.d.fd, filler.data(), filler.size(), MSG_DONTWAIT | MSG_NOSIGNAL) > 0) {
+  }
+  transfer_record<4096> blocked;
+  blocked.prepare(iod::op_code::send, p.a.d);
+  blocked.data.fill('B');
+  start_pending(ctx, blocked);
+  // Make room: the next send could be written at once, but must wait behind the blocked one.
+  std::vector<char> sink(1 << 20);
+  ::ssize_t drained = 0;
+  for (::ssize_t n; (n = ::recv(p.b.d.fd, sink.data(), sink.size(), MSG_DONTWAIT)) > 0;) {
+    drained += n;
+  }
+  ASSERT_GT(drained, 0);
+  transfer_record<1> after;
+  after.prepare(iod::op_code::send, p.a.d);
+  after.data[0] = 'A';
+  start_pending(ctx, after);
+  run_until(ctx, [&] { return after.completions == 1; });
+  ASSERT_EQ(blocked.completions, 1);
+  ASSERT_GT(blocked.result, 0);
+  EXPECT_EQ(after.result, 1);
+  std::string got;
+  for (int i = 0; i < 1000 && got.size() < static_cast<std::size_t>(blocked.result) + 1; ++i) {
+    ::ssize_t n = ::recv(p.b.d.fd, sink.data(), sink.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      got.append(sink.data(), static_cast<std::size_t>(n));
+    } else {
+      ::pollfd pfd{p.b.d.fd, POLLIN, 0};
+      ::poll(&pfd, 1, 10);
+    }
+  }
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(blocked.result) + 1);
+  EXPECT_EQ(got.back(), 'A');
+  EXPECT_EQ(got.find('A'), got.size() - 1);
+}
+
+// ---- trying first ---------------------------------------------------------------------------------
+
+// Without eager_send a send goes to the ring (the default, chosen by measurement); with it, a send
+// the socket has room for completes inside start, and once a send failed with EPIPE there too.
+TEST_F(uring_backend, an_eager_send_with_room_completes_inside_start) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  transfer_record<5> plain;
+  plain.prepare(iod::op_code::send, p.a.d);
+  start_pending(ctx, plain);
+  run_until(ctx, [&] { return plain.completions == 1; });
+  EXPECT_EQ(plain.result, 5);
+  p.a.d.eager |= iod::eager_send;
+  transfer_record<5> tx;
+  tx.prepare(iod::op_code::send, p.a.d);
+  std::copy_n("hello", 5, tx.data.begin());
+  start_inline(ctx, tx);
+  EXPECT_EQ(tx.completions, 1);
+  EXPECT_EQ(tx.result, 5);
+  char got[10];
+  EXPECT_EQ(::recv(p.b.d.fd, got, 10, MSG_DONTWAIT), 10);
+  EXPECT_EQ(ctx.poll(), 0U) << "nothing went through the ring";
+  p.b.close();
+  tx.prepare(iod::op_code::send, p.a.d);
+  start_inline(ctx, tx);
+  EXPECT_EQ(tx.result, -EPIPE);
+}
+
+TEST_F(uring_backend, a_send_to_a_full_socket_goes_to_the_ring) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  std::array<char, 4096> filler{};
+  while (::send(p.a.d.fd, filler.data(), filler.size(), MSG_DONTWAIT | MSG_NOSIGNAL) > 0) {
+  }
+  transfer_record<64> tx;
+  tx.prepare(iod::op_code::send, p.a.d);
+  start_pending(ctx, tx);
+  ctx.poll();
+  EXPECT_EQ(tx.completions, 0);
+  std::vector<char> sink(1 << 20);
+  while (::recv(p.b.d.fd, sink.data(), sink.size(), MSG_DONTWAIT) > 0) {
+  }
+  run_until(ctx, [&] { return tx.completions == 1; });
+  EXPECT_EQ(tx.result, 64);
+}
+
+// Without the socket's eager_receive setting a receive goes to the ring even when data waits (the
+// behaviour does not change); with it, it completes inside start when data waits, and goes to the
+// ring when none does.
+TEST_F(uring_backend, a_receive_tries_first_only_when_its_descriptor_asks) {
+  io::io_context ctx{io::uring};
+  socket_pair p;
+  write_all(p.a.d.fd, "ab", 2);
+  transfer_record<1> rx;
+  rx.prepare(iod::op_code::receive, p.b.d);
+  start_pending(ctx, rx);
+  run_until(ctx, [&] { return rx.completions == 1; });
+  EXPECT_EQ(rx.result, 1);
+  EXPECT_EQ(rx.data[0], 'a');
+
+  p.b.d.eager |= iod::eager_receive;
+  rx.prepare(iod::op_code::receive, p.b.d);
+  start_inline(ctx, rx);
+  EXPECT_EQ(rx.completions, 2);
+  EXPECT_EQ(rx.result, 1);
+  EXPECT_EQ(rx.data[0], 'b');
+
+  rx.prepare(iod::op_code::receive, p.b.d);
+  start_pending(ctx, rx);
+  write_all(p.a.d.fd, "c", 1);
+  run_until(ctx, [&] { return rx.completions == 3; });
+  EXPECT_EQ(rx.result, 1);
+  EXPECT_EQ(rx.data[0], 'c');
+
+  // At end of stream an eager receive completes inside start with 0.
+  ::shutdown(p.a.d.fd, SHUT_WR);
+  rx.prepare(iod::op_code::receive, p.b.d);
+  start_inline(ctx, rx);
+  EXPECT_EQ(rx.result, 0);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include <list>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -379,6 +380,64 @@ TYPED_TEST(async_receive_test, stream_receive_into_short_buffer_keeps_the_rest) 
     got.append(small.data(), n);
   }
   EXPECT_EQ(got, "0123456789");
+}
+
+// Starts a receive of up to 8 bytes on `s` on the context's thread; returns whether it had completed
+// when start() returned, and what it received.
+template <class Socket>
+std::pair<bool, std::string> receive_counting_inline(io::io_context& ctx, Socket& s) {
+  std::array<char, 8> in{};
+  senet::test::io_outcome<std::size_t> outcome;
+  auto op =
+      ex::connect(net::async_receive(s, buffer(in)), senet::test::io_probe<std::size_t>{&ctx, &outcome});
+  bool inside_start = false;
+  ctx.run_until(ex::just() | ex::then([&] {
+                  ex::start(op);
+                  inside_start = outcome.done.load();
+                }));
+  senet::test::run_until_done(ctx, outcome);
+  EXPECT_TRUE(outcome.value.has_value());
+  std::size_t n = outcome.value ? std::get<0>(*outcome.value) : 0;
+  return {inside_start, std::string(in.data(), n)};
+}
+
+// With eager_receive, a receive completes inside start() when data is waiting, on every backend.
+// Without it, io_uring hands the receive to the ring even then (the result is the same, one loop
+// turn later); epoll and the test backend try first anyway.
+TYPED_TEST(async_receive_test, eager_receive_completes_inside_start_when_data_waits) {
+  auto pair = this->tcp_pair();
+  EXPECT_FALSE(pair.server.eager_receive());
+  std::string data = "abcd";
+  ASSERT_EQ(this->value_of(net::async_send(pair.client, buffer(data))), data.size());
+  // Wait until it has arrived, without taking it.
+  char peeked = 0;
+  ASSERT_EQ(this->value_of(net::async_receive(pair.server, net::message_flags::peek, buffer(&peeked, 1))),
+            1U);
+
+  auto [inline_without, got_without] = receive_counting_inline(this->ctx(), pair.server);
+  EXPECT_EQ(got_without, data);
+  EXPECT_EQ(inline_without, this->kind != io::backend_kind::uring);
+
+  pair.server.eager_receive(true);
+  EXPECT_TRUE(pair.server.eager_receive());
+  ASSERT_EQ(this->value_of(net::async_send(pair.client, buffer(data))), data.size());
+  ASSERT_EQ(this->value_of(net::async_receive(pair.server, net::message_flags::peek, buffer(&peeked, 1))),
+            1U);
+  auto [inline_with, got_with] = receive_counting_inline(this->ctx(), pair.server);
+  EXPECT_TRUE(inline_with) << "the eager receive went through the loop";
+  EXPECT_EQ(got_with, data);
+
+  // Nothing waiting: it waits, and completes when data comes.
+  senet::test::io_outcome<std::size_t> outcome;
+  std::array<char, 8> in{};
+  auto op = ex::connect(net::async_receive(pair.server, buffer(in)),
+                        senet::test::io_probe<std::size_t>{&this->ctx(), &outcome});
+  this->run(ex::just() | ex::then([&] { ex::start(op); }));
+  EXPECT_FALSE(outcome.done.load());
+  ASSERT_EQ(this->value_of(net::async_send(pair.client, buffer(data))), data.size());
+  senet::test::run_until_done(this->ctx(), outcome);
+  ASSERT_TRUE(outcome.value.has_value());
+  EXPECT_EQ(std::string(in.data(), std::get<0>(*outcome.value)), data);
 }
 
 }  // namespace

@@ -464,4 +464,25 @@ TYPED_TEST(basic_socket_backends, asynchronous_operations_work_when_not_non_bloc
   EXPECT_EQ(std::string(buf.data(), 3), "abc");
 }
 
+TEST(basic_socket, eager_settings_are_off_by_default_and_move_with_the_socket) {
+  tcp::socket s;
+  EXPECT_FALSE(s.eager_receive());
+  s.eager_receive(true);
+  EXPECT_TRUE(s.eager_receive());
+  s.open(tcp::v4());
+  s.close();
+  EXPECT_TRUE(s.eager_receive()) << "a setting of the socket object, kept across close and open";
+  tcp::socket moved(std::move(s));
+  EXPECT_TRUE(moved.eager_receive());
+  EXPECT_FALSE(s.eager_receive());  // NOLINT(bugprone-use-after-move): a moved-from socket is reset
+  moved.eager_receive(false);
+  EXPECT_FALSE(moved.eager_receive());
+  EXPECT_FALSE(moved.eager_send());
+  moved.eager_send(true);
+  EXPECT_TRUE(moved.eager_send());
+  EXPECT_FALSE(moved.eager_receive()) << "the two settings are independent";
+  moved.eager_send(false);
+  EXPECT_FALSE(moved.eager_send());
+}
+
 }  // namespace

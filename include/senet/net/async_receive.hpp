@@ -71,9 +71,11 @@ template <class Socket, class Buffers>
     `set_stopped()` unless it completed first. The socket stays usable.
     Buffer lifetime: the caller keeps `socket` and the bytes of `buffers` valid until completion;
     a range of buffers passed as an lvalue is referred to, not copied.
-    Thread safety: one receive at a time per socket; may be started from any thread. `start()`
-    completes inline when data is already there (P2762 §6.1 2.2), otherwise the completion comes on
-    the context's thread.
+    Thread safety: may be started from any thread. Several receives may be pending on one socket:
+    they take the bytes, and complete, in start order. `start()` completes inline when data is
+    already there and no other receive of the socket is pending (P2762 §6.1 2.2) on epoll and the
+    test backend, and on io_uring when the socket has `eager_receive(true)`; otherwise the
+    completion comes on the context's thread.
     See P2762 [net.sender.async.receive].
 */
 struct async_receive_t {

@@ -62,9 +62,12 @@ template <class Socket, class Buffers>
     unless it completed first (no bytes were sent then). The socket stays usable.
     Buffer lifetime: the caller keeps `socket` and the bytes of `buffers` valid until completion;
     a range of buffers passed as an lvalue is referred to, not copied.
-    Thread safety: one send at a time per socket; may be started from any thread. `start()`
-    completes inline when the socket accepts the bytes at once (P2762 §6.1 2.2), otherwise the
-    completion comes on the context's thread.
+    Thread safety: may be started from any thread. Several sends may be pending on one socket:
+    they write their bytes, and complete, in start order (each writes what it reports, a prefix
+    of its buffers for a short send). `start()` completes inline when no other send of the socket
+    is pending and the socket accepts the bytes at once (P2762 §6.1 2.2) on epoll and the test
+    backend, and on io_uring when the socket has `eager_send(true)`; otherwise the completion
+    comes on the context's thread.
     See P2762 [net.sender.async.send].
 */
 struct async_send_t {

@@ -113,6 +113,39 @@ class basic_socket : public socket_base {
   /// The descriptor and the io core's state for it, for senet's operations.
   [[nodiscard]] io::detail::descriptor& io_descriptor() noexcept { return desc_; }
 
+  /** Asks that a send on this socket try its system call as soon as it starts, and complete inside
+      `start()` when the socket takes the bytes at once (off by default; see `eager_receive`).
+
+      Set it where a send should not wait for the loop: an awaitable or `write_now` that should
+      finish without suspending, a latency-sensitive reply. On io_uring a send is otherwise handed
+      to the ring, where the one `io_uring_enter` per loop turn submits every socket's sends: a
+      server with many busy connections spends less CPU that way (docs/benchmarks.md, "Trying the
+      system call first on io_uring"). epoll and the test backend try first anyway.
+  */
+  void eager_send(bool on) noexcept { set_eager(io::detail::eager_send, on); }
+  /// Whether `eager_send(true)` is in force.
+  [[nodiscard]] bool eager_send() const noexcept { return (desc_.eager & io::detail::eager_send) != 0; }
+
+  /** Asks that a receive on this socket try its system call as soon as it starts, and complete
+      inside `start()` when data is already waiting (off by default).
+
+      Set it where data is usually there when a receive starts: reading the rest of a message that
+      has begun to arrive, a parser that reads until the socket is drained, an awaitable that should
+      not suspend. Leave it off where a receive usually waits (a server waiting for the next
+      request): on io_uring the receive is then handed to the ring at once, where trying first
+      would add a `recvmsg` that nearly always fails (docs/benchmarks.md has the figures). epoll and
+      the test backend try first anyway; on epoll the setting also makes a receive try when the last
+      one drained the socket and no readiness edge has been seen since.
+
+      Both settings keep the order: an operation started while another of its direction (sends;
+      receives) is pending waits behind it and is not tried first. They belong to the socket
+      object: they move with the socket and stay across `close()` and `open()`. Thread safety: like
+      the socket's other members; they take effect for operations started afterwards.
+  */
+  void eager_receive(bool on) noexcept { set_eager(io::detail::eager_receive, on); }
+  /// Whether `eager_receive(true)` is in force.
+  [[nodiscard]] bool eager_receive() const noexcept { return (desc_.eager & io::detail::eager_receive) != 0; }
+
   /// Opens a new descriptor for `p`; fails with `std::errc::already_connected` if already open.
   void open(const protocol_type& p, std::error_code& ec) noexcept {
     if (is_open()) {
@@ -496,6 +529,10 @@ class basic_socket : public socket_base {
   static io::detail::descriptor take_descriptor(basic_socket& other) noexcept {
     io::detail::release_descriptor(other.desc_);
     return std::exchange(other.desc_, io::detail::descriptor{});
+  }
+
+  void set_eager(std::uint8_t bit, bool on) noexcept {
+    desc_.eager = static_cast<std::uint8_t>(on ? (desc_.eager | bit) : (desc_.eager & ~bit));
   }
 
   io::detail::descriptor desc_{};

@@ -4,8 +4,13 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 namespace senet::io::detail {
+
+/** Bits of `descriptor::eager`. */
+inline constexpr std::uint8_t eager_send = 1;
+inline constexpr std::uint8_t eager_receive = 2;
 
 /** `descriptor::context_state`: a pointer that the thread running an io_context writes (when an
     operation registers the descriptor, when the descriptor is released) and that the thread
@@ -59,6 +64,10 @@ struct descriptor {
   /** Set by `basic_socket::non_blocking(false)`: the socket's synchronous operations wait for
       readiness instead of reporting would_block. The fd itself stays `O_NONBLOCK`. */
   bool synchronous_blocking = false;
+  /** Which operations try their system call in `start()` and complete there when they can
+      (`eager_send`, `eager_receive`; set by `basic_socket::eager_send` / `eager_receive`). Kept
+      across close and open, moved with the socket. */
+  std::uint8_t eager = 0;
 };
 
 /** Called by a socket before it closes, releases or gives away `d.fd`: the io context that

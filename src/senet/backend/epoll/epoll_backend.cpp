@@ -205,8 +205,10 @@ class epoll_backend final : public backend {
     op.backend_flags_ = write ? on_write_list : 0;
     // Keep the order of operations in one direction: queue behind those already waiting.
     if (s == nullptr || (write ? s->write : s->read).empty()) {
-      if (!write && s != nullptr && s->read_drained && !s->read_closed && op.code_ == op_code::receive) {
-        // Known to find nothing: wait for the next edge (see epoll_state::read_drained).
+      if (!write && s != nullptr && s->read_drained && !s->read_closed && op.code_ == op_code::receive &&
+          (d.eager & eager_receive) == 0) {
+        // Known to find nothing: wait for the next edge (see epoll_state::read_drained), unless the
+        // socket asked for the try (data may have arrived since, its edge not yet seen).
         s->read.push_back(op);
         op.backend_link_ = s;
         return false;

@@ -12,18 +12,32 @@
 
    Submission. start() writes the operation's SQE into the ring and returns; nothing reaches the
    kernel until the next run_once, which submits everything queued during the loop turn with the
-   one io_uring_enter that also waits (io_uring_submit_and_wait / _timeout). Operations never
-   complete inline in start(): trying the system call first, as the epoll backend does, would add
-   a system call per operation to the ring's one per turn (docs/benchmarks.md has the figures).
+   one io_uring_enter that also waits (io_uring_submit_and_wait / _timeout).
+
+   Order. Operations of one direction of a descriptor (receive and accept; send and connect) are
+   handed to the ring one at a time, in start order: the descriptor's state holds the active one
+   and a queue of those started after it, and the next goes to the ring when the active one has
+   completed (see `direction`). Waits (POLL_ADD) are not ordered. A queued operation was never seen
+   by the kernel: cancel() and release() complete it at once. A queued operation with a time limit
+   has no linked timeout yet; expire_queued() times it out (an absolute IORING_OP_TIMEOUT wakes the
+   loop for the earliest limit).
+
+   Trying first. When its socket asks for it (descriptor::eager: basic_socket::eager_send,
+   eager_receive) and no operation of its direction is pending, start() tries a send's or a
+   receive's system call and completes it inline unless it would block; otherwise it goes to the
+   ring. Not by default: a system call per operation costs this server more CPU than the ring's one
+   io_uring_enter per loop turn saves in user space (docs/benchmarks.md has the figures).
 
    Records. user_data is the record's address (records are 8-aligned); its low bits say which
    request of the record completes: the operation itself, or the POLL_ADD of the retry path below.
-   Values below 8 are the backend's own requests: the eventfd poll, arm_deadline's timeout, and
-   requests whose completions are ignored (cancel requests, linked timeouts, neutralised SQEs).
+   Values below 8 are the backend's own requests: the eventfd poll, arm_deadline's timeout, the
+   queued operations' deadline, and requests whose completions are ignored (cancel requests,
+   linked timeouts, neutralised SQEs).
    Everything the kernel reads or writes (iovec, msghdr, endpoint, accept's address length) lives
    in the record, which the io core keeps alive until its completion has been reaped.
 
    Lists (intrusive, through next_/prev_; a record is in at most one):
+   - the queue of its direction in its descriptor's state: it waits for the active one;
    - the in-flight list of its descriptor's state: its SQE is in the ring, or the kernel has it;
    - cancelling_ / cancel_unsent_: a stop request, release() or shutdown cancels it, and its
      IORING_OP_ASYNC_CANCEL is in the ring / waits for a free SQE;
@@ -75,6 +89,7 @@
 
 #include <liburing.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -103,11 +118,13 @@ constexpr std::uint8_t f_cancel_sent = 4;  // ... in cancelling_: its ASYNC_CANC
 constexpr std::uint8_t f_released = 8;     // its descriptor was released: failures are `aborted`
 constexpr std::uint8_t f_repoll = 16;      // the kernel holds a POLL_ADD for it, not the operation
 constexpr std::uint8_t f_linked = 32;      // its SQE carries a linked timeout
+constexpr std::uint8_t f_queued = 64;      // waits in its direction's queue (see `direction`)
 
 // user_data of the backend's own requests (records are at addresses >= 8).
 constexpr std::uint64_t ud_wake = 1;
 constexpr std::uint64_t ud_deadline = 2;
 constexpr std::uint64_t ud_ignore = 3;
+constexpr std::uint64_t ud_queue_deadline = 4;
 constexpr std::uint64_t ud_internal_limit = 8;
 // Low bits of a record's user_data.
 constexpr std::uint64_t tag_mask = 7;
@@ -152,9 +169,22 @@ class op_set {
   io_operation* head_ = nullptr;
 };
 
-/** The per-descriptor state: the descriptor's records in the ring or the kernel. */
+/** One direction of a descriptor (receives and accepts; sends and connects). At most one of its
+    operations is handed to the ring at a time (`active`: in the ring, the backlog, the kernel, or
+    being cancelled); those started later wait in `queued`, in start order, and the next one is
+    handed on when the active one has completed. The kernel alone would not keep the order: a short
+    send or receive completes while the one after it may already be running, and operations that
+    wait on one socket are woken in no promised order. */
+struct direction {
+  io_operation* active = nullptr;
+  op_list queued;
+};
+
+/** The per-descriptor state: the descriptor's records in the ring or the kernel, and its queues. */
 struct uring_state : descriptor_state {
   op_set in_flight;
+  // [0]: receive and accept; [1]: send and connect. Waits (POLL_ADD) are not ordered.
+  direction directions[2];
   // How many of the descriptor's records wait in the backlog.
   std::uint32_t backlogged = 0;
   // The backend's list of live states (for orphaning at destruction), or its free list.
@@ -168,6 +198,13 @@ bool is_write_op(op_code code) noexcept {
 
 bool is_wait(op_code code) noexcept {
   return code == op_code::poll;
+}
+
+// The direction that orders `op`: 1 for send and connect, 0 for receive and accept.
+direction& direction_of(uring_state& s, const io_operation& op) noexcept {
+  constexpr unsigned write_codes =
+      (1U << static_cast<unsigned>(op_code::send)) | (1U << static_cast<unsigned>(op_code::connect));
+  return s.directions[(write_codes >> static_cast<unsigned>(op.code_)) & 1U];
 }
 
 uring_state* state_of(const io_operation& op) noexcept {
@@ -289,7 +326,21 @@ class uring_backend final : public backend {
       op.link_timeout_ns_ = absolute_deadline(op.link_timeout_ns_);
       op.backend_flags_ = f_linked;
     }
-    if (backlog_.empty() && queue(op)) {
+    if (!is_wait(op.code_)) [[likely]] {
+      direction& dir = direction_of(*s, op);
+      if (dir.active != nullptr) {
+        // Keep the order of operations in one direction: wait behind the one handed to the ring.
+        enqueue(op, dir);
+        return false;
+      }
+      if (try_first(op, d)) {
+        op.backend_link_ = nullptr;
+        op.backend_flags_ = 0;
+        return true;
+      }
+      dir.active = &op;
+    }
+    if (backlog_.empty() && queue(op)) [[likely]] {
       s->in_flight.insert(op);
     } else {
       to_backlog(op, *s);
@@ -299,6 +350,12 @@ class uring_backend final : public backend {
 
   void cancel(io_operation& op) noexcept override {
     std::uint8_t flags = op.backend_flags_;
+    if ((flags & f_queued) != 0) {
+      // Never handed to the ring.
+      dequeue(op);
+      finish(op, -ECANCELED);
+      return;
+    }
     if ((flags & f_backlog) != 0) {
       // Never reached the kernel.
       unbacklog(op);
@@ -312,6 +369,9 @@ class uring_backend final : public backend {
   }
 
   void run_once(std::chrono::nanoseconds timeout) override {
+    if (queued_linked_ != 0 && expire_queued()) [[unlikely]] {
+      timeout = std::chrono::nanoseconds(0);
+    }
     if (!wake_armed_ || !backlog_.empty() || !cancel_unsent_.empty()) {
       prepare_submission();
     }
@@ -327,6 +387,9 @@ class uring_backend final : public backend {
       ::io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     }
     reap();
+    if (queued_linked_ != 0) [[unlikely]] {
+      expire_queued();
+    }
     if (!wake_armed_) {
       // The wake poll ended in this batch: re-arm it now, so that a loop (or a foreign loop
       // watching wait_descriptor()) never sleeps without it.
@@ -364,6 +427,15 @@ class uring_backend final : public backend {
 
   void release(descriptor& d) noexcept override {
     auto* s = static_cast<uring_state*>(d.context_state);
+    for (direction& dir : s->directions) {
+      // Nothing of d is handed to the ring any more; what waits in the queues never reached it.
+      dir.active = nullptr;
+      while (io_operation* op = dir.queued.front()) {
+        dequeue(*op);
+        op->backend_flags_ |= f_released;
+        finish(*op, -ECANCELED);
+      }
+    }
     if (s->backlogged != 0) {
       for (io_operation* op = backlog_.front(); op != nullptr;) {
         io_operation* next = op->next_;
@@ -415,6 +487,14 @@ class uring_backend final : public backend {
   }
 
   void cancel_all() noexcept override {
+    for (uring_state* s = live_; s != nullptr; s = s->live_next) {
+      for (direction& dir : s->directions) {
+        while (io_operation* op = dir.queued.front()) {
+          dequeue(*op);
+          finish(*op, -ECANCELED);
+        }
+      }
+    }
     while (io_operation* op = backlog_.front()) {
       unbacklog(*op);
       finish(*op, -ECANCELED);
@@ -452,6 +532,133 @@ class uring_backend final : public backend {
       op.result_ = -ENOMEM;
     }
     return s;
+  }
+
+  // Tries the system call of a send or receive whose socket asked for it (descriptor::eager) at
+  // once. True when it completed (op.result_ set); false when it would block (or was not tried)
+  // and goes to the ring. Called only when no operation of the same direction is pending, so
+  // order is kept.
+  bool try_first(io_operation& op, const descriptor& d) noexcept {
+    ::ssize_t r = -1;
+    for (;;) {
+      if (op.code_ == op_code::send && (d.eager & eager_send) != 0) {
+        // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE. MSG_DONTWAIT: a descriptor the
+        // user made blocking must not block the loop.
+        r = ::sendmsg(d.fd, &op.msg_, op.flags_ | MSG_NOSIGNAL | MSG_DONTWAIT);
+      } else if (op.code_ == op_code::receive && (d.eager & eager_receive) != 0) {
+        r = ::recvmsg(d.fd, &op.msg_, op.flags_ | MSG_DONTWAIT);
+      } else {
+        return false;
+      }
+      if (r >= 0) {
+        op.result_ = r;
+        return true;
+      }
+      if (errno != EINTR) {
+        break;
+      }
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return false;
+    }
+    op.result_ = -errno;
+    return true;
+  }
+
+  // Hands `op` to the ring, or to the backlog when the ring is full (or others wait there).
+  void submit(io_operation& op, uring_state& s) noexcept {
+    if (backlog_.empty() && queue(op)) {
+      s.in_flight.insert(op);
+    } else {
+      to_backlog(op, s);
+    }
+  }
+
+  // ---- order within a direction ----
+
+  void enqueue(io_operation& op, direction& dir) noexcept {
+    op.backend_flags_ |= f_queued;
+    dir.queued.push_back(op);
+    if ((op.backend_flags_ & f_linked) != 0) [[unlikely]] {
+      ++queued_linked_;
+      queued_earliest_ = std::min(queued_earliest_, op.link_timeout_ns_);
+    }
+  }
+
+  void dequeue(io_operation& op) noexcept {
+    direction_of(*state_of(op), op).queued.erase(op);
+    op.backend_flags_ &= static_cast<std::uint8_t>(~f_queued);
+    if ((op.backend_flags_ & f_linked) != 0) [[unlikely]] {
+      --queued_linked_;
+    }
+  }
+
+  // `op` reached its final completion: if it was its direction's active operation, the next one
+  // queued behind it goes to the ring. (After release() a direction has no active operation, so
+  // records of a released descriptor, which may complete later, hand nothing on.)
+  void advance(io_operation& op) noexcept {
+    uring_state* s = state_of(op);
+    if (s == nullptr || is_wait(op.code_)) {
+      return;
+    }
+    direction& dir = direction_of(*s, op);
+    if (dir.active == &op) {
+      dir.active = nullptr;
+      if (!dir.queued.empty()) [[unlikely]] {
+        hand_on(*s, dir);
+      }
+    }
+  }
+
+  // Out of line: reap's common path only clears the active operation.
+  [[gnu::noinline]] void hand_on(uring_state& s, direction& dir) noexcept {
+    io_operation& next = *dir.queued.front();
+    dequeue(next);
+    dir.active = &next;
+    submit(next, s);
+  }
+
+  // A queued operation with a time limit has no linked timeout yet (the kernel has not seen it):
+  // completes those whose limit passed with -ETIMEDOUT, and keeps a kernel timeout armed for the
+  // earliest remaining limit, so that the loop's wait (or a foreign loop's) ends in time. True if
+  // any completed.
+  bool expire_queued() noexcept {
+    std::int64_t now = absolute_deadline(0);
+    bool expired = false;
+    if (now >= queued_earliest_) {
+      std::int64_t earliest = std::numeric_limits<std::int64_t>::max();
+      for (uring_state* s = live_; s != nullptr; s = s->live_next) {
+        for (direction& dir : s->directions) {
+          for (io_operation* op = dir.queued.front(); op != nullptr;) {
+            io_operation* next = op->next_;
+            if ((op->backend_flags_ & f_linked) != 0) {
+              if (op->link_timeout_ns_ <= now) {
+                dequeue(*op);
+                finish(*op, -ETIMEDOUT);
+                expired = true;
+              } else {
+                earliest = std::min(earliest, op->link_timeout_ns_);
+              }
+            }
+            op = next;
+          }
+        }
+      }
+      queued_earliest_ = earliest;
+    }
+    if (queued_linked_ != 0 && queued_earliest_ < queue_deadline_armed_) {
+      // Only an earlier limit needs a new timeout; one that fires early just makes this run again.
+      if (::io_uring_sq_space_left(&ring_) == 0 && !submit_for_room()) {
+        return expired;  // tried again next turn
+      }
+      ::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
+      ::__kernel_timespec& ts = link_timespecs_[static_cast<std::size_t>(sqe - ring_.sq.sqes)];
+      ts = to_timespec(queued_earliest_);
+      ::io_uring_prep_timeout(sqe, &ts, 0, IORING_TIMEOUT_ABS);
+      ::io_uring_sqe_set_data64(sqe, ud_queue_deadline);
+      queue_deadline_armed_ = queued_earliest_;
+    }
+    return expired;
   }
 
   // Writes the SQE(s) of `op` into the ring; false if there is no room. A linked record's SQE (its
@@ -604,9 +811,10 @@ class uring_backend final : public backend {
 
   // ---- cancellation ----
 
+  // The record keeps its backend_link_: its direction hands on to the next operation only once the
+  // kernel has finished with this one.
   void start_cancel(io_operation& op, std::uint8_t extra_flags) noexcept {
     state_of(op)->in_flight.erase(op);
-    op.backend_link_ = nullptr;
     op.backend_flags_ |= static_cast<std::uint8_t>(f_cancelling | extra_flags);
     if (::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_)) {
       prepare_cancel(op, *sqe);
@@ -710,6 +918,8 @@ class uring_backend final : public backend {
     if (user_data < ud_internal_limit) [[unlikely]] {
       if (user_data == ud_wake) {
         on_wake(res, flags);
+      } else if (user_data == ud_queue_deadline && res == -ETIME) {
+        queue_deadline_armed_ = std::numeric_limits<std::int64_t>::max();
       }
       return;
     }
@@ -759,6 +969,7 @@ class uring_backend final : public backend {
         complete_poll(op, res);
         return;
       }
+      advance(op);
       op.backend_link_ = nullptr;
       sink().complete(op, res);
       return;
@@ -846,6 +1057,7 @@ class uring_backend final : public backend {
         result = -ECANCELED;
       }
     }
+    advance(op);
     op.backend_link_ = nullptr;
     op.backend_flags_ = 0;
     sink().complete(op, result);
@@ -866,6 +1078,8 @@ class uring_backend final : public backend {
     }
     s->owner = this;
     s->backlogged = 0;
+    s->directions[0].active = nullptr;
+    s->directions[1].active = nullptr;
     s->live_prev = nullptr;
     s->live_next = live_;
     if (live_ != nullptr) {
@@ -905,6 +1119,11 @@ class uring_backend final : public backend {
   // Per SQE slot: the timespec of the IORING_OP_LINK_TIMEOUT in that slot.
   std::vector<::__kernel_timespec> link_timespecs_;
   bool links_timeouts_ = false;
+  // Queued operations with a time limit, the earliest limit among them (may be earlier than the
+  // true one after removals: that only costs a scan), and the limit the kernel's timeout is armed for.
+  std::uint32_t queued_linked_ = 0;
+  std::int64_t queued_earliest_ = std::numeric_limits<std::int64_t>::max();
+  std::int64_t queue_deadline_armed_ = std::numeric_limits<std::int64_t>::max();
 };
 
 }  // namespace
