@@ -309,6 +309,29 @@ TYPED_TEST(basic_socket_threads, cancel_on_the_context_thread_completes_stopped)
   EXPECT_TRUE(v[0].server.is_open());
 }
 
+// cancel() stops every pending operation of the socket, also those queued behind the first of
+// their direction (io_uring hands one per direction to the kernel): none of them runs afterwards,
+// and the socket keeps working.
+TYPED_TEST(basic_socket_threads, cancel_stops_queued_operations_too) {
+  auto v = this->pairs(1);
+  char bytes[3] = {};
+  outcome in[3];
+  for (int i = 0; i < 3; ++i) {
+    this->start_waiting_receive(v[0].server, bytes[i], in[i]);
+  }
+  v[0].server.cancel();
+  this->ctx().poll();
+  for (auto& o : in) {
+    EXPECT_EQ(o.completions.load(), 1);
+    EXPECT_TRUE(o.stopped);
+  }
+  char c = 'k';
+  char got = 0;
+  ASSERT_EQ(this->value_of(net::async_send(v[0].client, buffer(&c, 1))), 1U);
+  EXPECT_EQ(this->value_of(net::async_receive(v[0].server, buffer(&got, 1))), 1U);
+  EXPECT_EQ(got, 'k');
+}
+
 // Closing the socket in a completion on the context's thread: done at once, no hand-over.
 TYPED_TEST(basic_socket_threads, close_from_inside_a_completion) {
   auto v = this->pairs(1);

@@ -459,6 +459,13 @@ class uring_backend final : public backend {
 
   void cancel_descriptor(descriptor& d) noexcept override {
     auto* s = static_cast<uring_state*>(d.context_state);
+    // Queued operations first, so that the active one's -ECANCELED hands nothing on.
+    for (direction& dir : s->directions) {
+      while (io_operation* op = dir.queued.front()) {
+        dequeue(*op);
+        finish(*op, -ECANCELED);
+      }
+    }
     if (s->backlogged != 0) {
       for (io_operation* op = backlog_.front(); op != nullptr;) {
         io_operation* next = op->next_;
