@@ -34,4 +34,25 @@ TEST(net_umbrella, a_client_and_a_server_with_one_include) {
   static_assert(std::is_same_v<net::io_context, senet::io::io_context>);
 }
 
+TEST(net_umbrella, readiness_and_delimited_reads_with_one_include) {
+  net::io_context ctx;
+  tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(tcp::v4());
+  auto accepted = ctx.run_until(
+      ex::when_all(net::async_accept(acceptor), net::async_connect(client, acceptor.local_endpoint())));
+  ASSERT_TRUE(accepted.has_value());
+  tcp::socket server = std::move(std::get<0>(*accepted));
+  std::string line = "hello\nrest";
+  std::string got;
+  auto r =
+      ctx.run_until(net::timeout(ex::when_all(net::async_wait(client, net::socket_base::wait_write),
+                                              net::async_write(client, senet::buffer(line)),
+                                              net::async_read_until(server, net::dynamic_buffer(got), '\n')),
+                                 10s));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(senet::io::has(std::get<0>(*r), senet::io::poll_events::writable));
+  EXPECT_EQ(std::get<2>(*r), 6U);
+  EXPECT_EQ(got.substr(0, 6), "hello\n");
+}
+
 }  // namespace
