@@ -25,6 +25,14 @@ class completion_sink {
       io_operation::aborted); its `complete_` runs in a later turn. */
   virtual void complete(io_operation& op, std::int64_t result) noexcept = 0;
 
+  /** How many records have entered and left the ready queue (context's thread only). A record
+      that entered as number `n` (`ready_entered_` right after its `complete`) has been delivered
+      once `ready_left_ >= n`: a backend that completes an operation at once in `start()` checks
+      that an earlier completion of the same direction was delivered, so that completions keep
+      start order (epoll). */
+  std::uint64_t ready_entered_ = 0;
+  std::uint64_t ready_left_ = 0;
+
  protected:
   ~completion_sink() = default;
 };

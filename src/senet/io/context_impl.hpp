@@ -70,6 +70,7 @@ class context_impl final : public completion_sink {
     op.result_ = result;
     op.state_ = op_state::ready;
     ready_.push_back(op);
+    ++ready_entered_;
   }
 
   // ---- entry points ----

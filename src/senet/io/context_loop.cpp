@@ -37,6 +37,7 @@ void context_impl::post(io_operation& op) noexcept {
   op.result_ = shutting_down_ ? -ECANCELED : 0;
   op.state_ = op_state::ready;
   ready_.push_back(op);
+  ++ready_entered_;
   ++outstanding_;
 }
 
@@ -174,6 +175,7 @@ std::size_t context_impl::do_one(mode m, bool ignore_stop, const clock::time_poi
     if (!ready_.empty() && budget_ > 0) {
       --budget_;
       io_operation* op = ready_.pop_front();
+      ++ready_left_;
       --outstanding_;
       op->state_ = op_state::idle;
       // Records without an op code are the core's own steps (a start moved to this thread, a
@@ -241,6 +243,7 @@ void context_impl::drain_remote() noexcept {
     op->state_ = op_state::ready;
     op->result_ = shutting_down_ ? -ECANCELED : 0;
     ready_.push_back(*op);
+    ++ready_entered_;
     ++outstanding_;
     op = next;
   }
@@ -253,6 +256,7 @@ void context_impl::drain_remote() noexcept {
       op->deferred_ = false;
       op->state_ = op_state::ready;
       ready_.push_back(*op);
+      ++ready_entered_;
       ++outstanding_;
     } else {
       cancel_now(*op);

@@ -105,6 +105,7 @@ void context_impl::shutdown() noexcept {
       continue;
     }
     while (io_operation* op = ready_.pop_front()) {
+      ++ready_left_;
       --outstanding_;
       op->state_ = op_state::idle;
       if (op->code_ == op_code::schedule) {

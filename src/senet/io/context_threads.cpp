@@ -104,6 +104,7 @@ void context_impl::descriptor_action_here(descriptor& d, detail::descriptor_acti
 void context_impl::take_back(io_operation& request) noexcept {
   drain_remote();
   if (ready_.erase(request)) {
+    ++ready_left_;
     --outstanding_;
   }
 }

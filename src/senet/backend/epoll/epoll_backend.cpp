@@ -43,6 +43,11 @@ struct epoll_state : descriptor_state {
   bool read_drained = false;
   // End of stream, a reset or an error was signalled: sticky, receives always try.
   bool read_closed = false;
+  // The ready-queue number (completion_sink::ready_entered_) of the last operation of each list
+  // completed through the ready queue: until it is delivered, a new operation of that direction
+  // that succeeds at once completes through the ready queue too, behind it, not inline.
+  std::uint64_t read_ticket = 0;
+  std::uint64_t write_ticket = 0;
   // The backend's list of live states (for orphaning at destruction), or its free list.
   epoll_state* live_prev = nullptr;
   epoll_state* live_next = nullptr;
@@ -215,6 +220,16 @@ class epoll_backend final : public backend {
       }
       if (try_perform(op, d.fd)) {
         note_receive(s, op);
+        if (s != nullptr) [[likely]] {
+          std::uint64_t& ticket = write ? s->write_ticket : s->read_ticket;
+          if (ticket > sink().ready_left_) [[unlikely]] {
+            // An earlier operation of this direction completed and waits in the ready queue:
+            // completing this one inline would overtake it.
+            sink().complete(op, op.result_);
+            ticket = sink().ready_entered_;
+            return false;
+          }
+        }
         return true;
       }
       if (s == nullptr) {
@@ -423,6 +438,7 @@ class epoll_backend final : public backend {
       list.erase(*op);
       op->backend_link_ = nullptr;
       sink().complete(*op, op->result_);
+      (&list == &s.read ? s.read_ticket : s.write_ticket) = sink().ready_entered_;
     }
   }
 

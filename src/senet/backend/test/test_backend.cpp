@@ -213,6 +213,10 @@ struct sim_connection;
 /** What the test backend knows of one socket descriptor; its `descriptor_state` once a
     descriptor registered it. */
 struct sim_socket : descriptor_state {
+  /** The ready-queue numbers of the last receive and send completed through the ready queue (see
+      epoll_state::read_ticket): until delivered, a new one that succeeds at once queues behind. */
+  std::uint64_t read_ticket = 0;
+  std::uint64_t write_ticket = 0;
   int fd = -1;
   ::dev_t dev = 0;
   ::ino_t ino = 0;
@@ -392,6 +396,14 @@ class test_backend final : public backend {
       if (try_perform(*s, op, r)) {
         op.result_ = r;
         done = true;
+        std::uint64_t& ticket = (op.backend_flags_ & on_write_list) != 0 ? s->write_ticket : s->read_ticket;
+        if (ticket > sink().ready_left_) {
+          // An earlier operation of this direction waits in the ready queue: do not overtake it.
+          finish(op, r);
+          ticket = sink().ready_entered_;
+          flush();
+          return false;
+        }
       }
     }
     if (!done) {
@@ -747,6 +759,7 @@ class test_backend final : public backend {
       }
       list.erase(*op);
       finish(*op, r);
+      (&list == &s.writes ? s.write_ticket : s.read_ticket) = sink().ready_entered_;
     }
   }
 
