@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <system_error>
@@ -150,13 +151,14 @@ class run_waiter {
 
 /** See the file comment. `what` names the sender in failure messages. */
 template <class Sndr>
-auto run(io::io_context& ctx, Sndr&& sndr, char const* what = "run") {
+auto run(io::io_context& ctx, Sndr&& sndr, char const* what = "run",
+         std::chrono::steady_clock::duration limit = wait_limit) {
   using values_type = ex::value_types_of_t<Sndr, io::detail::run_until_env, io::detail::decayed_tuple,
                                            io::detail::single_value_tuple_t>;
   detail::run_state<values_type> state;
   state.name = what;
   {
-    deadline_guard guard(what, &ctx);
+    deadline_guard guard(what, &ctx, limit);
     ctx.run_until(detail::run_waiter<Sndr, values_type>(std::forward<Sndr>(sndr), &state));
   }
   if (state.error) {
