@@ -165,12 +165,6 @@ bool run_until_done(io::io_context& ctx, const outcome& out) {
 template <class Backend>
 class get_io_scheduler_test : public senet::test::backend_fixture<Backend> {
  protected:
-  auto tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    return senet::test::connect_pair(this->ctx(), acceptor_);
-  }
-
-  ip::tcp::acceptor acceptor_;
   senet::test::manual_context manual_;
 };
 

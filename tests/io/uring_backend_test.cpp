@@ -9,6 +9,9 @@
 #include <senet/io/detail/operation.hpp>
 #include <senet/net/async_wait.hpp>
 
+#include <support/descriptor_pair.hpp>
+#include <support/operation_record.hpp>
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -76,114 +79,20 @@ class backend_env {
   std::optional<std::string> saved_;
 };
 
-/** An operation record that remembers how it completed. */
-struct record : iod::io_operation {
-  int completions = 0;
-  std::int64_t result = 0;
+using senet::test::bound_socket;
+using senet::test::record;
+using senet::test::socket_pair;
+using senet::test::start_pending;
+using senet::test::test_fd;
+using senet::test::transfer_record;
 
-  record() noexcept { complete_ = &record::on_complete; }
-
-  static void on_complete(iod::io_operation* op) noexcept {
-    auto& self = static_cast<record&>(*op);
-    ++self.completions;
-    self.result = self.result_;
-  }
-};
-
-/** A receive or send of up to N bytes through one iovec. */
-template <std::size_t N>
-struct transfer_record : record {
-  std::array<char, N> data{};
-  ::iovec iov{};
-
-  void prepare(iod::op_code code, iod::descriptor& d, std::size_t size = N) noexcept {
-    iov = {data.data(), size};
-    msg_ = {};
-    msg_.msg_iov = &iov;
-    msg_.msg_iovlen = 1;
-    code_ = code;
-    descriptor_ = &d;
-    flags_ = 0;
-  }
-};
-
-/** A descriptor owned by the test: released (as a socket would) and closed on destruction. */
-struct test_fd {
-  iod::descriptor d;
-
-  explicit test_fd(int fd = -1) noexcept { d.fd = fd; }
-  test_fd(const test_fd&) = delete;
-  test_fd& operator=(const test_fd&) = delete;
-  ~test_fd() { close(); }
-
-  void close() noexcept {
-    iod::release_descriptor(d);
-    if (d.fd >= 0) {
-      ::close(d.fd);
-      d.fd = -1;
-    }
-  }
-};
-
-/** A connected pair of non-blocking Unix stream (or datagram) sockets. */
-struct socket_pair {
-  test_fd a;
-  test_fd b;
-
-  explicit socket_pair(int type = SOCK_STREAM) {
-    int fds[2];
-    if (::socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    }
-    a.d.fd = fds[0];
-    b.d.fd = fds[1];
-  }
-};
-
-::sockaddr_in loopback(std::uint16_t port = 0) {
-  ::sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
-/** A non-blocking socket bound to 127.0.0.1, port 0; `listening` makes it a TCP listener. */
-int bound_socket(int type, bool listening, ::sockaddr_in& addr) {
-  int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    throw std::system_error(errno, std::system_category(), "socket");
-  }
-  addr = loopback();
-  ::socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<::sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<::sockaddr*>(&addr), &len) != 0 ||
-      (listening && ::listen(fd, 64) != 0)) {
-    int e = errno;
-    ::close(fd);
-    throw std::system_error(e, std::system_category(), "bind/listen");
-  }
-  return fd;
-}
-
-/** Starts `r` as the context's thread would (the test thread stands in for it while no thread runs
-    the context); fails the test if it completed at once. */
-void start_pending(io::io_context& ctx, record& r) {
-  iod::context_scope scope(ctx);
-  ASSERT_FALSE(iod::start_operation(ctx, r)) << "completed inline with " << r.result_;
-}
-
-/** Starts `r` and expects it to complete inside start_operation (a send tried first, a receive
-    whose descriptor asks for it); delivers it there, as an operation state does. */
+/** Starts `r` and expects it to complete inside start_operation, delivered there. */
 void start_inline(io::io_context& ctx, record& r) {
-  iod::context_scope scope(ctx);
-  ASSERT_TRUE(iod::start_operation(ctx, r)) << "went to the ring";
-  r.complete_(&r);
+  senet::test::start_at_once(ctx, r);
 }
 
 void cancel(io::io_context& ctx, record& r) {
-  iod::context_scope scope(ctx);
-  iod::request_cancel(ctx, r);
+  senet::test::cancel_record(ctx, r);
 }
 
 void release(io::io_context& ctx, test_fd& fd) {
@@ -191,14 +100,10 @@ void release(io::io_context& ctx, test_fd& fd) {
   fd.close();
 }
 
-/** Turns the loop until `done()` or nothing is left to run. */
+/** Turns the loop until `done()`, within senet::test::wait_limit. */
 template <class Pred>
 void run_until(io::io_context& ctx, Pred done) {
-  while (!done()) {
-    if (ctx.run_one() == 0) {
-      return;
-    }
-  }
+  senet::test::run_records_until(ctx, done);
 }
 
 void write_all(int fd, const void* data, std::size_t size) {

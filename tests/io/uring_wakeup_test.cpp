@@ -9,6 +9,9 @@
 #include <senet/io/detail/operation.hpp>
 #include <senet/net/async_wait.hpp>
 
+#include <support/deadline.hpp>
+#include <support/descriptor_pair.hpp>
+
 #include <gtest/gtest.h>
 
 #include <poll.h>
@@ -85,7 +88,10 @@ TEST_F(uring_wakeup, schedule_from_another_thread_wakes_a_sleeping_loop) {
       }
     }
   });
-  ctx.run();
+  {
+    senet::test::deadline_guard deadline("ctx.run", &ctx);
+    ctx.run();
+  }
   producer.join();
   EXPECT_EQ(done.load(), count);
 }
@@ -134,26 +140,7 @@ struct remote_receive : iod::io_operation {
   }
 };
 
-struct socket_pair {
-  iod::descriptor a;
-  iod::descriptor b;
-  socket_pair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    }
-    a.fd = fds[0];
-    b.fd = fds[1];
-  }
-  socket_pair(const socket_pair&) = delete;
-  socket_pair& operator=(const socket_pair&) = delete;
-  ~socket_pair() {
-    for (iod::descriptor* d : {&a, &b}) {
-      iod::release_descriptor(*d);
-      ::close(d->fd);
-    }
-  }
-};
+using senet::test::socket_pair;
 
 TEST_F(uring_wakeup, operation_started_and_cancelled_from_another_thread) {
   io::io_context ctx{io::uring};
@@ -161,15 +148,16 @@ TEST_F(uring_wakeup, operation_started_and_cancelled_from_another_thread) {
   remote_receive rx;
   io::io_context::work_guard guard(ctx);
   std::thread other([&] {
-    rx.start_from_any_thread(ctx, p.b);
-    while (!rx.started.load()) {
-      std::this_thread::yield();
-    }
+    rx.start_from_any_thread(ctx, p.b.d);
+    senet::test::spin_until([&] { return rx.started.load(); }, "the loop starting the receive");
     // Usually the loop is asleep in the ring by now: the request is queued and the loop woken.
     std::this_thread::sleep_for(5ms);
     iod::request_cancel(ctx, rx);
   });
-  ctx.run();
+  {
+    senet::test::deadline_guard deadline("ctx.run", &ctx);
+    ctx.run();
+  }
   other.join();
   ASSERT_EQ(rx.completions.load(), 1);
   EXPECT_EQ(rx.result, -ECANCELED);
@@ -181,11 +169,14 @@ TEST_F(uring_wakeup, operation_started_from_another_thread_completes_on_data) {
   remote_receive rx;
   io::io_context::work_guard guard(ctx);
   std::thread other([&] {
-    rx.start_from_any_thread(ctx, p.b);
+    rx.start_from_any_thread(ctx, p.b.d);
     std::this_thread::sleep_for(10ms);
-    ASSERT_EQ(::send(p.a.fd, "w", 1, MSG_NOSIGNAL), 1);
+    ASSERT_EQ(::send(p.a.d.fd, "w", 1, MSG_NOSIGNAL), 1);
   });
-  ctx.run();
+  {
+    senet::test::deadline_guard deadline("ctx.run", &ctx);
+    ctx.run();
+  }
   other.join();
   ASSERT_EQ(rx.completions.load(), 1);
   EXPECT_EQ(rx.result, 1);
@@ -198,7 +189,11 @@ TEST_F(uring_wakeup, stop_from_another_thread_ends_a_blocked_run) {
     std::this_thread::sleep_for(10ms);
     ctx.stop();
   });
-  EXPECT_EQ(ctx.run(), 0U);
+  {
+    senet::test::deadline_guard deadline("ctx.run",
+                                         nullptr);  // not stopped by the watchdog: this tests stop()
+    EXPECT_EQ(ctx.run(), 0U);
+  }
   other.join();
   EXPECT_TRUE(ctx.stopped());
 }

@@ -37,11 +37,6 @@ using senet::buffer;
 template <class Backend>
 class async_receive_test : public senet::test::backend_fixture<Backend> {
  protected:
-  auto tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    return senet::test::connect_pair(this->ctx(), acceptor_);
-  }
-
   // Sends all of `data` from `from` while receiving all of it on `to`, each side looping over
   // partial transfers; returns what `to` received.
   template <class Socket>
@@ -57,8 +52,6 @@ class async_receive_test : public senet::test::backend_fixture<Backend> {
     EXPECT_TRUE(r.has_value());
     return received;
   }
-
-  ip::tcp::acceptor acceptor_;
 };
 
 TYPED_TEST_SUITE(async_receive_test, senet::test::all_backends, senet::test::backend_names);

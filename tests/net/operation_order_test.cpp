@@ -267,9 +267,8 @@ template <class Backend>
 class operation_order_test : public senet::test::backend_fixture<Backend> {
  protected:
   /** A connected pair with small buffers, so that sends fill them and wait. */
-  senet::test::stream_pair<ip::tcp> tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    auto pair = senet::test::connect_pair(this->ctx(), acceptor_);
+  senet::test::tcp_connection tcp_pair() {
+    auto pair = senet::test::tcp_pair(this->ctx());
     if (this->kind == io::backend_kind::test) {
       auto& network = io::test_network::of(this->ctx());
       network.set_send_buffer_limit(16 * 1024);

@@ -55,15 +55,7 @@ class context_thread {
 };
 
 template <class Backend>
-class io_sender_adaptor : public senet::test::backend_fixture<Backend> {
- protected:
-  auto tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    return senet::test::connect_pair(this->ctx(), acceptor_);
-  }
-
-  ip::tcp::acceptor acceptor_;
-};
+class io_sender_adaptor : public senet::test::backend_fixture<Backend> {};
 
 TYPED_TEST_SUITE(io_sender_adaptor, senet::test::all_backends, senet::test::backend_names);
 

@@ -74,11 +74,6 @@ void expect_customised() {
 template <class Backend>
 class timed_io_sender_test : public test::backend_fixture<Backend> {
  protected:
-  auto tcp_pair() {
-    acceptor_ = test::listen_tcp(ip::tcp::v4());
-    return test::connect_pair(this->ctx(), acceptor_);
-  }
-
   // Waits until `n` bytes can be received from `s` at once.
   template <class Socket>
   void wait_for_bytes(Socket& s, std::size_t n) {
@@ -92,8 +87,6 @@ class timed_io_sender_test : public test::backend_fixture<Backend> {
       }
     }
   }
-
-  ip::tcp::acceptor acceptor_;
 };
 
 TYPED_TEST_SUITE(timed_io_sender_test, test::all_backends, test::backend_names);
