@@ -10,16 +10,23 @@
      TYPED_TEST(my_test, does_something) { auto r = this->run(net::async_...(...)); }
 
    A backend that cannot be created here (io_uring refused by the kernel, a backend not built in)
-   makes each of its tests GTEST_SKIP, never pass. */
+   makes each of its tests GTEST_SKIP, never pass.
+
+   `run`, `value_of` and `error_of` hold the sender to exactly one completion within
+   `senet::test::wait_limit` (support/run.hpp); `tcp_pair()` connects two sockets over loopback
+   (support/loopback.hpp). */
 
 #include <senet/execution.hpp>
 #include <senet/io/backend_kind.hpp>
 #include <senet/io/io_context.hpp>
+#include <support/loopback.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace senet::test {
@@ -65,42 +72,30 @@ class backend_fixture : public ::testing::Test {
   [[nodiscard]] io::io_context& ctx() noexcept { return *ctx_; }
   [[nodiscard]] io::io_context::scheduler_type scheduler() noexcept { return ctx_->get_scheduler(); }
 
-  /** `ctx().run_until(sndr)`. */
+  /** `ctx().run_until(sndr)`, with the exactly-once discipline and the deadline of
+      `senet::test::run` (support/run.hpp). */
   template <class Sndr>
   auto run(Sndr&& sndr) {
-    return ctx_->run_until(std::forward<Sndr>(sndr));
+    return senet::test::run(*ctx_, std::forward<Sndr>(sndr));
   }
 
-  /** Runs `sndr` and returns its single value; fails the test if it did not complete with one. */
+  /** Runs `sndr` and returns its single value; fails the test if it did not complete with one
+      (`senet::test::value_of`). */
   template <class Sndr>
   auto value_of(Sndr&& sndr) {
-    auto r = run(std::forward<Sndr>(sndr));
-    EXPECT_TRUE(r.has_value()) << "the sender completed with set_stopped";
-    using tuple_type = typename decltype(r)::value_type;
-    if constexpr (std::tuple_size_v<tuple_type> == 1) {
-      return r ? std::get<0>(std::move(*r)) : std::tuple_element_t<0, tuple_type>{};
-    } else {
-      return r ? std::move(*r) : tuple_type{};
-    }
+    return senet::test::value_of(*ctx_, std::forward<Sndr>(sndr));
   }
 
   /** Runs `sndr` and returns the `std::error_code` it completed with (empty if it completed
-      otherwise, which fails the test). */
+      otherwise, which fails the test; `senet::test::error_of`). */
   template <class Sndr>
   std::error_code error_of(Sndr&& sndr) {
-    auto r = run(ex::let_error(
-        std::forward<Sndr>(sndr) | ex::then([](auto&&...) { return std::error_code(); }), [](auto e) {
-          if constexpr (std::is_same_v<decltype(e), std::error_code>) {
-            return ex::just(e);
-          } else {
-            return ex::just(std::error_code());
-          }
-        }));
-    EXPECT_TRUE(r.has_value()) << "the sender completed with set_stopped";
-    std::error_code ec = r ? std::get<0>(*r) : std::error_code();
-    EXPECT_TRUE(ec) << "the sender completed with set_value";
-    return ec;
+    return senet::test::error_of(*ctx_, std::forward<Sndr>(sndr));
   }
+
+  /** A TCP connection over the loopback address of `protocol`, made on this context
+      (`senet::test::tcp_pair`); it holds its listener. */
+  tcp_connection tcp_pair(ip::tcp protocol = ip::tcp::v4()) { return senet::test::tcp_pair(*ctx_, protocol); }
 
   std::optional<io::io_context> ctx_;
 };

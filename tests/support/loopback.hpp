@@ -16,6 +16,7 @@
 #include <senet/net/async_accept.hpp>
 #include <senet/net/async_connect.hpp>
 #include <senet/net/sockets.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -29,17 +30,32 @@
 
 namespace senet::test {
 
-/** Whether this machine can bind an IPv6 loopback socket (containers may lack IPv6). */
+/** Whether this machine can bind an IPv6 loopback socket (containers may lack IPv6). Probed once
+    per process. */
 inline bool ipv6_available() {
-  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return false;
-  }
-  ip::tcp::endpoint ep(ip::address_v6::loopback(), 0);
-  bool ok = ::bind(fd, static_cast<const ::sockaddr*>(static_cast<const void*>(ep.data())), ep.size()) == 0;
-  ::close(fd);
-  return ok;
+  static bool const available = [] {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return false;
+    }
+    ip::tcp::endpoint ep(ip::address_v6::loopback(), 0);
+    bool ok = ::bind(fd, static_cast<const ::sockaddr*>(static_cast<const void*>(ep.data())), ep.size()) == 0;
+    ::close(fd);
+    return ok;
+  }();
+  return available;
 }
+
+/** The reason given when a test that needs ::1 is skipped. */
+inline constexpr char const* no_ipv6_reason = "IPv6 loopback (::1) is not available on this machine";
+
+/** In a test body: skips the test, with the reason, where IPv6 loopback is absent. */
+#define SENET_TEST_REQUIRE_IPV6()                    \
+  do {                                               \
+    if (!::senet::test::ipv6_available()) {          \
+      GTEST_SKIP() << ::senet::test::no_ipv6_reason; \
+    }                                                \
+  } while (false)
 
 /** A TCP listener on the loopback address of `protocol` (v4 or v6), port 0. */
 inline ip::tcp::acceptor listen_tcp(ip::tcp protocol) {
@@ -91,13 +107,15 @@ struct stream_pair {
   typename Protocol::endpoint peer;
 };
 
-/** Connects a new socket to `acceptor` with net::async_connect and net::async_accept on `ctx`. */
+/** Connects a new socket to `acceptor` with net::async_connect and net::async_accept on `ctx`
+    (`senet::test::run`: exactly once, within `wait_limit`). */
 template <class Acceptor>
 stream_pair<typename Acceptor::protocol_type> connect_pair(io::io_context& ctx, Acceptor& acceptor) {
   using protocol = typename Acceptor::protocol_type;
   stream_pair<protocol> pair;
   auto ep = acceptor.local_endpoint();
-  auto r = ctx.run_until(ex::when_all(net::async_accept(acceptor), net::async_connect(pair.client, ep)));
+  auto r = run(ctx, ex::when_all(net::async_accept(acceptor), net::async_connect(pair.client, ep)),
+               "connect_pair");
   if (!r) {
     ADD_FAILURE() << "connect_pair: stopped";
     return pair;
@@ -105,6 +123,22 @@ stream_pair<typename Acceptor::protocol_type> connect_pair(io::io_context& ctx, 
   pair.server = std::move(std::get<0>(*r));
   pair.peer = std::move(std::get<1>(*r));
   return pair;
+}
+
+/** A connected TCP pair on loopback with the listener that accepted it, kept open so that its port
+    stays taken for the life of the pair (`pair.acceptor.local_endpoint()` stays valid). */
+struct tcp_connection : stream_pair<ip::tcp> {
+  ip::tcp::acceptor acceptor;
+};
+
+/** A TCP connection over the loopback address of `protocol` (v4 or v6), made on `ctx` with
+    net::async_accept and net::async_connect (any backend). For ::1, guard the test with
+    `SENET_TEST_REQUIRE_IPV6()`. */
+inline tcp_connection tcp_pair(io::io_context& ctx, ip::tcp protocol = ip::tcp::v4()) {
+  tcp_connection c;
+  c.acceptor = listen_tcp(protocol);
+  static_cast<stream_pair<ip::tcp>&>(c) = connect_pair(ctx, c.acceptor);
+  return c;
 }
 
 }  // namespace senet::test
