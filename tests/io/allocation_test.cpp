@@ -22,22 +22,19 @@
 
 #include <support/allocation_counter.hpp>
 #include <support/backend_fixture.hpp>
+#include <support/descriptor_pair.hpp>
 #include <support/loopback.hpp>
+#include <support/operation_record.hpp>
 
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <list>
-#include <system_error>
 #include <vector>
 
 namespace {
@@ -93,8 +90,8 @@ TYPED_TEST(allocation_test, async_read_and_async_write_allocate_nothing) {
   std::array<char, 3 * 64> big_out{};
   std::array<char, 3 * 64> big_in{};
   auto exchange = [&] {
-    auto r = this->ctx().run_until(ex::when_all(net::async_read(this->pair_.server, buffer(big_in)),
-                                                net::async_write(this->pair_.client, buffer(big_out))));
+    auto r = this->run(ex::when_all(net::async_read(this->pair_.server, buffer(big_in)),
+                                    net::async_write(this->pair_.client, buffer(big_out))));
     return r.has_value() && std::get<0>(*r) == big_in.size() && std::get<1>(*r) == big_out.size();
   };
   ASSERT_TRUE(exchange());
@@ -129,13 +126,13 @@ TYPED_TEST(allocation_test, timers_and_cancellation_allocate_nothing) {
         net::async_receive(this->pair_.server, buffer(this->in_)) | ex::then([](std::size_t) {}),
         net::async_wait_for(0ms));
   };
-  ASSERT_TRUE(this->ctx().run_until(cancelled_receive()).has_value());
+  ASSERT_TRUE(this->run(cancelled_receive()).has_value());
   senet::test::allocation_scope scope;
   bool ok = true;
   for (int i = 0; i < 100; ++i) {
-    ok = this->ctx().run_until(cancelled_receive()).has_value() && ok;
-    ok = this->ctx().run_until(net::async_wait_for(0ms)).has_value() && ok;
-    ok = this->ctx().run_until(ex::schedule(this->ctx().get_scheduler())).has_value() && ok;
+    ok = this->run(cancelled_receive()).has_value() && ok;
+    ok = this->run(net::async_wait_for(0ms)).has_value() && ok;
+    ok = this->run(ex::schedule(this->ctx().get_scheduler())).has_value() && ok;
   }
   std::size_t allocations = scope.count();
   EXPECT_TRUE(ok);
@@ -168,10 +165,10 @@ TYPED_TEST(allocation_test, buffer_sequences_are_referred_to_or_moved_not_copied
   std::vector<senet::const_buffer> moved{buffer(this->out_)};
   senet::test::allocation_scope scope;
   // An lvalue vector is kept as a span, an lvalue list by reference, an rvalue vector is moved.
-  auto r = this->ctx().run_until(ex::when_all(net::async_receive(this->pair_.server, scatter),
-                                              net::async_send(this->pair_.client, gather)));
-  auto r2 = this->ctx().run_until(ex::when_all(net::async_receive(this->pair_.client, buffer(this->in_)),
-                                               net::async_send(this->pair_.server, std::move(moved))));
+  auto r = this->run(ex::when_all(net::async_receive(this->pair_.server, scatter),
+                                  net::async_send(this->pair_.client, gather)));
+  auto r2 = this->run(ex::when_all(net::async_receive(this->pair_.client, buffer(this->in_)),
+                                   net::async_send(this->pair_.server, std::move(moved))));
   std::size_t allocations = scope.count();
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r2.has_value());
@@ -187,17 +184,17 @@ TYPED_TEST(allocation_test, readiness_waits_allocate_nothing) {
   char byte = 'w';
   ASSERT_EQ(::write(fds[1], &byte, 1), 1);
   auto waits = [&] {
-    auto r = this->ctx().run_until(ex::when_all(
+    auto r = this->run(ex::when_all(
         net::async_wait(this->pair_.server, net::socket_base::wait_read),
         net::async_wait(this->pair_.client, net::socket_base::wait_read | net::socket_base::wait_write),
         io::async_poll(this->ctx().get_scheduler(), fds[0], io::poll_events::readable),
         net::async_send(this->pair_.client, buffer(this->out_))));
-    auto stopped = this->ctx().run_until(ex::when_any(
+    auto stopped = this->run(ex::when_any(
         net::async_wait(this->pair_.client, net::socket_base::wait_read) | ex::then([](io::poll_events) {}),
         net::async_wait_for(0ms)));
     bool ok = r.has_value() && stopped.has_value() && std::get<0>(*r) == io::poll_events::readable &&
               std::get<2>(*r) == io::poll_events::readable;
-    auto drained = this->ctx().run_until(net::async_receive(this->pair_.server, buffer(this->in_)));
+    auto drained = this->run(net::async_receive(this->pair_.server, buffer(this->in_)));
     return ok && drained.has_value() && std::get<0>(*drained) == this->out_.size();
   };
   ASSERT_TRUE(waits());
@@ -214,56 +211,17 @@ TYPED_TEST(allocation_test, readiness_waits_allocate_nothing) {
   ::close(fds[1]);
 }
 
-struct transfer : iod::io_operation {
-  std::array<char, 64> data{};
-  ::iovec iov{};
-  int completions = 0;
-
-  transfer() noexcept {
-    complete_ = [](iod::io_operation* op) noexcept { ++static_cast<transfer*>(op)->completions; };
-  }
-
-  void prepare(iod::op_code code, iod::descriptor& d) noexcept {
-    iov = {data.data(), data.size()};
-    msg_ = {};
-    msg_.msg_iov = &iov;
-    msg_.msg_iovlen = 1;
-    code_ = code;
-    descriptor_ = &d;
-  }
-};
-
-struct socket_pair {
-  iod::descriptor a;
-  iod::descriptor b;
-  socket_pair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    }
-    a.fd = fds[0];
-    b.fd = fds[1];
-  }
-  socket_pair(const socket_pair&) = delete;
-  socket_pair& operator=(const socket_pair&) = delete;
-  ~socket_pair() {
-    for (iod::descriptor* d : {&a, &b}) {
-      iod::release_descriptor(*d);
-      ::close(d->fd);
-    }
-  }
-};
-
-// One 64-byte round trip: a sends, b receives, b sends back, a receives. Returns false on a
-// wrong completion.
-bool round_trip(io::io_context& ctx, socket_pair& p, transfer (&ops)[4]) {
-  ops[0].prepare(iod::op_code::send, p.a);
-  ops[1].prepare(iod::op_code::receive, p.b);
-  ops[2].prepare(iod::op_code::send, p.b);
-  ops[3].prepare(iod::op_code::receive, p.a);
+// One 64-byte round trip through the core's records: a sends, b receives, b sends back, a
+// receives. Returns false on a wrong completion.
+bool round_trip(io::io_context& ctx, senet::test::socket_pair& p,
+                senet::test::transfer_record<64> (&ops)[4]) {
+  ops[0].prepare(iod::op_code::send, p.a.d);
+  ops[1].prepare(iod::op_code::receive, p.b.d);
+  ops[2].prepare(iod::op_code::send, p.b.d);
+  ops[3].prepare(iod::op_code::receive, p.a.d);
   for (int leg = 0; leg < 2; ++leg) {
-    transfer& tx = ops[2 * leg];
-    transfer& rx = ops[2 * leg + 1];
+    auto& tx = ops[2 * leg];
+    auto& rx = ops[2 * leg + 1];
     int before = tx.completions + rx.completions;
     {
       iod::context_scope scope(ctx);
@@ -271,15 +229,13 @@ bool round_trip(io::io_context& ctx, socket_pair& p, transfer (&ops)[4]) {
         return false;  // nothing to receive yet: the receive must wait
       }
       if (iod::start_operation(ctx, tx)) {
-        tx.complete_(&tx);  // an eager send completes at once, delivered inline
+        tx.complete_(&tx);  // a send tried first completes at once, delivered inline
       }
     }
-    while (tx.completions + rx.completions != before + 2) {
-      if (ctx.run_one() == 0) {
-        return false;
-      }
+    if (!senet::test::run_records_until(ctx, [&] { return tx.completions + rx.completions == before + 2; })) {
+      return false;
     }
-    if (tx.result_ != 64 || rx.result_ != 64) {
+    if (tx.result != 64 || rx.result != 64) {
       return false;
     }
   }
@@ -289,8 +245,8 @@ bool round_trip(io::io_context& ctx, socket_pair& p, transfer (&ops)[4]) {
 // ---- the core's records, without the senders ------------------------------------------------------
 
 TYPED_TEST(allocation_test, core_records_round_trips_allocate_nothing) {
-  socket_pair p;
-  transfer ops[4];
+  senet::test::socket_pair p;
+  senet::test::transfer_record<64> ops[4];
   // Warm up: registers both descriptors with the context.
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(round_trip(this->ctx(), p, ops));
@@ -301,8 +257,8 @@ TYPED_TEST(allocation_test, core_records_round_trips_allocate_nothing) {
     ok = round_trip(this->ctx(), p, ops);
   }
   // Eager sends (tried first, completed inline) allocate nothing either.
-  p.a.eager |= iod::eager_send;
-  p.b.eager |= iod::eager_send;
+  p.a.d.eager |= iod::eager_send;
+  p.b.d.eager |= iod::eager_send;
   for (int i = 0; i < 1000 && ok; ++i) {
     ok = round_trip(this->ctx(), p, ops);
   }
@@ -316,14 +272,14 @@ TYPED_TEST(allocation_test, core_records_reuse_descriptor_states_across_sockets)
     GTEST_SKIP() << "the test backend (senet::testing, not in libsenet) keeps no free list: it allocates "
                     "the state of each new socket it meets, so only the other backends reuse one";
   }
-  transfer ops[4];
+  senet::test::transfer_record<64> ops[4];
   {
-    socket_pair warm;
+    senet::test::socket_pair warm;
     ASSERT_TRUE(round_trip(this->ctx(), warm, ops));
   }
   // A new connection takes the states the closed one returned: still no allocation (the sockets
   // themselves are made before counting starts).
-  socket_pair p;
+  senet::test::socket_pair p;
   senet::test::allocation_scope scope;
   bool ok = round_trip(this->ctx(), p, ops);
   std::size_t allocations = scope.count();

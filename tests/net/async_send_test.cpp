@@ -38,9 +38,8 @@ using senet::buffer;
 template <class Backend>
 class async_send_test : public senet::test::backend_fixture<Backend> {
  protected:
-  auto tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    auto pair = senet::test::connect_pair(this->ctx(), acceptor_);
+  senet::test::tcp_connection tcp_pair() {
+    auto pair = senet::test::backend_fixture<Backend>::tcp_pair();
     if (this->kind == io::backend_kind::test) {
       // The simulated network has unlimited buffers unless told otherwise.
       io::test_network::of(this->ctx()).set_send_buffer_limit(256 * 1024);
@@ -90,8 +89,6 @@ class async_send_test : public senet::test::backend_fixture<Backend> {
     EXPECT_EQ(std::get<0>(*r).first, n);
     EXPECT_TRUE(std::all_of(sink.begin(), sink.end(), [](char c) { return c == 'f'; }));
   }
-
-  ip::tcp::acceptor acceptor_;
 };
 
 TYPED_TEST_SUITE(async_send_test, senet::test::all_backends, senet::test::backend_names);

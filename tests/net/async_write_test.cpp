@@ -45,9 +45,8 @@ class async_write_test : public senet::test::backend_fixture<Backend> {
   // hold a known amount (not what the machine's sysctls say): 64 KiB for the writer to send and
   // 64 KiB for the reader to receive (the kernel doubles both for its bookkeeping), 256 KiB unread
   // on the test backend's simulated network.
-  senet::test::stream_pair<tcp> tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(tcp::v4());
-    auto pair = senet::test::connect_pair(this->ctx(), acceptor_);
+  senet::test::tcp_connection tcp_pair() {
+    auto pair = senet::test::backend_fixture<Backend>::tcp_pair();
     if (this->kind == senet::io::backend_kind::test) {
       senet::io::test_network::of(this->ctx()).set_send_buffer_limit(buffered);
     } else {
@@ -70,26 +69,22 @@ class async_write_test : public senet::test::backend_fixture<Backend> {
 
   // At most what the connection holds unread, with room to spare.
   static constexpr std::size_t buffered = 256 * 1024;
-
-  tcp::acceptor acceptor_;
 };
 
 TYPED_TEST_SUITE(async_write_test, senet::test::all_backends, senet::test::backend_names);
 
 TYPED_TEST(async_write_test, writes_a_small_buffer) {
-  auto& ctx = this->ctx();
   auto pair = this->tcp_pair();
   tcp::socket& a = pair.client;
   tcp::socket& b = pair.server;
   std::string text = "hello, world";
-  auto [n] = ctx.run_until(net::async_write(a, senet::buffer(text))).value();
+  auto [n] = this->run(net::async_write(a, senet::buffer(text))).value();
   EXPECT_EQ(n, text.size());
   auto got = this->receive_exactly(b, text.size());
   EXPECT_EQ(std::string(got.begin(), got.end()), text);
 }
 
 TYPED_TEST(async_write_test, gathers_a_buffer_sequence) {
-  auto& ctx = this->ctx();
   auto pair = this->tcp_pair();
   tcp::socket& a = pair.client;
   tcp::socket& b = pair.server;
@@ -106,7 +101,7 @@ TYPED_TEST(async_write_test, gathers_a_buffer_sequence) {
     buffers.emplace_back();
   }
   std::size_t transferred = 0;
-  auto [n] = ctx.run_until(net::async_write(a, buffers, transferred)).value();
+  auto [n] = this->run(net::async_write(a, buffers, transferred)).value();
   EXPECT_EQ(n, expected.size());
   EXPECT_EQ(transferred, expected.size());
   auto got = this->receive_exactly(b, expected.size());
@@ -114,7 +109,6 @@ TYPED_TEST(async_write_test, gathers_a_buffer_sequence) {
 }
 
 TYPED_TEST(async_write_test, sixteen_mebibytes_partial_writes) {
-  auto& ctx = this->ctx();
   auto pair = this->tcp_pair();
   tcp::socket& a = pair.client;
   tcp::socket& b = pair.server;
@@ -125,8 +119,8 @@ TYPED_TEST(async_write_test, sixteen_mebibytes_partial_writes) {
     data[i] = static_cast<unsigned char>(i ^ (i >> 9));
   }
   std::vector<unsigned char> got(data.size());
-  auto [w, r] = ctx.run_until(ex::when_all(net::async_write(a, senet::buffer(data)),
-                                           net::async_read(b, senet::buffer(got))))
+  auto [w, r] = this->run(ex::when_all(net::async_write(a, senet::buffer(data)),
+                                       net::async_read(b, senet::buffer(got))))
                     .value();
   EXPECT_EQ(w, data.size());
   EXPECT_EQ(r, data.size());
@@ -134,7 +128,6 @@ TYPED_TEST(async_write_test, sixteen_mebibytes_partial_writes) {
 }
 
 TYPED_TEST(async_write_test, peer_gone_is_an_error_not_sigpipe) {
-  auto& ctx = this->ctx();
   auto pair = this->tcp_pair();
   tcp::socket& a = pair.client;
   tcp::socket& b = pair.server;
@@ -142,9 +135,9 @@ TYPED_TEST(async_write_test, peer_gone_is_an_error_not_sigpipe) {
   b.close();
   std::vector<unsigned char> data(1 << 20);
   std::size_t transferred = 0;
-  auto r = ctx.run_until(net::async_write(a, senet::buffer(data), transferred) |
-                         ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
-                         ex::upon_error([](std::error_code ec) noexcept { return ec; }));
+  auto r = this->run(net::async_write(a, senet::buffer(data), transferred) |
+                     ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
+                     ex::upon_error([](std::error_code ec) noexcept { return ec; }));
   ASSERT_TRUE(r.has_value());
   std::error_code ec = std::get<0>(*r);
   EXPECT_TRUE(ec == std::errc::broken_pipe || ec == std::errc::connection_reset) << ec.message();
@@ -152,7 +145,6 @@ TYPED_TEST(async_write_test, peer_gone_is_an_error_not_sigpipe) {
 }
 
 TYPED_TEST(async_write_test, stop_request_cancels_and_reports_the_partial_count) {
-  auto& ctx = this->ctx();
   auto pair = this->tcp_pair();
   tcp::socket& a = pair.client;
   tcp::socket& b = pair.server;
@@ -169,9 +161,9 @@ TYPED_TEST(async_write_test, stop_request_cancels_and_reports_the_partial_count)
                                               ++ticks;
                                               return transferred > 0 || ticks == 10000;
                                             }));
-  auto r = ctx.run_until(ex::when_any(net::async_write(a, senet::buffer(data), transferred) |
-                                          ex::then([](std::size_t) noexcept { return false; }),
-                                      std::move(progressed) | ex::then([]() noexcept { return true; })));
+  auto r = this->run(ex::when_any(net::async_write(a, senet::buffer(data), transferred) |
+                                      ex::then([](std::size_t) noexcept { return false; }),
+                                  std::move(progressed) | ex::then([]() noexcept { return true; })));
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(std::get<0>(*r)) << "64 MiB were written with nobody reading";
   ASSERT_GT(transferred, 0U) << "no progress after " << ticks << " ticks of 1 ms";
@@ -182,7 +174,6 @@ TYPED_TEST(async_write_test, stop_request_cancels_and_reports_the_partial_count)
 }
 
 TYPED_TEST(async_write_test, without_stop_token_shields_the_write_from_timeout) {
-  auto& ctx = this->ctx();
   auto pair = this->tcp_pair();
   tcp::socket& a = pair.client;
   tcp::socket& b = pair.server;
@@ -196,26 +187,24 @@ TYPED_TEST(async_write_test, without_stop_token_shields_the_write_from_timeout) 
                 ex::upon_error([](std::error_code ec) noexcept { return ec; });
   auto reader =
       net::async_wait_for(20ms) | ex::let_value([&] { return net::async_read(b, senet::buffer(got)); });
-  auto [ec, n] = ctx.run_until(ex::when_all(std::move(writer), std::move(reader))).value();
+  auto [ec, n] = this->run(ex::when_all(std::move(writer), std::move(reader))).value();
   EXPECT_EQ(ec, std::errc::timed_out);
   EXPECT_EQ(n, data.size());
   EXPECT_TRUE(got == data);
 }
 
 TYPED_TEST(async_write_test, empty_buffers_complete_at_once_with_zero) {
-  auto& ctx = this->ctx();
   tcp::socket unconnected(tcp::v4());
-  auto [n] = ctx.run_until(net::async_write(unconnected, senet::buffer(std::string_view()))).value();
+  auto [n] = this->run(net::async_write(unconnected, senet::buffer(std::string_view()))).value();
   EXPECT_EQ(n, 0U);
 }
 
 TYPED_TEST(async_write_test, closed_socket_is_an_error) {
-  auto& ctx = this->ctx();
   tcp::socket closed;
   std::size_t transferred = 5;
-  auto r = ctx.run_until(net::async_write(closed, senet::buffer(std::string_view("x")), transferred) |
-                         ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
-                         ex::upon_error([](std::error_code ec) noexcept { return ec; }));
+  auto r = this->run(net::async_write(closed, senet::buffer(std::string_view("x")), transferred) |
+                     ex::then([](std::size_t) noexcept { return std::error_code{}; }) |
+                     ex::upon_error([](std::error_code ec) noexcept { return ec; }));
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(std::get<0>(*r));
   EXPECT_EQ(transferred, 0U);

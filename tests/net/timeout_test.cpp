@@ -4,6 +4,7 @@
 #include <senet/execution.hpp>
 #include <senet/io/io_context.hpp>
 #include <support/backend_fixture.hpp>
+#include <support/deadline.hpp>
 #include <support/pending_sender.hpp>
 #include <support/test_env.hpp>
 
@@ -57,7 +58,7 @@ struct outcome_receiver {
 // Runs `sndr` on `ctx` until it completes; a stop is requested after the operation started if
 // `request_stop`.
 template <class Sndr>
-outcome run(senet::io::io_context& ctx, Sndr&& sndr, bool request_stop = false) {
+outcome run_outcome(senet::io::io_context& ctx, Sndr&& sndr, bool request_stop = false) {
   ex::inplace_stop_source source;
   outcome out;
   auto op = ex::connect(std::forward<Sndr>(sndr), outcome_receiver<decltype(ctx.get_scheduler())>{
@@ -66,8 +67,13 @@ outcome run(senet::io::io_context& ctx, Sndr&& sndr, bool request_stop = false) 
   if (request_stop) {
     source.request_stop();
   }
-  while (out.completions_ == 0 && ctx.run_one() != 0) {
+  {
+    // Bounded: at the deadline the context is stopped, run_one() returns 0 and the test fails.
+    senet::test::deadline_guard guard("timeout_test: run", &ctx);
+    while (out.completions_ == 0 && ctx.run_one() != 0) {
+    }
   }
+  ctx.poll();  // a second completion, if there were one, would be counted now
   EXPECT_EQ(out.completions_, 1) << "the context ran out of work before the operation completed";
   return out;
 }
@@ -80,7 +86,7 @@ TYPED_TEST_SUITE(timeout_test, senet::test::all_backends, senet::test::backend_n
 
 TYPED_TEST(timeout_test, fires_when_the_child_takes_too_long) {
   test::pending_control child;
-  outcome out = run(this->ctx(), net::timeout(child.sender(), 10ms));
+  outcome out = run_outcome(this->ctx(), net::timeout(child.sender(), 10ms));
   EXPECT_EQ(out.kind_, outcome::error);
   EXPECT_EQ(out.error_, std::errc::timed_out);
   EXPECT_EQ(out.error_, std::make_error_code(std::errc::timed_out));
@@ -92,43 +98,41 @@ TYPED_TEST(timeout_test, fires_when_the_child_takes_too_long) {
 TYPED_TEST(timeout_test, does_not_fire_when_the_child_completes_first) {
   // The timer is an hour long: if it were not stopped when the child completes, the operation
   // (which waits for both) would not complete and the test would hang.
-  outcome out = run(this->ctx(), net::timeout(ex::just(5), 1h));
+  outcome out = run_outcome(this->ctx(), net::timeout(ex::just(5), 1h));
   EXPECT_EQ(out.kind_, outcome::value);
   EXPECT_EQ(out.value_, 5);
 }
 
 TYPED_TEST(timeout_test, child_completing_later_but_in_time) {
-  auto& ctx = this->ctx();
   // The child is a 1 ms timer, the limit an hour.
-  auto r = ctx.run_until(net::timeout(net::async_wait_for(1ms) | ex::then([] { return 9; }), 1h));
+  auto r = this->run(net::timeout(net::async_wait_for(1ms) | ex::then([] { return 9; }), 1h));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), 9);
 }
 
 TYPED_TEST(timeout_test, passes_the_childs_error_through) {
   auto ec = std::make_error_code(std::errc::connection_reset);
-  outcome out = run(this->ctx(), net::timeout(ex::just_error(ec), 1h));
+  outcome out = run_outcome(this->ctx(), net::timeout(ex::just_error(ec), 1h));
   EXPECT_EQ(out.kind_, outcome::error);
   EXPECT_EQ(out.error_, ec);
 }
 
 TYPED_TEST(timeout_test, passes_the_childs_stop_through) {
-  outcome out = run(this->ctx(), net::timeout(ex::just_stopped(), 1h));
+  outcome out = run_outcome(this->ctx(), net::timeout(ex::just_stopped(), 1h));
   EXPECT_EQ(out.kind_, outcome::stopped);
 }
 
 TYPED_TEST(timeout_test, outer_stop_request_stops_child_and_timer) {
   test::pending_control child;
-  outcome out = run(this->ctx(), net::timeout(child.sender(), 1h), /*request_stop=*/true);
+  outcome out = run_outcome(this->ctx(), net::timeout(child.sender(), 1h), /*request_stop=*/true);
   EXPECT_EQ(out.kind_, outcome::stopped);
   EXPECT_TRUE(child.stopped());
 }
 
 TYPED_TEST(timeout_test, run_until_reports_timed_out_as_system_error) {
-  auto& ctx = this->ctx();
   test::pending_control child;
   try {
-    ctx.run_until(net::timeout(child.sender(), 1ms));
+    this->run(net::timeout(child.sender(), 1ms));
     ADD_FAILURE() << "no timeout";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::timed_out);
