@@ -40,7 +40,7 @@ TEST(guide, senders_in_five_minutes) {
 TEST(guide, run_until_a_timer) {
   senet::io::io_context ctx;
   auto before = std::chrono::steady_clock::now();
-  ctx.run_until(net::async_wait_for(10ms));
+  EXPECT_TRUE(ctx.run_until(net::async_wait_for(10ms)).has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - before, 10ms);
 }
 
@@ -62,7 +62,10 @@ TEST(guide, a_client) {
                           return net::async_write(peer, senet::buffer(seen));
                         });
                });
-  ctx.run_until(ex::when_all(std::move(exchange), std::move(serve)));
+  auto r = ctx.run_until(ex::when_all(std::move(exchange), std::move(serve)));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 5U);  // the client read five bytes
+  EXPECT_EQ(std::get<1>(*r), 5U);  // the server wrote five back
   EXPECT_EQ(seen, "hello");
   EXPECT_EQ(reply, "hello");
 }
@@ -100,8 +103,10 @@ TEST(guide, a_server) {
   auto exchange = net::async_connect(client, acceptor.local_endpoint()) |
                   ex::let_value([&] { return net::async_write(client, senet::buffer(request)); }) |
                   ex::let_value([&](std::size_t) { return net::async_read(client, senet::buffer(reply)); });
-  ctx.run_until(ex::when_all(std::move(accept_one), std::move(exchange)));
-  ctx.run_until(scope.join());
+  auto r = ctx.run_until(ex::when_all(std::move(accept_one), std::move(exchange)));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 5U);  // the client read five bytes
+  EXPECT_TRUE(ctx.run_until(scope.join()).has_value());
   EXPECT_EQ(reply, "hello");
 }
 
@@ -110,7 +115,7 @@ TEST(guide, cancellation_and_time_limits) {
   senet::io::io_context ctx;
   tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
   tcp::socket sock(tcp::v4());
-  ctx.run_until(net::async_connect(sock, acceptor.local_endpoint()));
+  EXPECT_TRUE(ctx.run_until(net::async_connect(sock, acceptor.local_endpoint())).has_value());
   char buf[16];
 
   auto first = ex::when_any(net::async_receive(sock, senet::buffer(buf)),
@@ -169,7 +174,7 @@ TEST(guide, a_loop_without_recursion) {
   auto talk = net::async_write(client, senet::buffer(out)) |
               ex::let_value([&](std::size_t) { return net::async_read(client, senet::buffer(back)); }) |
               ex::then([&](std::size_t) { client.shutdown(tcp::socket::shutdown_send); });
-  ctx.run_until(ex::when_all(std::move(echo), std::move(talk)));
+  EXPECT_TRUE(ctx.run_until(ex::when_all(std::move(echo), std::move(talk))).has_value());
   EXPECT_EQ(back, out);
 }
 
@@ -178,7 +183,7 @@ TEST(guide, timed_scheduler) {
   senet::io::io_context ctx;
   auto sch = ctx.get_scheduler();
   auto before = sch.now();
-  ctx.run_until(sch.schedule_after(10ms) | net::async_wait_for(5ms));
+  EXPECT_TRUE(ctx.run_until(sch.schedule_after(10ms) | net::async_wait_for(5ms)).has_value());
   EXPECT_GE(sch.now() - before, 15ms);
 }
 

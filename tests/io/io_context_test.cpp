@@ -2,7 +2,10 @@
 #include <senet/io/io_context.hpp>
 
 #include <senet/execution.hpp>
+#include <senet/io/test_network.hpp>
 #include <senet/net/async_wait.hpp>
+
+#include <support/backend_fixture.hpp>
 
 #include <gtest/gtest.h>
 
@@ -59,6 +62,20 @@ struct stoppable_receiver {
   [[nodiscard]] env get_env() const noexcept { return {token}; }
 };
 
+// Waits (yielding) until `flag` is set, for at most `limit`; false if it never was.
+bool wait_until_set(const std::atomic<bool>& flag, std::chrono::steady_clock::duration limit = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!flag.load()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// ---- choosing the backend (not per backend) ------------------------------------------------------
+
 TEST(io_context, default_backend_is_available_and_reported) {
   io::io_context ctx;
   if (std::getenv("SENET_BACKEND") == nullptr) {
@@ -105,8 +122,21 @@ TEST(io_context, senet_backend_environment_variable_chooses_the_backend) {
   }
 }
 
-TEST(io_context, run_without_work_returns_zero) {
-  io::io_context ctx;
+// ---- the same on every backend --------------------------------------------------------------------
+
+template <class Backend>
+class io_context_test : public senet::test::backend_fixture<Backend> {};
+
+TYPED_TEST_SUITE(io_context_test, senet::test::all_backends, senet::test::backend_names);
+
+TYPED_TEST(io_context_test, reports_its_backend_and_wait_descriptor) {
+  EXPECT_EQ(this->ctx().backend(), this->kind);
+  EXPECT_GE(this->ctx().wait_descriptor(), 0);
+  EXPECT_EQ(this->ctx().native_handle(), this->ctx().wait_descriptor());
+}
+
+TYPED_TEST(io_context_test, run_without_work_returns_zero) {
+  io::io_context& ctx = this->ctx();
   EXPECT_EQ(ctx.run(), 0U);
   EXPECT_EQ(ctx.run_one(), 0U);
   EXPECT_EQ(ctx.poll(), 0U);
@@ -114,19 +144,18 @@ TEST(io_context, run_without_work_returns_zero) {
   EXPECT_FALSE(ctx.stopped());
 }
 
-TEST(io_context, scheduler_equality_and_context) {
-  io::io_context a;
-  io::io_context b;
+TYPED_TEST(io_context_test, scheduler_equality_and_context) {
+  io::io_context& a = this->ctx();
+  io::io_context b{this->kind};
   EXPECT_EQ(a.get_scheduler(), a.get_scheduler());
   EXPECT_NE(a.get_scheduler(), b.get_scheduler());
   EXPECT_EQ(&a.get_scheduler().context(), &a);
-  static_assert(ex::scheduler<io::io_context::scheduler_type>);
   auto sndr = ex::schedule(a.get_scheduler());
   EXPECT_EQ(ex::get_completion_scheduler<ex::set_value_t>(ex::get_env(sndr)), a.get_scheduler());
 }
 
-TEST(io_context, poll_runs_ready_handlers_run_one_runs_one) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, poll_runs_ready_handlers_run_one_runs_one) {
+  io::io_context& ctx = this->ctx();
   int values = 0;
   int stops = 0;
   auto s = ctx.get_scheduler();
@@ -145,8 +174,8 @@ TEST(io_context, poll_runs_ready_handlers_run_one_runs_one) {
   EXPECT_EQ(stops, 0);
 }
 
-TEST(io_context, run_returns_number_of_handlers) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_returns_number_of_handlers) {
+  io::io_context& ctx = this->ctx();
   int values = 0;
   int stops = 0;
   auto op1 = ex::connect(ex::schedule(ctx.get_scheduler()), counting_receiver{&values, &stops});
@@ -157,8 +186,8 @@ TEST(io_context, run_returns_number_of_handlers) {
   EXPECT_EQ(values, 2);
 }
 
-TEST(io_context, stop_and_restart) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, stop_and_restart) {
+  io::io_context& ctx = this->ctx();
   int values = 0;
   int stops = 0;
   auto op = ex::connect(ex::schedule(ctx.get_scheduler()), counting_receiver{&values, &stops});
@@ -174,8 +203,8 @@ TEST(io_context, stop_and_restart) {
   EXPECT_EQ(values, 1);
 }
 
-TEST(io_context, schedule_with_stop_requested_completes_stopped) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, schedule_with_stop_requested_completes_stopped) {
+  io::io_context& ctx = this->ctx();
   ex::inplace_stop_source source;
   int values = 0;
   int stops = 0;
@@ -188,10 +217,10 @@ TEST(io_context, schedule_with_stop_requested_completes_stopped) {
   EXPECT_EQ(stops, 1);
 }
 
-TEST(io_context, destruction_completes_pending_schedule_with_stopped) {
+TYPED_TEST(io_context_test, destruction_completes_pending_schedule_with_stopped) {
   int values = 0;
   int stops = 0;
-  std::optional<io::io_context> ctx(std::in_place);
+  std::optional<io::io_context> ctx(std::in_place, this->kind);
   auto op = ex::connect(ex::schedule(ctx->get_scheduler()), counting_receiver{&values, &stops});
   ex::start(op);
   ctx.reset();
@@ -199,8 +228,8 @@ TEST(io_context, destruction_completes_pending_schedule_with_stopped) {
   EXPECT_EQ(stops, 1);
 }
 
-TEST(io_context, run_until_returns_values) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_until_returns_values) {
+  io::io_context& ctx = this->ctx();
   auto r = ctx.run_until(ex::schedule(ctx.get_scheduler()) | ex::then([] { return 42; }));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), 42);
@@ -210,55 +239,55 @@ TEST(io_context, run_until_returns_values) {
   EXPECT_EQ(std::get<1>(*two), 2.5);
 }
 
-TEST(io_context, run_until_runs_on_the_calling_thread) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_until_runs_on_the_calling_thread) {
+  io::io_context& ctx = this->ctx();
   auto r =
       ctx.run_until(ex::schedule(ctx.get_scheduler()) | ex::then([] { return std::this_thread::get_id(); }));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), std::this_thread::get_id());
 }
 
-TEST(io_context, run_until_stopped_gives_empty_optional) {
-  io::io_context ctx;
-  auto r = ctx.run_until(ex::just_stopped());
+TYPED_TEST(io_context_test, run_until_stopped_gives_empty_optional) {
+  auto r = this->ctx().run_until(ex::just_stopped());
   EXPECT_FALSE(r.has_value());
 }
 
-TEST(io_context, run_until_error_code_throws_system_error) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_until_error_code_throws_system_error) {
   try {
-    (void)ctx.run_until(ex::just_error(std::make_error_code(std::errc::connection_refused)));
+    (void)this->ctx().run_until(ex::just_error(std::make_error_code(std::errc::connection_refused)));
     ADD_FAILURE() << "no exception";
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::connection_refused);
   }
 }
 
-TEST(io_context, run_until_exception_ptr_is_rethrown) {
-  io::io_context ctx;
-  EXPECT_THROW((void)ctx.run_until(ex::just_error(std::make_exception_ptr(std::runtime_error("x")))),
+TYPED_TEST(io_context_test, run_until_exception_ptr_is_rethrown) {
+  EXPECT_THROW((void)this->ctx().run_until(ex::just_error(std::make_exception_ptr(std::runtime_error("x")))),
                std::runtime_error);
 }
 
-TEST(io_context, run_until_provides_the_scheduler) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_until_provides_the_scheduler) {
+  io::io_context& ctx = this->ctx();
   auto r = ctx.run_until(ex::read_env(ex::get_scheduler));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), ctx.get_scheduler());
 }
 
-TEST(io_context, run_until_forwards_stop_to_the_sender) {
-  io::io_context ctx;
-  // The timer waits an hour; stop() from a handler makes run_until request a stop on it.
-  auto sndr = ex::when_all(net::async_wait_for(1h),
+TYPED_TEST(io_context_test, run_until_forwards_stop_to_the_sender) {
+  io::io_context& ctx = this->ctx();
+  // The timer waits an hour; stop() from a handler makes run_until request a stop on it (on the
+  // test backend too, whose virtual clock moves only when there is nothing else to do).
+  bool timer_stopped = false;
+  auto sndr = ex::when_all(net::async_wait_for(1h) | ex::upon_stopped([&] { timer_stopped = true; }),
                            ex::schedule(ctx.get_scheduler()) | ex::then([&] { ctx.stop(); }));
   auto r = ctx.run_until(std::move(sndr));
   EXPECT_FALSE(r.has_value());
+  EXPECT_TRUE(timer_stopped);
   EXPECT_TRUE(ctx.stopped());
 }
 
-TEST(io_context, run_until_on_a_stopped_context_stops_the_sender) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_until_on_a_stopped_context_stops_the_sender) {
+  io::io_context& ctx = this->ctx();
   ctx.stop();
   // The context was stopped before: the hour-long wait receives a stop request at once.
   auto r = ctx.run_until(net::async_wait_for(1h));
@@ -266,8 +295,8 @@ TEST(io_context, run_until_on_a_stopped_context_stops_the_sender) {
   EXPECT_TRUE(ctx.stopped());
 }
 
-TEST(io_context, run_until_joins_a_counting_scope) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_until_joins_a_counting_scope) {
+  io::io_context& ctx = this->ctx();
   ex::counting_scope scope;
   int done = 0;
   for (int i = 0; i < 3; ++i) {
@@ -281,23 +310,30 @@ TEST(io_context, run_until_joins_a_counting_scope) {
   EXPECT_EQ(done, 3);
 }
 
-TEST(io_context, run_until_completion_from_another_thread) {
-  io::io_context ctx;
-  io::io_context other;
+TYPED_TEST(io_context_test, run_until_completion_from_another_thread) {
+  io::io_context& ctx = this->ctx();
+  io::io_context other{this->kind};
   std::thread t;
+  std::thread::id completed_on{};
+  std::thread::id other_id{};
   {
     io::io_context::work_guard guard(other);
     t = std::thread([&] { other.run(); });
+    other_id = t.get_id();
     // The sender completes on `other`'s thread; run_until must wake up for it.
-    auto r = ctx.run_until(ex::schedule(other.get_scheduler()) | ex::then([] { return 7; }));
+    auto r = ctx.run_until(ex::schedule(other.get_scheduler()) | ex::then([&] {
+                             completed_on = std::this_thread::get_id();
+                             return 7;
+                           }));
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(std::get<0>(*r), 7);
   }
   t.join();
+  EXPECT_EQ(completed_on, other_id);
 }
 
-TEST(io_context, schedule_from_another_thread_runs_on_the_context_thread) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, schedule_from_another_thread_runs_on_the_context_thread) {
+  io::io_context& ctx = this->ctx();
   std::thread::id loop_id;
   std::thread t;
   {
@@ -314,8 +350,8 @@ TEST(io_context, schedule_from_another_thread_runs_on_the_context_thread) {
   t.join();
 }
 
-TEST(io_context, many_threads_schedule_concurrently) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, many_threads_schedule_concurrently) {
+  io::io_context& ctx = this->ctx();
   constexpr int threads = 4;
   constexpr int per_thread = 500;
   std::atomic<int> count{0};
@@ -340,45 +376,68 @@ TEST(io_context, many_threads_schedule_concurrently) {
   EXPECT_EQ(count.load(), threads * per_thread);
 }
 
-TEST(io_context, stop_from_another_thread_ends_a_blocked_run) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, stop_from_another_thread_ends_a_blocked_run) {
+  io::io_context& ctx = this->ctx();
+  io::io_context::work_guard guard(ctx);
+  std::atomic<bool> running{false};
+  std::atomic<bool> returned{false};
+  std::size_t handlers = 99;
+  // The loop runs one handler (so it is inside run() for sure), then blocks with the guard held.
+  auto op_values = 0;
+  auto op_stops = 0;
+  auto op = ex::connect(ex::schedule(ctx.get_scheduler()) | ex::then([&] { running = true; }),
+                        counting_receiver{&op_values, &op_stops});
+  ex::start(op);
+  std::thread t([&] {
+    handlers = ctx.run();
+    returned = true;
+  });
+  ASSERT_TRUE(wait_until_set(running)) << "run() did not run the handler within 10 s";
+  EXPECT_FALSE(returned.load()) << "run() returned while a work guard was held";
+  ctx.stop();
+  bool ended = wait_until_set(returned);
+  if (!ended) {
+    guard.reset();  // let the thread end so that the failure is reported, not a hang
+  }
+  t.join();
+  EXPECT_TRUE(ended) << "stop() from another thread did not end run() within 10 s";
+  EXPECT_EQ(handlers, 1U);
+  EXPECT_EQ(op_values, 1);
+}
+
+TYPED_TEST(io_context_test, work_guard_reset_lets_run_return) {
+  io::io_context& ctx = this->ctx();
   io::io_context::work_guard guard(ctx);
   std::atomic<bool> returned{false};
   std::thread t([&] {
     ctx.run();
     returned = true;
   });
-  ctx.stop();
-  t.join();
-  EXPECT_TRUE(returned.load());
-}
-
-TEST(io_context, work_guard_reset_lets_run_return) {
-  io::io_context ctx;
-  io::io_context::work_guard guard(ctx);
-  std::thread t([&] { ctx.run(); });
   guard.reset();
+  bool ended = wait_until_set(returned);
+  if (!ended) {
+    ctx.stop();  // let the thread end so that the failure is reported, not a hang
+  }
   t.join();
-  SUCCEED();
+  EXPECT_TRUE(ended) << "run() did not return within 10 s of the guard's reset";
+  EXPECT_FALSE(ctx.stopped()) << "run() returned because it ran out of work, not by stop()";
 }
 
-TEST(io_context, run_from_two_threads_is_refused) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, run_from_two_threads_is_refused) {
+  io::io_context& ctx = this->ctx();
   std::atomic<bool> inside{false};
   std::atomic<bool> release{false};
   auto blocker = ex::schedule(ctx.get_scheduler()) | ex::then([&] {
                    inside = true;
-                   while (!release) {
-                     std::this_thread::yield();
-                   }
+                   // Bounded: the test releases it at once, and a failure must not hang.
+                   (void)wait_until_set(release, 30s);
                  });
   std::optional<io::io_context::work_guard> guard(std::in_place, ctx);
   std::thread t([&] { ex::sync_wait(std::move(blocker)); });
   std::thread loop([&] { ctx.run(); });
-  while (!inside) {
-    std::this_thread::yield();
-  }
+  EXPECT_TRUE(wait_until_set(inside)) << "the loop did not run the handler within 10 s";
   EXPECT_THROW(ctx.run_one(), std::logic_error);
+  EXPECT_THROW(ctx.poll(), std::logic_error);
   EXPECT_THROW((void)ctx.run_until(ex::just()), std::logic_error);
   guard.reset();
   release = true;
@@ -386,33 +445,39 @@ TEST(io_context, run_from_two_threads_is_refused) {
   loop.join();
 }
 
-TEST(io_context, wait_descriptor_becomes_readable_for_cross_thread_work) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, wait_descriptor_becomes_readable_for_cross_thread_work) {
+  io::io_context& ctx = this->ctx();
   int values = 0;
   int stops = 0;
   auto op = ex::connect(ex::schedule(ctx.get_scheduler()), counting_receiver{&values, &stops});
   std::thread t([&] { ex::start(op); });
   t.join();
   ::pollfd p{ctx.wait_descriptor(), POLLIN, 0};
-  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  ASSERT_EQ(::poll(&p, 1, 10000), 1) << "not readable within 10 s";
   EXPECT_EQ(ctx.poll(), 1U);
   EXPECT_EQ(values, 1);
 }
 
-TEST(io_context, wait_descriptor_becomes_readable_for_a_timer_after_poll) {
-  io::io_context ctx;
+TYPED_TEST(io_context_test, wait_descriptor_becomes_readable_for_a_timer_after_poll) {
+  io::io_context& ctx = this->ctx();
   int values = 0;
   int stops = 0;
   auto op = ex::connect(net::async_wait_for(ctx.get_scheduler(), 1ms), counting_receiver{&values, &stops});
   ex::start(op);
   EXPECT_EQ(ctx.poll(), 0U);
+  if (this->kind == io::backend_kind::test) {
+    // A context driven by a foreign loop moves its virtual clock only through advance().
+    io::test_network::of(ctx).advance(1ms);
+  }
   ::pollfd p{ctx.wait_descriptor(), POLLIN, 0};
-  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  ASSERT_EQ(::poll(&p, 1, 10000), 1) << "not readable within 10 s";
   // The timer may need a moment more than the readiness to be due on the context's clock.
-  while (values == 0) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (values == 0 && std::chrono::steady_clock::now() < deadline) {
     ctx.poll();
   }
-  EXPECT_EQ(values, 1);
+  EXPECT_EQ(values, 1) << "the timer did not complete within 10 s";
+  EXPECT_EQ(stops, 0);
 }
 
 }  // namespace

@@ -597,11 +597,17 @@ TEST(test_backend_ops, a_new_receiver_on_a_reused_descriptor_number_is_found) {
     fd = old.native_handle();
     EXPECT_EQ(run(ctx, receive_op(old, buf)), -ENOTCONN);
   }
-  // The closed socket's number goes to a new receiver the backend has not seen yet.
-  net::udp_socket receiver{ip::udp::v4()};
-  if (receiver.native_handle() != fd) {
-    GTEST_SKIP() << "the descriptor number was not reused";
+  // The closed socket's number goes to a new receiver the backend has not seen yet. The kernel
+  // usually gives the lowest free number, which is `fd`; if it gave another, the new socket is
+  // moved to `fd` (free since `old` closed it), so that the number is reused in every run.
+  int made = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ASSERT_GE(made, 0) << std::strerror(errno);
+  if (made != fd) {
+    ASSERT_EQ(::dup3(made, fd, O_CLOEXEC), fd) << std::strerror(errno);
+    ::close(made);
   }
+  net::udp_socket receiver{ip::udp::v4(), fd};
+  ASSERT_EQ(receiver.native_handle(), fd);
   receiver.bind(ip::udp::endpoint(ip::address_v4::loopback(), 0));
   net::udp_socket sender{ip::udp::v4()};
   raw_address to = raw_address::of(receiver.local_endpoint());

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <chrono>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -84,6 +85,8 @@ TEST_F(p2762_samples, obtaining_the_scheduler_option_1) {
   auto r = ctx_.run_until(ex::when_all(make_accept_explicit(ctx_.get_scheduler(), acceptor_),
                                        senet::net::async_connect(client, acceptor_.local_endpoint())));
   ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<1>(*r), client.local_endpoint());
+  EXPECT_EQ(std::get<0>(*r).remote_endpoint(), client.local_endpoint());
 }
 
 TEST_F(p2762_samples, obtaining_the_scheduler_option_2) {
@@ -125,7 +128,8 @@ TEST_F(p2762_samples, obtaining_the_scheduler_option_3) {
 TEST_F(p2762_samples, error_reporting_with_set_value_and_set_error) {
   std::array<char, 8> data{};
   std::string hello = "hi";
-  ASSERT_TRUE(ctx_.run_until(senet::net::async_send(pair_.client, senet::buffer(hello))).has_value());
+  EXPECT_EQ(std::get<0>(ctx_.run_until(senet::net::async_send(pair_.client, senet::buffer(hello))).value()),
+            2U);
   int success = 0;
   int failure = 0;
   auto sender = async::read(pair_.server, senet::buffer(data)) |
@@ -134,6 +138,7 @@ TEST_F(p2762_samples, error_reporting_with_set_value_and_set_error) {
   ASSERT_TRUE(ctx_.run_until(std::move(sender)).has_value());
   EXPECT_EQ(success, 2);
   EXPECT_EQ(failure, 0);
+  EXPECT_EQ(std::string(data.data(), 2), "hi");
 
   ip::tcp::socket closed;
   auto failing = async::read(closed, senet::buffer(data)) | then([&](std::size_t) noexcept { ++success; }) |
@@ -143,26 +148,33 @@ TEST_F(p2762_samples, error_reporting_with_set_value_and_set_error) {
                  });
   ASSERT_TRUE(ctx_.run_until(std::move(failing)).has_value());
   EXPECT_EQ(failure, 1);
+  EXPECT_EQ(success, 2);
 }
 
 // §3.3: non-member operations composed with pipes.
 TEST_F(p2762_samples, non_member_operations_in_a_pipe) {
   std::array<char, 8> buffer{};
   std::string x = "x";
-  ASSERT_TRUE(ctx_.run_until(senet::net::async_send(pair_.client, senet::buffer(x))).has_value());
+  EXPECT_EQ(std::get<0>(ctx_.run_until(senet::net::async_send(pair_.client, senet::buffer(x))).value()), 1U);
   auto sender = async::read(pair_.server, senet::buffer(buffer)) |
                 then([](auto&&... results) { return sizeof...(results); });
   auto r = ctx_.run_until(std::move(sender));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), 1U);
+  EXPECT_EQ(buffer[0], 'x');
 }
 
 // §3.5: a timer as just a sender, and a timer object.
 TEST_F(p2762_samples, timer_as_a_sender_or_an_object) {
+  auto sch = ctx_.get_scheduler();
+  auto start = sch.now();
   auto sender = wait_for(5ms);
   ASSERT_TRUE(ctx_.run_until(std::move(sender)).has_value());
+  EXPECT_GE(sch.now() - start, 5ms);
   senet::net::timer timer(ctx_.get_scheduler());
+  start = sch.now();
   ASSERT_TRUE(ctx_.run_until(wait_for(timer, 5ms)).has_value());
+  EXPECT_GE(sch.now() - start, 5ms);
 }
 
 }  // namespace

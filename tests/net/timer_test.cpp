@@ -61,19 +61,24 @@ TYPED_TEST(timer_test, runs_on_its_own_context_whatever_the_receiver_says) {
     io::io_context::work_guard guard(this->ctx());
     loop = std::thread([&] { this->ctx().run(); });
     net::timer t(this->scheduler());
-    // sync_wait's environment has a run_loop scheduler, not an io one: the timer's own is used.
-    EXPECT_TRUE(ex::sync_wait(t.async_wait_for(1ms)).has_value());
+    // sync_wait's environment has a run_loop scheduler, not an io one: the timer's own is used,
+    // and the wait completes on the context's thread.
+    auto r = ex::sync_wait(t.async_wait_for(1ms) | ex::then([] { return std::this_thread::get_id(); }));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(std::get<0>(*r), loop.get_id());
   }
   loop.join();
 }
 
 TYPED_TEST(timer_test, need_not_outlive_its_waits) {
   std::optional<net::timer> t(std::in_place, this->scheduler());
+  auto start = t->now();
   t->expires_after(2ms);
   auto wait = t->async_wait();
   auto other = t->async_wait_for(1ms);
   t.reset();
   ASSERT_TRUE(this->run(ex::when_all(std::move(wait), std::move(other))).has_value());
+  EXPECT_GE(io::detail::now(this->ctx()) - start, 2ms) << "the waits ran to their expiry";
 }
 
 TYPED_TEST(timer_test, changing_the_expiry_does_not_affect_waits_already_made) {
@@ -171,10 +176,15 @@ TYPED_TEST(timer_test, cancel_from_another_thread_races_completion) {
                           senet::test::io_probe<>{&this->ctx(), &outcome});
     std::thread loop([&] { senet::test::run_until_done(this->ctx(), outcome); });
     ex::start(op);
-    t.cancel();
+    std::size_t cancelled = t.cancel();
     loop.join();
     ASSERT_TRUE(outcome.stopped || outcome.value.has_value()) << i;
     ASSERT_FALSE(outcome.error.has_value());
+    // The one wait was started before the cancel: counted as pending, unless it had completed.
+    ASSERT_LE(cancelled, 1U) << i;
+    if (outcome.stopped) {
+      ASSERT_EQ(cancelled, 1U) << "a wait stopped by the cancel was pending, iteration " << i;
+    }
     if (i % 2 == 1) {
       ASSERT_TRUE(outcome.stopped) << "a wait of an hour ends only by the cancel, iteration " << i;
     }
