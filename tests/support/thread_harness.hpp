@@ -115,7 +115,9 @@ inline void join_within(std::thread& t, std::chrono::seconds limit, const char* 
   joined.get();
 }
 
-/** A thread that runs `ctx` (kept busy by a work guard) until `finish()`. */
+/** A thread that runs `ctx` (kept busy by a work guard) until `finish()`. The constructor returns
+    once that thread is inside `run()` (a schedule has completed on it), so that a run call made
+    afterwards on another thread is refused rather than the runner's. */
 class context_runner {
  public:
   explicit context_runner(io::io_context& ctx)
@@ -127,6 +129,14 @@ class context_runner {
       handlers_ = ctx_->run();
     });
     id_ = f.get();
+    std::atomic<bool> running{false};
+    // The receiver's store is the last thing the completion does, so `op` may go afterwards.
+    auto op = ex::connect(ctx.get_scheduler().schedule(), ready_receiver{&running});
+    ex::start(op);
+    if (!eventually([&running] { return running.load(); })) {
+      std::fprintf(stderr, "FATAL: the context's thread did not start running within 20 s\n");
+      std::_Exit(1);
+    }
   }
   context_runner(const context_runner&) = delete;
   context_runner& operator=(const context_runner&) = delete;
@@ -149,6 +159,13 @@ class context_runner {
   [[nodiscard]] std::size_t handlers() const noexcept { return handlers_; }
 
  private:
+  struct ready_receiver {
+    using receiver_concept = ex::receiver_t;
+    std::atomic<bool>* running;
+    void set_value() && noexcept { running->store(true); }
+    void set_stopped() && noexcept { running->store(true); }
+  };
+
   io::io_context* ctx_;
   // On the heap: g++ 12 warns (maybe-uninitialized) about a work_guard in a std::optional.
   std::unique_ptr<io::io_context::work_guard> guard_;
