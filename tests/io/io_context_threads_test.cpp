@@ -225,7 +225,7 @@ TYPED_TEST(io_context_threads, queries_from_several_threads_while_another_runs) 
 // blocked for want of ready work; every iteration, bounded.
 TYPED_TEST(io_context_threads, stop_from_two_threads_at_once_ends_run) {
   auto& ctx = this->ctx();
-  race_budget budget(1000, 500ms, senet::test::under_thread_sanitizer ? 20 : 100);
+  race_budget budget(1000, 500ms, senet::test::minimum_iterations);
   while (budget.next()) {
     ctx.restart();
     ASSERT_FALSE(ctx.stopped());
@@ -324,7 +324,7 @@ TYPED_TEST(io_context_threads, a_second_runner_is_refused_while_one_runs) {
 // thread.
 TYPED_TEST(io_context_threads, work_guards_from_several_threads) {
   auto& ctx = this->ctx();
-  race_budget budget(300, 500ms, senet::test::under_thread_sanitizer ? 10 : 50);
+  race_budget budget(300, 500ms, senet::test::minimum_iterations);
   while (budget.next()) {
     ctx.restart();
     auto first = std::make_unique<io::io_context::work_guard>(ctx);
@@ -369,7 +369,7 @@ TYPED_TEST(io_context_threads, run_until_completed_or_stopped_from_other_threads
   auto& ctx = this->ctx();
   io::io_context other(TypeParam::kind);
   context_runner other_runner(other);
-  race_budget budget(2000, 800ms, senet::test::under_thread_sanitizer ? 20 : 200);
+  race_budget budget(2000, 800ms, senet::test::minimum_iterations);
   while (budget.next()) {
     // Completes on `other`'s thread.
     auto r =
@@ -380,7 +380,7 @@ TYPED_TEST(io_context_threads, run_until_completed_or_stopped_from_other_threads
   }
   SENET_EXPECT_RACED(budget, "run_until completed from another thread");
 
-  race_budget stops(300, 800ms, senet::test::under_thread_sanitizer ? 5 : 30);
+  race_budget stops(300, 800ms, senet::test::minimum_iterations);
   senet::test::pipe_pair p;
   while (stops.next()) {
     ctx.restart();
@@ -411,7 +411,7 @@ TYPED_TEST(io_context_threads, run_until_completed_or_stopped_from_other_threads
 // running it), complete with set_stopped() on the destroying thread, each exactly once.
 TYPED_TEST(io_context_threads, destructor_completes_pending_operations_on_the_calling_thread) {
   senet::test::pipe_pair p;
-  race_budget budget(200, 500ms, senet::test::under_thread_sanitizer ? 5 : 20);
+  race_budget budget(200, 500ms, senet::test::minimum_iterations);
   while (budget.next()) {
     std::vector<completion_record> recs(40);
     using slot_type = decltype(connect_slot(

@@ -82,7 +82,7 @@ class completion_thread : public senet::test::backend_fixture<Backend> {
                                                  int iterations = 300) {
     std::deque<completion_record> recs;
     std::vector<std::unique_ptr<kept_base>> keep;
-    race_budget budget(iterations, 400ms, senet::test::under_thread_sanitizer ? 5 : 30);
+    race_budget budget(iterations, 400ms, senet::test::minimum_iterations);
     while (budget.next()) {
       auto& rec = recs.emplace_back();
       auto slot = connect_slot(make(), record_receiver{&this->ctx(), &rec});
@@ -131,6 +131,17 @@ class completion_thread : public senet::test::backend_fixture<Backend> {
     EXPECT_EQ(rec.thread, std::this_thread::get_id()) << what;
     EXPECT_FALSE(rec.is_error()) << what << ": " << rec.ec.message();
     return inline_completion;
+  }
+
+  // Starts `make()` on this thread with a stop already requested: true when it completed inside
+  // start(), with set_stopped(), on this thread, once.
+  template <class Make>
+  bool stopped_in_start(Make make) {
+    completion_record rec;
+    rec.stop.request_stop();
+    auto slot = connect_slot(make(), record_receiver{&this->ctx(), &rec});
+    slot->start();
+    return rec.count.load() == 1 && rec.is_stopped() && rec.thread == std::this_thread::get_id();
   }
 
   // One byte from `from` waiting in `to`'s receive queue (or in the simulation's buffer).
@@ -206,7 +217,7 @@ TYPED_TEST(completion_thread, receive_with_data_waiting_started_elsewhere_comple
   auto sch = this->scheduler();
   auto pair = senet::test::connect_pair(this->ctx(), this->acceptor_);
   pair.server.eager_receive(true);
-  race_budget budget(200, 400ms, senet::test::under_thread_sanitizer ? 5 : 30);
+  race_budget budget(200, 400ms, senet::test::minimum_iterations);
   std::deque<completion_record> recs;
   char in = 0;
   while (budget.next()) {
@@ -331,6 +342,51 @@ TYPED_TEST(completion_thread, receive_and_send_complete_inline_exactly_where_the
     EXPECT_EQ(inline_receives, expected) << "eager " << eager;
     EXPECT_EQ(inline_sends, expected) << "eager " << eager;
   }
+}
+
+// The exception the headers state: a stop already requested completes the operation in start(),
+// with set_stopped(), on the starting thread, whichever thread that is (the timers, the readiness
+// waits, receives and sends).
+TYPED_TEST(completion_thread, a_stop_already_requested_completes_in_start_on_the_starting_thread) {
+  auto sch = this->scheduler();
+  auto pair = senet::test::connect_pair(this->ctx(), this->acceptor_);
+  net::timer timer(sch);
+  senet::test::pipe_pair p;
+  auto past = sch.now();
+  char in = 0;
+  static const char x = 'x';
+  auto check_all = [&](const char* where) {
+    EXPECT_TRUE(this->stopped_in_start([&] { return sch.schedule_after(0ms); }))
+        << "schedule_after, " << where;
+    EXPECT_TRUE(this->stopped_in_start([&] { return net::async_wait_for(sch, 1s); }))
+        << "async_wait_for, " << where;
+    EXPECT_TRUE(this->stopped_in_start([&] { return net::async_wait_until(sch, past); }))
+        << "async_wait_until, " << where;
+    EXPECT_TRUE(this->stopped_in_start([&] { return timer.async_wait_for(1s); })) << "timer wait, " << where;
+    EXPECT_TRUE(this->stopped_in_start([&] {
+      return net::async_wait(sch, pair.client, wait_kind::wait_write);
+    })) << "async_wait, "
+        << where;
+    EXPECT_TRUE(this->stopped_in_start([&] {
+      return io::async_poll(sch, p.read_fd, io::poll_events::readable);
+    })) << "async_poll, "
+        << where;
+    EXPECT_TRUE(this->stopped_in_start([&] { return net::async_receive(sch, pair.server, buffer(&in, 1)); }))
+        << "async_receive, " << where;
+    EXPECT_TRUE(this->stopped_in_start([&] { return net::async_send(sch, pair.client, buffer(&x, 1)); }))
+        << "async_send, " << where;
+  };
+  // On the context's thread.
+  ASSERT_TRUE(
+      this->run(ex::schedule(sch) | ex::then([&] { check_all("on the context's thread"); })).has_value());
+  // On another thread while the context runs.
+  {
+    context_runner runner(this->ctx());
+    check_all("on another thread");
+    runner.finish();
+  }
+  // Nothing was started: the pipe was never registered.
+  EXPECT_FALSE(io::forget_descriptor(this->ctx(), p.read_fd));
 }
 
 // A receive started while another receive of the socket is pending never completes inline, even

@@ -52,6 +52,11 @@ inline constexpr bool under_thread_sanitizer = false;
 inline constexpr bool under_thread_sanitizer = false;
 #endif
 
+/** The fewest iterations a race loop must reach within its wall-clock cap: low, so that a loaded
+    two-core machine (or ThreadSanitizer, about ten times slower) passes, but more than none, so
+    that a loop that stopped racing fails. */
+inline constexpr int minimum_iterations = under_thread_sanitizer ? 3 : 10;
+
 /** A race loop's limits: at most `max_iterations`, for at most `wall` (whichever comes first);
     `minimum` is what the test asserts it reached. */
 class race_budget {
