@@ -103,7 +103,8 @@ class foreign_poll_sender {
     Cancellation: a stop request removes the pending wait; it then completes with `set_stopped()`
     unless it completed first.
     Thread safety: may be started from any thread; completes on the context's thread, never inline
-    in `start()`, even when the descriptor is ready already.
+    in `start()`, even when the descriptor is ready already (a stop already requested completes it
+    there with `set_stopped()`).
     Not in P2762; senet's readiness primitive for the libcoro facade's `poll` and the C API.
 */
 struct async_poll_t {

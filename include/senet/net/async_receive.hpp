@@ -75,7 +75,8 @@ template <class Socket, class Buffers>
     they take the bytes, and complete, in start order. `start()` completes inline when data is
     already there and no other receive of the socket is pending (P2762 §6.1 2.2) on epoll and the
     test backend, and on io_uring when the socket has `eager_receive(true)`; otherwise the
-    completion comes on the context's thread.
+    completion comes on the context's thread. A stop already requested completes it in `start()`
+    with `set_stopped()`.
     See P2762 [net.sender.async.receive].
 */
 struct async_receive_t {

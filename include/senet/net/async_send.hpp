@@ -67,7 +67,8 @@ template <class Socket, class Buffers>
     of its buffers for a short send). `start()` completes inline when no other send of the socket
     is pending and the socket accepts the bytes at once (P2762 §6.1 2.2) on epoll and the test
     backend, and on io_uring when the socket has `eager_send(true)`; otherwise the completion
-    comes on the context's thread.
+    comes on the context's thread. A stop already requested completes it in `start()` with
+    `set_stopped()`.
     See P2762 [net.sender.async.send].
 */
 struct async_send_t {

@@ -38,7 +38,8 @@ namespace senet::net {
     Cancellation: a stop request removes the pending wait; it then completes with `set_stopped()`
     unless it completed first.
     Thread safety: may be started from any thread; completes on the context's thread, never inline
-    in `start()`, even when the socket is ready already.
+    in `start()`, even when the socket is ready already (a stop already requested completes it
+    there with `set_stopped()`).
     Not in P2762; Asio's `basic_socket::async_wait` with the events as its result.
 */
 struct async_wait_t {

@@ -22,7 +22,7 @@ namespace senet::net {
     Cancellation: a stop request removes the pending wait; it then completes with `set_stopped()`
     unless it completed first.
     Thread safety: may be started from any thread; completes on the context's thread, never inline
-    in `start()`.
+    in `start()` (a stop already requested completes it there with `set_stopped()`).
     See P2762 §3.5.
 */
 struct async_wait_for_t {
