@@ -28,9 +28,14 @@
     - `async_socket_close` (and so `async_socket_destroy`) completes every pending operation with
       its `ABANDONED` result, and returns only when every callback of the socket has returned
       (except a callback that is itself calling `async_socket_close`): after it returns, no
-      callback of the socket runs any more, so their contexts may be freed.
+      callback of the socket runs any more, so their contexts may be freed. Called on the loop
+      thread (from a receive, notify or asynchronous send callback), it cannot wait for the loop
+      that it is running on: it makes the socket CLOSING (further calls fail as on a closed socket)
+      and returns; the descriptor is closed and the pending operations complete with `ABANDONED`
+      after the calling callback has returned.
     A callback may call any function of this API, on its own socket too: send, receive,
-    notify_io, close, and destroy (the socket's memory is then freed when that callback returns).
+    notify_io, close, and destroy (the socket is then freed once that callback has returned and
+    its pending operations have completed).
     No lock of the library is held while a callback runs. A callback should not block: while it
     runs, no other completion of any `async_socket` in the process is delivered.
 
@@ -64,57 +69,51 @@ extern "C" {
 typedef struct ASYNC_SOCKET* ASYNC_SOCKET_HANDLE;
 
 /** The result passed to `on_open_complete`. */
-typedef enum ASYNC_SOCKET_OPEN_RESULT_TAG
-{
-    ASYNC_SOCKET_OPEN_OK,   /**< the socket is OPEN */
-    ASYNC_SOCKET_OPEN_ERROR /**< the socket could not be opened */
+typedef enum ASYNC_SOCKET_OPEN_RESULT_TAG {
+  ASYNC_SOCKET_OPEN_OK,   /**< the socket is OPEN */
+  ASYNC_SOCKET_OPEN_ERROR /**< the socket could not be opened */
 } ASYNC_SOCKET_OPEN_RESULT;
 
 /** The value `async_socket_send_async` returns. */
-typedef enum ASYNC_SOCKET_SEND_SYNC_RESULT_TAG
-{
-    ASYNC_SOCKET_SEND_SYNC_OK,        /**< the send was accepted; `on_send_complete` runs once */
-    ASYNC_SOCKET_SEND_SYNC_ERROR,     /**< bad argument or system error; no callback */
-    ASYNC_SOCKET_SEND_SYNC_ABANDONED, /**< not OPEN, or the connection is gone (ECONNRESET,
-                                           ENOTCONN, EPIPE); no callback */
-    ASYNC_SOCKET_SEND_SYNC_NOT_OPEN   /**< never returned on Linux, which returns
-                                           `ASYNC_SOCKET_SEND_SYNC_ABANDONED` for a socket that is
-                                           not OPEN; the Windows document's name for that case,
-                                           here so that code written for it compiles */
+typedef enum ASYNC_SOCKET_SEND_SYNC_RESULT_TAG {
+  ASYNC_SOCKET_SEND_SYNC_OK,        /**< the send was accepted; `on_send_complete` runs once */
+  ASYNC_SOCKET_SEND_SYNC_ERROR,     /**< bad argument or system error; no callback */
+  ASYNC_SOCKET_SEND_SYNC_ABANDONED, /**< not OPEN, or the connection is gone (ECONNRESET,
+                                         ENOTCONN, EPIPE); no callback */
+  ASYNC_SOCKET_SEND_SYNC_NOT_OPEN   /**< never returned on Linux, which returns
+                                         `ASYNC_SOCKET_SEND_SYNC_ABANDONED` for a socket that is
+                                         not OPEN; the Windows document's name for that case,
+                                         here so that code written for it compiles */
 } ASYNC_SOCKET_SEND_SYNC_RESULT;
 
 /** The result passed to `on_send_complete`. */
-typedef enum ASYNC_SOCKET_SEND_RESULT_TAG
-{
-    ASYNC_SOCKET_SEND_OK,       /**< the whole payload was sent */
-    ASYNC_SOCKET_SEND_ERROR,    /**< the send failed (any error but ECONNRESET) */
-    ASYNC_SOCKET_SEND_ABANDONED /**< the socket was closed, or the peer reset the connection */
+typedef enum ASYNC_SOCKET_SEND_RESULT_TAG {
+  ASYNC_SOCKET_SEND_OK,       /**< the whole payload was sent */
+  ASYNC_SOCKET_SEND_ERROR,    /**< the send failed (any error but ECONNRESET) */
+  ASYNC_SOCKET_SEND_ABANDONED /**< the socket was closed, or the peer reset the connection */
 } ASYNC_SOCKET_SEND_RESULT;
 
 /** The result passed to `on_receive_complete`. */
-typedef enum ASYNC_SOCKET_RECEIVE_RESULT_TAG
-{
-    ASYNC_SOCKET_RECEIVE_OK,       /**< `bytes_received` (> 0) bytes were received */
-    ASYNC_SOCKET_RECEIVE_ERROR,    /**< the receive failed; `bytes_received` is 0 */
-    ASYNC_SOCKET_RECEIVE_ABANDONED /**< the peer closed the connection (a zero-byte read) or reset
-                                        it (ECONNRESET), or the socket was closed; 0 bytes */
+typedef enum ASYNC_SOCKET_RECEIVE_RESULT_TAG {
+  ASYNC_SOCKET_RECEIVE_OK,       /**< `bytes_received` (> 0) bytes were received */
+  ASYNC_SOCKET_RECEIVE_ERROR,    /**< the receive failed; `bytes_received` is 0 */
+  ASYNC_SOCKET_RECEIVE_ABANDONED /**< the peer closed the connection (a zero-byte read) or reset
+                                      it (ECONNRESET), or the socket was closed; 0 bytes */
 } ASYNC_SOCKET_RECEIVE_RESULT;
 
 /** What `async_socket_notify_io_async` waits for. */
-typedef enum ASYNC_SOCKET_NOTIFY_IO_TYPE_TAG
-{
-    ASYNC_SOCKET_NOTIFY_IO_TYPE_IN, /**< the socket is readable (data, or the end of the stream) */
-    ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT /**< the socket is writable */
+typedef enum ASYNC_SOCKET_NOTIFY_IO_TYPE_TAG {
+  ASYNC_SOCKET_NOTIFY_IO_TYPE_IN, /**< the socket is readable (data, or the end of the stream) */
+  ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT /**< the socket is writable */
 } ASYNC_SOCKET_NOTIFY_IO_TYPE;
 
 /** The result passed to `on_notify_io_complete`. */
-typedef enum ASYNC_SOCKET_NOTIFY_IO_RESULT_TAG
-{
-    ASYNC_SOCKET_NOTIFY_IO_RESULT_IN,        /**< the socket is readable (IN was asked) */
-    ASYNC_SOCKET_NOTIFY_IO_RESULT_OUT,       /**< the socket is writable (OUT was asked) */
-    ASYNC_SOCKET_NOTIFY_IO_RESULT_ABANDONED, /**< the socket was closed, or the connection hung up
-                                                  without becoming ready for what was asked */
-    ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR      /**< an error is pending on the socket */
+typedef enum ASYNC_SOCKET_NOTIFY_IO_RESULT_TAG {
+  ASYNC_SOCKET_NOTIFY_IO_RESULT_IN,        /**< the socket is readable (IN was asked) */
+  ASYNC_SOCKET_NOTIFY_IO_RESULT_OUT,       /**< the socket is writable (OUT was asked) */
+  ASYNC_SOCKET_NOTIFY_IO_RESULT_ABANDONED, /**< the socket was closed, or the connection hung up
+                                                without becoming ready for what was asked */
+  ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR      /**< an error is pending on the socket */
 } ASYNC_SOCKET_NOTIFY_IO_RESULT;
 
 /** The enumerator's name ("ASYNC_SOCKET_OPEN_OK"...), or "UNKNOWN" for a value that is none of
@@ -131,21 +130,23 @@ typedef void (*ON_ASYNC_SOCKET_OPEN_COMPLETE)(void* context, ASYNC_SOCKET_OPEN_R
 /** Called once when a send completes. */
 typedef void (*ON_ASYNC_SOCKET_SEND_COMPLETE)(void* context, ASYNC_SOCKET_SEND_RESULT send_result);
 /** Called once when a receive completes, with the number of bytes written into the buffers. */
-typedef void (*ON_ASYNC_SOCKET_RECEIVE_COMPLETE)(void* context, ASYNC_SOCKET_RECEIVE_RESULT receive_result, uint32_t bytes_received);
+typedef void (*ON_ASYNC_SOCKET_RECEIVE_COMPLETE)(void* context, ASYNC_SOCKET_RECEIVE_RESULT receive_result,
+                                                 uint32_t bytes_received);
 /** Called once when a readiness notification completes. */
-typedef void (*ON_ASYNC_SOCKET_NOTIFY_IO_COMPLETE)(void* context, ASYNC_SOCKET_NOTIFY_IO_RESULT notify_io_result);
+typedef void (*ON_ASYNC_SOCKET_NOTIFY_IO_COMPLETE)(void* context,
+                                                   ASYNC_SOCKET_NOTIFY_IO_RESULT notify_io_result);
 /** A transport's send function (for `async_socket_create_with_transport`): returns the number
     of bytes written, or -1 with `errno` set. */
-typedef int (*ON_ASYNC_SOCKET_SEND)(void* context, ASYNC_SOCKET_HANDLE async_socket, const void* buf, size_t len);
+typedef int (*ON_ASYNC_SOCKET_SEND)(void* context, ASYNC_SOCKET_HANDLE async_socket, const void* buf,
+                                    size_t len);
 /** A transport's receive function (for `async_socket_create_with_transport`): returns the number
     of bytes read, or -1 with `errno` set. */
 typedef int (*ON_ASYNC_SOCKET_RECV)(void* context, ASYNC_SOCKET_HANDLE async_socket, void* buf, size_t len);
 
 /** One buffer of a send or receive payload. */
-typedef struct ASYNC_SOCKET_BUFFER_TAG
-{
-    void* buffer;    /**< the bytes; must not be NULL */
-    uint32_t length; /**< their number; must not be 0 */
+typedef struct ASYNC_SOCKET_BUFFER_TAG {
+  void* buffer;    /**< the bytes; must not be NULL */
+  uint32_t length; /**< their number; must not be 0 */
 } ASYNC_SOCKET_BUFFER;
 
 /** Creates an async socket that owns `socket_handle` (a connected stream socket, or a datagram
@@ -159,7 +160,8 @@ typedef struct ASYNC_SOCKET_BUFFER_TAG
     `INVALID_SOCKET`, is not an open socket descriptor, or memory or the completion port cannot
     be obtained. On success the socket owns the descriptor: do not close it yourself.
 */
-ASYNC_SOCKET_HANDLE async_socket_create(EXECUTION_ENGINE_HANDLE execution_engine, SOCKET_HANDLE socket_handle);
+ASYNC_SOCKET_HANDLE async_socket_create(EXECUTION_ENGINE_HANDLE execution_engine,
+                                        SOCKET_HANDLE socket_handle);
 
 /** Not available on Linux: returns NULL, whatever the arguments.
 
@@ -167,7 +169,9 @@ ASYNC_SOCKET_HANDLE async_socket_create(EXECUTION_ENGINE_HANDLE execution_engine
     sends and receives go through `on_send` / `on_recv` has no descriptor here to wait on for
     readiness, and senet does not poll; use `async_socket_create` with the descriptor instead.
 */
-ASYNC_SOCKET_HANDLE async_socket_create_with_transport(EXECUTION_ENGINE_HANDLE execution_engine, ON_ASYNC_SOCKET_SEND on_send, void* on_send_context, ON_ASYNC_SOCKET_RECV on_recv, void* on_recv_context);
+ASYNC_SOCKET_HANDLE async_socket_create_with_transport(EXECUTION_ENGINE_HANDLE execution_engine,
+                                                       ON_ASYNC_SOCKET_SEND on_send, void* on_send_context,
+                                                       ON_ASYNC_SOCKET_RECV on_recv, void* on_recv_context);
 
 /** Frees `async_socket`: closes it first if it is OPEN (as `async_socket_close` does, so pending
     operations complete with `ABANDONED` before it returns), waits for an open or close in progress
@@ -175,8 +179,11 @@ ASYNC_SOCKET_HANDLE async_socket_create_with_transport(EXECUTION_ENGINE_HANDLE e
     references on the completion port and the execution engine, and frees its memory.
 
     Does nothing if `async_socket` is NULL. Must be the last call on the socket, and must not run
-    concurrently with another call on the same socket. May be called from a callback of the
-    socket itself: the memory is then freed when that callback returns.
+    concurrently with another call on the same socket (an open or close on another thread is the
+    exception: destroy waits for it). May be called from a callback, also one of this socket, and
+    on the loop thread: it then closes the socket as `async_socket_close` does there, returns at
+    once, and the socket is freed when the calling callback has returned and the socket's pending
+    operations have completed (with `ABANDONED`).
 */
 void async_socket_destroy(ASYNC_SOCKET_HANDLE async_socket);
 
@@ -188,12 +195,15 @@ void async_socket_destroy(ASYNC_SOCKET_HANDLE async_socket);
     is NULL, if the socket is already OPEN or OPENING, if it has been closed (a closed socket
     cannot be opened again), or if the registration fails.
 */
-int async_socket_open_async(ASYNC_SOCKET_HANDLE async_socket, ON_ASYNC_SOCKET_OPEN_COMPLETE on_open_complete, void* on_open_complete_context);
+int async_socket_open_async(ASYNC_SOCKET_HANDLE async_socket, ON_ASYNC_SOCKET_OPEN_COMPLETE on_open_complete,
+                            void* on_open_complete_context);
 
 /** Closes `async_socket` for good: makes it CLOSING (new calls then fail as on a socket that is not
     OPEN), waits for the send, receive and notify calls executing on other threads, closes the
     descriptor, completes every pending operation with its `ABANDONED` result, and makes it CLOSED.
-    Returns when every callback of the socket has returned (see the threading notes above).
+    Returns when every callback of the socket has returned, except on the loop thread, where it
+    returns at once and the rest follows when the calling callback has returned (see the threading
+    notes above).
 
     Does nothing if `async_socket` is NULL or not OPEN (never opened, or already closed).
     May be called from a callback, including one of this socket.
@@ -220,7 +230,11 @@ void async_socket_close(ASYNC_SOCKET_HANDLE async_socket);
     `on_send_complete_context` may be NULL. The `payload` array may be freed when the call returns;
     the bytes it points to must stay valid until `on_send_complete` is called.
 */
-ASYNC_SOCKET_SEND_SYNC_RESULT async_socket_send_async(ASYNC_SOCKET_HANDLE async_socket, const ASYNC_SOCKET_BUFFER* payload, uint32_t buffer_count, ON_ASYNC_SOCKET_SEND_COMPLETE on_send_complete, void* on_send_complete_context);
+ASYNC_SOCKET_SEND_SYNC_RESULT async_socket_send_async(ASYNC_SOCKET_HANDLE async_socket,
+                                                      const ASYNC_SOCKET_BUFFER* payload,
+                                                      uint32_t buffer_count,
+                                                      ON_ASYNC_SOCKET_SEND_COMPLETE on_send_complete,
+                                                      void* on_send_complete_context);
 
 /** Receives into the `buffer_count` buffers of `payload`, filling them in order.
 
@@ -238,7 +252,9 @@ ASYNC_SOCKET_SEND_SYNC_RESULT async_socket_send_async(ASYNC_SOCKET_HANDLE async_
     `on_receive_complete_context` may be NULL. The `payload` array may be freed when the call
     returns; the memory it points to must stay valid until `on_receive_complete` is called.
 */
-int async_socket_receive_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_BUFFER* payload, uint32_t buffer_count, ON_ASYNC_SOCKET_RECEIVE_COMPLETE on_receive_complete, void* on_receive_complete_context);
+int async_socket_receive_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_BUFFER* payload,
+                               uint32_t buffer_count, ON_ASYNC_SOCKET_RECEIVE_COMPLETE on_receive_complete,
+                               void* on_receive_complete_context);
 
 /** Waits until `async_socket` is readable (`ASYNC_SOCKET_NOTIFY_IO_TYPE_IN`) or writable
     (`ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT`), without transferring anything.
@@ -255,7 +271,9 @@ int async_socket_receive_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_BU
     values, the socket is not OPEN, or memory for the operation cannot be obtained.
     `on_notify_io_complete_context` may be NULL.
 */
-int async_socket_notify_io_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_NOTIFY_IO_TYPE io_type, ON_ASYNC_SOCKET_NOTIFY_IO_COMPLETE on_notify_io_complete, void* on_notify_io_complete_context);
+int async_socket_notify_io_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_NOTIFY_IO_TYPE io_type,
+                                 ON_ASYNC_SOCKET_NOTIFY_IO_COMPLETE on_notify_io_complete,
+                                 void* on_notify_io_complete_context);
 
 #ifdef __cplusplus
 }
