@@ -36,7 +36,7 @@ if(PKG_CONFIG)
   endif()
   separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
   separate_arguments(extra UNIX_COMMAND "${CXX_FLAGS}")
-  execute_process(COMMAND ${CXX} ${extra} ${SOURCE_DIR}/consumer.cpp ${pc_flags} -o ${WORK_DIR}/pc_consumer
+  execute_process(COMMAND ${CXX} -std=c++20 ${extra} ${SOURCE_DIR}/consumer.cpp ${pc_flags} -o ${WORK_DIR}/pc_consumer
     RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "building with pkg-config flags failed")
@@ -52,7 +52,7 @@ if(PKG_CONFIG)
     message(FATAL_ERROR "pkg-config --cflags --libs senet-testing failed")
   endif()
   separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
-  execute_process(COMMAND ${CXX} ${extra} ${SOURCE_DIR}/testing_consumer.cpp ${pc_flags}
+  execute_process(COMMAND ${CXX} -std=c++20 ${extra} ${SOURCE_DIR}/testing_consumer.cpp ${pc_flags}
     -o ${WORK_DIR}/pc_testing_consumer RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "building with pkg-config senet-testing flags failed")
