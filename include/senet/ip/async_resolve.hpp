@@ -201,10 +201,41 @@ class resolve_operation {
       }
       delete req_;  // never queued
     }
-    release();
+    release_from_start();
   }
 
  private:
+  // The last step of start(): lets go of start()'s reference. The worker's hand-back (or a stop
+  // request) may have completed the operation while start() still ran, leaving the last reference
+  // to this thread, which need not be the context's. A value or an error is then posted to the
+  // context rather than delivered here, so that it arrives on the context's thread as the
+  // receiver's scheduler says; a stop that came during start() is delivered as start() returns.
+  void release_from_start() noexcept {
+    if constexpr (io_context_hop) {
+      int expected = 2;
+      if (refs_.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        return;  // whoever claimed (or claims) the waiter completes the operation
+      }
+      io::io_context& ctx = ex::get_scheduler(ex::get_env(rcvr_)).context();
+      if (outcome_ != outcome::stopped && !io::detail::running_in_this_thread(ctx)) {
+        record_.complete_ = &on_redelivery;
+        io::detail::post_remote(ctx, record_);
+        return;
+      }
+    }
+    release();
+  }
+
+  // The result that start() posted (see release_from_start), on the context's thread; stopped if
+  // the context's destruction delivered it.
+  static void on_redelivery(io::detail::io_operation* op) noexcept {
+    auto* self = static_cast<record_type*>(op)->op_;
+    if (op->result_ < 0) {
+      self->outcome_ = outcome::stopped;
+    }
+    self->release();
+  }
+
   void stop_requested() noexcept {
     if (handoff_->withdraw(waiter_)) {
       // The worker deletes the request when it finds it claimed.
@@ -362,8 +393,9 @@ struct resolve_sender {
     `senet::error::make_gai_error`: `senet::error::host_not_found`, `service_not_found`, ...),
     `set_stopped_t()`.
     Cancellation: a stop request completes the operation with `set_stopped()` at once, on the
-    thread that requested the stop, even while getaddrinfo is still running; its result is then
-    discarded by the worker thread.
+    thread that requested the stop (one that comes while `start()` still runs: as `start()`
+    returns), even while getaddrinfo is still running; its result is then discarded by the worker
+    thread.
     Thread safety: any number of resolutions may run at once, from any thread.
     Allocation: each resolution allocates its request (with copies of `host` and `service`) and
     the result vector; name resolution is not a steady-path operation.
