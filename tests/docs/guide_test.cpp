@@ -14,6 +14,8 @@
 #include <senet/net/sockets.hpp>
 #include <senet/net/timeout.hpp>
 
+#include <support/deadline.hpp>
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -39,6 +41,7 @@ TEST(guide, senders_in_five_minutes) {
 // Section 2.
 TEST(guide, run_until_a_timer) {
   senet::io::io_context ctx;
+  senet::test::deadline_guard deadline("guide", &ctx);  // not in the guide: the test's time limit
   auto before = std::chrono::steady_clock::now();
   EXPECT_TRUE(ctx.run_until(net::async_wait_for(10ms)).has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - before, 10ms);
@@ -47,6 +50,7 @@ TEST(guide, run_until_a_timer) {
 // Section 3, with a server of our own on a port the kernel picks.
 TEST(guide, a_client) {
   senet::io::io_context ctx;
+  senet::test::deadline_guard deadline("guide", &ctx);  // not in the guide: the test's time limit
   tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
   tcp::socket sock(tcp::v4());
   tcp::endpoint server(senet::ip::make_address("127.0.0.1"), acceptor.local_endpoint().port());
@@ -88,6 +92,7 @@ auto echo_session(tcp::socket s) {
 
 TEST(guide, a_server) {
   senet::io::io_context ctx;
+  senet::test::deadline_guard deadline("guide", &ctx);  // not in the guide: the test's time limit
   auto sch = ctx.get_scheduler();
   ex::counting_scope scope;  // owns the work; join() waits for all of it
   tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
@@ -113,6 +118,7 @@ TEST(guide, a_server) {
 // Section 5: nothing arrives, so the timer wins.
 TEST(guide, cancellation_and_time_limits) {
   senet::io::io_context ctx;
+  senet::test::deadline_guard deadline("guide", &ctx);  // not in the guide: the test's time limit
   tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
   tcp::socket sock(tcp::v4());
   EXPECT_TRUE(ctx.run_until(net::async_connect(sock, acceptor.local_endpoint())).has_value());
@@ -136,6 +142,7 @@ TEST(guide, cancellation_and_time_limits) {
 // `pool`); the I/O scheduler is the context's.
 TEST(guide, where_the_scheduler_comes_from) {
   senet::io::io_context ctx;
+  senet::test::deadline_guard deadline("guide", &ctx);  // not in the guide: the test's time limit
   tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
   tcp::socket client(tcp::v4());
   ex::run_loop pool;
@@ -159,6 +166,7 @@ TEST(guide, where_the_scheduler_comes_from) {
 // Section 4: an echo session as one repeat_effect_until.
 TEST(guide, a_loop_without_recursion) {
   senet::io::io_context ctx;
+  senet::test::deadline_guard deadline("guide", &ctx);  // not in the guide: the test's time limit
   tcp::acceptor acceptor(tcp::endpoint(senet::ip::make_address("127.0.0.1"), 0));
   tcp::socket client(tcp::v4());
   auto accepted = ctx.run_until(
@@ -181,6 +189,7 @@ TEST(guide, a_loop_without_recursion) {
 // Section 6: the context's scheduler is a timed scheduler.
 TEST(guide, timed_scheduler) {
   senet::io::io_context ctx;
+  senet::test::deadline_guard deadline("guide", &ctx);  // not in the guide: the test's time limit
   auto sch = ctx.get_scheduler();
   auto before = sch.now();
   EXPECT_TRUE(ctx.run_until(sch.schedule_after(10ms) | net::async_wait_for(5ms)).has_value());

@@ -6,6 +6,7 @@
 #include <senet/net/async_wait.hpp>
 
 #include <support/backend_fixture.hpp>
+#include <support/deadline.hpp>
 
 #include <gtest/gtest.h>
 
@@ -61,18 +62,6 @@ struct stoppable_receiver {
   }
   [[nodiscard]] env get_env() const noexcept { return {token}; }
 };
-
-// Waits (yielding) until `flag` is set, for at most `limit`; false if it never was.
-bool wait_until_set(const std::atomic<bool>& flag, std::chrono::steady_clock::duration limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!flag.load()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 // ---- choosing the backend (not per backend) ------------------------------------------------------
 
@@ -275,6 +264,7 @@ TYPED_TEST(io_context_test, run_until_provides_the_scheduler) {
 
 TYPED_TEST(io_context_test, run_until_forwards_stop_to_the_sender) {
   io::io_context& ctx = this->ctx();
+  senet::test::deadline_guard deadline("run_until with an hour-long timer", &ctx);
   // The timer waits an hour; stop() from a handler makes run_until request a stop on it (on the
   // test backend too, whose virtual clock moves only when there is nothing else to do).
   bool timer_stopped = false;
@@ -289,6 +279,7 @@ TYPED_TEST(io_context_test, run_until_forwards_stop_to_the_sender) {
 TYPED_TEST(io_context_test, run_until_on_a_stopped_context_stops_the_sender) {
   io::io_context& ctx = this->ctx();
   ctx.stop();
+  senet::test::deadline_guard deadline("run_until on a stopped context", &ctx);
   // The context was stopped before: the hour-long wait receives a stop request at once.
   auto r = ctx.run_until(net::async_wait_for(1h));
   EXPECT_FALSE(r.has_value());
@@ -297,6 +288,7 @@ TYPED_TEST(io_context_test, run_until_on_a_stopped_context_stops_the_sender) {
 
 TYPED_TEST(io_context_test, run_until_joins_a_counting_scope) {
   io::io_context& ctx = this->ctx();
+  senet::test::deadline_guard deadline("run_until joins a scope", &ctx);
   ex::counting_scope scope;
   int done = 0;
   for (int i = 0; i < 3; ++i) {
@@ -312,6 +304,7 @@ TYPED_TEST(io_context_test, run_until_joins_a_counting_scope) {
 
 TYPED_TEST(io_context_test, run_until_completion_from_another_thread) {
   io::io_context& ctx = this->ctx();
+  senet::test::deadline_guard deadline("run_until completed from another thread", &ctx);
   io::io_context other{this->kind};
   std::thread t;
   std::thread::id completed_on{};
@@ -334,6 +327,7 @@ TYPED_TEST(io_context_test, run_until_completion_from_another_thread) {
 
 TYPED_TEST(io_context_test, schedule_from_another_thread_runs_on_the_context_thread) {
   io::io_context& ctx = this->ctx();
+  senet::test::deadline_guard deadline("schedule from another thread", &ctx);
   std::thread::id loop_id;
   std::thread t;
   {
@@ -352,6 +346,7 @@ TYPED_TEST(io_context_test, schedule_from_another_thread_runs_on_the_context_thr
 
 TYPED_TEST(io_context_test, many_threads_schedule_concurrently) {
   io::io_context& ctx = this->ctx();
+  senet::test::deadline_guard deadline("four threads schedule", &ctx);
   constexpr int threads = 4;
   constexpr int per_thread = 500;
   std::atomic<int> count{0};
@@ -392,15 +387,15 @@ TYPED_TEST(io_context_test, stop_from_another_thread_ends_a_blocked_run) {
     handlers = ctx.run();
     returned = true;
   });
-  ASSERT_TRUE(wait_until_set(running)) << "run() did not run the handler within 10 s";
+  ASSERT_TRUE(senet::test::spin_until([&] { return running.load(); }, "run() runs the handler"));
   EXPECT_FALSE(returned.load()) << "run() returned while a work guard was held";
   ctx.stop();
-  bool ended = wait_until_set(returned);
+  bool ended = senet::test::spin_until([&] { return returned.load(); }, "run() returns");
   if (!ended) {
     guard.reset();  // let the thread end so that the failure is reported, not a hang
   }
   t.join();
-  EXPECT_TRUE(ended) << "stop() from another thread did not end run() within 10 s";
+  EXPECT_TRUE(ended) << "stop() from another thread did not end run()";
   EXPECT_EQ(handlers, 1U);
   EXPECT_EQ(op_values, 1);
 }
@@ -414,12 +409,12 @@ TYPED_TEST(io_context_test, work_guard_reset_lets_run_return) {
     returned = true;
   });
   guard.reset();
-  bool ended = wait_until_set(returned);
+  bool ended = senet::test::spin_until([&] { return returned.load(); }, "run() returns");
   if (!ended) {
     ctx.stop();  // let the thread end so that the failure is reported, not a hang
   }
   t.join();
-  EXPECT_TRUE(ended) << "run() did not return within 10 s of the guard's reset";
+  EXPECT_TRUE(ended) << "run() did not return after the guard's reset";
   EXPECT_FALSE(ctx.stopped()) << "run() returned because it ran out of work, not by stop()";
 }
 
@@ -427,15 +422,16 @@ TYPED_TEST(io_context_test, run_from_two_threads_is_refused) {
   io::io_context& ctx = this->ctx();
   std::atomic<bool> inside{false};
   std::atomic<bool> release{false};
-  auto blocker = ex::schedule(ctx.get_scheduler()) | ex::then([&] {
-                   inside = true;
-                   // Bounded: the test releases it at once, and a failure must not hang.
-                   (void)wait_until_set(release, 30s);
-                 });
+  auto blocker =
+      ex::schedule(ctx.get_scheduler()) | ex::then([&] {
+        inside = true;
+        // Bounded: the test releases it at once, and a failure must not hang.
+        (void)senet::test::spin_until([&] { return release.load(); }, "the test releases the handler");
+      });
   std::optional<io::io_context::work_guard> guard(std::in_place, ctx);
   std::thread t([&] { ex::sync_wait(std::move(blocker)); });
   std::thread loop([&] { ctx.run(); });
-  EXPECT_TRUE(wait_until_set(inside)) << "the loop did not run the handler within 10 s";
+  EXPECT_TRUE(senet::test::spin_until([&] { return inside.load(); }, "the loop runs the handler"));
   EXPECT_THROW(ctx.run_one(), std::logic_error);
   EXPECT_THROW(ctx.poll(), std::logic_error);
   EXPECT_THROW((void)ctx.run_until(ex::just()), std::logic_error);
@@ -472,11 +468,13 @@ TYPED_TEST(io_context_test, wait_descriptor_becomes_readable_for_a_timer_after_p
   ::pollfd p{ctx.wait_descriptor(), POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 10000), 1) << "not readable within 10 s";
   // The timer may need a moment more than the readiness to be due on the context's clock.
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (values == 0 && std::chrono::steady_clock::now() < deadline) {
-    ctx.poll();
-  }
-  EXPECT_EQ(values, 1) << "the timer did not complete within 10 s";
+  senet::test::spin_until(
+      [&] {
+        ctx.poll();
+        return values != 0;
+      },
+      "the timer completes");
+  EXPECT_EQ(values, 1);
   EXPECT_EQ(stops, 0);
 }
 

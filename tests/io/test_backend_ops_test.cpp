@@ -12,6 +12,7 @@
 #include <senet/net/detail/io_sender.hpp>
 #include <senet/net/sockets.hpp>
 
+#include <support/run.hpp>
 #include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
@@ -141,7 +142,7 @@ auto receive_op(Socket& s, std::string& buf, int flags = 0) {
 /** Runs `sndr` to completion on `ctx` and returns its single value. */
 template <class Sndr>
 std::int64_t run(io::io_context& ctx, Sndr&& sndr) {
-  auto r = ctx.run_until(std::forward<Sndr>(sndr));
+  auto r = senet::test::run(ctx, std::forward<Sndr>(sndr));
   EXPECT_TRUE(r.has_value());
   return r ? std::get<0>(*r) : -1;
 }
@@ -159,7 +160,7 @@ struct tcp_pair {
   explicit tcp_pair(io::io_context& c) : ctx(c) {
     raw_address to = raw_address::of(acceptor.local_endpoint());
     auto [fd, connected] =
-        ctx.run_until(ex::when_all(accept_op(acceptor, &peer), connect_op(client, to))).value();
+        senet::test::run(ctx, ex::when_all(accept_op(acceptor, &peer), connect_op(client, to))).value();
     EXPECT_EQ(connected, 0);
     EXPECT_GE(fd, 0);
     if (fd >= 0) {
@@ -225,7 +226,7 @@ TEST(test_backend_ops, wildcard_listener_accepts_loopback_connects) {
   raw_address to =
       raw_address::of(ip::tcp::endpoint(ip::address_v4::loopback(), acceptor.local_endpoint().port()));
   net::tcp_socket client{ip::tcp::v4()};
-  auto [fd, r] = ctx.run_until(ex::when_all(accept_op(acceptor), connect_op(client, to))).value();
+  auto [fd, r] = senet::test::run(ctx, ex::when_all(accept_op(acceptor), connect_op(client, to))).value();
   EXPECT_EQ(r, 0);
   ASSERT_GE(fd, 0);
   ::close(static_cast<int>(fd));
@@ -281,7 +282,7 @@ TEST(test_backend_ops, local_stream_sockets_connect_by_path) {
     net::local_stream_acceptor acceptor{senet::local::stream_protocol::endpoint(tmpl)};
     net::local_stream_socket client{senet::local::stream_protocol{}};
     raw_address to = raw_address::of(acceptor.local_endpoint());
-    auto [fd, r] = ctx.run_until(ex::when_all(accept_op(acceptor), connect_op(client, to))).value();
+    auto [fd, r] = senet::test::run(ctx, ex::when_all(accept_op(acceptor), connect_op(client, to))).value();
     ASSERT_EQ(r, 0);
     ASSERT_GE(fd, 0);
     net::local_stream_socket server(senet::local::stream_protocol{}, static_cast<int>(fd));
@@ -305,7 +306,8 @@ TEST(test_backend_ops, send_then_receive_and_receive_then_send) {
   // A receive waiting first is completed by the send.
   std::string buf(10, '\0');
   std::string xyz = "xyz";
-  auto [n, sent] = ctx.run_until(ex::when_all(receive_op(p.client, buf), send_op(p.server, xyz))).value();
+  auto [n, sent] =
+      senet::test::run(ctx, ex::when_all(receive_op(p.client, buf), send_op(p.server, xyz))).value();
   EXPECT_EQ(n, 3);
   EXPECT_EQ(sent, 3);
   EXPECT_EQ(buf.substr(0, 3), "xyz");
@@ -350,7 +352,7 @@ TEST(test_backend_ops, send_buffer_limit_blocks_and_resumes_sends) {
   // The peer holds 6 unread bytes: the next send waits until the receive makes room.
   std::string buf(4, '\0');
   auto [sent, received] =
-      ctx.run_until(ex::when_all(send_op(p.client, data), receive_op(p.server, buf))).value();
+      senet::test::run(ctx, ex::when_all(send_op(p.client, data), receive_op(p.server, buf))).value();
   EXPECT_EQ(received, 4);
   EXPECT_EQ(sent, 4);
   EXPECT_EQ(net.buffered(p.server), 6U);
@@ -365,9 +367,10 @@ TEST(test_backend_ops, operations_in_one_direction_complete_in_order) {
   std::string b1(3, '\0');
   std::string b2(3, '\0');
   std::string data = "abcd";
-  auto [r1, r2, s1, s2] = ctx.run_until(ex::when_all(receive_op(p.server, b1), receive_op(p.server, b2),
-                                                     send_op(p.client, data), send_op(p.client, data)))
-                              .value();
+  auto [r1, r2, s1, s2] =
+      senet::test::run(ctx, ex::when_all(receive_op(p.server, b1), receive_op(p.server, b2),
+                                         send_op(p.client, data), send_op(p.client, data)))
+          .value();
   EXPECT_EQ(s1, 2);
   EXPECT_EQ(s2, 2);
   EXPECT_EQ(r1, 2);
@@ -398,7 +401,7 @@ TEST(test_backend_ops, waiting_receive_sees_a_close_by_the_peer) {
   // The peer (never used with the context after accept) is closed from a handler while the
   // receive waits.
   auto close_later = ex::then(net::async_wait_for(1s), [&] { p.server.close(); });
-  auto [n] = ctx.run_until(ex::when_all(receive_op(p.client, buf), close_later)).value();
+  auto [n] = senet::test::run(ctx, ex::when_all(receive_op(p.client, buf), close_later)).value();
   EXPECT_EQ(n, 0);
 }
 
@@ -451,7 +454,7 @@ TEST(test_backend_ops, reset_connection_fails_the_next_operation_on_both_ends) {
   std::string buf(10, '\0');
   // A receive waiting on the client gets the reset too.
   auto reset_later = ex::then(net::async_wait_for(1ms), [&] { net.reset_connection(p.client); });
-  auto [r] = ctx.run_until(ex::when_all(receive_op(p.client, buf), reset_later)).value();
+  auto [r] = senet::test::run(ctx, ex::when_all(receive_op(p.client, buf), reset_later)).value();
   EXPECT_EQ(r, -ECONNRESET);
   EXPECT_EQ(receive(ctx, p.server, 10), "error " + std::to_string(ECONNRESET));
   EXPECT_EQ(receive(ctx, p.server, 10), "");
@@ -504,7 +507,7 @@ TEST(test_backend_ops, wait_readable_and_writable_follow_the_simulated_state) {
   std::string data = "r";
   auto send_later = ex::let_value(net::async_wait_for(1s), [&] { return send_op(p.client, data); });
   auto [readable, sent] =
-      ctx.run_until(ex::when_all(wait_op(p.server, poll_events::readable), send_later)).value();
+      senet::test::run(ctx, ex::when_all(wait_op(p.server, poll_events::readable), send_later)).value();
   EXPECT_EQ(readable, as_result(poll_events::readable));
   EXPECT_EQ(sent, 1);
   // Full: not writable until the peer reads.
@@ -513,7 +516,7 @@ TEST(test_backend_ops, wait_readable_and_writable_follow_the_simulated_state) {
   auto read_later = ex::let_value(net::async_wait_for(1s), [&] { return receive_op(p.server, buf); });
   auto t0 = net.now();
   auto [writable, n] =
-      ctx.run_until(ex::when_all(wait_op(p.client, poll_events::writable), read_later)).value();
+      senet::test::run(ctx, ex::when_all(wait_op(p.client, poll_events::writable), read_later)).value();
   EXPECT_EQ(writable, as_result(poll_events::writable));
   EXPECT_EQ(n, 1);
   EXPECT_EQ(net.now() - t0, 1s);
@@ -522,7 +525,7 @@ TEST(test_backend_ops, wait_readable_and_writable_follow_the_simulated_state) {
   raw_address to = raw_address::of(p.acceptor.local_endpoint());
   auto connect_later = ex::let_value(net::async_wait_for(1s), [&] { return connect_op(c, to); });
   auto [ready, connected] =
-      ctx.run_until(ex::when_all(wait_op(p.acceptor, poll_events::readable), connect_later)).value();
+      senet::test::run(ctx, ex::when_all(wait_op(p.acceptor, poll_events::readable), connect_later)).value();
   EXPECT_EQ(ready, as_result(poll_events::readable));
   EXPECT_EQ(connected, 0);
 }
@@ -647,7 +650,7 @@ TEST(test_backend_ops, latency_delays_connects_and_data_in_virtual_time) {
   net::tcp_socket client{ip::tcp::v4()};
   raw_address to = raw_address::of(acceptor.local_endpoint());
   auto t0 = net.now();
-  auto [fd, r] = ctx.run_until(ex::when_all(accept_op(acceptor), connect_op(client, to))).value();
+  auto [fd, r] = senet::test::run(ctx, ex::when_all(accept_op(acceptor), connect_op(client, to))).value();
   EXPECT_EQ(r, 0);
   ASSERT_GE(fd, 0);
   EXPECT_EQ(net.now() - t0, 5ms);
@@ -695,9 +698,10 @@ TEST(test_backend_ops, pending_operations_are_cancelled_by_when_any) {
   tcp_pair p(ctx);
   std::string buf(4, '\0');
   auto t0 = net.now();
-  auto r = ctx.run_until(ex::when_any(ex::then(receive_op(p.server, buf), [](std::int64_t) { return 1; }),
-                                      ex::then(net::async_wait_for(3s), [] { return 2; }),
-                                      ex::then(accept_op(p.acceptor), [](std::int64_t) { return 3; })));
+  auto r =
+      senet::test::run(ctx, ex::when_any(ex::then(receive_op(p.server, buf), [](std::int64_t) { return 1; }),
+                                         ex::then(net::async_wait_for(3s), [] { return 2; }),
+                                         ex::then(accept_op(p.acceptor), [](std::int64_t) { return 3; })));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), 2);
   EXPECT_EQ(net.now() - t0, 3s);
@@ -714,8 +718,9 @@ TEST(test_backend_ops, a_delayed_connect_can_be_cancelled) {
   net::tcp_acceptor acceptor{loopback4};
   net::tcp_socket client{ip::tcp::v4()};
   raw_address to = raw_address::of(acceptor.local_endpoint());
-  auto r = ctx.run_until(ex::when_any(ex::then(connect_op(client, to), [](std::int64_t) { return 1; }),
-                                      ex::then(net::async_wait_for(1s), [] { return 2; })));
+  auto r =
+      senet::test::run(ctx, ex::when_any(ex::then(connect_op(client, to), [](std::int64_t) { return 1; }),
+                                         ex::then(net::async_wait_for(1s), [] { return 2; })));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), 2);
   net.set_latency(0s);
@@ -729,7 +734,7 @@ TEST(test_backend_ops, closing_a_socket_aborts_its_pending_operations) {
   tcp_pair p(ctx);
   std::string buf(4, '\0');
   auto close_later = ex::then(net::async_wait_for(1s), [&] { p.server.close(); });
-  auto [r] = ctx.run_until(ex::when_all(receive_op(p.server, buf), close_later)).value();
+  auto [r] = senet::test::run(ctx, ex::when_all(receive_op(p.server, buf), close_later)).value();
   EXPECT_EQ(r, io::detail::io_operation::aborted);
   EXPECT_EQ(receive(ctx, p.client, 4), "");
 }
@@ -852,7 +857,7 @@ TEST(test_backend_ops, kernel_connected_sockets_use_the_real_system_calls) {
   // The receive waits in the kernel: the loop polls for it.
   std::string buf(16, '\0');
   auto send_later = ex::let_value(net::async_wait_for(1s), [&] { return send_op(a, data); });
-  auto [n, sent] = ctx.run_until(ex::when_all(receive_op(b, buf), send_later)).value();
+  auto [n, sent] = senet::test::run(ctx, ex::when_all(receive_op(b, buf), send_later)).value();
   EXPECT_EQ(sent, 6);
   EXPECT_EQ(n, 6);
   EXPECT_EQ(buf.substr(0, 6), "kernel");

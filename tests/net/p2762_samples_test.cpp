@@ -14,7 +14,9 @@
 #include <senet/io/io_context.hpp>
 #include <senet/net/sockets.hpp>
 
+#include <support/deadline.hpp>
 #include <support/loopback.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -82,8 +84,9 @@ auto make_accept_injected(auto scheduler, auto& socket) {
 
 TEST_F(p2762_samples, obtaining_the_scheduler_option_1) {
   ip::tcp::socket client;
-  auto r = ctx_.run_until(ex::when_all(make_accept_explicit(ctx_.get_scheduler(), acceptor_),
-                                       senet::net::async_connect(client, acceptor_.local_endpoint())));
+  auto r =
+      senet::test::run(ctx_, ex::when_all(make_accept_explicit(ctx_.get_scheduler(), acceptor_),
+                                          senet::net::async_connect(client, acceptor_.local_endpoint())));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<1>(*r), client.local_endpoint());
   EXPECT_EQ(std::get<0>(*r).remote_endpoint(), client.local_endpoint());
@@ -96,6 +99,7 @@ TEST_F(p2762_samples, obtaining_the_scheduler_option_2) {
   {
     io::io_context::work_guard guard(ctx_);
     loop = std::thread([&] { ctx_.run(); });
+    senet::test::deadline_guard deadline("p2762 option 2: accept and connect under sync_wait");
     // sync_wait's own scheduler is a run_loop's; schedule(ctx's scheduler) tells the accept where
     // to run.
     accepted = ex::sync_wait(ex::when_all(
@@ -114,6 +118,7 @@ TEST_F(p2762_samples, obtaining_the_scheduler_option_3) {
   {
     io::io_context::work_guard guard(ctx_);
     loop = std::thread([&] { ctx_.run(); });
+    senet::test::deadline_guard deadline("p2762 option 3: accept and connect under sync_wait");
     // sync_wait's own scheduler is a run_loop's; `on` gives the accept the io_context's.
     accepted = ex::sync_wait(ex::when_all(
         make_accept_injected(ctx_.get_scheduler(), acceptor_),
@@ -128,14 +133,15 @@ TEST_F(p2762_samples, obtaining_the_scheduler_option_3) {
 TEST_F(p2762_samples, error_reporting_with_set_value_and_set_error) {
   std::array<char, 8> data{};
   std::string hello = "hi";
-  EXPECT_EQ(std::get<0>(ctx_.run_until(senet::net::async_send(pair_.client, senet::buffer(hello))).value()),
-            2U);
+  EXPECT_EQ(
+      std::get<0>(senet::test::run(ctx_, senet::net::async_send(pair_.client, senet::buffer(hello))).value()),
+      2U);
   int success = 0;
   int failure = 0;
   auto sender = async::read(pair_.server, senet::buffer(data)) |
                 then([&](std::size_t n) noexcept { success += static_cast<int>(n); }) |
                 upon_error([&](error_code const&) noexcept { ++failure; });
-  ASSERT_TRUE(ctx_.run_until(std::move(sender)).has_value());
+  ASSERT_TRUE(senet::test::run(ctx_, std::move(sender)).has_value());
   EXPECT_EQ(success, 2);
   EXPECT_EQ(failure, 0);
   EXPECT_EQ(std::string(data.data(), 2), "hi");
@@ -146,7 +152,7 @@ TEST_F(p2762_samples, error_reporting_with_set_value_and_set_error) {
                    EXPECT_EQ(ec, std::errc::bad_file_descriptor);
                    ++failure;
                  });
-  ASSERT_TRUE(ctx_.run_until(std::move(failing)).has_value());
+  ASSERT_TRUE(senet::test::run(ctx_, std::move(failing)).has_value());
   EXPECT_EQ(failure, 1);
   EXPECT_EQ(success, 2);
 }
@@ -155,10 +161,12 @@ TEST_F(p2762_samples, error_reporting_with_set_value_and_set_error) {
 TEST_F(p2762_samples, non_member_operations_in_a_pipe) {
   std::array<char, 8> buffer{};
   std::string x = "x";
-  EXPECT_EQ(std::get<0>(ctx_.run_until(senet::net::async_send(pair_.client, senet::buffer(x))).value()), 1U);
+  EXPECT_EQ(
+      std::get<0>(senet::test::run(ctx_, senet::net::async_send(pair_.client, senet::buffer(x))).value()),
+      1U);
   auto sender = async::read(pair_.server, senet::buffer(buffer)) |
                 then([](auto&&... results) { return sizeof...(results); });
-  auto r = ctx_.run_until(std::move(sender));
+  auto r = senet::test::run(ctx_, std::move(sender));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), 1U);
   EXPECT_EQ(buffer[0], 'x');
@@ -169,11 +177,11 @@ TEST_F(p2762_samples, timer_as_a_sender_or_an_object) {
   auto sch = ctx_.get_scheduler();
   auto start = sch.now();
   auto sender = wait_for(5ms);
-  ASSERT_TRUE(ctx_.run_until(std::move(sender)).has_value());
+  ASSERT_TRUE(senet::test::run(ctx_, std::move(sender)).has_value());
   EXPECT_GE(sch.now() - start, 5ms);
   senet::net::timer timer(ctx_.get_scheduler());
   start = sch.now();
-  ASSERT_TRUE(ctx_.run_until(wait_for(timer, 5ms)).has_value());
+  ASSERT_TRUE(senet::test::run(ctx_, wait_for(timer, 5ms)).has_value());
   EXPECT_GE(sch.now() - start, 5ms);
 }
 
