@@ -5,10 +5,12 @@
 #include <senet/buffer.hpp>
 #include <senet/error.hpp>
 #include <senet/net/basic_socket.hpp>
+#include <senet/net/detail/socket_awaitable.hpp>
 #include <senet/net/message_flags.hpp>
 
 #include <cstddef>
 #include <system_error>
+#include <utility>
 
 namespace senet::net {
 
@@ -16,8 +18,10 @@ namespace senet::net {
     `async_accept` produces.
 
     Data moves with `net::async_receive` / `async_send` / `async_read_some` / `async_write_some`
-    and the composed `net::async_read` / `async_write`, or at once with the synchronous `send` /
-    `receive` (`write_some` / `read_some`). See `basic_socket` for ownership, errors, thread
+    and the composed `net::async_read` / `async_write`; in a coroutine with the awaitables
+    `co_await read_some(buffers)` / `write_some(buffers)`, which give `(std::error_code,
+    std::size_t)` and never throw; or at once with the synchronous `send` / `receive`
+    (`write_some(buffers, ec)` / `read_some(buffers, ec)`). See `basic_socket` for ownership, errors, thread
     safety, `connect` and `non_blocking()`.
 */
 template <class Protocol>
@@ -113,24 +117,59 @@ class basic_stream_socket : public basic_socket<Protocol> {
     return receive(buffers, message_flags{});
   }
 
-  /** `send(buffers, message_flags{}, ec)`: the *SyncWriteStream* spelling. */
+  /** `send(buffers, message_flags{}, ec)`: the *SyncWriteStream* spelling (synchronous; the
+      one-argument `write_some(buffers)` is the awaitable below). */
   template <const_buffer_sequence Buffers>
   std::size_t write_some(const Buffers& buffers, std::error_code& ec) noexcept {
     return send(buffers, message_flags{}, ec);
   }
-  template <const_buffer_sequence Buffers>
-  std::size_t write_some(const Buffers& buffers) {
-    return send(buffers, message_flags{});
-  }
 
-  /** `receive(buffers, message_flags{}, ec)`: the *SyncReadStream* spelling. */
+  /** `receive(buffers, message_flags{}, ec)`: the *SyncReadStream* spelling (synchronous; the
+      one-argument `read_some(buffers)` is the awaitable below). */
   template <mutable_buffer_sequence Buffers>
   std::size_t read_some(const Buffers& buffers, std::error_code& ec) noexcept {
     return receive(buffers, message_flags{}, ec);
   }
+
+  // ---- Awaitable operations (stream::read_stream / stream::write_stream) ----
+
+  /** `co_await sock.read_some(buffers)`: receives some bytes into `buffers`, as
+      `net::async_receive` does, and gives `std::tuple<std::error_code, std::size_t>`; never
+      throws.
+
+      Results of `auto [ec, n] = co_await sock.read_some(buffers);`: `!ec`, `n >= 1` on success;
+      `(senet::error::eof, 0)` at end of stream; `(senet::error::operation_aborted, 0)` when
+      cancelled (a stop request of the awaiting coroutine, or the socket closed or cancelled while
+      it waited); `(ec, 0)` for any other error (as `async_receive` reports them). Empty `buffers`
+      give `(no error, 0)` at once, without a system call.
+      Suspension: when data is already there it completes without suspending the coroutine, on
+      every backend (the receive is tried first, also on io_uring, when started on the context's
+      thread). In a `senet::task` the operation starts in `await_ready()`; in another coroutine
+      whose promise's environment has an I/O scheduler, in `await_suspend()`.
+      Cancellation: the awaiting task's stop token (another coroutine's `ex::inplace_stop_token`).
+      Buffer lifetime: `*this` and the bytes of `buffers` stay valid until the `co_await`
+      completes (the returned awaitable refers to them; await it in the expression that makes it).
+      Thread safety: as `async_receive`; receives complete in start order.
+      Models `stream::read_stream`. See P2762 §3.2 ("a coroutine-friendly version of the
+      operations"). */
   template <mutable_buffer_sequence Buffers>
-  std::size_t read_some(const Buffers& buffers) {
-    return receive(buffers, message_flags{});
+  [[nodiscard]] auto read_some(Buffers&& buffers) {
+    return detail::make_socket_awaitable<false>(*this, std::forward<Buffers>(buffers));
+  }
+
+  /** `co_await sock.write_some(buffers)`: sends some bytes of `buffers`, as `net::async_send`
+      does, and gives `std::tuple<std::error_code, std::size_t>`; never throws.
+
+      Results: `!ec`, `n >= 1` on success (possibly fewer than `buffer_size(buffers)`);
+      `(senet::error::operation_aborted, 0)` when cancelled; `(ec, 0)` for any other error
+      (`std::errc::broken_pipe` when the peer is gone: no `SIGPIPE`). Empty `buffers` give
+      `(no error, 0)` at once.
+      Suspension: when the socket's send buffer has room it completes without suspending, on every
+      backend. Cancellation, buffer lifetime, thread safety: as `read_some`.
+      Models `stream::write_stream`; `stream::write_now` writes a whole sequence with it. */
+  template <const_buffer_sequence Buffers>
+  [[nodiscard]] auto write_some(Buffers&& buffers) {
+    return detail::make_socket_awaitable<true>(*this, std::forward<Buffers>(buffers));
   }
 };
 

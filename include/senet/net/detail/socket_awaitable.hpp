@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_NET_DETAIL_SOCKET_AWAITABLE_HPP
+#define SENET_NET_DETAIL_SOCKET_AWAITABLE_HPP
+
+/* The awaitables of a stream socket's `read_some` / `write_some`: `net::async_receive` /
+   `net::async_send` connected to a receiver that stores `(std::error_code, std::size_t)` and
+   resumes the awaiting coroutine, so nothing of the operation is written twice.
+
+   Completing without suspending. The operation is started as early as its I/O context is known:
+   in `await_ready()` when a `senet::task` gave it (`bind_io_environment`, from the task's
+   await_transform), else in `await_suspend()` from the promise's environment. It is started with
+   the socket's `descriptor::eager` bit of its direction set for the duration of `start()` when the
+   caller runs on the context's thread, so that every backend tries the system call first (io_uring
+   too) and completes inside `start()` when the kernel has the data or the room; the backend keeps
+   the per-direction order (it tries only when nothing of that direction is pending). The socket's
+   own setting is restored at once.
+
+   Completion and resumption race when the operation completes on the context's thread while the
+   coroutine runs on another: `state_` decides, as in the task's sender awaiter. */
+
+#include <senet/buffer.hpp>
+#include <senet/error.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/detail/descriptor.hpp>
+#include <senet/io/detail/operation.hpp>
+#include <senet/io/detail/stoppable_operation.hpp>
+#include <senet/io/get_io_scheduler.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/detail/io_sender.hpp>
+#include <senet/net/message_flags.hpp>
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace senet::net::detail {
+
+/** The stop token a socket awaitable gives its operation, from an awaiting coroutine's
+    environment. */
+template <class Env>
+[[nodiscard]] ex::inplace_stop_token awaitable_stop_token(const Env& env) noexcept {
+  using token_type = ex::stop_token_of_t<Env>;
+  if constexpr (std::is_same_v<token_type, ex::inplace_stop_token>) {
+    return ex::get_stop_token(env);
+  } else {
+    static_assert(ex::unstoppable_token<token_type>,
+                  "senet: a socket awaitable honours an ex::inplace_stop_token (or none); await it in "
+                  "a senet::task, which gives one");
+    return {};
+  }
+}
+
+/** `co_await` of `read_some` (`Write` false) or `write_some` (`Write` true) on a stream socket:
+    gives `std::tuple<std::error_code, std::size_t>`. */
+template <class Socket, class Buffers, bool Write>
+class socket_awaitable {
+  struct receiver;
+  [[nodiscard]] static auto make_sender(io::io_context& ctx, Socket& socket, const Buffers& buffers) {
+    if constexpr (Write) {
+      return net::async_send(ctx.get_scheduler(), socket, message_flags{}, buffers);
+    } else {
+      return net::async_receive(ctx.get_scheduler(), socket, message_flags{}, buffers);
+    }
+  }
+  using sender_type = decltype(make_sender(std::declval<io::io_context&>(), std::declval<Socket&>(),
+                                           std::declval<const Buffers&>()));
+  using operation_type = ex::connect_result_t<sender_type, receiver>;
+
+ public:
+  using result_type = std::tuple<std::error_code, std::size_t>;
+
+  template <class B>
+  socket_awaitable(Socket& socket, B&& buffers) noexcept(std::is_nothrow_constructible_v<Buffers, B&&>)
+      : socket_(&socket), buffers_(std::forward<B>(buffers)) {}
+  socket_awaitable(const socket_awaitable&) = delete;
+  socket_awaitable& operator=(const socket_awaitable&) = delete;
+  ~socket_awaitable() {
+    if (started_) {
+      std::launder(reinterpret_cast<operation_type*>(&storage_))->~operation_type();
+    }
+  }
+
+  /** The I/O context and stop token of the awaiting task (called before `await_ready()`). */
+  void bind_io_environment(io::io_context* ctx, ex::inplace_stop_token token) noexcept {
+    ctx_ = ctx;
+    token_ = token;
+  }
+
+  [[nodiscard]] bool await_ready() noexcept {
+    if (buffer_size(buffers_) == 0) {
+      result_ = {};
+      return true;
+    }
+    if (ctx_ == nullptr) {
+      return false;  // the context comes from the promise in await_suspend
+    }
+    start();
+    return state_.load(std::memory_order_acquire) == done;
+  }
+
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    handle_ = h;
+    if (!started_) {
+      using env_type = ex::env_of_t<Promise>;
+      static_assert(io::detail::env_with_io_scheduler<env_type>,
+                    "senet: co_await sock.read_some / write_some needs an I/O scheduler in the awaiting "
+                    "coroutine's environment: await it in a senet::task started on an io_context");
+      if constexpr (io::detail::env_with_io_scheduler<env_type>) {
+        const auto& env = ex::get_env(h.promise());
+        ctx_ = &io::get_io_scheduler(env).context();
+        token_ = awaitable_stop_token(env);
+        start();
+      }
+    }
+    // Completed inside start() (here or in await_ready: then await_suspend is not called), or
+    // later, maybe on another thread before this exchange.
+    return state_.exchange(suspended, std::memory_order_acq_rel) != done;
+  }
+
+  [[nodiscard]] result_type await_resume() noexcept { return result_; }
+
+ private:
+  enum : int { idle = 0, suspended = 1, done = 2 };
+
+  struct receiver {
+    using receiver_concept = ex::receiver_t;
+    socket_awaitable* self_;
+
+    struct env {
+      ex::inplace_stop_token token_;
+      [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token_; }
+    };
+
+    void set_value(std::size_t n) && noexcept {
+      if constexpr (Write) {
+        self_->finish({}, n);
+      } else if (n == 0) {
+        self_->finish(make_error_code(senet::error::eof), 0);  // buffers are not empty here
+      } else {
+        self_->finish({}, n);
+      }
+    }
+    void set_error(std::error_code ec) && noexcept { self_->finish(ec, 0); }
+    void set_stopped() && noexcept { self_->finish(make_error_code(senet::error::operation_aborted), 0); }
+    [[nodiscard]] env get_env() const noexcept { return {self_->token_}; }
+  };
+
+  void start() noexcept {
+    auto* op = ::new (static_cast<void*>(&storage_))
+        operation_type(ex::connect(make_sender(*ctx_, *socket_, buffers_), receiver{this}));
+    started_ = true;
+    io::detail::descriptor& d = socket_->io_descriptor();
+    constexpr std::uint8_t bit = Write ? io::detail::eager_send : io::detail::eager_receive;
+    if ((d.eager & bit) == 0 && io::detail::running_in_this_thread(*ctx_)) {
+      d.eager = static_cast<std::uint8_t>(d.eager | bit);
+      ex::start(*op);
+      d.eager = static_cast<std::uint8_t>(d.eager & ~bit);
+    } else {
+      ex::start(*op);
+    }
+  }
+
+  void finish(std::error_code ec, std::size_t n) noexcept {
+    result_ = {ec, n};
+    if (state_.exchange(done, std::memory_order_acq_rel) == suspended) {
+      handle_.resume();
+    }
+  }
+
+  Socket* socket_;
+  Buffers buffers_;
+  io::io_context* ctx_ = nullptr;
+  ex::inplace_stop_token token_{};
+  std::coroutine_handle<> handle_{};
+  std::atomic<int> state_{idle};
+  bool started_ = false;
+  result_type result_{};
+  alignas(operation_type) unsigned char storage_[sizeof(operation_type)];
+};
+
+/** The awaitable of `socket.read_some(buffers)` / `write_some(buffers)`. */
+template <bool Write, class Socket, class Buffers>
+[[nodiscard]] socket_awaitable<Socket, stored_buffers_t<Buffers>, Write> make_socket_awaitable(
+    Socket& socket, Buffers&& buffers) {
+  return {socket, store_buffers(std::forward<Buffers>(buffers))};
+}
+
+}  // namespace senet::net::detail
+
+#endif  // SENET_NET_DETAIL_SOCKET_AWAITABLE_HPP
