@@ -14,8 +14,11 @@
 #include <senet/net/async_wait.hpp>
 #include <senet/net/sockets.hpp>
 
+#include <senet/io/test_network.hpp>
+
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
+#include <support/thread_harness.hpp>
 
 #include <gtest/gtest.h>
 
@@ -34,6 +37,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace {
 
@@ -364,11 +370,12 @@ TYPED_TEST(basic_socket_threads, close_while_nobody_runs_the_context) {
 }
 
 // The runner leaves (stop()) while a closer may be waiting for it: the closer takes over, never
-// hangs. Repeated, so that the close lands before, during and after the runner's exit.
+// hangs. Repeated, so that the close lands before, during and after the runner's exit: 1000
+// times, or as many as 2 s allow (ThreadSanitizer's pace), whichever comes first.
 TYPED_TEST(basic_socket_threads, runner_leaves_while_a_closer_waits) {
   SKIP_TEST_BACKEND_CLOSING_ACROSS_THREADS_UNDER_TSAN();
-  constexpr int iterations = 1000;
-  for (int i = 0; i < iterations; ++i) {
+  senet::test::race_budget budget(1000, 2000ms, senet::test::under_thread_sanitizer ? 50 : 200);
+  for (int i = 0; budget.next(); ++i) {
     auto v = this->pairs(1);
     char byte = 0;
     outcome in;
@@ -404,6 +411,7 @@ TYPED_TEST(basic_socket_threads, runner_leaves_while_a_closer_waits) {
     ASSERT_EQ(in.completions.load(), 1) << i;
     EXPECT_TRUE(in.aborted()) << in.error.message();
   }
+  SENET_EXPECT_RACED(budget, "runner leaves while a closer waits");
 }
 
 // Moving a socket with an operation pending: the operation (whose record refers to the moved-from
@@ -585,6 +593,152 @@ TYPED_TEST(basic_socket_threads, workers_close_accepted_sockets_while_the_contex
     // Aborted by the close, or the peer's end of stream if the client closed first.
     EXPECT_TRUE(c->in.aborted() || (!c->in.error && c->in.bytes == 0)) << c->in.error.message();
   }
+}
+
+// ---- More of the rule, with a context_runner (tests/support/thread_harness.hpp) ----------------
+
+// release() from another thread while a third runs the context: the pending receive completes
+// exactly once, with operation_aborted, on the context's thread; the descriptor returned is open
+// and the caller's (closed here once the runner is done).
+TYPED_TEST(basic_socket_threads, release_from_another_thread_while_the_context_runs) {
+  senet::test::race_budget budget(200, 300ms, senet::test::minimum_iterations);
+  while (budget.next()) {
+    auto v = this->pairs(1);
+    char byte = 0;
+    outcome in;
+    this->start_waiting_receive(v[0].server, byte, in);
+    int fd = -1;
+    {
+      senet::test::context_runner runner(this->ctx());
+      std::thread t([&] { fd = v[0].server.release(); });
+      senet::test::join_within(t, 30s, "the releasing thread");
+      ASSERT_TRUE(senet::test::eventually([&] { return in.done.load(); })) << "no completion within 20 s";
+      runner.finish();
+      ASSERT_EQ(in.completions.load(), 1);
+      EXPECT_EQ(in.thread, runner.id());
+    }
+    EXPECT_TRUE(in.aborted()) << in.error.message();
+    EXPECT_FALSE(v[0].server.is_open());
+    ASSERT_GE(fd, 0);
+    EXPECT_NE(::fcntl(fd, F_GETFD), -1) << "the released descriptor is not open";
+    // Closed while nobody runs the context (the test backend probes descriptors on its thread).
+    ::close(fd);
+  }
+  SENET_EXPECT_RACED(budget, "release from another thread");
+}
+
+// The destructor on another thread while a third runs the context: the pending receive and wait
+// complete exactly once, with operation_aborted, on the context's thread.
+TYPED_TEST(basic_socket_threads, destructor_on_another_thread_while_the_context_runs) {
+  SKIP_TEST_BACKEND_CLOSING_ACROSS_THREADS_UNDER_TSAN();
+  senet::test::race_budget budget(200, 300ms, senet::test::minimum_iterations);
+  while (budget.next()) {
+    auto v = this->pairs(1);
+    auto sock = std::make_unique<tcp::socket>(std::move(v[0].server));
+    char byte = 0;
+    outcome in;
+    senet::test::completion_record wait;
+    this->start_waiting_receive(*sock, byte, in);
+    auto w = senet::test::connect_slot(net::async_wait(this->scheduler(), *sock, net::socket_base::wait_read),
+                                       senet::test::record_receiver{&this->ctx(), &wait});
+    w->start();
+    this->ctx().poll();
+    ASSERT_FALSE(wait.done());
+    senet::test::context_runner runner(this->ctx());
+    std::thread t([&] { sock.reset(); });
+    senet::test::join_within(t, 30s, "the destroying thread");
+    ASSERT_TRUE(senet::test::eventually([&] { return in.done.load() && wait.done(); }))
+        << "no completion within 20 s";
+    runner.finish();
+    ASSERT_EQ(in.completions.load(), 1);
+    ASSERT_EQ(wait.count.load(), 1);
+    EXPECT_EQ(in.thread, runner.id());
+    EXPECT_EQ(wait.thread, runner.id());
+    EXPECT_TRUE(in.aborted()) << in.error.message();
+    EXPECT_TRUE(wait.is_error());
+    EXPECT_EQ(wait.ec, senet::error::operation_aborted) << wait.ec.message();
+  }
+  SENET_EXPECT_RACED(budget, "destructor on another thread");
+}
+
+// cancel() from another thread with a receive and a send pending on the socket (its peer reads
+// nothing, so the send waits) while a third thread runs the context: both complete exactly once,
+// stopped, on the context's thread, and the socket stays open.
+TYPED_TEST(basic_socket_threads, cancel_from_another_thread_stops_both_directions) {
+  if constexpr (TypeParam::kind == io::backend_kind::test) {
+    io::test_network::of(this->ctx()).set_send_buffer_limit(4096);
+  }
+  senet::test::race_budget budget(50, 300ms, senet::test::minimum_iterations);
+  std::vector<char> chunk(64 * 1024, 'c');
+  while (budget.next()) {
+    auto v = this->pairs(1);
+    auto& s = v[0].client;
+    // Sends until one waits (the peer's buffers are full).
+    outcome sent;
+    int sends = 0;
+    for (;;) {
+      sent.done = false;
+      sent.completions = 0;
+      start_kept(this->keep_, net::async_send(this->scheduler(), s, buffer(chunk)),
+                 outcome_receiver{&this->ctx(), &sent});
+      this->ctx().poll();
+      if (!sent.done.load()) {
+        break;
+      }
+      ASSERT_FALSE(sent.error) << sent.error.message();
+      ASSERT_LT(++sends, 10000) << "the send buffers never filled";
+    }
+    char byte = 0;
+    outcome in;
+    this->start_waiting_receive(s, byte, in);
+    senet::test::context_runner runner(this->ctx());
+    std::thread t([&] { s.cancel(); });
+    senet::test::join_within(t, 30s, "the cancelling thread");
+    ASSERT_TRUE(senet::test::eventually([&] { return in.done.load() && sent.done.load(); }))
+        << "no completion within 20 s";
+    runner.finish();
+    ASSERT_EQ(in.completions.load(), 1);
+    ASSERT_EQ(sent.completions.load(), 1);
+    EXPECT_EQ(in.thread, runner.id());
+    EXPECT_EQ(sent.thread, runner.id());
+    EXPECT_TRUE(in.stopped);
+    EXPECT_TRUE(sent.stopped) << sent.error.message();
+    EXPECT_TRUE(s.is_open());
+  }
+  SENET_EXPECT_RACED(budget, "cancel of both directions from another thread");
+}
+
+// Closing an acceptor from another thread while accepts wait on it and a third thread runs the
+// context: each accept completes exactly once, with operation_aborted, on the context's thread.
+TYPED_TEST(basic_socket_threads, acceptor_closed_from_another_thread_while_accepts_wait) {
+  SKIP_TEST_BACKEND_CLOSING_ACROSS_THREADS_UNDER_TSAN();
+  senet::test::race_budget budget(200, 300ms, senet::test::minimum_iterations);
+  while (budget.next()) {
+    auto acceptor = senet::test::listen_tcp(tcp::v4());
+    std::function<void(tcp::socket)> on_socket = [](tcp::socket) {
+      ADD_FAILURE() << "accepted a connection";
+    };
+    std::atomic<int> errors{0};
+    std::thread::id error_thread;
+    std::function<void()> on_error = [&] {
+      error_thread = std::this_thread::get_id();
+      errors.fetch_add(1);
+    };
+    for (int i = 0; i < 3; ++i) {
+      start_kept(this->keep_, net::async_accept(this->scheduler(), acceptor),
+                 accept_receiver{&on_socket, &on_error});
+    }
+    this->ctx().poll();
+    senet::test::context_runner runner(this->ctx());
+    std::thread t([&] { acceptor.close(); });
+    senet::test::join_within(t, 30s, "the closing thread");
+    ASSERT_TRUE(senet::test::eventually([&] { return errors.load() == 3; }))
+        << errors.load() << " of 3 accepts ended";
+    runner.finish();
+    EXPECT_EQ(errors.load(), 3);
+    EXPECT_EQ(error_thread, runner.id());
+  }
+  SENET_EXPECT_RACED(budget, "acceptor closed from another thread");
 }
 
 }  // namespace

@@ -178,7 +178,9 @@ timeout_sender<std::decay_t<Sndr>, std::decay_t<Timer>> make_timeout_sender(Sndr
     and the timer have completed, so nothing refers to the operation state afterwards.
     Scheduler: the timer is `net::async_wait_for(duration)` and runs on the I/O scheduler of the
     receiver's environment, like `sndr`'s own networking operations.
-    Thread safety: as for `sndr`; the child and the timer may complete on different threads.
+    Thread safety: as for `sndr`; the child and the timer may complete on different threads. The
+    operation completes on the thread of whichever completes second, or inside `start()` when the
+    child completed (on another thread) before `start()` started the timer.
     Allocation: none; `sndr`'s result is kept in the operation state until the timer is done.
 
     Customisation: if `std::move(sndr).timeout(duration)` is a valid expression, `timeout` returns

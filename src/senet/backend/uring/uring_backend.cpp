@@ -1056,7 +1056,11 @@ class uring_backend final : public backend {
   void finish(io_operation& op, std::int64_t result) noexcept {
     std::uint8_t flags = op.backend_flags_;
     if ((flags & f_released) != 0) {
-      if (result < 0) {
+      // A readiness wait whose POLL_ADD fired after its descriptor was released (closed,
+      // forgotten) transferred nothing: it reports the release, as the waits that io_uring
+      // cancelled in time do, not an event that came after it (the owner may close the descriptor
+      // as soon as forget_descriptor or close returns, which hangs up a pipe's other end).
+      if (result < 0 || op.code_ == op_code::poll) {
         result = io_operation::aborted;
       }
     } else if ((flags & f_cancelling) != 0) {
