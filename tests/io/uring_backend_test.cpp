@@ -11,6 +11,7 @@
 
 #include <support/descriptor_pair.hpp>
 #include <support/operation_record.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -86,10 +87,7 @@ using senet::test::start_pending;
 using senet::test::test_fd;
 using senet::test::transfer_record;
 
-/** Starts `r` and expects it to complete inside start_operation, delivered there. */
-void start_inline(io::io_context& ctx, record& r) {
-  senet::test::start_at_once(ctx, r);
-}
+using senet::test::start_at_once;
 
 void cancel(io::io_context& ctx, record& r) {
   senet::test::cancel_record(ctx, r);
@@ -187,7 +185,7 @@ int check_fallback_in_child() {
     io::io_context ctx;
     failures += ctx.backend() != io::backend_kind::epoll;
     // The fallback context works: a timer completes on it.
-    failures += !ctx.run_until(net::async_wait_for(1ms)).has_value();
+    failures += !ctx.run_until(net::async_wait_for(1ms)).has_value();  // forked child: no watchdog
   } catch (...) {
     failures += 100;
   }
@@ -407,9 +405,9 @@ TEST_F(uring_backend, bad_descriptor_and_foreign_context_complete_at_once) {
 TEST_F(uring_backend, timers_and_schedule_run_on_it) {
   io::io_context ctx{io::uring};
   auto before = std::chrono::steady_clock::now();
-  EXPECT_TRUE(ctx.run_until(net::async_wait_for(20ms)).has_value());
+  EXPECT_TRUE(senet::test::run(ctx, net::async_wait_for(20ms)).has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - before, 20ms);
-  EXPECT_TRUE(ctx.run_until(ctx.get_scheduler().schedule()).has_value());
+  EXPECT_TRUE(senet::test::run(ctx, ctx.get_scheduler().schedule()).has_value());
 }
 
 // ---- many operations, a small ring --------------------------------------------------------------
@@ -446,7 +444,7 @@ TEST_F(uring_backend, ten_thousand_receives_in_flight_on_a_256_entry_ring) {
   for (auto& s : sockets) {
     write_all(s->a.d.fd, payload.data(), payload.size());
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int pair = 0; pair < pairs; ++pair) {
     for (int j = 0; j < per_pair; ++j) {
       auto& r = records[pair * per_pair + j];
@@ -471,7 +469,7 @@ TEST_F(uring_backend, ten_thousand_waits_on_one_descriptor) {
   }
   EXPECT_EQ(ctx.poll(), 0U);
   write_all(p.a.d.fd, "x", 1);
-  EXPECT_EQ(ctx.run(), static_cast<std::size_t>(count));
+  EXPECT_EQ(senet::test::bounded_run(ctx), static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     ASSERT_EQ(records[i].completions, 1);
     ASSERT_EQ(records[i].result, static_cast<std::int64_t>(io::poll_events::readable));
@@ -577,7 +575,7 @@ TEST_F(uring_backend, cancel_operations_in_the_backlog_and_in_the_ring) {
   for (int i = 1; i < count - 1; ++i) {
     cancel(ctx, records[i]);
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int i = 0; i < count; ++i) {
     ASSERT_EQ(records[i].completions, 1);
     ASSERT_EQ(records[i].result, -ECANCELED);
@@ -678,7 +676,7 @@ TEST_F(uring_backend, release_aborts_operations_in_the_backlog) {
   for (int i = 0; i < others; ++i) {
     cancel(ctx, fillers[i]);
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int i = 0; i < others; ++i) {
     ASSERT_EQ(fillers[i].result, -ECANCELED);
   }
@@ -781,7 +779,7 @@ TEST_F(uring_backend, a_released_linked_operation_is_aborted) {
   EXPECT_EQ(held.result, iod::io_operation::aborted);
   EXPECT_EQ(unsent.result, iod::io_operation::aborted);
   // Nothing is left: no linked timeout still names a record.
-  ctx.run();
+  senet::test::bounded_run(ctx);
 }
 
 // A linked operation takes two SQEs: more of them than the ring holds go through the backlog, in
@@ -798,7 +796,7 @@ TEST_F(uring_backend, linked_operations_beyond_the_ring_all_time_out) {
     records[i].link_timeout_ns_ = std::chrono::nanoseconds(5ms).count();
     start_pending(ctx, records[i]);
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int i = 0; i < count; ++i) {
     ASSERT_EQ(records[i].completions, 1) << i;
     ASSERT_EQ(records[i].result, -ETIMEDOUT) << i;
@@ -1001,7 +999,7 @@ TEST_F(uring_backend, an_eager_send_with_room_completes_inside_start) {
   transfer_record<5> tx;
   tx.prepare(iod::op_code::send, p.a.d);
   std::copy_n("hello", 5, tx.data.begin());
-  start_inline(ctx, tx);
+  start_at_once(ctx, tx);
   EXPECT_EQ(tx.completions, 1);
   EXPECT_EQ(tx.result, 5);
   char got[10];
@@ -1009,7 +1007,7 @@ TEST_F(uring_backend, an_eager_send_with_room_completes_inside_start) {
   EXPECT_EQ(ctx.poll(), 0U) << "nothing went through the ring";
   p.b.close();
   tx.prepare(iod::op_code::send, p.a.d);
-  start_inline(ctx, tx);
+  start_at_once(ctx, tx);
   EXPECT_EQ(tx.result, -EPIPE);
 }
 
@@ -1047,7 +1045,7 @@ TEST_F(uring_backend, a_receive_tries_first_only_when_its_descriptor_asks) {
 
   p.b.d.eager |= iod::eager_receive;
   rx.prepare(iod::op_code::receive, p.b.d);
-  start_inline(ctx, rx);
+  start_at_once(ctx, rx);
   EXPECT_EQ(rx.completions, 2);
   EXPECT_EQ(rx.result, 1);
   EXPECT_EQ(rx.data[0], 'b');
@@ -1062,7 +1060,7 @@ TEST_F(uring_backend, a_receive_tries_first_only_when_its_descriptor_asks) {
   // At end of stream an eager receive completes inside start with 0.
   ::shutdown(p.a.d.fd, SHUT_WR);
   rx.prepare(iod::op_code::receive, p.b.d);
-  start_inline(ctx, rx);
+  start_at_once(ctx, rx);
   EXPECT_EQ(rx.result, 0);
 }
 

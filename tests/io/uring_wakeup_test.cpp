@@ -11,6 +11,7 @@
 
 #include <support/deadline.hpp>
 #include <support/descriptor_pair.hpp>
+#include <support/thread_state.hpp>
 
 #include <gtest/gtest.h>
 
@@ -78,13 +79,14 @@ TEST_F(uring_wakeup, schedule_from_another_thread_wakes_a_sleeping_loop) {
     ops.push_back(std::make_unique<schedule_holder>(ctx, counting_receiver{&done, count, &ctx}));
   }
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread producer([&] {
     for (int i = 0; i < count; ++i) {
       ex::start(ops[i]->op);
-      // Let the loop fall asleep now and then, so that both paths are taken: a wake-up through
-      // the eventfd, and a push that finds the loop awake.
+      // Now and then, wait until the loop has fallen asleep in the ring, so that both paths are
+      // taken: a wake-up through the eventfd, and a push that finds the loop awake.
       if (i % 50 == 0) {
-        std::this_thread::sleep_for(1ms);
+        senet::test::wait_until_blocked(loop_thread, "the loop falling asleep");
       }
     }
   });
@@ -147,11 +149,12 @@ TEST_F(uring_wakeup, operation_started_and_cancelled_from_another_thread) {
   socket_pair p;
   remote_receive rx;
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread other([&] {
     rx.start_from_any_thread(ctx, p.b.d);
     senet::test::spin_until([&] { return rx.started.load(); }, "the loop starting the receive");
-    // Usually the loop is asleep in the ring by now: the request is queued and the loop woken.
-    std::this_thread::sleep_for(5ms);
+    // Once the loop is asleep in the ring, the request is queued and the loop woken.
+    senet::test::wait_until_blocked(loop_thread, "the loop falling asleep");
     iod::request_cancel(ctx, rx);
   });
   {
@@ -168,9 +171,12 @@ TEST_F(uring_wakeup, operation_started_from_another_thread_completes_on_data) {
   socket_pair p;
   remote_receive rx;
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread other([&] {
     rx.start_from_any_thread(ctx, p.b.d);
-    std::this_thread::sleep_for(10ms);
+    // The data comes once the receive waits in the ring and the loop sleeps.
+    senet::test::spin_until([&] { return rx.started.load(); }, "the loop starting the receive");
+    senet::test::wait_until_blocked(loop_thread, "the loop falling asleep");
     ASSERT_EQ(::send(p.a.d.fd, "w", 1, MSG_NOSIGNAL), 1);
   });
   {
@@ -185,8 +191,9 @@ TEST_F(uring_wakeup, operation_started_from_another_thread_completes_on_data) {
 TEST_F(uring_wakeup, stop_from_another_thread_ends_a_blocked_run) {
   io::io_context ctx{io::uring};
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread other([&] {
-    std::this_thread::sleep_for(10ms);
+    senet::test::wait_until_blocked(loop_thread, "the loop blocking in run()");
     ctx.stop();
   });
   {

@@ -430,9 +430,11 @@ TEST(basic_socket, blocking_connect_waits_for_the_outcome) {
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(client.remote_endpoint(), acceptor.local_endpoint());
 
-  // A port nobody listens on: the refusal is the result, not "in progress".
-  tcp::endpoint refused = acceptor.local_endpoint();
-  acceptor.close();
+  // A port nobody listens on: the refusal is the result, not "in progress". The port stays bound
+  // (not listening) for the whole test, so that no other process can take it meanwhile.
+  tcp::socket bound_only(tcp::v4());
+  bound_only.bind(loopback_v4());
+  tcp::endpoint refused = bound_only.local_endpoint();
   tcp::socket other(tcp::v4());
   other.non_blocking(false);
   other.connect(refused, ec);

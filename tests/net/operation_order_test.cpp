@@ -20,6 +20,7 @@
 
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -162,11 +163,11 @@ class settle_on_exit {
 void start_numbered(io::io_context& ctx, int n, int threads, const std::function<void(int)>& start,
                     const std::function<bool()>& done) {
   if (threads == 0) {
-    ctx.run_until(ex::just() | ex::then([&] {
-                    for (int i = 0; i < n; ++i) {
-                      start(i);
-                    }
-                  }));
+    senet::test::run(ctx, ex::just() | ex::then([&] {
+                            for (int i = 0; i < n; ++i) {
+                              start(i);
+                            }
+                          }));
     ASSERT_TRUE(drive(ctx, done)) << "the operations did not complete within 60 s";
     return;
   }

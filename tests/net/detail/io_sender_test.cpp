@@ -40,7 +40,8 @@ using senet::buffer;
 // Runs a context on a thread of its own for the lifetime of the object.
 class context_thread {
  public:
-  explicit context_thread(io::io_context& ctx) : guard_(ctx), thread_([&ctx] { ctx.run(); }) {}
+  explicit context_thread(io::io_context& ctx)
+      : guard_(ctx), thread_([&ctx] { senet::test::bounded_run(ctx); }) {}
   context_thread(const context_thread&) = delete;
   context_thread& operator=(const context_thread&) = delete;
   ~context_thread() {
