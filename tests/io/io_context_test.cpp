@@ -428,7 +428,7 @@ TYPED_TEST(io_context_test, run_from_two_threads_is_refused) {
         // Bounded: the test releases it at once, and a failure must not hang.
         (void)senet::test::spin_until([&] { return release.load(); }, "the test releases the handler");
       });
-  std::optional<io::io_context::work_guard> guard(std::in_place, ctx);
+  io::io_context::work_guard guard(ctx);
   std::thread t([&] { ex::sync_wait(std::move(blocker)); });
   std::thread loop([&] { ctx.run(); });
   EXPECT_TRUE(senet::test::spin_until([&] { return inside.load(); }, "the loop runs the handler"));
