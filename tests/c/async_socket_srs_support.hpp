@@ -219,10 +219,9 @@ struct recorder {
   std::vector<call> calls;
 
   void add(Result r, std::uint32_t bytes = 0) {
-    {
-      std::lock_guard lock(m);
-      calls.push_back({r, bytes, std::this_thread::get_id()});
-    }
+    // Notified under the lock: the waiter may destroy the recorder as soon as it is released.
+    std::lock_guard lock(m);
+    calls.push_back({r, bytes, std::this_thread::get_id()});
     cv.notify_all();
   }
   /** Waits (bounded) until at least `n` calls came; true if they did. */
