@@ -16,7 +16,7 @@
 namespace senet::c_test {
 namespace {
 
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_001_create_returns_handle) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_001_create_returns_handle) {
   tcp_pair p = make_tcp_pair();
   ASYNC_SOCKET_HANDLE h = async_socket_create(nullptr, p.client.get());
   ASSERT_NE(h, nullptr);
@@ -30,7 +30,7 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_001_create_returns_handle) {
   async_socket_destroy(h);
 }
 
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_002_execution_engine_may_be_null) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_002_execution_engine_may_be_null) {
   tcp_pair p = make_tcp_pair();
   // NULL: the socket works.
   ASYNC_SOCKET_HANDLE h = open_socket(p.client);
@@ -63,7 +63,7 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_002_execution_engine_may_be_nul
   async_socket_destroy(h2);  // releases the engine's last reference (LeakSanitizer checks it)
 }
 
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_003_invalid_socket_fails) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_003_invalid_socket_fails) {
   int threads = thread_count();
   EXPECT_EQ(async_socket_create(nullptr, INVALID_SOCKET), nullptr);
   EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
@@ -77,7 +77,7 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_003_invalid_socket_fails) {
 // Visible consequence of "retrieves the COMPLETION_PORT_HANDLE": every socket of the process uses
 // one completion port, whose one loop thread is started by the first socket, runs the callbacks of
 // all of them, and is not the caller's thread.
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_005_sockets_share_the_completion_port) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_005_sockets_share_the_completion_port) {
   int threads = thread_count();
   tcp_pair p = make_tcp_pair();
   tcp_pair q = make_tcp_pair();
@@ -105,7 +105,7 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_005_sockets_share_the_completio
   EXPECT_EQ(wait_thread_count(threads), threads) << "the last reference stops the thread";
 }
 
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_006_create_fails_on_errors) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_006_create_fails_on_errors) {
   int threads = thread_count();
   // A descriptor number that is not open.
   int fds[2];
@@ -125,13 +125,13 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_006_create_fails_on_errors) {
   EXPECT_EQ(wait_thread_count(threads), threads);
 }
 
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_019_destroy_null_returns) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_019_destroy_null_returns) {
   async_socket_destroy(nullptr);
 }
 
 // While the socket is CLOSING (a close waiting for a send call whose callback is running),
 // async_socket_destroy on a third thread waits for the close to complete.
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_020_destroy_waits_for_close_in_progress) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_020_destroy_waits_for_close_in_progress) {
   tcp_pair p = make_tcp_pair();
   ASYNC_SOCKET_HANDLE h = open_socket(p.client);
   ASSERT_NE(h, nullptr);
@@ -187,7 +187,7 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_020_destroy_waits_for_close_in_
   EXPECT_TRUE(gate.callback_done);
 }
 
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_021_destroy_closes_an_open_socket) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_021_destroy_closes_an_open_socket) {
   tcp_pair p = make_tcp_pair();
   ASYNC_SOCKET_HANDLE h = open_socket(p.client);
   ASSERT_NE(h, nullptr);
@@ -206,7 +206,7 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_021_destroy_closes_an_open_sock
 }
 
 // Visible consequence: destroying the last socket releases the port, whose thread then stops.
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_022_destroy_releases_the_completion_port) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_022_destroy_releases_the_completion_port) {
   int threads = thread_count();
   EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
   ASSERT_NE(engine, nullptr);
@@ -228,7 +228,7 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_022_destroy_releases_the_comple
 
 // Visible consequence: the descriptor is closed (opened or not), and creating and destroying a
 // thousand sockets leaves no descriptor behind (LeakSanitizer checks the memory under asan).
-TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_023_destroy_frees_everything) {
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_023_destroy_frees_everything) {
   auto open_fds = [] {
     int n = 0;
     if (DIR* d = ::opendir("/proc/self/fd")) {
@@ -257,6 +257,8 @@ TEST(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_023_destroy_frees_everything) {
   EXPECT_EQ(open_fds(), before);
   execution_engine_dec_ref(engine);
 }
+
+SENET_C_TEST_BACKENDS();
 
 }  // namespace
 }  // namespace senet::c_test

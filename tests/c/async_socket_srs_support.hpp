@@ -7,8 +7,12 @@
    callbacks that count every call, so that a callback called twice or never fails the test. */
 
 #include <senet/c/async_socket.h>
+#include <senet/io/io_context.hpp>
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -32,6 +36,35 @@
 namespace senet::c_test {
 
 using namespace std::chrono_literals;
+
+/** The suite of the SRS tests: each runs once per kernel backend (io_uring, epoll). The completion
+    port's io_context picks its backend as every io_context does, from SENET_BACKEND when set; the
+    port is created by a test's first socket and torn down by its last, so each test gets a port
+    on the backend it names. */
+class async_socket_srs : public ::testing::TestWithParam<io::backend_kind> {
+ protected:
+  void SetUp() override {
+    if (!io::io_context::is_available(GetParam())) {
+      GTEST_SKIP() << "this kernel refuses the backend " << name(GetParam());
+    }
+    ::setenv("SENET_BACKEND", name(GetParam()), 1);
+  }
+  void TearDown() override { ::unsetenv("SENET_BACKEND"); }
+
+ public:
+  static const char* name(io::backend_kind kind) {
+    return kind == io::backend_kind::uring ? "uring" : "epoll";
+  }
+  static std::string param_name(const ::testing::TestParamInfo<io::backend_kind>& info) {
+    return name(info.param);
+  }
+};
+
+#define SENET_C_TEST_BACKENDS()                                                              \
+  INSTANTIATE_TEST_SUITE_P(                                                                  \
+      backends, async_socket_srs,                                                            \
+      ::testing::Values(::senet::io::backend_kind::uring, ::senet::io::backend_kind::epoll), \
+      async_socket_srs::param_name)
 
 /** How long any wait of these tests may take before it fails. */
 inline constexpr std::chrono::seconds patience{10};
@@ -132,11 +165,14 @@ inline void write_all(int fd, const void* data, std::size_t n) {
   }
 }
 
-/** Shrinks the kernel's buffers so that a send of a few hundred KiB has to wait for the peer. */
+/** Shrinks the kernel's buffers so that a send of a megabyte has to wait for the peer. (The
+    receiver's buffer stays larger than loopback's segment size: below it, TCP advertises windows
+    smaller than a segment and the transfer crawls on zero-window probes.) */
 inline void small_buffers(int sender, int receiver) {
-  int size = 4096;
-  ::setsockopt(sender, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-  ::setsockopt(receiver, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  int send_size = 4096;
+  int receive_size = 65536;
+  ::setsockopt(sender, SOL_SOCKET, SO_SNDBUF, &send_size, sizeof(send_size));
+  ::setsockopt(receiver, SOL_SOCKET, SO_RCVBUF, &receive_size, sizeof(receive_size));
 }
 
 /** Closes `fd` with a reset (SO_LINGER 0): the peer sees ECONNRESET. */
@@ -183,10 +219,9 @@ struct recorder {
   std::vector<call> calls;
 
   void add(Result r, std::uint32_t bytes = 0) {
-    {
-      std::lock_guard lock(m);
-      calls.push_back({r, bytes, std::this_thread::get_id()});
-    }
+    // Notified under the lock: the waiter may destroy the recorder as soon as it is released.
+    std::lock_guard lock(m);
+    calls.push_back({r, bytes, std::this_thread::get_id()});
     cv.notify_all();
   }
   /** Waits (bounded) until at least `n` calls came; true if they did. */

@@ -283,6 +283,7 @@ struct socket_impl {
   socket_state state = socket_state::created;  // m
   unsigned api_calls = 0;                      // m: send/receive/notify calls executing
   unsigned pending = 0;                        // m: operations whose callback has not returned
+  unsigned closers = 0;                        // m: closes waiting on other threads
   bool close_when_idle = false;                // m: a close waits for api_calls to reach 0
   bool destroy_requested = false;              // m: destroy deferred until closed and idle
 
@@ -364,7 +365,7 @@ struct socket_impl {
   /** With `m` held: whether a deferred destroy may free the socket now (and claims it). */
   bool claim_finalize() noexcept {
     if (destroy_requested && state == socket_state::closed && pending == 0 && api_calls == 0 &&
-        !inside_callback_of(this)) {
+        closers == 0 && !inside_callback_of(this)) {
       destroy_requested = false;
       return true;
     }
@@ -389,12 +390,18 @@ struct socket_impl {
     closed_on_loop = true;
     std::error_code ignored;
     sock.close(ignored);
+    bool finalize = false;
     {
+      // A closer waiting on another thread may free the socket as soon as the lock is released:
+      // nothing of it is touched afterwards, unless this claims a deferred destroy.
       std::lock_guard lock(m);
       state = socket_state::closed;  // SRS_ASYNC_SOCKET_LINUX_11_041
+      finalize = claim_finalize();
       cv.notify_all();
     }
-    maybe_finalize();
+    if (finalize) {
+      free_socket(this);
+    }
   }
 
   static void free_socket(socket_impl* s) noexcept;
@@ -598,6 +605,8 @@ void close_socket(socket_impl* s) noexcept {
     }
     return;
   }
+  // A destroy waiting for this close (SRS_ASYNC_SOCKET_LINUX_11_020) waits until it has left.
+  ++s->closers;
   // SRS_ASYNC_SOCKET_LINUX_11_037: wait for the send / receive calls executing on other threads.
   s->cv.wait(lock, [&] { return s->api_calls == own; });
   lock.unlock();
@@ -605,6 +614,13 @@ void close_socket(socket_impl* s) noexcept {
   lock.lock();
   // Every pending operation has completed (ABANDONED) and its callback has returned.
   s->cv.wait(lock, [&] { return s->state == socket_state::closed && s->pending == 0; });
+  --s->closers;
+  bool finalize = s->claim_finalize();
+  s->cv.notify_all();
+  lock.unlock();
+  if (finalize) {
+    socket_impl::free_socket(s);
+  }
 }
 
 bool valid_payload(const ASYNC_SOCKET_BUFFER* payload, std::uint32_t buffer_count) noexcept {
@@ -884,7 +900,8 @@ void async_socket_destroy(ASYNC_SOCKET_HANDLE async_socket) {
   {
     std::unique_lock lock(s->m);
     s->cv.wait(lock, [&] {
-      return (s->state == socket_state::created || s->state == socket_state::closed) && s->pending == 0;
+      return (s->state == socket_state::created || s->state == socket_state::closed) && s->pending == 0 &&
+             s->closers == 0 && s->api_calls == 0;
     });
   }
   socket_impl::free_socket(s);
@@ -908,16 +925,19 @@ int async_socket_open_async(ASYNC_SOCKET_HANDLE async_socket, ON_ASYNC_SOCKET_OP
   // SRS_ASYNC_SOCKET_LINUX_11_031: senet registers the descriptor with the port's io_context
   // (epoll_ctl EPOLL_CTL_ADD, or io_uring's own) on the first operation that has to wait.
   {
+    // The open counts as an executing API call until its callback has returned, so that a close
+    // (or a destroy that was waiting for the open) on another thread waits for it.
     std::lock_guard lock(s->m);
     s->state = socket_state::open;  // SRS_ASYNC_SOCKET_LINUX_11_032
+    ++s->api_calls;
     s->cv.notify_all();
   }
   {
-    senet::c_api::frame_guard f(s, false);
+    senet::c_api::frame_guard f(s, true);
     on_open_complete(on_open_complete_context, ASYNC_SOCKET_OPEN_OK);  // SRS_ASYNC_SOCKET_LINUX_11_033
   }
-  s->maybe_finalize();  // the callback may have destroyed the socket
-  return 0;             // SRS_ASYNC_SOCKET_LINUX_11_028
+  s->leave_api();  // frees the socket if the callback destroyed it
+  return 0;        // SRS_ASYNC_SOCKET_LINUX_11_028
 }
 
 void async_socket_close(ASYNC_SOCKET_HANDLE async_socket) {
