@@ -3,7 +3,7 @@
 # Builds the programs of the echo benchmarks (docs/benchmarks.md) into OUT (default
 # /work/build/bench-c): the minimal epoll and liburing echo servers and the load generator, in C;
 # and, if SENET_BUILD (a configured and built senet build directory holding libsenet.a, Release for
-# meaningful figures) is given, bench/senet_echo_server.cpp against it.
+# meaningful figures) is given, bench/senet_echo_server.cpp and bench/senet_c_echo_server.c against it.
 #
 #   bench/build_c_loops.sh [OUT [SENET_BUILD]]
 set -eu
@@ -21,5 +21,7 @@ echo "built c_epoll_echo, c_uring_echo, echo_load in $out"
 if [ -n "$senet_build" ]; then
   $cxx -std=c++20 -O2 -DNDEBUG $warnings -I"$here/../include" -I"$senet_build/include" \
     -o "$out/senet_echo_server" "$here/senet_echo_server.cpp" "$senet_build/libsenet.a" -luring -pthread
-  echo "built senet_echo_server in $out (senet from $senet_build)"
+  $cc -std=c11 -O2 -DNDEBUG $warnings -I"$here/../include" -o "$out/senet_c_echo_server" \
+    "$here/senet_c_echo_server.c" "$senet_build/libsenet.a" -luring -pthread -lstdc++
+  echo "built senet_echo_server and senet_c_echo_server in $out (senet from $senet_build)"
 fi

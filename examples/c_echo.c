@@ -73,8 +73,8 @@ static void wake(struct waker* w) {
   (void)ignored;
 }
 
-// Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it, including
-// the API's completion thread) and opens the descriptors of `w`. 0 on success.
+// Blocks SIGINT and SIGTERM in this thread (and so in the threads it starts; the API's completion
+// thread blocks every signal by itself) and opens the descriptors of `w`. 0 on success.
 static int waker_open(struct waker* w) {
   sigset_t signals;
   sigemptyset(&signals);

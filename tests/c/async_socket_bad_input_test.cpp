@@ -5,6 +5,8 @@
 // NULL and real callbacks, buffers, counts, zero lengths, lengths that add up past UINT32_MAX),
 // each checked against the documented result, and never a crash, a stray callback or a leak (the
 // asan preset runs this with leak detection).
+// The C API's loop thread runs the callbacks, so ThreadSanitizer runs these tests too:
+// senet-test-labels: threaded
 #include <senet/c/async_socket.h>
 
 #include "c_api_test_support.hpp"

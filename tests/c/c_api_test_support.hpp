@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -246,12 +247,16 @@ inline std::string backend_in_use() {
   return uring ? "uring" : epoll ? "epoll" : "";
 }
 
-/** The number of threads of this process. */
-inline int thread_count() {
+/** The number of threads of this process named `name` (the completion port names its thread
+    "senet-c-port"). */
+inline int threads_named(const std::string& name) {
   int n = 0;
   std::error_code ec;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    ++n;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string text;
+    std::getline(comm, text);
+    n += text == name ? 1 : 0;
   }
   return n;
 }

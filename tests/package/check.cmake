@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: BSL-1.0
 # Installs the built senet into a scratch prefix, then configures, builds and runs tests/package as an
 # outside project would (find_package), and compiles consumer.cpp once more with the pkg-config flags.
-# Variables: BUILD_DIR (senet's build), SOURCE_DIR (tests/package), WORK_DIR (scratch), CXX, CXX_FLAGS.
+# The same for a C program on the C API (c_consumer.c): a project in C alone (tests/package/c), and
+# the C compiler with the pkg-config flags.
+# Variables: BUILD_DIR (senet's build), SOURCE_DIR (tests/package), WORK_DIR (scratch), CXX, CXX_FLAGS,
+# CC, C_FLAGS.
 file(REMOVE_RECURSE ${WORK_DIR})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
   RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -24,6 +27,21 @@ foreach(program consumer testing_consumer)
     message(FATAL_ERROR "the ${program} failed: ${rc}")
   endif()
 endforeach()
+# A project whose only language is C: find_package(senet) and senet::senet must be enough.
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/c -B ${WORK_DIR}/build-c
+  -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_C_COMPILER=${CC} "-DCMAKE_C_FLAGS=${C_FLAGS}"
+  RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring the C consumer (project in C alone) with find_package(senet) failed: ${rc}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build-c RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "building the C consumer with senet::senet failed: ${rc}")
+endif()
+execute_process(COMMAND ${WORK_DIR}/build-c/c_consumer RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "the C consumer failed: ${rc}")
+endif()
 # pkg-config: the .pc file must give flags that build and link the same program.
 find_program(PKG_CONFIG pkg-config)
 if(PKG_CONFIG)
@@ -61,5 +79,19 @@ if(PKG_CONFIG)
   if(rc)
     message(FATAL_ERROR "the pkg-config senet-testing consumer failed")
   endif()
+  # A C program, compiled and linked by the C compiler with `pkg-config --cflags --libs senet`.
+  execute_process(COMMAND ${PKG_CONFIG} --cflags --libs senet OUTPUT_VARIABLE pc_flags
+    OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+  separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+  separate_arguments(c_extra UNIX_COMMAND "${C_FLAGS}")
+  execute_process(COMMAND ${CC} ${c_extra} -std=c11 ${SOURCE_DIR}/c_consumer.c ${pc_flags}
+    -o ${WORK_DIR}/pc_c_consumer RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "building the C consumer with ${CC} and the pkg-config flags failed")
+  endif()
+  execute_process(COMMAND ${WORK_DIR}/pc_c_consumer RESULT_VARIABLE rc)
+  if(rc)
+    message(FATAL_ERROR "the pkg-config C consumer failed")
+  endif()
 endif()
-message(STATUS "find_package(senet) and pkg-config consumers built and ran, with and without senet::testing")
+message(STATUS "find_package(senet) and pkg-config consumers built and ran, with and without senet::testing, and in C")
