@@ -92,7 +92,7 @@ TYPED_TEST(io_context_threads, schedule_from_several_threads_while_another_runs)
     ASSERT_EQ(r.thread, runner.id());
   }
   EXPECT_EQ(completed, n);
-  EXPECT_GE(n, threads * 100);
+  EXPECT_GE(n, threads * senet::test::minimum_iterations);
   std::printf("%d schedules from %d threads\n", n, threads);
 }
 
@@ -153,7 +153,7 @@ TYPED_TEST(io_context_threads, timers_started_from_several_threads_complete_on_t
     ASSERT_EQ(r.thread, runner.id());
   }
   EXPECT_EQ(completed, n);
-  EXPECT_GE(n, threads * 100);
+  EXPECT_GE(n, threads * senet::test::minimum_iterations);
 }
 
 // P4: the queries are safe from any thread while another runs the context and others schedule:
