@@ -81,11 +81,12 @@ struct watchdog {
           auto const abort_at = g->deadline_ + abort_grace;
           if (now >= abort_at) {
             std::fprintf(stderr,
-                         "senet test watchdog: %s has not finished %lld s after its deadline of %lld ms "
-                         "(the context was stopped); aborting\n",
+                         "senet test watchdog: %s has not finished %lld s after its deadline of %lld ms%s; "
+                         "aborting\n",
                          g->what_, static_cast<long long>(abort_grace.count()),
                          static_cast<long long>(
-                             std::chrono::duration_cast<std::chrono::milliseconds>(g->limit_).count()));
+                             std::chrono::duration_cast<std::chrono::milliseconds>(g->limit_).count()),
+                         g->ctx_ != nullptr ? " (the context was stopped)" : "");
             std::fflush(stderr);
             std::abort();
           }
@@ -113,8 +114,8 @@ deadline_guard::~deadline_guard() {
   watchdog::instance().remove(*this);
   if (expired()) {
     ADD_FAILURE() << what_ << ": not finished within "
-                  << std::chrono::duration_cast<std::chrono::milliseconds>(limit_).count()
-                  << " ms (the watchdog stopped the context)";
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(limit_).count() << " ms"
+                  << (ctx_ != nullptr ? " (the watchdog stopped the context)" : "");
   }
 }
 

@@ -16,7 +16,9 @@
      test failure naming `what`, once the limit passed.
 
    Guards allocate nothing (they link themselves into the watchdog's list), so they may be used
-   inside allocation scopes; the first guard of the process starts the watchdog thread. */
+   inside allocation scopes. The main() of the test executables (support/main.cpp) guards every
+   test with `test_limit`, which also starts the watchdog thread before the first test. Do not use
+   guards in a forked child: it has no watchdog thread. */
 
 #include <senet/io/io_context.hpp>
 
@@ -33,6 +35,11 @@ inline constexpr std::chrono::seconds wait_limit{30};
 
 /** How long the watchdog waits after a guard expired before it aborts the process. */
 inline constexpr std::chrono::seconds abort_grace{10};
+
+/** How long one test may run in all (support/main.cpp guards every test with it): with
+    `abort_grace`, a test that hangs anywhere, even outside the support's helpers, ends with a
+    message naming it after 100 s, before ctest's timeout of 120 s. */
+inline constexpr std::chrono::seconds test_limit{90};
 
 /** A scope that must end within `limit`: see the file comment. `what` (a string literal) names the
     wait in the failure message. Use on one thread (the one that waits). */

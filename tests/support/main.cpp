@@ -1,8 +1,33 @@
 // SPDX-License-Identifier: BSL-1.0
-// The main() of every senet test executable.
+// The main() of every senet test executable. Every test runs under a deadline_guard of
+// senet::test::test_limit (support/deadline.hpp): a test that hangs anywhere fails with its name
+// instead of running into ctest's timeout.
+#include <support/deadline.hpp>
+
 #include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+namespace {
+
+class test_deadline : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestStart(::testing::TestInfo const& info) override {
+    name_ = std::string("the test ") + info.test_suite_name() + "." + info.name();
+    guard_.emplace(name_.c_str(), nullptr, senet::test::test_limit);
+  }
+  void OnTestEnd(::testing::TestInfo const&) override { guard_.reset(); }
+
+ private:
+  std::string name_;
+  std::optional<senet::test::deadline_guard> guard_;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  ::testing::UnitTest::GetInstance()->listeners().Append(new test_deadline);
   return RUN_ALL_TESTS();
 }
