@@ -3,6 +3,8 @@
 // callbacks registered, run and deregistered from several threads at once; reentrancy.
 #include <senet/execution/stop_token.hpp>
 
+#include <support/deadline.hpp>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -49,9 +51,7 @@ TEST(inplace_stop_callback, concurrent_registration_and_deregistration_race_a_re
       });
     }
     go.store(true);
-    while (registered.load() < 50) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return registered.load() >= 50; }, "50 registrations");
     EXPECT_TRUE(source.request_stop());
     for (auto& t : threads) {
       t.join();
@@ -76,9 +76,7 @@ TEST(inplace_stop_callback, deregistration_on_another_thread_waits_for_the_runni
                  finished.store(true);
                }});
     std::thread requester{[&] { source.request_stop(); }};
-    while (!entered.load()) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return entered.load(); }, "the callback starting");
     cb.reset();  // must wait until the callback has returned
     EXPECT_TRUE(finished.load());
     requester.join();

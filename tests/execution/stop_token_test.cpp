@@ -3,6 +3,8 @@
 // stop_callback_for_t.
 #include <senet/execution.hpp>
 
+#include <support/deadline.hpp>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -158,9 +160,7 @@ TEST(inplace_stop_callback, deregistration_during_the_callback_on_another_thread
   std::optional<ex::inplace_stop_callback<decltype(slow)>> callback;
   callback.emplace(source.get_token(), slow);
   std::thread requester{[&] { source.request_stop(); }};
-  while (!entered.load()) {
-    std::this_thread::yield();
-  }
+  senet::test::spin_until([&] { return entered.load(); }, "the callback starting");
   callback.reset();  // Must block until the callback returned on the other thread.
   EXPECT_EQ(1, finished);
   requester.join();

@@ -5,6 +5,8 @@
 
 #include <senet/execution.hpp>
 
+#include <support/deadline.hpp>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -99,9 +101,7 @@ TEST(when_all, children_on_other_threads_race_an_outer_stop_request) {
     ex::start(op);
     std::thread stopper{[&] { source.request_stop(); }};
     stopper.join();
-    while (!results.done_.load()) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return results.done_.load(); }, "the operation completing");
     EXPECT_EQ(0, results.values_.load());
     EXPECT_EQ(1, results.stopped_.load());
   }
@@ -121,9 +121,7 @@ TEST(when_any, children_on_other_threads_race_each_other) {
     if (round % 2 == 0) {
       source.request_stop();
     }
-    while (!results.done_.load()) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return results.done_.load(); }, "the operation completing");
     EXPECT_EQ(1, results.values_.load() + results.stopped_.load());
   }
 }

@@ -22,6 +22,8 @@
 #include <senet/net/message_flags.hpp>
 #include <senet/net/timeout.hpp>
 
+#include <support/run.hpp>
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -59,11 +61,12 @@ class epoll_backend : public ::testing::Test {
 
   // A receive on the server with a time limit: the byte count, or the error.
   std::size_t receive(std::error_code& ec, net::message_flags flags = {}) {
-    auto r = ctx_.run_until(net::timeout(net::async_receive(pair_.server, flags, buffer(in_)), limit) |
-                            ex::upon_error([&](std::error_code e) {
-                              ec = e;
-                              return std::size_t{0};
-                            }));
+    auto r =
+        senet::test::run(ctx_, net::timeout(net::async_receive(pair_.server, flags, buffer(in_)), limit) |
+                                   ex::upon_error([&](std::error_code e) {
+                                     ec = e;
+                                     return std::size_t{0};
+                                   }));
     EXPECT_TRUE(r.has_value());
     return r ? std::get<0>(*r) : 0;
   }
@@ -71,8 +74,8 @@ class epoll_backend : public ::testing::Test {
   // A receive that waits (nothing queued) while `then` runs: `then` makes data arrive.
   template <class Fn>
   std::size_t receive_while(Fn then) {
-    auto r = ctx_.run_until(
-        ex::when_all(net::async_receive(pair_.server, buffer(in_)), ex::just() | ex::then(then)));
+    auto r = senet::test::run(
+        ctx_, ex::when_all(net::async_receive(pair_.server, buffer(in_)), ex::just() | ex::then(then)));
     EXPECT_TRUE(r.has_value());
     return r ? std::get<0>(*r) : 0;
   }
@@ -132,8 +135,8 @@ TEST_F(epoll_backend, async_read_and_async_write_take_partial_transfers_in_steps
   out.fill('y');
   std::array<char, 3 * 64> in{};
   std::size_t read_count = 0;
-  auto r = ctx_.run_until(ex::when_all(net::async_read(pair_.server, buffer(in), read_count),
-                                       net::async_write(pair_.client, buffer(out))));
+  auto r = senet::test::run(ctx_, ex::when_all(net::async_read(pair_.server, buffer(in), read_count),
+                                               net::async_write(pair_.client, buffer(out))));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(std::get<0>(*r), in.size());
   EXPECT_EQ(std::get<1>(*r), out.size());
@@ -153,13 +156,14 @@ TEST(epoll_backend_datagram, a_short_datagram_does_not_hide_the_next_one) {
                        static_cast<const ::sockaddr*>(to.data()), static_cast<::socklen_t>(to.size())),
               static_cast<::ssize_t>(text.size()));
   };
-  auto first = ctx.run_until(ex::when_all(net::async_receive(b, buffer(in)), ex::just() | ex::then([&] {
-                                                                               send_datagram("one");
-                                                                               send_datagram("four");
-                                                                             })));
+  auto first =
+      senet::test::run(ctx, ex::when_all(net::async_receive(b, buffer(in)), ex::just() | ex::then([&] {
+                                                                              send_datagram("one");
+                                                                              send_datagram("four");
+                                                                            })));
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(std::get<0>(*first), 3u);
-  auto second = ctx.run_until(net::timeout(net::async_receive(b, buffer(in)), limit));
+  auto second = senet::test::run(ctx, net::timeout(net::async_receive(b, buffer(in)), limit));
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(std::get<0>(*second), 4u);
 }

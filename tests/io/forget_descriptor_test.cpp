@@ -8,6 +8,7 @@
 #include <senet/io/poll_events.hpp>
 
 #include <support/backend_fixture.hpp>
+#include <support/deadline.hpp>
 #include <support/io_probe.hpp>
 
 #include <gtest/gtest.h>
@@ -50,21 +51,18 @@ TYPED_TEST(forget_descriptor_test, from_another_thread_while_the_context_runs_ab
     std::thread::id completed_on{};
     std::thread loop([&] {
       try {
-        this->ctx().run_until(
-            ex::when_all(ex::just() | ex::then([&] { running = true; }),
-                         io::async_poll(this->scheduler(), fds[0], io::poll_events::readable) |
-                             ex::upon_error([&](std::error_code e) {
-                               ec = e;
-                               completed_on = std::this_thread::get_id();
-                               return io::poll_events{};
-                             })));
+        this->run(ex::when_all(ex::just() | ex::then([&] { running = true; }),
+                               io::async_poll(this->scheduler(), fds[0], io::poll_events::readable) |
+                                   ex::upon_error([&](std::error_code e) {
+                                     ec = e;
+                                     completed_on = std::this_thread::get_id();
+                                     return io::poll_events{};
+                                   })));
       } catch (...) {
         ADD_FAILURE() << "run_until threw";
       }
     });
-    while (!running.load()) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return running.load(); }, "the loop thread running");
     EXPECT_TRUE(io::forget_descriptor(this->ctx(), fds[0]));
     loop.join();
     EXPECT_EQ(ec, senet::error::operation_aborted) << "iteration " << i;

@@ -112,6 +112,7 @@ struct outcome {
   std::optional<std::error_code> error;
   bool stopped = false;
   std::atomic<bool> done{false};
+  std::atomic<int> completions{0};
   std::thread::id thread{};
   ex::inplace_stop_source stop;
 };
@@ -141,6 +142,10 @@ struct split_receiver {
  private:
   template <class F>
   void finish(F f) noexcept {
+    if (out_->completions.fetch_add(1) != 0) {
+      ADD_FAILURE() << "split_receiver: the operation completed more than once";
+      return;
+    }
     f();
     out_->thread = std::this_thread::get_id();
     out_->done.store(true, std::memory_order_release);
@@ -165,12 +170,6 @@ bool run_until_done(io::io_context& ctx, const outcome& out) {
 template <class Backend>
 class get_io_scheduler_test : public senet::test::backend_fixture<Backend> {
  protected:
-  auto tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    return senet::test::connect_pair(this->ctx(), acceptor_);
-  }
-
-  ip::tcp::acceptor acceptor_;
   senet::test::manual_context manual_;
 };
 

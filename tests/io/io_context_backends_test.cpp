@@ -14,6 +14,8 @@
 #include <support/backend_fixture.hpp>
 #include <support/io_probe.hpp>
 #include <support/loopback.hpp>
+#include <support/run.hpp>
+#include <support/thread_state.hpp>
 
 #include <gtest/gtest.h>
 
@@ -52,8 +54,7 @@ class io_context_backends : public senet::test::backend_fixture<Backend> {};
 TYPED_TEST_SUITE(io_context_backends, senet::test::all_backends, senet::test::backend_names);
 
 TYPED_TEST(io_context_backends, destroying_the_context_stops_pending_operations) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   senet::test::io_outcome<std::size_t> receive;
   senet::test::io_outcome<> wait;
   char in = 0;
@@ -68,13 +69,12 @@ TYPED_TEST(io_context_backends, destroying_the_context_stops_pending_operations)
     EXPECT_FALSE(wait.done.load());
     this->ctx_.reset();  // the operation states outlive the context here
   }
-  EXPECT_TRUE(receive.stopped);
-  EXPECT_TRUE(wait.stopped);
+  EXPECT_TRUE(receive.stopped_once());
+  EXPECT_TRUE(wait.stopped_once());
 }
 
 TYPED_TEST(io_context_backends, sockets_outlive_their_context_and_serve_a_new_one) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   char in = 0;
   // A receive that waits registers the socket with the first context.
   bool stopped = false;
@@ -127,20 +127,19 @@ TYPED_TEST(io_context_backends, many_connections_at_once) {
   }
   for (int i = 0; i < count; ++i) {
     senet::test::run_until_done(this->ctx(), outcomes[i]);
-    ASSERT_TRUE(outcomes[i].value.has_value());
+    ASSERT_TRUE(outcomes[i].value_once());
     EXPECT_EQ(in[i], static_cast<char>('A' + i % 26));
   }
 }
 
 TYPED_TEST(io_context_backends, operations_started_from_other_threads) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   std::thread loop;
   constexpr int rounds = 200;
   int received = 0;
   {
     io::io_context::work_guard guard(this->ctx());
-    loop = std::thread([&] { this->ctx().run(); });
+    loop = std::thread([&] { senet::test::bounded_run(this->ctx()); });
     for (int i = 0; i < rounds; ++i) {
       char out = static_cast<char>(i);
       char in = 0;
@@ -157,21 +156,18 @@ TYPED_TEST(io_context_backends, operations_started_from_other_threads) {
 }
 
 TYPED_TEST(io_context_backends, stop_from_another_thread_stops_the_sender_of_run_until) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   char in = 0;
   std::atomic<bool> started{false};
   std::mutex mutex;
   std::condition_variable cv;
   bool returned = false;
   bool rescued = false;
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread stopper([&] {
-    while (!started.load()) {
-      std::this_thread::yield();
-    }
-    // Most likely the loop is blocked waiting by now, the case that matters; the outcome must be
-    // the same if it is not.
-    std::this_thread::sleep_for(20ms);
+    senet::test::spin_until([&] { return started.load(); }, "run_until starting its sender");
+    // The case that matters: the loop is blocked waiting when the stop comes.
+    senet::test::wait_until_blocked(loop_thread, "the loop blocking in run_until");
     this->ctx().stop();
     std::unique_lock lock(mutex);
     if (!cv.wait_for(lock, 10s, [&] { return returned; })) {
@@ -208,8 +204,7 @@ class io_context_kernel_backends : public senet::test::backend_fixture<Backend> 
 TYPED_TEST_SUITE(io_context_kernel_backends, senet::test::kernel_backends, senet::test::backend_names);
 
 TYPED_TEST(io_context_kernel_backends, foreign_loop_drives_io_through_wait_descriptor) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   char in = 0;
   senet::test::io_outcome<std::size_t> outcome;
   auto op = ex::connect(net::async_receive(pair.server, buffer(&in, 1)),
@@ -230,7 +225,7 @@ TYPED_TEST(io_context_kernel_backends, foreign_loop_drives_io_through_wait_descr
     this->ctx().poll();
   }
   ASSERT_TRUE(outcome.done.load());
-  ASSERT_TRUE(outcome.value.has_value());
+  ASSERT_TRUE(outcome.value_once());
   EXPECT_EQ(in, 'f');
 }
 

@@ -53,7 +53,7 @@ TYPED_TEST(io_context_run_for, runs_timers_that_expire_within_the_duration) {
   ex::start(op);
   EXPECT_EQ(this->ctx().run_for(10s), 1U);
   EXPECT_TRUE(outcome.done.load());
-  EXPECT_TRUE(outcome.value.has_value());
+  EXPECT_TRUE(outcome.value_once());
 }
 
 TYPED_TEST(io_context_run_for, returns_when_the_duration_has_passed) {
@@ -69,7 +69,7 @@ TYPED_TEST(io_context_run_for, returns_when_the_duration_has_passed) {
   // The timer is still pending; it is cancelled by the destructor.
   outcome.stop.request_stop();
   EXPECT_EQ(this->ctx().run_for(10s), 1U);
-  EXPECT_TRUE(outcome.stopped);
+  EXPECT_TRUE(outcome.stopped_once());
 }
 
 TYPED_TEST(io_context_run_for, returns_on_stop) {

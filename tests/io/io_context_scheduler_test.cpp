@@ -9,6 +9,7 @@
 
 #include <support/backend_fixture.hpp>
 #include <support/completion_signatures.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -127,7 +128,7 @@ TYPED_TEST(scheduler_timers, networking_senders_follow_it_in_the_adaptor_form) {
 TYPED_TEST(scheduler_timers, under_sync_wait_with_the_context_on_another_thread) {
   auto sch = this->scheduler();
   io::io_context::work_guard guard(this->ctx());
-  std::thread runner([this] { this->ctx().run(); });
+  std::thread runner([this] { senet::test::bounded_run(this->ctx()); });
   std::thread::id completed_on{};
   auto r =
       ex::sync_wait(sch.schedule_after(2ms) | ex::then([&] { completed_on = std::this_thread::get_id(); }));

@@ -9,6 +9,10 @@
 #include <senet/io/detail/operation.hpp>
 #include <senet/net/async_wait.hpp>
 
+#include <support/descriptor_pair.hpp>
+#include <support/operation_record.hpp>
+#include <support/run.hpp>
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -76,114 +80,17 @@ class backend_env {
   std::optional<std::string> saved_;
 };
 
-/** An operation record that remembers how it completed. */
-struct record : iod::io_operation {
-  int completions = 0;
-  std::int64_t result = 0;
+using senet::test::bound_socket;
+using senet::test::record;
+using senet::test::socket_pair;
+using senet::test::start_pending;
+using senet::test::test_fd;
+using senet::test::transfer_record;
 
-  record() noexcept { complete_ = &record::on_complete; }
-
-  static void on_complete(iod::io_operation* op) noexcept {
-    auto& self = static_cast<record&>(*op);
-    ++self.completions;
-    self.result = self.result_;
-  }
-};
-
-/** A receive or send of up to N bytes through one iovec. */
-template <std::size_t N>
-struct transfer_record : record {
-  std::array<char, N> data{};
-  ::iovec iov{};
-
-  void prepare(iod::op_code code, iod::descriptor& d, std::size_t size = N) noexcept {
-    iov = {data.data(), size};
-    msg_ = {};
-    msg_.msg_iov = &iov;
-    msg_.msg_iovlen = 1;
-    code_ = code;
-    descriptor_ = &d;
-    flags_ = 0;
-  }
-};
-
-/** A descriptor owned by the test: released (as a socket would) and closed on destruction. */
-struct test_fd {
-  iod::descriptor d;
-
-  explicit test_fd(int fd = -1) noexcept { d.fd = fd; }
-  test_fd(const test_fd&) = delete;
-  test_fd& operator=(const test_fd&) = delete;
-  ~test_fd() { close(); }
-
-  void close() noexcept {
-    iod::release_descriptor(d);
-    if (d.fd >= 0) {
-      ::close(d.fd);
-      d.fd = -1;
-    }
-  }
-};
-
-/** A connected pair of non-blocking Unix stream (or datagram) sockets. */
-struct socket_pair {
-  test_fd a;
-  test_fd b;
-
-  explicit socket_pair(int type = SOCK_STREAM) {
-    int fds[2];
-    if (::socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    }
-    a.d.fd = fds[0];
-    b.d.fd = fds[1];
-  }
-};
-
-::sockaddr_in loopback(std::uint16_t port = 0) {
-  ::sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return addr;
-}
-
-/** A non-blocking socket bound to 127.0.0.1, port 0; `listening` makes it a TCP listener. */
-int bound_socket(int type, bool listening, ::sockaddr_in& addr) {
-  int fd = ::socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    throw std::system_error(errno, std::system_category(), "socket");
-  }
-  addr = loopback();
-  ::socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<::sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<::sockaddr*>(&addr), &len) != 0 ||
-      (listening && ::listen(fd, 64) != 0)) {
-    int e = errno;
-    ::close(fd);
-    throw std::system_error(e, std::system_category(), "bind/listen");
-  }
-  return fd;
-}
-
-/** Starts `r` as the context's thread would (the test thread stands in for it while no thread runs
-    the context); fails the test if it completed at once. */
-void start_pending(io::io_context& ctx, record& r) {
-  iod::context_scope scope(ctx);
-  ASSERT_FALSE(iod::start_operation(ctx, r)) << "completed inline with " << r.result_;
-}
-
-/** Starts `r` and expects it to complete inside start_operation (a send tried first, a receive
-    whose descriptor asks for it); delivers it there, as an operation state does. */
-void start_inline(io::io_context& ctx, record& r) {
-  iod::context_scope scope(ctx);
-  ASSERT_TRUE(iod::start_operation(ctx, r)) << "went to the ring";
-  r.complete_(&r);
-}
+using senet::test::start_at_once;
 
 void cancel(io::io_context& ctx, record& r) {
-  iod::context_scope scope(ctx);
-  iod::request_cancel(ctx, r);
+  senet::test::cancel_record(ctx, r);
 }
 
 void release(io::io_context& ctx, test_fd& fd) {
@@ -191,14 +98,10 @@ void release(io::io_context& ctx, test_fd& fd) {
   fd.close();
 }
 
-/** Turns the loop until `done()` or nothing is left to run. */
+/** Turns the loop until `done()`, within senet::test::wait_limit. */
 template <class Pred>
 void run_until(io::io_context& ctx, Pred done) {
-  while (!done()) {
-    if (ctx.run_one() == 0) {
-      return;
-    }
-  }
+  senet::test::run_records_until(ctx, done);
 }
 
 void write_all(int fd, const void* data, std::size_t size) {
@@ -282,7 +185,7 @@ int check_fallback_in_child() {
     io::io_context ctx;
     failures += ctx.backend() != io::backend_kind::epoll;
     // The fallback context works: a timer completes on it.
-    failures += !ctx.run_until(net::async_wait_for(1ms)).has_value();
+    failures += !ctx.run_until(net::async_wait_for(1ms)).has_value();  // forked child: no watchdog
   } catch (...) {
     failures += 100;
   }
@@ -502,9 +405,9 @@ TEST_F(uring_backend, bad_descriptor_and_foreign_context_complete_at_once) {
 TEST_F(uring_backend, timers_and_schedule_run_on_it) {
   io::io_context ctx{io::uring};
   auto before = std::chrono::steady_clock::now();
-  EXPECT_TRUE(ctx.run_until(net::async_wait_for(20ms)).has_value());
+  EXPECT_TRUE(senet::test::run(ctx, net::async_wait_for(20ms)).has_value());
   EXPECT_GE(std::chrono::steady_clock::now() - before, 20ms);
-  EXPECT_TRUE(ctx.run_until(ctx.get_scheduler().schedule()).has_value());
+  EXPECT_TRUE(senet::test::run(ctx, ctx.get_scheduler().schedule()).has_value());
 }
 
 // ---- many operations, a small ring --------------------------------------------------------------
@@ -541,7 +444,7 @@ TEST_F(uring_backend, ten_thousand_receives_in_flight_on_a_256_entry_ring) {
   for (auto& s : sockets) {
     write_all(s->a.d.fd, payload.data(), payload.size());
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int pair = 0; pair < pairs; ++pair) {
     for (int j = 0; j < per_pair; ++j) {
       auto& r = records[pair * per_pair + j];
@@ -566,7 +469,7 @@ TEST_F(uring_backend, ten_thousand_waits_on_one_descriptor) {
   }
   EXPECT_EQ(ctx.poll(), 0U);
   write_all(p.a.d.fd, "x", 1);
-  EXPECT_EQ(ctx.run(), static_cast<std::size_t>(count));
+  EXPECT_EQ(senet::test::bounded_run(ctx), static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     ASSERT_EQ(records[i].completions, 1);
     ASSERT_EQ(records[i].result, static_cast<std::int64_t>(io::poll_events::readable));
@@ -672,7 +575,7 @@ TEST_F(uring_backend, cancel_operations_in_the_backlog_and_in_the_ring) {
   for (int i = 1; i < count - 1; ++i) {
     cancel(ctx, records[i]);
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int i = 0; i < count; ++i) {
     ASSERT_EQ(records[i].completions, 1);
     ASSERT_EQ(records[i].result, -ECANCELED);
@@ -773,7 +676,7 @@ TEST_F(uring_backend, release_aborts_operations_in_the_backlog) {
   for (int i = 0; i < others; ++i) {
     cancel(ctx, fillers[i]);
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int i = 0; i < others; ++i) {
     ASSERT_EQ(fillers[i].result, -ECANCELED);
   }
@@ -876,7 +779,7 @@ TEST_F(uring_backend, a_released_linked_operation_is_aborted) {
   EXPECT_EQ(held.result, iod::io_operation::aborted);
   EXPECT_EQ(unsent.result, iod::io_operation::aborted);
   // Nothing is left: no linked timeout still names a record.
-  ctx.run();
+  senet::test::bounded_run(ctx);
 }
 
 // A linked operation takes two SQEs: more of them than the ring holds go through the backlog, in
@@ -893,7 +796,7 @@ TEST_F(uring_backend, linked_operations_beyond_the_ring_all_time_out) {
     records[i].link_timeout_ns_ = std::chrono::nanoseconds(5ms).count();
     start_pending(ctx, records[i]);
   }
-  ctx.run();
+  senet::test::bounded_run(ctx);
   for (int i = 0; i < count; ++i) {
     ASSERT_EQ(records[i].completions, 1) << i;
     ASSERT_EQ(records[i].result, -ETIMEDOUT) << i;
@@ -1096,7 +999,7 @@ TEST_F(uring_backend, an_eager_send_with_room_completes_inside_start) {
   transfer_record<5> tx;
   tx.prepare(iod::op_code::send, p.a.d);
   std::copy_n("hello", 5, tx.data.begin());
-  start_inline(ctx, tx);
+  start_at_once(ctx, tx);
   EXPECT_EQ(tx.completions, 1);
   EXPECT_EQ(tx.result, 5);
   char got[10];
@@ -1104,7 +1007,7 @@ TEST_F(uring_backend, an_eager_send_with_room_completes_inside_start) {
   EXPECT_EQ(ctx.poll(), 0U) << "nothing went through the ring";
   p.b.close();
   tx.prepare(iod::op_code::send, p.a.d);
-  start_inline(ctx, tx);
+  start_at_once(ctx, tx);
   EXPECT_EQ(tx.result, -EPIPE);
 }
 
@@ -1142,7 +1045,7 @@ TEST_F(uring_backend, a_receive_tries_first_only_when_its_descriptor_asks) {
 
   p.b.d.eager |= iod::eager_receive;
   rx.prepare(iod::op_code::receive, p.b.d);
-  start_inline(ctx, rx);
+  start_at_once(ctx, rx);
   EXPECT_EQ(rx.completions, 2);
   EXPECT_EQ(rx.result, 1);
   EXPECT_EQ(rx.data[0], 'b');
@@ -1157,7 +1060,7 @@ TEST_F(uring_backend, a_receive_tries_first_only_when_its_descriptor_asks) {
   // At end of stream an eager receive completes inside start with 0.
   ::shutdown(p.a.d.fd, SHUT_WR);
   rx.prepare(iod::op_code::receive, p.b.d);
-  start_inline(ctx, rx);
+  start_at_once(ctx, rx);
   EXPECT_EQ(rx.result, 0);
 }
 

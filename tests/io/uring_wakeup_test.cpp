@@ -9,6 +9,10 @@
 #include <senet/io/detail/operation.hpp>
 #include <senet/net/async_wait.hpp>
 
+#include <support/deadline.hpp>
+#include <support/descriptor_pair.hpp>
+#include <support/thread_state.hpp>
+
 #include <gtest/gtest.h>
 
 #include <poll.h>
@@ -75,17 +79,21 @@ TEST_F(uring_wakeup, schedule_from_another_thread_wakes_a_sleeping_loop) {
     ops.push_back(std::make_unique<schedule_holder>(ctx, counting_receiver{&done, count, &ctx}));
   }
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread producer([&] {
     for (int i = 0; i < count; ++i) {
       ex::start(ops[i]->op);
-      // Let the loop fall asleep now and then, so that both paths are taken: a wake-up through
-      // the eventfd, and a push that finds the loop awake.
+      // Now and then, wait until the loop has fallen asleep in the ring, so that both paths are
+      // taken: a wake-up through the eventfd, and a push that finds the loop awake.
       if (i % 50 == 0) {
-        std::this_thread::sleep_for(1ms);
+        senet::test::wait_until_blocked(loop_thread, "the loop falling asleep");
       }
     }
   });
-  ctx.run();
+  {
+    senet::test::deadline_guard deadline("ctx.run", &ctx);
+    ctx.run();
+  }
   producer.join();
   EXPECT_EQ(done.load(), count);
 }
@@ -134,42 +142,25 @@ struct remote_receive : iod::io_operation {
   }
 };
 
-struct socket_pair {
-  iod::descriptor a;
-  iod::descriptor b;
-  socket_pair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw std::system_error(errno, std::system_category(), "socketpair");
-    }
-    a.fd = fds[0];
-    b.fd = fds[1];
-  }
-  socket_pair(const socket_pair&) = delete;
-  socket_pair& operator=(const socket_pair&) = delete;
-  ~socket_pair() {
-    for (iod::descriptor* d : {&a, &b}) {
-      iod::release_descriptor(*d);
-      ::close(d->fd);
-    }
-  }
-};
+using senet::test::socket_pair;
 
 TEST_F(uring_wakeup, operation_started_and_cancelled_from_another_thread) {
   io::io_context ctx{io::uring};
   socket_pair p;
   remote_receive rx;
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread other([&] {
-    rx.start_from_any_thread(ctx, p.b);
-    while (!rx.started.load()) {
-      std::this_thread::yield();
-    }
-    // Usually the loop is asleep in the ring by now: the request is queued and the loop woken.
-    std::this_thread::sleep_for(5ms);
+    rx.start_from_any_thread(ctx, p.b.d);
+    senet::test::spin_until([&] { return rx.started.load(); }, "the loop starting the receive");
+    // Once the loop is asleep in the ring, the request is queued and the loop woken.
+    senet::test::wait_until_blocked(loop_thread, "the loop falling asleep");
     iod::request_cancel(ctx, rx);
   });
-  ctx.run();
+  {
+    senet::test::deadline_guard deadline("ctx.run", &ctx);
+    ctx.run();
+  }
   other.join();
   ASSERT_EQ(rx.completions.load(), 1);
   EXPECT_EQ(rx.result, -ECANCELED);
@@ -180,12 +171,18 @@ TEST_F(uring_wakeup, operation_started_from_another_thread_completes_on_data) {
   socket_pair p;
   remote_receive rx;
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread other([&] {
-    rx.start_from_any_thread(ctx, p.b);
-    std::this_thread::sleep_for(10ms);
-    ASSERT_EQ(::send(p.a.fd, "w", 1, MSG_NOSIGNAL), 1);
+    rx.start_from_any_thread(ctx, p.b.d);
+    // The data comes once the receive waits in the ring and the loop sleeps.
+    senet::test::spin_until([&] { return rx.started.load(); }, "the loop starting the receive");
+    senet::test::wait_until_blocked(loop_thread, "the loop falling asleep");
+    ASSERT_EQ(::send(p.a.d.fd, "w", 1, MSG_NOSIGNAL), 1);
   });
-  ctx.run();
+  {
+    senet::test::deadline_guard deadline("ctx.run", &ctx);
+    ctx.run();
+  }
   other.join();
   ASSERT_EQ(rx.completions.load(), 1);
   EXPECT_EQ(rx.result, 1);
@@ -194,11 +191,16 @@ TEST_F(uring_wakeup, operation_started_from_another_thread_completes_on_data) {
 TEST_F(uring_wakeup, stop_from_another_thread_ends_a_blocked_run) {
   io::io_context ctx{io::uring};
   io::io_context::work_guard guard(ctx);
+  auto const loop_thread = senet::test::this_thread_id();
   std::thread other([&] {
-    std::this_thread::sleep_for(10ms);
+    senet::test::wait_until_blocked(loop_thread, "the loop blocking in run()");
     ctx.stop();
   });
-  EXPECT_EQ(ctx.run(), 0U);
+  {
+    senet::test::deadline_guard deadline("ctx.run",
+                                         nullptr);  // not stopped by the watchdog: this tests stop()
+    EXPECT_EQ(ctx.run(), 0U);
+  }
   other.join();
   EXPECT_TRUE(ctx.stopped());
 }

@@ -6,6 +6,7 @@
 #include <senet/io/detail/handoff.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/ip/udp.hpp>
+#include <support/deadline.hpp>
 #include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
@@ -166,9 +167,7 @@ TEST(async_resolve, stop_while_resolving_completes_stopped_at_once) {
     op.emplace(senet::ip::detail::emplace_result{connect});
     ex::start(*op);
     // Wait until a worker is inside the (blocked) resolution, then cancel.
-    while (gate_entered.load() == 0) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return gate_entered.load() != 0; }, "a worker entering the resolution");
     source.request_stop();
     // The operation completed on this thread, inside request_stop, without waiting for the worker.
     EXPECT_EQ(rec.completions, 1);
@@ -251,9 +250,7 @@ TEST(async_resolve, destroying_the_io_context_while_resolving_completes_stopped)
     std::optional<decltype(connect())> op;
     op.emplace(senet::ip::detail::emplace_result{connect});
     ex::start(*op);
-    while (gate_entered.load() == 0) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return gate_entered.load() != 0; }, "a worker entering the resolution");
     EXPECT_EQ(rec.completions, 0);
     ctx.reset();
     EXPECT_EQ(rec.completions, 1);
@@ -318,9 +315,7 @@ TEST(async_resolve, stop_then_destruction_while_resolving) {
     auto op = ex::connect(senet::net::async_resolve("127.0.0.1", "80"),
                           context_receiver{&rec, source.get_token(), ctx->get_scheduler()});
     ex::start(op);
-    while (gate_entered.load() == 0) {
-      std::this_thread::yield();
-    }
+    senet::test::spin_until([&] { return gate_entered.load() != 0; }, "a worker entering the resolution");
     source.request_stop();
     EXPECT_EQ(rec.completions, 1);
     EXPECT_TRUE(rec.stopped);

@@ -12,6 +12,7 @@
 #include <support/backend_fixture.hpp>
 #include <support/io_probe.hpp>
 #include <support/loopback.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -62,8 +63,7 @@ TYPED_TEST(async_accept_test, completion_signatures_are_socket_and_endpoint) {
 }
 
 TYPED_TEST(async_accept_test, ipv4) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   ASSERT_TRUE(pair.server.is_open());
   EXPECT_EQ(pair.peer, pair.client.local_endpoint());
   EXPECT_EQ(pair.server.protocol(), ip::tcp::v4());
@@ -71,8 +71,7 @@ TYPED_TEST(async_accept_test, ipv4) {
 }
 
 TYPED_TEST(async_accept_test, accepted_socket_is_non_blocking_and_close_on_exec) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   int fl = ::fcntl(pair.server.native_handle(), F_GETFL);
   int fd_flags = ::fcntl(pair.server.native_handle(), F_GETFD);
   EXPECT_NE(fl & O_NONBLOCK, 0);
@@ -80,11 +79,8 @@ TYPED_TEST(async_accept_test, accepted_socket_is_non_blocking_and_close_on_exec)
 }
 
 TYPED_TEST(async_accept_test, ipv6) {
-  if (!senet::test::ipv6_available()) {
-    GTEST_SKIP() << "no IPv6 loopback here";
-  }
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v6());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  SENET_TEST_REQUIRE_IPV6();
+  auto pair = this->tcp_pair(ip::tcp::v6());
   EXPECT_EQ(pair.peer, pair.client.local_endpoint());
   EXPECT_TRUE(pair.peer.address().is_v6());
   EXPECT_EQ(pair.server.protocol(), ip::tcp::v6());
@@ -148,7 +144,7 @@ TYPED_TEST(async_accept_test, cancel_with_stop_source_then_acceptor_still_usable
   ex::start(op);
   outcome.stop.request_stop();
   loop.join();
-  EXPECT_TRUE(outcome.stopped);
+  EXPECT_TRUE(outcome.stopped_once());
   EXPECT_FALSE(outcome.value.has_value());
   auto pair = senet::test::connect_pair(this->ctx(), acceptor);
   this->check_pair(pair);
@@ -160,8 +156,7 @@ TYPED_TEST(async_accept_test, accept_on_a_closed_acceptor_is_an_error) {
 }
 
 TYPED_TEST(async_accept_test, a_socket_waiting_on_one_context_is_refused_by_another) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   // A receive that has to wait registers the socket with ctx().
   char in = 0;
   bool stopped = false;
@@ -173,10 +168,10 @@ TYPED_TEST(async_accept_test, a_socket_waiting_on_one_context_is_refused_by_anot
   // Every backend refuses a socket registered with another context, before looking at its
   // connection (so a simulated connection of the test backend is never touched by `other`).
   io::io_context other{this->kind};
-  auto r2 =
-      other.run_until(ex::let_error(net::async_receive(pair.server, buffer(&in, 1)) |
-                                        ex::then([](std::size_t) noexcept { return std::error_code(); }),
-                                    [](std::error_code ec) noexcept { return ex::just(ec); }));
+  auto r2 = senet::test::run(
+      other, ex::let_error(net::async_receive(pair.server, buffer(&in, 1)) |
+                               ex::then([](std::size_t) noexcept { return std::error_code(); }),
+                           [](std::error_code ec) noexcept { return ex::just(ec); }));
   ASSERT_TRUE(r2.has_value());
   EXPECT_EQ(std::get<0>(*r2), std::errc::device_or_resource_busy);
 }
@@ -188,14 +183,13 @@ class async_accept_kernel_test : public senet::test::backend_fixture<Backend> {}
 TYPED_TEST_SUITE(async_accept_kernel_test, senet::test::kernel_backends, senet::test::backend_names);
 
 TYPED_TEST(async_accept_kernel_test, accepted_sockets_can_move_to_another_context) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   // The accepted socket was never registered with ctx(): it can serve on another context.
   io::io_context other{this->kind};
   char out = 'm';
   char in = 0;
   ASSERT_EQ(this->value_of(net::async_send(pair.client, buffer(&out, 1))), 1U);
-  auto r = other.run_until(net::async_receive(pair.server, buffer(&in, 1)));
+  auto r = senet::test::run(other, net::async_receive(pair.server, buffer(&in, 1)));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(in, 'm');
 }

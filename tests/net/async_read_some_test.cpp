@@ -37,8 +37,7 @@ struct fake_stream {
 };
 
 TYPED_TEST(async_read_some_test, is_async_receive_on_a_socket) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   std::string data = "some";
   std::array<char, 4> in{};
   auto r = this->run(ex::when_all(net::async_write_some(pair.client, buffer(data)),
@@ -54,16 +53,14 @@ TYPED_TEST(async_read_some_test, is_async_receive_on_a_socket) {
 }
 
 TYPED_TEST(async_read_some_test, zero_at_end_of_stream) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   pair.client.close();
   std::array<char, 4> in{};
   EXPECT_EQ(this->value_of(net::async_read_some(pair.server, buffer(in))), 0U);
 }
 
 TYPED_TEST(async_read_some_test, explicit_scheduler_form) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   std::string data = "x";
   std::array<char, 1> in{};
   auto sch = this->scheduler();

@@ -27,15 +27,9 @@ using senet::buffer;
 template <class Backend>
 class async_read_until_test : public senet::test::backend_fixture<Backend> {
  protected:
-  auto tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    return senet::test::connect_pair(this->ctx(), acceptor_);
-  }
   void send(ip::tcp::socket& s, std::string_view data) {
     ASSERT_EQ(this->value_of(net::async_send(s, buffer(data.data(), data.size()))), data.size());
   }
-
-  ip::tcp::acceptor acceptor_;
 };
 
 TYPED_TEST_SUITE(async_read_until_test, senet::test::all_backends, senet::test::backend_names);

@@ -52,9 +52,7 @@ TYPED_TEST(async_send_to_test, gathers_one_datagram_from_several_buffers) {
 }
 
 TYPED_TEST(async_send_to_test, ipv6) {
-  if (!senet::test::ipv6_available()) {
-    GTEST_SKIP() << "no IPv6 loopback here";
-  }
+  SENET_TEST_REQUIRE_IPV6();
   auto a = senet::test::bind_udp(ip::udp::v6());
   auto b = senet::test::bind_udp(ip::udp::v6());
   std::string data = "six";

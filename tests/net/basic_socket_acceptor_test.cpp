@@ -2,6 +2,7 @@
 #include <senet/net/basic_socket_acceptor.hpp>
 
 #include <senet/ip/tcp.hpp>
+#include <support/loopback.hpp>
 
 #include <gtest/gtest.h>
 
@@ -40,6 +41,7 @@ TEST(basic_socket_acceptor, endpoint_constructor_opens_binds_and_listens) {
 }
 
 TEST(basic_socket_acceptor, endpoint_constructor_without_reuse_address) {
+  SENET_TEST_REQUIRE_IPV6();
   tcp::acceptor a(tcp::endpoint(senet::ip::address_v6::loopback(), 0), false);
   EXPECT_FALSE(a.get_option<socket_base::reuse_address>().value());
   EXPECT_EQ(a.protocol(), tcp::v6());

@@ -274,19 +274,12 @@ TEST(basic_socket, shutdown_unconnected_fails) {
 template <class Backend>
 class basic_socket_backends : public senet::test::backend_fixture<Backend> {
  protected:
-  senet::test::stream_pair<tcp> tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(tcp::v4());
-    return senet::test::connect_pair(this->ctx(), acceptor_);
-  }
-
   // What one receive of at most 16 bytes on `sock` gives.
   std::string receive(tcp::socket& sock) {
     std::array<char, 16> buf{};
     std::size_t n = this->value_of(senet::net::async_receive(sock, senet::buffer(buf)));
     return {buf.data(), n};
   }
-
-  tcp::acceptor acceptor_;
 };
 
 TYPED_TEST_SUITE(basic_socket_backends, senet::test::all_backends, senet::test::backend_names);
@@ -296,11 +289,11 @@ TYPED_TEST(basic_socket_backends, remote_endpoint_is_the_peer) {
   ASSERT_TRUE(p.server.is_open());
   EXPECT_EQ(p.server.remote_endpoint(), p.client.local_endpoint());
   EXPECT_EQ(p.server.remote_endpoint(), p.peer);
-  EXPECT_EQ(p.client.remote_endpoint(), this->acceptor_.local_endpoint());
+  EXPECT_EQ(p.client.remote_endpoint(), p.acceptor.local_endpoint());
   std::error_code ec = std::make_error_code(std::errc::io_error);
   tcp::endpoint ep = p.client.remote_endpoint(ec);
   EXPECT_FALSE(ec);
-  EXPECT_EQ(ep, this->acceptor_.local_endpoint());
+  EXPECT_EQ(ep, p.acceptor.local_endpoint());
 }
 
 TYPED_TEST(basic_socket_backends, remote_endpoint_stays_after_the_peer_closes) {
@@ -437,9 +430,11 @@ TEST(basic_socket, blocking_connect_waits_for_the_outcome) {
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(client.remote_endpoint(), acceptor.local_endpoint());
 
-  // A port nobody listens on: the refusal is the result, not "in progress".
-  tcp::endpoint refused = acceptor.local_endpoint();
-  acceptor.close();
+  // A port nobody listens on: the refusal is the result, not "in progress". The port stays bound
+  // (not listening) for the whole test, so that no other process can take it meanwhile.
+  tcp::socket bound_only(tcp::v4());
+  bound_only.bind(loopback_v4());
+  tcp::endpoint refused = bound_only.local_endpoint();
   tcp::socket other(tcp::v4());
   other.non_blocking(false);
   other.connect(refused, ec);

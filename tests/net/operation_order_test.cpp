@@ -20,6 +20,7 @@
 
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -162,11 +163,11 @@ class settle_on_exit {
 void start_numbered(io::io_context& ctx, int n, int threads, const std::function<void(int)>& start,
                     const std::function<bool()>& done) {
   if (threads == 0) {
-    ctx.run_until(ex::just() | ex::then([&] {
-                    for (int i = 0; i < n; ++i) {
-                      start(i);
-                    }
-                  }));
+    senet::test::run(ctx, ex::just() | ex::then([&] {
+                            for (int i = 0; i < n; ++i) {
+                              start(i);
+                            }
+                          }));
     ASSERT_TRUE(drive(ctx, done)) << "the operations did not complete within 60 s";
     return;
   }
@@ -267,9 +268,8 @@ template <class Backend>
 class operation_order_test : public senet::test::backend_fixture<Backend> {
  protected:
   /** A connected pair with small buffers, so that sends fill them and wait. */
-  senet::test::stream_pair<ip::tcp> tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    auto pair = senet::test::connect_pair(this->ctx(), acceptor_);
+  senet::test::tcp_connection tcp_pair() {
+    auto pair = senet::test::tcp_pair(this->ctx());
     if (this->kind == io::backend_kind::test) {
       auto& network = io::test_network::of(this->ctx());
       network.set_send_buffer_limit(16 * 1024);

@@ -174,6 +174,17 @@ TYPED_TEST(io_probe_test, fails_when_the_operation_never_completed) {
       "destroyed without the operation having completed");
 }
 
+TYPED_TEST(io_probe_test, an_abandoned_operation_may_go_without_completing) {
+  t::io_outcome<> outcome;
+  outcome.abandoned = true;
+  t::pending_control never;
+  {
+    auto op = ex::connect(never.sender(), t::io_probe<>{&this->ctx(), &outcome});
+    ex::start(op);
+  }
+  EXPECT_FALSE(outcome.done.load());
+}
+
 TYPED_TEST(io_probe_test, a_moved_from_probe_does_not_check) {
   t::io_outcome<> outcome;
   t::io_probe<> first{&this->ctx(), &outcome};

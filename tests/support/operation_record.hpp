@@ -12,6 +12,7 @@
 #include <senet/io/detail/operation.hpp>
 #include <senet/io/io_context.hpp>
 #include <support/deadline.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -76,21 +77,12 @@ inline void cancel_record(io::io_context& ctx, io::detail::io_operation& r) {
   io::detail::request_cancel(ctx, r);
 }
 
-/** Turns the loop (`run_one`) until `done()` or nothing is left to run; fails the test if `done()`
-    is still false then, or if `limit` passed first (the context is then stopped). Returns
-    `done()`. */
+/** Turns the loop until `done()` (senet::test::turn_until, support/run.hpp: within `limit`, and
+    failing the test if the context runs out of work first). Returns `done()`. */
 template <class Pred>
 bool run_records_until(io::io_context& ctx, Pred done,
                        std::chrono::steady_clock::duration limit = wait_limit) {
-  deadline_guard guard("run_records_until", &ctx, limit);
-  while (!done()) {
-    if (ctx.run_one() == 0 || guard.expired()) {
-      break;
-    }
-  }
-  bool const ok = done();
-  EXPECT_TRUE(ok || guard.expired()) << "run_records_until: the context ran out of work first";
-  return ok;
+  return turn_until(ctx, done, "run_records_until", limit);
 }
 
 }  // namespace senet::test

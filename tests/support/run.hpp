@@ -16,6 +16,9 @@
      senet::test::error_of(ctx, sndr)  the std::error_code of set_error; fails the test on
                                        set_value or set_stopped.
 
+   And two bounded ways of turning a context: `bounded_run(ctx)` (ctx.run()) and
+   `turn_until(ctx, pred)` (run_one() until pred()).
+
    A second completion is reported by a test failure at once (from whichever thread it comes) and
    is not passed on. Nothing is allocated per call. */
 
@@ -28,6 +31,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <system_error>
@@ -208,6 +212,32 @@ std::error_code error_of(io::io_context& ctx, Sndr&& sndr, char const* what = "e
                   << "), expected set_error(std::error_code)";
   }
   return {};
+}
+
+/** `ctx.run()` within `limit`: when the limit passes, the watchdog stops the context (so `run`
+    returns) and the test fails naming `what`. Any thread. Returns what `run()` returned. */
+inline std::size_t bounded_run(io::io_context& ctx, char const* what = "io_context::run",
+                               std::chrono::steady_clock::duration limit = wait_limit) {
+  deadline_guard guard(what, &ctx, limit);
+  return ctx.run();
+}
+
+/** Turns `ctx` one handler at a time (`run_one()`, which blocks until one is ready and lets the
+    test backend's virtual clock advance) until `done()`; fails the test naming `what` if the
+    context runs out of work first or `limit` passes (the context is then stopped). Returns
+    `done()`. */
+template <class Pred>
+bool turn_until(io::io_context& ctx, Pred done, char const* what = "turn_until",
+                std::chrono::steady_clock::duration limit = wait_limit) {
+  deadline_guard guard(what, &ctx, limit);
+  while (!done()) {
+    if (ctx.run_one() == 0 || guard.expired()) {
+      break;
+    }
+  }
+  bool const ok = done();
+  EXPECT_TRUE(ok || guard.expired()) << what << ": the context ran out of work first";
+  return ok;
 }
 
 }  // namespace senet::test

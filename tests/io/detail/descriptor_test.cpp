@@ -9,6 +9,7 @@
 #include <senet/net/sockets.hpp>
 
 #include <support/loopback.hpp>
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -34,8 +35,9 @@ TEST(descriptor, defaults_and_release_of_an_unregistered_descriptor) {
 // Registers `s` with `ctx` (a receive that has to wait, then is cancelled).
 void register_with(io::io_context& ctx, ip::tcp::socket& s) {
   char c = 0;
-  auto r = ctx.run_until(ex::when_any(
-      net::async_receive(s, senet::buffer(&c, 1)) | ex::then([](std::size_t) {}), net::async_wait_for(1ms)));
+  auto r = senet::test::run(
+      ctx, ex::when_any(net::async_receive(s, senet::buffer(&c, 1)) | ex::then([](std::size_t) {}),
+                        net::async_wait_for(1ms)));
   ASSERT_TRUE(r.has_value());
 }
 

@@ -40,7 +40,8 @@ using senet::buffer;
 // Runs a context on a thread of its own for the lifetime of the object.
 class context_thread {
  public:
-  explicit context_thread(io::io_context& ctx) : guard_(ctx), thread_([&ctx] { ctx.run(); }) {}
+  explicit context_thread(io::io_context& ctx)
+      : guard_(ctx), thread_([&ctx] { senet::test::bounded_run(ctx); }) {}
   context_thread(const context_thread&) = delete;
   context_thread& operator=(const context_thread&) = delete;
   ~context_thread() {
@@ -55,15 +56,7 @@ class context_thread {
 };
 
 template <class Backend>
-class io_sender_adaptor : public senet::test::backend_fixture<Backend> {
- protected:
-  auto tcp_pair() {
-    acceptor_ = senet::test::listen_tcp(ip::tcp::v4());
-    return senet::test::connect_pair(this->ctx(), acceptor_);
-  }
-
-  ip::tcp::acceptor acceptor_;
-};
+class io_sender_adaptor : public senet::test::backend_fixture<Backend> {};
 
 TYPED_TEST_SUITE(io_sender_adaptor, senet::test::all_backends, senet::test::backend_names);
 

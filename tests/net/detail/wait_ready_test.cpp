@@ -31,8 +31,7 @@ class wait_ready_test : public senet::test::backend_fixture<Backend> {};
 TYPED_TEST_SUITE(wait_ready_test, senet::test::all_backends, senet::test::backend_names);
 
 TYPED_TEST(wait_ready_test, writable_at_once_readable_after_data) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   ASSERT_TRUE(this->run(net::detail::wait_ready(pair.client, readiness::writable)).has_value());
   char c = 'r';
   auto r = this->run(ex::when_all(net::detail::wait_ready(pair.server, readiness::readable),
@@ -47,8 +46,7 @@ TYPED_TEST(wait_ready_test, writable_at_once_readable_after_data) {
 }
 
 TYPED_TEST(wait_ready_test, readable_when_data_is_already_there) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   char c = 'a';
   ASSERT_EQ(this->value_of(net::async_send(pair.client, buffer(&c, 1))), 1U);
   char in = 0;
@@ -58,8 +56,7 @@ TYPED_TEST(wait_ready_test, readable_when_data_is_already_there) {
 }
 
 TYPED_TEST(wait_ready_test, cancel_then_closing_aborts) {
-  auto acceptor = senet::test::listen_tcp(ip::tcp::v4());
-  auto pair = senet::test::connect_pair(this->ctx(), acceptor);
+  auto pair = this->tcp_pair();
   bool stopped = false;
   auto r = this->run(ex::when_any(
       net::detail::wait_ready(pair.server, readiness::readable) | ex::upon_stopped([&] { stopped = true; }),
