@@ -5,8 +5,9 @@
 /** `<senet/senet.hpp>`: all of senet's public headers in one include.
 
     Today that is the sender face (`<senet/net.hpp>`), the execution vocabulary `senet::ex`
-    (`<senet/execution.hpp>`, with `ex::on`, `ex::repeat_effect_until` and `ex::repeat_effect`)
-    and the library version (`<senet/version.hpp>`). The in-memory test network
+    (`<senet/execution.hpp>`, with `ex::on`, `ex::repeat_effect_until` and `ex::repeat_effect`),
+    the coroutine face (`senet::task`, the socket awaitables `net::read_some` / `write_some`, the
+    stream concepts and `stream::write_now`) and the library version (`<senet/version.hpp>`). The in-memory test network
     (`<senet/io/test_network.hpp>`) is not included: it belongs to the testing library that a
     program's tests link, not to the program.
 
@@ -15,6 +16,16 @@
 
 #include <senet/execution.hpp>
 #include <senet/net.hpp>
+#include <senet/net/read_some.hpp>
+#include <senet/net/write_some.hpp>
+#include <senet/stream/awaitable_decomposes_to.hpp>
+#include <senet/stream/io_awaitable.hpp>
+#include <senet/stream/read_source.hpp>
+#include <senet/stream/read_stream.hpp>
+#include <senet/stream/write_now.hpp>
+#include <senet/stream/write_sink.hpp>
+#include <senet/stream/write_stream.hpp>
+#include <senet/task.hpp>
 #include <senet/version.hpp>
 
 #endif  // SENET_SENET_HPP

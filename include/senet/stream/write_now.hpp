@@ -306,7 +306,7 @@ class write_now<Stream>::operation {
   net::detail::consuming_buffers<const_buffer, Buffers> rest_;
   std::size_t total_;
   std::size_t written_ = 0;
-  std::error_code ec_{};
+  std::error_code ec_{net::detail::no_error};
   senet::detail::task_context ctx_{};
   bool bound_ = false;
   bool has_inner_ = false;

@@ -44,6 +44,10 @@
 
 namespace senet::net::detail {
 
+/** A success `std::error_code`, copied where one is needed on the hot path: constructing one calls
+    the out-of-line `std::system_category()` each time. */
+inline const std::error_code no_error{};
+
 /** The stop token a socket awaitable gives its operation, from an awaiting coroutine's
     environment. */
 template <class Env>
@@ -97,7 +101,7 @@ class socket_awaitable {
 
   [[nodiscard]] bool await_ready() noexcept {
     if (buffer_size(buffers_) == 0) {
-      result_ = {};
+      result_ = {no_error, 0};
       return true;
     }
     if (ctx_ == nullptr) {
@@ -143,11 +147,11 @@ class socket_awaitable {
 
     void set_value(std::size_t n) && noexcept {
       if constexpr (Write) {
-        self_->finish({}, n);
+        self_->finish(no_error, n);
       } else if (n == 0) {
         self_->finish(make_error_code(senet::error::eof), 0);  // buffers are not empty here
       } else {
-        self_->finish({}, n);
+        self_->finish(no_error, n);
       }
     }
     void set_error(std::error_code ec) && noexcept { self_->finish(ec, 0); }
@@ -170,7 +174,7 @@ class socket_awaitable {
     }
   }
 
-  void finish(std::error_code ec, std::size_t n) noexcept {
+  void finish(const std::error_code& ec, std::size_t n) noexcept {
     result_ = {ec, n};
     if (state_.exchange(done, std::memory_order_acq_rel) == suspended) {
       handle_.resume();
@@ -184,7 +188,7 @@ class socket_awaitable {
   std::coroutine_handle<> handle_{};
   std::atomic<int> state_{idle};
   bool started_ = false;
-  result_type result_{};
+  result_type result_{no_error, 0};
   alignas(operation_type) unsigned char storage_[sizeof(operation_type)];
 };
 
