@@ -374,7 +374,7 @@ TYPED_TEST(basic_socket_threads, close_while_nobody_runs_the_context) {
 // times, or as many as 2 s allow (ThreadSanitizer's pace), whichever comes first.
 TYPED_TEST(basic_socket_threads, runner_leaves_while_a_closer_waits) {
   SKIP_TEST_BACKEND_CLOSING_ACROSS_THREADS_UNDER_TSAN();
-  senet::test::race_budget budget(1000, 2000ms, senet::test::under_thread_sanitizer ? 50 : 200);
+  senet::test::race_budget budget(1000, 2000ms, senet::test::minimum_iterations);
   for (int i = 0; budget.next(); ++i) {
     auto v = this->pairs(1);
     char byte = 0;
