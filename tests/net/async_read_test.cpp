@@ -18,6 +18,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <span>
 #include <string>
 #include <system_error>
@@ -193,7 +194,9 @@ TYPED_TEST(async_read_test, stop_request_cancels_and_keeps_the_partial_count) {
                                             }));
   auto r = this->run(ex::when_any(net::async_read(b, senet::buffer(got), transferred) |
                                       ex::then([](std::size_t) noexcept { return false; }),
-                                  std::move(progressed) | ex::then([]() noexcept { return true; })));
+                                  std::move(progressed) | ex::then([]() noexcept { return true; }) |
+                                      // stdexec's loop may fail with an exception_ptr (it does not here)
+                                      ex::upon_error([](std::exception_ptr) noexcept { return true; })));
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(std::get<0>(*r)) << "the read completed although only 5 of its 10 bytes were sent";
   ASSERT_EQ(transferred, 5U) << "no progress after " << ticks << " ticks of 1 ms";

@@ -21,6 +21,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <span>
 #include <string>
 #include <string_view>
@@ -163,7 +164,9 @@ TYPED_TEST(async_write_test, stop_request_cancels_and_reports_the_partial_count)
                                             }));
   auto r = this->run(ex::when_any(net::async_write(a, senet::buffer(data), transferred) |
                                       ex::then([](std::size_t) noexcept { return false; }),
-                                  std::move(progressed) | ex::then([]() noexcept { return true; })));
+                                  std::move(progressed) | ex::then([]() noexcept { return true; }) |
+                                      // stdexec's loop may fail with an exception_ptr (it does not here)
+                                      ex::upon_error([](std::exception_ptr) noexcept { return true; })));
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(std::get<0>(*r)) << "64 MiB were written with nobody reading";
   ASSERT_GT(transferred, 0U) << "no progress after " << ticks << " ticks of 1 ms";
