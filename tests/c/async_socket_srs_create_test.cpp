@@ -187,6 +187,51 @@ TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_020_destroy_waits_for_close_i
   EXPECT_TRUE(gate.callback_done);
 }
 
+// The same while an open is in progress on another thread (its callback still running).
+TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_020_destroy_waits_for_open_in_progress) {
+  tcp_pair p = make_tcp_pair();
+  ASYNC_SOCKET_HANDLE h = async_socket_create(nullptr, p.client.release());
+  ASSERT_NE(h, nullptr);
+  struct gate_t {
+    std::mutex m;
+    std::condition_variable cv;
+    bool entered = false;
+    bool open = false;
+    std::atomic<bool> callback_done{false};
+  } gate;
+  auto blocking_callback = [](void* context, ASYNC_SOCKET_OPEN_RESULT) {
+    auto& g = *static_cast<gate_t*>(context);
+    std::unique_lock lock(g.m);
+    g.entered = true;
+    g.cv.notify_all();
+    g.cv.wait_for(lock, patience, [&] { return g.open; });
+    g.callback_done = true;
+  };
+  std::thread opener([&] { EXPECT_EQ(async_socket_open_async(h, blocking_callback, &gate), 0); });
+  {
+    std::unique_lock lock(gate.m);
+    ASSERT_TRUE(gate.cv.wait_for(lock, patience, [&] { return gate.entered; }));
+  }
+  std::atomic<bool> destroyed{false};
+  std::thread destroyer([&] {
+    async_socket_destroy(h);
+    destroyed = true;
+  });
+  for (int i = 0; i < 20 && !destroyed; ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_FALSE(destroyed) << "destroy returned while the open was in progress";
+  {
+    std::lock_guard lock(gate.m);
+    gate.open = true;
+  }
+  gate.cv.notify_all();
+  opener.join();
+  destroyer.join();
+  EXPECT_TRUE(destroyed);
+  EXPECT_TRUE(gate.callback_done);
+}
+
 TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_021_destroy_closes_an_open_socket) {
   tcp_pair p = make_tcp_pair();
   ASYNC_SOCKET_HANDLE h = open_socket(p.client);
