@@ -258,7 +258,7 @@ TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_023_destroy_frees_everything)
   execution_engine_dec_ref(engine);
 }
 
-SENET_C_TEST_BACKENDS();
+SENET_C_TEST_BACKENDS(async_socket_srs);
 
 }  // namespace
 }  // namespace senet::c_test

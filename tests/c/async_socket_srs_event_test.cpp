@@ -467,7 +467,7 @@ TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_087_error_contexts_are_freed)
   EXPECT_EQ(received.count(), 200U);
 }
 
-SENET_C_TEST_BACKENDS();
+SENET_C_TEST_BACKENDS(async_socket_srs);
 
 }  // namespace
 }  // namespace senet::c_test

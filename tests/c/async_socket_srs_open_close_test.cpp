@@ -298,7 +298,7 @@ TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_042_close_when_not_open_retur
   EXPECT_EQ(read_exactly(s.pair.server.get(), 1).at(0), 'k');
 }
 
-SENET_C_TEST_BACKENDS();
+SENET_C_TEST_BACKENDS(async_socket_srs);
 
 }  // namespace
 }  // namespace senet::c_test

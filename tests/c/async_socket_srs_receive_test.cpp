@@ -223,7 +223,7 @@ TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_078_receive_errors_return_non
   EXPECT_EQ(received.count(), 0U);
 }
 
-SENET_C_TEST_BACKENDS();
+SENET_C_TEST_BACKENDS(async_socket_srs);
 
 }  // namespace
 }  // namespace senet::c_test

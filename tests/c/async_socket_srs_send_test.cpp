@@ -347,7 +347,7 @@ TEST_P(async_socket_srs, SRS_ASYNC_SOCKET_LINUX_11_063_send_errors_fail_with_err
   async_socket_destroy(h);
 }
 
-SENET_C_TEST_BACKENDS();
+SENET_C_TEST_BACKENDS(async_socket_srs);
 
 }  // namespace
 }  // namespace senet::c_test

@@ -187,13 +187,16 @@ ASYNC_SOCKET_HANDLE async_socket_create_with_transport(EXECUTION_ENGINE_HANDLE e
 */
 void async_socket_destroy(ASYNC_SOCKET_HANDLE async_socket);
 
-/** Opens `async_socket`: registers its descriptor with the completion port and makes it OPEN.
+/** Opens `async_socket`: makes it OPEN, ready for sends, receives and notifications on the
+    completion port (whose io_context registers the descriptor when an operation first has to wait
+    for it).
 
     Returns 0 on success, after `on_open_complete(on_open_complete_context, ASYNC_SOCKET_OPEN_OK)`
-    has been called on the calling thread. `on_open_complete_context` may be NULL.
+    has been called on the calling thread (the socket is OPEN during the callback).
+    `on_open_complete_context` may be NULL.
     Returns non-zero, without calling `on_open_complete`, if `async_socket` or `on_open_complete`
-    is NULL, if the socket is already OPEN or OPENING, if it has been closed (a closed socket
-    cannot be opened again), or if the registration fails.
+    is NULL, if the socket is already OPEN or OPENING, or if it has been closed (a closed socket
+    cannot be opened again).
 */
 int async_socket_open_async(ASYNC_SOCKET_HANDLE async_socket, ON_ASYNC_SOCKET_OPEN_COMPLETE on_open_complete,
                             void* on_open_complete_context);

@@ -255,9 +255,30 @@ struct send_op : op_base {
 struct receive_op : op_base {
   ON_ASYNC_SOCKET_RECEIVE_COMPLETE callback = nullptr;
   void* context = nullptr;
-  std::unique_ptr<mutable_buffer[]> buffers;
+  mutable_buffer* buffers = nullptr;  // `few`, or `many` for more than few.size() buffers
   std::size_t count = 0;
+  std::array<mutable_buffer, 4> few{};
+  std::unique_ptr<mutable_buffer[]> many;
+  std::size_t many_size = 0;
   std::optional<receive_state> state;
+
+  /** Makes room for `n` buffers; false if memory is short. */
+  bool reserve(std::size_t n) noexcept {
+    if (n <= few.size()) {
+      buffers = few.data();
+    } else {
+      if (many_size < n) {
+        many.reset(new (std::nothrow) mutable_buffer[n]);
+        many_size = many ? n : 0;
+        if (!many) {
+          return false;
+        }
+      }
+      buffers = many.get();
+    }
+    count = n;
+    return true;
+  }
 };
 
 /** A readiness notification. */
@@ -291,10 +312,19 @@ struct socket_impl {
   send_op* send_head = nullptr;  // send_m: the send in progress (or being completed)
   send_op* send_tail = nullptr;  // send_m
 
+  // m: the last completed receive's record, kept for the next receive, so that a socket that
+  // receives one message after another allocates nothing per receive.
+  receive_op* spare_receive = nullptr;
+
   bool closed_on_loop = false;  // loop thread only: the descriptor was closed
   struct close_record : io::detail::io_operation {
     socket_impl* owner = nullptr;
   } close_hop;
+
+  socket_impl() = default;
+  socket_impl(const socket_impl&) = delete;
+  socket_impl& operator=(const socket_impl&) = delete;
+  ~socket_impl() { delete spare_receive; }
 
   [[nodiscard]] io::io_context& ctx() noexcept { return port->context(); }
 
@@ -360,6 +390,32 @@ struct socket_impl {
     if (finalize) {
       free_socket(this);
     }
+  }
+
+  /** A receive's callback has returned: its record is kept for the next receive (or freed), then
+      as op_done. */
+  void receive_done(receive_op& op) noexcept {
+    receive_op* unused = &op;
+    bool finalize = false;
+    {
+      std::lock_guard lock(m);
+      if (spare_receive == nullptr) {
+        spare_receive = std::exchange(unused, nullptr);
+      }
+      --pending;
+      finalize = claim_finalize();
+      cv.notify_all();
+    }
+    delete unused;
+    if (finalize) {
+      free_socket(this);
+    }
+  }
+
+  /** A record for a new receive: the spare one, or null. */
+  receive_op* take_spare_receive() noexcept {
+    std::lock_guard lock(m);
+    return std::exchange(spare_receive, nullptr);
   }
 
   /** With `m` held: whether a deferred destroy may free the socket now (and claims it). */
@@ -495,8 +551,10 @@ void finish_receive(receive_op& op, ASYNC_SOCKET_RECEIVE_RESULT result, std::uin
     frame_guard f(s, false);
     op.callback(op.context, result, bytes);
   }
-  delete &op;  // SRS_ASYNC_SOCKET_LINUX_11_093
-  s->op_done();
+  // SRS_ASYNC_SOCKET_LINUX_11_093: the context is done with; its memory is freed, or kept for the
+  // socket's next receive.
+  op.state.reset();
+  s->receive_done(op);
 }
 
 void receive_hop(io::detail::io_operation* record) noexcept {
@@ -508,7 +566,7 @@ void receive_hop(io::detail::io_operation* record) noexcept {
   }
   op.state.emplace(emplace_from{[&] {
     return ex::connect(net::async_receive(s.port->scheduler(), s.sock,
-                                          std::span<const mutable_buffer>(op.buffers.get(), op.count)),
+                                          std::span<const mutable_buffer>(op.buffers, op.count)),
                        receive_receiver{&op});
   }});
   ex::start(*op.state);
@@ -1033,22 +1091,18 @@ int async_socket_receive_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_BU
   // SRS_ASYNC_SOCKET_LINUX_11_073, 074. One receive fills at most IOV_MAX buffers (the payload's
   // total length is below 4 GiB, so more are never needed to receive what arrives at once).
   std::size_t count = std::min<std::size_t>(buffer_count, senet::detail::iov_max);
-  auto* op = new (std::nothrow) receive_op;
-  if (op != nullptr) {
-    op->buffers.reset(new (std::nothrow) senet::mutable_buffer[count]);
-    if (!op->buffers) {
-      delete op;
-      op = nullptr;
-    }
-  }
+  receive_op* op = s->take_spare_receive();
   if (op == nullptr) {
+    op = new (std::nothrow) receive_op;
+  }
+  if (op == nullptr || !op->reserve(count)) {
+    delete op;
     s->leave_api();
     return __LINE__;  // SRS_ASYNC_SOCKET_LINUX_11_078
   }
   for (std::size_t i = 0; i < count; ++i) {
     op->buffers[i] = senet::mutable_buffer(payload[i].buffer, payload[i].length);
   }
-  op->count = count;
   op->owner = s;
   op->complete_ = receive_hop;
   op->callback = on_receive_complete;
