@@ -476,8 +476,12 @@ static int run_server(const char* address, unsigned port, unsigned long long exi
   if (waker_open(&srv.waker) != 0) {
     return 1;
   }
-  pthread_mutex_init(&srv.lock, NULL);
-  pthread_cond_init(&srv.accept_idle, NULL);
+  // Neither fails on Linux with default attributes; checked all the same.
+  if (pthread_mutex_init(&srv.lock, NULL) != 0 || pthread_cond_init(&srv.accept_idle, NULL) != 0) {
+    fprintf(stderr, "echo server: cannot create a lock\n");
+    waker_close(&srv.waker);
+    return 1;
+  }
   int status = 1;
   srv.listen_fd = listen_on(address, port);
   if (srv.listen_fd < 0) {
@@ -820,7 +824,11 @@ static int run_client(const char* address, unsigned port, unsigned connections, 
   if (waker_open(&cl.waker) != 0) {
     return 1;
   }
-  pthread_mutex_init(&cl.lock, NULL);
+  if (pthread_mutex_init(&cl.lock, NULL) != 0) {
+    fprintf(stderr, "echo client: cannot create a lock\n");
+    waker_close(&cl.waker);
+    return 1;
+  }
   int status = 1;
   struct client_connection* conns = calloc(connections, sizeof *conns);
   EXECUTION_ENGINE_HANDLE engine = conns == NULL ? NULL : execution_engine_create(NULL);
