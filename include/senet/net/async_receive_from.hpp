@@ -121,7 +121,9 @@ template <class Socket, class Buffers>
     `set_stopped()` unless it completed first. The socket stays usable.
     Buffer lifetime: the caller keeps `socket`, the bytes of `buffers` and `source` valid until
     completion.
-    Thread safety: one receive at a time per socket.
+    Thread safety: may be started from any thread. Several receives may be pending on one socket:
+    they take the datagrams, and complete, in start order. Where it completes (inline in `start()`
+    or on the context's thread) follows the rules of `async_receive`, whose operation it is.
     See P2762 [net.sender.async.receive.from].
 */
 struct async_receive_from_t {

@@ -70,7 +70,9 @@ template <class Socket, class Buffers>
     unless it completed first. The socket stays usable.
     Buffer lifetime: the caller keeps `socket` and the bytes of `buffers` valid until completion;
     `destination` is copied.
-    Thread safety: one send at a time per socket.
+    Thread safety: may be started from any thread. Several sends may be pending on one socket:
+    their datagrams go out, and they complete, in start order. Where it completes (inline in
+    `start()` or on the context's thread) follows the rules of `async_send`, whose operation it is.
     See P2762 [net.sender.async.send.to].
 */
 struct async_send_to_t {
