@@ -391,7 +391,8 @@ TEST_F(echo_examples, keeps_serving_after_running_out_of_descriptors_epoll) {
 }
 
 TEST_F(echo_examples, client_fails_without_server) {
-  // Find a port nobody listens on: bind one, note it, close it.
+  // A port nobody listens on: bound (so nobody else can take it) but not listening, which makes
+  // a connect to it refused; kept open until the client has failed.
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
   sockaddr_in addr{};
@@ -401,8 +402,8 @@ TEST_F(echo_examples, client_fails_without_server) {
   socklen_t len = sizeof(addr);
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   std::string port = std::to_string(ntohs(addr.sin_port));
-  ::close(fd);
   EXPECT_NE(run_client({"--port", port, "--messages", "1"}), 0);
+  ::close(fd);
 }
 
 TEST_F(echo_examples, bad_arguments_are_refused) {
