@@ -7,6 +7,8 @@
 // The programs are found through SENET_EXAMPLES_DIR (set by tests/CMakeLists.txt), else in
 // ../examples next to this test's executable; the tests are skipped, saying so, when they are not
 // built.
+#include <support/example_process.hpp>
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -17,7 +19,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -28,24 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::optional<fs::path> examples_dir() {
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("SENET_EXAMPLES_DIR"); env != nullptr && *env != '\0') {
-    candidates.emplace_back(env);
-  }
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    candidates.push_back(self.parent_path().parent_path() / "examples");
-  }
-  for (const auto& dir : candidates) {
-    if (fs::exists(dir / "echo_server_reuseport") && fs::exists(dir / "echo_client_senders")) {
-      return dir;
-    }
-  }
-  return std::nullopt;
-}
 
 // A child process whose stdout and stderr go to one pipe the test reads; `max_fds` > 0 lowers its
 // RLIMIT_NOFILE (in the child only). Killed (SIGKILL) and reaped by the destructor if still running.
@@ -164,7 +147,7 @@ class child {
 class echo_server_reuseport : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = examples_dir();
+    dir_ = senet::test::examples_dir({"echo_server_reuseport", "echo_client_senders"});
     if (!dir_) {
       GTEST_SKIP()
           << "the example programs echo_server_reuseport and echo_client_senders were not found "
@@ -176,14 +159,7 @@ class echo_server_reuseport : public ::testing::Test {
   std::string start_server(std::optional<child>& server, std::vector<std::string> args, rlim_t max_fds = 0) {
     args.insert(args.begin(), {"--port", "0"});
     server.emplace(*dir_ / "echo_server_reuseport", std::move(args), max_fds);
-    auto line = server->read_line(10s);
-    EXPECT_TRUE(line.has_value()) << "the server did not report its port: " << server->output();
-    if (!line) {
-      return {};
-    }
-    const std::string prefix = "listening on port ";
-    EXPECT_EQ(line->rfind(prefix, 0), 0U) << *line;
-    return line->substr(prefix.size());
+    return senet::test::port_from_line(server->read_line(10s), "listening on port ", server->output());
   }
 
   int run_client(const std::string& port, const std::string& connections, const std::string& messages) {
