@@ -7,9 +7,9 @@
     Today that is the sender face (`<senet/net.hpp>`), the execution vocabulary `senet::ex`
     (`<senet/execution.hpp>`, with `ex::on`, `ex::repeat_effect_until` and `ex::repeat_effect`),
     the coroutine face (`senet::task`, the socket awaitables `net::read_some` / `write_some`, the
-    stream concepts and `stream::write_now`) and the library version (`<senet/version.hpp>`). The in-memory test network
-    (`<senet/io/test_network.hpp>`) is not included: it belongs to the testing library that a
-    program's tests link, not to the program.
+    stream concepts and `stream::write_now`) and the library version (`<senet/version.hpp>`).
+    The in-memory test network (`<senet/io/test_network.hpp>`) is not included: it belongs to the
+    testing library that a program's tests link, not to the program.
 
     It only includes: each entity is documented in its own header.
 */

@@ -16,12 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                       \
-    }                                                                 \
+      return 1;                                                                \
+    }                                                                          \
   } while (0)
 
 typedef struct RECEIVE_STATE_TAG {
@@ -83,11 +83,16 @@ int main(void) {
 
   /* The names of the enumerators. */
   CHECK(strcmp(async_socket_open_result_to_string(ASYNC_SOCKET_OPEN_OK), "ASYNC_SOCKET_OPEN_OK") == 0);
-  CHECK(strcmp(async_socket_send_sync_result_to_string(ASYNC_SOCKET_SEND_SYNC_NOT_OPEN), "ASYNC_SOCKET_SEND_SYNC_NOT_OPEN") == 0);
-  CHECK(strcmp(async_socket_send_result_to_string(ASYNC_SOCKET_SEND_ABANDONED), "ASYNC_SOCKET_SEND_ABANDONED") == 0);
-  CHECK(strcmp(async_socket_receive_result_to_string(ASYNC_SOCKET_RECEIVE_ERROR), "ASYNC_SOCKET_RECEIVE_ERROR") == 0);
-  CHECK(strcmp(async_socket_notify_io_type_to_string(ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT), "ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT") == 0);
-  CHECK(strcmp(async_socket_notify_io_result_to_string(ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR), "ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR") == 0);
+  CHECK(strcmp(async_socket_send_sync_result_to_string(ASYNC_SOCKET_SEND_SYNC_NOT_OPEN),
+               "ASYNC_SOCKET_SEND_SYNC_NOT_OPEN") == 0);
+  CHECK(strcmp(async_socket_send_result_to_string(ASYNC_SOCKET_SEND_ABANDONED),
+               "ASYNC_SOCKET_SEND_ABANDONED") == 0);
+  CHECK(strcmp(async_socket_receive_result_to_string(ASYNC_SOCKET_RECEIVE_ERROR),
+               "ASYNC_SOCKET_RECEIVE_ERROR") == 0);
+  CHECK(strcmp(async_socket_notify_io_type_to_string(ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT),
+               "ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT") == 0);
+  CHECK(strcmp(async_socket_notify_io_result_to_string(ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR),
+               "ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR") == 0);
   CHECK(strcmp(async_socket_receive_result_to_string((ASYNC_SOCKET_RECEIVE_RESULT)42), "UNKNOWN") == 0);
   CHECK(INVALID_SOCKET == -1);
 

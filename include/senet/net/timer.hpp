@@ -240,8 +240,9 @@ class timer {
       with `set_stopped()` (as on a stop request; Asio's `cancel` completes them with
       `operation_aborted`, but a timer's senders have no error channel), unless it completed
       first. Senders made before the call but started after it are cancelled too, as soon as they
-      start (in `start()`, on the starting thread); waits made after it are not affected. Returns the number of waits that were pending
-      (a wait completing at the same moment on another thread may be counted).
+      start (in `start()`, on the starting thread); waits made after it are not affected. Returns
+      the number of waits that were pending (a wait completing at the same moment on another
+      thread may be counted).
 
       May be called from any thread. Throws `std::bad_alloc` if the new cancellation state cannot
       be allocated (then nothing is cancelled). On a moved-from timer it does nothing and
