@@ -124,23 +124,12 @@ int main(int argc, char** argv) {
 
   // SIGINT and SIGTERM are blocked in every thread and received by one thread with sigwait, which
   // stops the io_context; no signal handler is installed.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = example::block_stop_signals();
 
   try {
-    if (opts->backend && !senet::io::io_context::is_available(*opts->backend)) {
-      std::fprintf(stderr, "backend %s is not available here\n",
-                   std::string(senet::io::to_string(*opts->backend)).c_str());
-      return 2;
-    }
     std::optional<senet::io::io_context> context;
-    if (opts->backend) {
-      context.emplace(*opts->backend);
-    } else {
-      context.emplace();
+    if (!example::open_context(*opts, context)) {
+      return 2;
     }
     senet::io::io_context& ctx = *context;
     auto sch = ctx.get_scheduler();

@@ -6,6 +6,10 @@
 // what their accept loops do after an accept error (accept_action, classify).
 
 #include <senet/io/backend_kind.hpp>
+#include <senet/io/io_context.hpp>
+
+#include <pthread.h>
+#include <signal.h>
 
 #include <cerrno>
 #include <chrono>
@@ -127,6 +131,33 @@ inline std::optional<options> parse(int argc, char** argv, const char* program) 
     }
   }
   return opts;
+}
+
+// Blocks SIGINT and SIGTERM in this thread and in the threads it starts afterwards, so that one
+// thread can receive them with sigwait (no signal handler is installed). Returns that set.
+inline sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// Makes `context` on the backend the options ask for (the best available without --backend);
+// false, after saying so on stderr, when that backend is not available here.
+inline bool open_context(const options& opts, std::optional<senet::io::io_context>& context) {
+  if (opts.backend && !senet::io::io_context::is_available(*opts.backend)) {
+    std::fprintf(stderr, "backend %s is not available here\n",
+                 std::string(senet::io::to_string(*opts.backend)).c_str());
+    return false;
+  }
+  if (opts.backend) {
+    context.emplace(*opts.backend);
+  } else {
+    context.emplace();
+  }
+  return true;
 }
 
 }  // namespace example
