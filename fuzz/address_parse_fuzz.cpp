@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
-// libFuzzer target for the IP address parsers and formatters. Not built by default; build and run:
+// libFuzzer target for the IP address parsers and formatters: `scripts/fuzz address_parse` builds
+// and runs it (see fuzz/CMakeLists.txt); every test build replays its corpus, fuzz/corpus/address_parse/.
 //
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -I<build>/include \
-//       fuzz/address_parse_fuzz.cpp src/senet/ip/address*.cpp -o address_parse_fuzz
-//   ./address_parse_fuzz -max_len=64 -max_total_time=60
-//
-// (`<build>/include` holds the generated senet/config.hpp.) What it checks, for any input bytes:
+// What it checks, for any input bytes:
 // - the parsers never read outside the input (libFuzzer hands over a buffer of exactly that size, so
 //   AddressSanitizer catches a read past it: the parsers must never look for a terminating NUL);
 // - malformed text gives an error, never an exception or UB, and the result is then unspecified;

@@ -787,8 +787,21 @@ send_op* make_send_op(socket_impl* s, const ASYNC_SOCKET_BUFFER* payload, std::u
 }
 
 }  // namespace
+
+// The value a C caller passed for an enum parameter, read as the int it is in C. C lets a program
+// pass any int there, while in C++ loading an enum object that holds no enumerator's value is
+// undefined (UBSan's -fsanitize=enum reports it): reading the object's bytes is not such a load.
+template <class Enum>
+int c_enum_value(const Enum& value) noexcept {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are ints here");
+  int v;
+  std::memcpy(&v, &value, sizeof v);
+  return v;
+}
+
 }  // namespace senet::c_api
 
+using senet::c_api::c_enum_value;
 using senet::c_api::socket_impl;
 using senet::c_api::socket_state;
 
@@ -797,7 +810,7 @@ extern "C" {
 // ---- enum names ----------------------------------------------------------------------------------
 
 const char* async_socket_open_result_to_string(ASYNC_SOCKET_OPEN_RESULT value) {
-  switch (value) {
+  switch (c_enum_value(value)) {
     case ASYNC_SOCKET_OPEN_OK:
       return "ASYNC_SOCKET_OPEN_OK";
     case ASYNC_SOCKET_OPEN_ERROR:
@@ -807,7 +820,7 @@ const char* async_socket_open_result_to_string(ASYNC_SOCKET_OPEN_RESULT value) {
 }
 
 const char* async_socket_send_sync_result_to_string(ASYNC_SOCKET_SEND_SYNC_RESULT value) {
-  switch (value) {
+  switch (c_enum_value(value)) {
     case ASYNC_SOCKET_SEND_SYNC_OK:
       return "ASYNC_SOCKET_SEND_SYNC_OK";
     case ASYNC_SOCKET_SEND_SYNC_ERROR:
@@ -821,7 +834,7 @@ const char* async_socket_send_sync_result_to_string(ASYNC_SOCKET_SEND_SYNC_RESUL
 }
 
 const char* async_socket_send_result_to_string(ASYNC_SOCKET_SEND_RESULT value) {
-  switch (value) {
+  switch (c_enum_value(value)) {
     case ASYNC_SOCKET_SEND_OK:
       return "ASYNC_SOCKET_SEND_OK";
     case ASYNC_SOCKET_SEND_ERROR:
@@ -833,7 +846,7 @@ const char* async_socket_send_result_to_string(ASYNC_SOCKET_SEND_RESULT value) {
 }
 
 const char* async_socket_receive_result_to_string(ASYNC_SOCKET_RECEIVE_RESULT value) {
-  switch (value) {
+  switch (c_enum_value(value)) {
     case ASYNC_SOCKET_RECEIVE_OK:
       return "ASYNC_SOCKET_RECEIVE_OK";
     case ASYNC_SOCKET_RECEIVE_ERROR:
@@ -845,7 +858,7 @@ const char* async_socket_receive_result_to_string(ASYNC_SOCKET_RECEIVE_RESULT va
 }
 
 const char* async_socket_notify_io_type_to_string(ASYNC_SOCKET_NOTIFY_IO_TYPE value) {
-  switch (value) {
+  switch (c_enum_value(value)) {
     case ASYNC_SOCKET_NOTIFY_IO_TYPE_IN:
       return "ASYNC_SOCKET_NOTIFY_IO_TYPE_IN";
     case ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT:
@@ -855,7 +868,7 @@ const char* async_socket_notify_io_type_to_string(ASYNC_SOCKET_NOTIFY_IO_TYPE va
 }
 
 const char* async_socket_notify_io_result_to_string(ASYNC_SOCKET_NOTIFY_IO_RESULT value) {
-  switch (value) {
+  switch (c_enum_value(value)) {
     case ASYNC_SOCKET_NOTIFY_IO_RESULT_IN:
       return "ASYNC_SOCKET_NOTIFY_IO_RESULT_IN";
     case ASYNC_SOCKET_NOTIFY_IO_RESULT_OUT:
@@ -1117,8 +1130,9 @@ int async_socket_notify_io_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_
                                  ON_ASYNC_SOCKET_NOTIFY_IO_COMPLETE on_notify_io_complete,
                                  void* on_notify_io_complete_context) {
   using namespace senet::c_api;
+  const int type = c_enum_value(io_type);
   if (async_socket == nullptr || on_notify_io_complete == nullptr ||
-      (io_type != ASYNC_SOCKET_NOTIFY_IO_TYPE_IN && io_type != ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT)) {
+      (type != ASYNC_SOCKET_NOTIFY_IO_TYPE_IN && type != ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT)) {
     return __LINE__;
   }
   socket_impl* s = async_socket;
@@ -1134,7 +1148,8 @@ int async_socket_notify_io_async(ASYNC_SOCKET_HANDLE async_socket, ASYNC_SOCKET_
   op->complete_ = notify_hop;
   op->callback = on_notify_io_complete;
   op->context = on_notify_io_complete_context;
-  op->type = io_type;
+  op->type = type == ASYNC_SOCKET_NOTIFY_IO_TYPE_IN ? ASYNC_SOCKET_NOTIFY_IO_TYPE_IN
+                                                    : ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT;
   s->add_pending();
   s->post(*op);
   s->leave_api();
