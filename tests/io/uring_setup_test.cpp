@@ -178,6 +178,29 @@ TEST(uring_setup_epoll, other_backends_report_no_ring) {
   echo_once(e);
 }
 
+// The batch wait never delays a timer: a 20 ms timer with a 1 s window fires long before the
+// window would end. I/O completes with a short window.
+TEST_F(uring_setup, completion_batch_wait_leaves_timers_alone) {
+  for (bool single : {false, true}) {
+    io::context_options o = on_uring(single);
+    o.completion_batch_wait = 1s;
+    io::io_context ctx{o};
+    auto window = ctx.backend_info().completion_batch_wait;
+    if (window.count() == 0) {
+      GTEST_SKIP() << "the kernel lacks IORING_FEAT_MIN_TIMEOUT (Linux 6.12)";
+    }
+    EXPECT_EQ(window, std::chrono::microseconds(1s));
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(senet::test::run(ctx, net::async_wait_for(20ms), "a 20 ms timer").has_value());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms) << "the timer waited for the batch window";
+  }
+  io::context_options o = on_uring(false);
+  o.completion_batch_wait = 50us;
+  io::io_context ctx{o};
+  EXPECT_EQ(ctx.backend_info().completion_batch_wait, std::chrono::microseconds(50));
+  echo_once(ctx);
+}
+
 // ---- completion-queue overflow ------------------------------------------------------------------
 
 // 64 receives complete at once into a 4-entry completion queue: 60 completions wait in the kernel's

@@ -4,6 +4,7 @@
 
 #include <senet/io/backend_kind.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <system_error>
 
@@ -73,6 +74,10 @@ struct backend_info {
   /** io_uring: the ring descriptor is registered with the loop thread (`io_uring_register_ring_fd`;
       only with `context_options::single_thread`). */
   bool registered_ring_fd = false;
+
+  /** io_uring: the completion batch wait in effect (`context_options::completion_batch_wait`, where
+      the kernel has `IORING_FEAT_MIN_TIMEOUT`); 0 when off. */
+  std::chrono::microseconds completion_batch_wait{0};
 };
 
 }  // namespace senet::io

@@ -4,6 +4,7 @@
 
 #include <senet/io/backend_kind.hpp>
 
+#include <chrono>
 #include <optional>
 
 namespace senet::io {
@@ -53,6 +54,17 @@ struct context_options {
       another thread then throws `std::logic_error` (the kernel would refuse that thread's
       submissions). Ignored by epoll and the test backend. */
   bool single_thread = false;
+
+  /** io_uring: how long a waiting loop may wait for more completions once one is there, so that
+      one `io_uring_enter` returns a batch: the wait returns when the completion queue is full, or
+      when this time has passed since the wait began and at least one completion is there
+      (`min_wait_usec` of `IORING_ENTER_EXT_ARG`, Linux 6.12, `IORING_FEAT_MIN_TIMEOUT`). So a
+      completion, and work handed over from another thread, is delivered at most this much later
+      than without it, and a loop under load makes far fewer system calls (`docs/benchmarks.md`,
+      "Ring setup and system calls"). Timers and `run_for` limits are not delayed. 0 (the default): the wait
+     returns at the first completion. Ignored where the kernel lacks the feature
+     (`backend_info::completion_batch_wait` is then 0) and by the other backends. */
+  std::chrono::microseconds completion_batch_wait{0};
 };
 
 }  // namespace senet::io

@@ -120,6 +120,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace senet::io::detail {
@@ -129,6 +130,20 @@ namespace {
 // overflows into the kernel's (slower) overflow list; overflow is handled all the same.
 constexpr unsigned submission_entries = 256;
 constexpr unsigned completion_entries = 1024;
+
+// Newer than the kernel headers liburing 2.3 comes with (Linux 6.1), used only where the kernel
+// reports them: the minimum wait of a batch (Linux 6.12), and the io_uring_getevents_arg that
+// carries it (its `pad` became `min_wait_usec`).
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)
+#endif
+struct getevents_arg_min_wait {
+  std::uint64_t sigmask;
+  std::uint32_t sigmask_sz;
+  std::uint32_t min_wait_usec;
+  std::uint64_t ts;
+};
+static_assert(sizeof(getevents_arg_min_wait) == sizeof(::io_uring_getevents_arg));
 
 // backend_flags_ bits.
 constexpr std::uint8_t f_backlog = 1;      // in backlog_
@@ -332,10 +347,17 @@ class uring_backend final : public backend {
       return -ENOTSUP;
     }
 
+    if (options.completion_batch_wait.count() > 0 && (params.features & IORING_FEAT_MIN_TIMEOUT) != 0) {
+      constexpr std::int64_t max_wait = std::numeric_limits<std::uint32_t>::max();
+      batch_wait_us_ =
+          static_cast<std::uint32_t>(std::min<std::int64_t>(options.completion_batch_wait.count(), max_wait));
+      info.completion_batch_wait = std::chrono::microseconds(batch_wait_us_);
+    }
     // Only the thread that registers the ring descriptor can enter through it, so only a context
     // promised to one thread registers it. Without it each io_uring_enter looks the fd up.
     if (options.single_thread && ::io_uring_register_ring_fd(&ring_) == 1) {
       info.registered_ring_fd = true;
+      registered_ring_fd_ = true;
     }
     eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (eventfd_ < 0) {
@@ -453,6 +475,8 @@ class uring_backend final : public backend {
       } else if (::io_uring_sq_ready(&ring_) != 0) {
         ::io_uring_submit(&ring_);
       }
+    } else if (batch_wait_us_ != 0) {
+      wait_for_batch(timeout);
     } else if (timeout.count() < 0) {
       ::io_uring_submit_and_wait(&ring_, 1);
     } else {
@@ -470,6 +494,37 @@ class uring_backend final : public backend {
       arm_wake();
       ::io_uring_submit(&ring_);
     }
+  }
+
+  // Submits and waits like io_uring_submit_and_wait_timeout, with a minimum wait for a batch
+  // (liburing 2.3 has no call for it): returns when the completion queue is full, or once
+  // batch_wait_us_ has passed with a completion there, or at `timeout` (< 0: none).
+  void wait_for_batch(std::chrono::nanoseconds timeout) noexcept {
+    // What liburing's submit does first: publish the SQEs written since the last submit.
+    ::io_uring_sq& sq = ring_.sq;
+    unsigned tail = sq.sqe_tail;
+    if (sq.sqe_head != tail) {
+      sq.sqe_head = tail;
+      io_uring_smp_store_release(sq.ktail, tail);
+    }
+    unsigned to_submit = tail - IO_URING_READ_ONCE(*sq.khead);
+    ::__kernel_timespec ts{};
+    getevents_arg_min_wait arg{};
+    arg.min_wait_usec = batch_wait_us_;
+    if (timeout.count() >= 0) {
+      ts = to_timespec(timeout.count());
+      arg.ts = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&ts));
+      // The kernel waits out the minimum even past the timeout: a timer must not wait for it.
+      auto timeout_us = static_cast<std::uint64_t>(timeout.count() / 1000);
+      arg.min_wait_usec = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch_wait_us_, timeout_us));
+    }
+    unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+    if (registered_ring_fd_) {
+      flags |= IORING_ENTER_REGISTERED_RING;
+    }
+    // -ETIME (the timeout passed) and -EINTR need nothing: the loop turns again.
+    ::syscall(__NR_io_uring_enter, ring_.enter_ring_fd, to_submit, ring_.cq.ring_entries, flags, &arg,
+              sizeof arg);
   }
 
   void wake() noexcept override {
@@ -1192,6 +1247,9 @@ class uring_backend final : public backend {
 
   ::io_uring ring_{};
   bool ring_ready_ = false;
+  bool registered_ring_fd_ = false;
+  // context_options::completion_batch_wait in microseconds, where the kernel has it; 0: off.
+  std::uint32_t batch_wait_us_ = 0;
   bool multishot_wake_ = true;
   bool wake_armed_ = false;
   int eventfd_ = -1;
