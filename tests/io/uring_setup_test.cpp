@@ -20,18 +20,15 @@
 #include <support/descriptor_pair.hpp>
 #include <support/loopback.hpp>
 #include <support/operation_record.hpp>
+#include <support/refuse_io_uring.hpp>
 #include <support/run.hpp>
 #include <support/thread_harness.hpp>
 
 #include <gtest/gtest.h>
 
-#include <linux/filter.h>
 #include <linux/io_uring.h>
-#include <linux/seccomp.h>
 #include <poll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -368,32 +365,13 @@ TEST_F(uring_setup, wait_descriptor_wakes_a_foreign_loop_of_a_single_thread_cont
 
 // ---- the fallback to epoll ----------------------------------------------------------------------
 
-// Installs a seccomp filter on the calling thread that fails io_uring_setup with `error`, as a
-// container's profile does. False if the kernel does not let us.
-bool refuse_io_uring_setup(int error) {
-#if defined(__NR_io_uring_setup)
-  ::sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(offsetof(::seccomp_data, nr))),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(error) & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  ::sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
-  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-         ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0;
-#else
-  static_cast<void>(error);
-  return false;
-#endif
-}
-
 constexpr int child_ok = 0;
 constexpr int child_no_seccomp = 77;
 
 // In a forked child: io_uring_setup fails with `error`; the context falls back to epoll, says why
 // and at which step, and works. Returns the number of failed checks (bit-coded, for the parent).
 int check_fallback(int error) {
-  if (!refuse_io_uring_setup(error)) {
+  if (!senet::test::refuse_io_uring_setup(error)) {
     return child_no_seccomp;
   }
   ::unsetenv("SENET_BACKEND");
