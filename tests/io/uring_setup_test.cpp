@@ -368,10 +368,11 @@ TEST_F(uring_setup, wait_descriptor_wakes_a_foreign_loop_of_a_single_thread_cont
 constexpr int child_ok = 0;
 constexpr int child_no_seccomp = 77;
 
-// In a forked child: io_uring_setup fails with `error`; the context falls back to epoll, says why
-// and at which step, and works. Returns the number of failed checks (bit-coded, for the parent).
-int check_fallback(int error) {
-  if (!senet::test::refuse_io_uring_setup(error)) {
+// In a forked child: system call `nr` fails with `error`; the context falls back to epoll, says
+// that io_uring failed with `expected` at `step`, and works. Returns 0 or the failed checks
+// (bit-coded, plus one, for the parent).
+int check_fallback(long nr, int error, int expected, const char* step) {
+  if (!senet::test::refuse_system_call(nr, error)) {
     return child_no_seccomp;
   }
   ::unsetenv("SENET_BACKEND");
@@ -380,9 +381,8 @@ int check_fallback(int error) {
     io::io_context ctx;
     const io::backend_info& info = ctx.backend_info();
     failures |= info.kind != io::backend_kind::epoll ? 1 : 0;
-    failures |= info.uring_error != std::error_code(error, std::system_category()) ? 2 : 0;
-    failures |=
-        info.uring_failed_step == nullptr || std::strcmp(info.uring_failed_step, "setup") != 0 ? 4 : 0;
+    failures |= info.uring_error != std::error_code(expected, std::system_category()) ? 2 : 0;
+    failures |= info.uring_failed_step == nullptr || std::strcmp(info.uring_failed_step, step) != 0 ? 4 : 0;
     failures |= info.uring_setup_flags != 0 || info.completion_queue_entries != 0 ? 8 : 0;
     // The fallback context works (forked child: no watchdog thread; the timer is short).
     failures |= !ctx.run_until(net::async_wait_for(1ms)).has_value() ? 16 : 0;
@@ -391,7 +391,7 @@ int check_fallback(int error) {
     o.single_thread = true;
     io::io_context c2{o};
     failures |= c2.backend_info().kind != io::backend_kind::epoll ||
-                        c2.backend_info().uring_error != std::error_code(error, std::system_category())
+                        c2.backend_info().uring_error != std::error_code(expected, std::system_category())
                     ? 32
                     : 0;
   } catch (...) {
@@ -407,11 +407,11 @@ int check_fallback(int error) {
   return failures == 0 ? child_ok : (failures & 0x3f) + 1;
 }
 
-void expect_fallback(int error) {
+void expect_fallback(long nr, int error, int expected, const char* step) {
   ::pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    ::_exit(check_fallback(error));
+    ::_exit(check_fallback(nr, error, expected, step));
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -424,11 +424,24 @@ void expect_fallback(int error) {
 
 // Not uring_setup tests: they mean something whether or not this kernel allows io_uring.
 TEST(uring_setup_fallback, eperm_from_seccomp_falls_back_to_epoll_and_says_why) {
-  expect_fallback(EPERM);
+  expect_fallback(__NR_io_uring_setup, EPERM, EPERM, "setup");
 }
 
 TEST(uring_setup_fallback, enosys_falls_back_to_epoll_and_says_why) {
-  expect_fallback(ENOSYS);
+  expect_fallback(__NR_io_uring_setup, ENOSYS, ENOSYS, "setup");
+}
+
+TEST(uring_setup_fallback, enomem_falls_back_to_epoll_and_says_why) {
+  // What a locked-memory limit gives on kernels before 5.12.
+  expect_fallback(__NR_io_uring_setup, ENOMEM, ENOMEM, "setup");
+}
+
+// The second rung: a ring is created, but the opcode probe (IORING_REGISTER_PROBE) is refused.
+TEST(uring_setup_fallback, a_refused_opcode_probe_falls_back_to_epoll_and_says_why) {
+  if (!io::io_context::is_available(io::uring)) {
+    GTEST_SKIP() << "io_uring is not available here: the ladder stops at its first step";
+  }
+  expect_fallback(__NR_io_uring_register, EPERM, ENOTSUP, "opcode probe");
 }
 
 }  // namespace
