@@ -6,8 +6,13 @@
 // used where the CPU's counters are not available, holds its global lock while a thread blocks in
 // io_uring_enter, so the example's signal thread can never run under it; this server needs none.)
 //
-//   senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N]
+//   senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N] [--single-thread on|off]
+//                     [--batch-wait US]
 //
+// --single-thread on makes the context with io::context_options::single_thread (io_uring:
+// SINGLE_ISSUER + DEFER_TASKRUN and a registered ring descriptor); it runs on this thread only.
+// --batch-wait US sets io::context_options::completion_batch_wait (io_uring, Linux 6.12: a wait
+// returns a batch of completions, at most US microseconds late).
 // Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P", and exits
 // with status 0 once N connections (default: unlimited) have been served and closed.
 #include <senet/buffer.hpp>
@@ -21,6 +26,7 @@
 #include "../examples/echo_session.hpp"
 #include "../examples/repeat_until.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +52,8 @@ int main(int argc, char** argv) {
   unsigned short port = 0;
   std::optional<senet::io::backend_kind> backend;
   std::size_t exit_after = 0;
+  bool single_thread = false;
+  long batch_wait_us = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view arg = argv[i];
     std::string_view value = argv[i + 1];
@@ -53,25 +61,31 @@ int main(int argc, char** argv) {
       port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
     } else if (arg == "--backend" && (value == "uring" || value == "epoll")) {
       backend = value == "uring" ? senet::io::uring : senet::io::epoll;
+    } else if (arg == "--single-thread" && (value == "on" || value == "off")) {
+      single_thread = value == "on";
+    } else if (arg == "--batch-wait") {
+      batch_wait_us = std::atol(argv[i + 1]);
     } else if (arg == "--exit-after") {
       exit_after = static_cast<std::size_t>(std::atol(argv[i + 1]));
     } else {
-      std::fprintf(stderr, "usage: senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N]\n");
+      std::fprintf(stderr,
+                   "usage: senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N] "
+                   "[--single-thread on|off] [--batch-wait US]\n");
       return 2;
     }
   }
   if (argc % 2 == 0) {
-    std::fprintf(stderr, "usage: senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N]\n");
+    std::fprintf(stderr,
+                 "usage: senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N] "
+                 "[--single-thread on|off] [--batch-wait US]\n");
     return 2;
   }
   try {
-    std::optional<senet::io::io_context> context;
-    if (backend) {
-      context.emplace(*backend);
-    } else {
-      context.emplace();
-    }
-    senet::io::io_context& ctx = *context;
+    senet::io::context_options options;
+    options.backend = backend;
+    options.single_thread = single_thread;
+    options.completion_batch_wait = std::chrono::microseconds(batch_wait_us);
+    senet::io::io_context ctx{options};
     auto sch = ctx.get_scheduler();
     tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), port));
     std::printf("listening on port %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
@@ -96,8 +110,9 @@ int main(int argc, char** argv) {
               server_env{sch});
     ctx.run();
     ex::sync_wait(scope.join());
-    std::fprintf(stderr, "senet_echo_server (%s): %zu connection(s) served\n",
-                 std::string(senet::io::to_string(ctx.backend())).c_str(), finished);
+    const senet::io::backend_info& info = ctx.backend_info();
+    std::fprintf(stderr, "senet_echo_server (%s, io_uring setup flags 0x%x): %zu connection(s) served\n",
+                 std::string(senet::io::to_string(info.kind)).c_str(), info.uring_setup_flags, finished);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "senet_echo_server: %s\n", e.what());

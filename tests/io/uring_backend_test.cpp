@@ -11,6 +11,7 @@
 
 #include <support/descriptor_pair.hpp>
 #include <support/operation_record.hpp>
+#include <support/refuse_io_uring.hpp>
 #include <support/run.hpp>
 
 #include <gtest/gtest.h>
@@ -24,11 +25,6 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-// Only for the forced-fallback test, which makes io_uring_setup fail the way a seccomp policy does.
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
 
 #include <algorithm>
 #include <array>
@@ -153,30 +149,13 @@ TEST_F(uring_backend, environment_variable_overrides_the_default) {
   }
 }
 
-// Installs a seccomp filter on the calling thread that fails io_uring_setup with EPERM, as a
-// container policy does. False if the kernel does not let us.
-bool refuse_io_uring_setup() {
-#if defined(__NR_io_uring_setup)
-  ::sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(offsetof(::seccomp_data, nr))),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  ::sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
-  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
-#else
-  return false;
-#endif
-}
-
 // Exit codes of the child process below.
 constexpr int fallback_ok = 0;
 constexpr int fallback_no_seccomp = 77;
 
 int check_fallback_in_child() {
-  if (!refuse_io_uring_setup()) {
+  // Fails io_uring_setup the way a seccomp policy does.
+  if (!senet::test::refuse_io_uring_setup(EPERM)) {
     return fallback_no_seccomp;
   }
   ::unsetenv("SENET_BACKEND");

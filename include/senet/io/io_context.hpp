@@ -3,7 +3,9 @@
 #define SENET_IO_IO_CONTEXT_HPP
 
 #include <senet/execution.hpp>
+#include <senet/io/backend_info.hpp>
 #include <senet/io/backend_kind.hpp>
+#include <senet/io/context_options.hpp>
 #include <senet/io/detail/operation.hpp>
 
 #include <atomic>
@@ -67,6 +69,11 @@ class io_context {
       (`std::errc::function_not_supported`) if that backend is not available here (the test
       backend: unless the program links `senet::testing`). */
   explicit io_context(backend_kind kind);
+
+  /** A context set up as `options` say (backend, io_uring completion-queue size, the promise to
+      run it on one thread: see `context_options`). Throws like `io_context()` when
+      `options.backend` is empty, like `io_context(backend_kind)` otherwise. */
+  explicit io_context(const context_options& options);
 
   /** Cancels every operation still pending (they complete with `set_stopped()`, on the calling
       thread) and releases the backend. No thread may be running the context. An operation whose
@@ -136,6 +143,11 @@ class io_context {
 
   /** The backend this context runs on. */
   [[nodiscard]] backend_kind backend() const noexcept;
+
+  /** How the backend was set up: which one was chosen, io_uring's setup flags, features and queue
+      sizes, and, for a context that fell back to epoll, why io_uring was refused and at which
+      step (see `io::backend_info`). Any thread. */
+  [[nodiscard]] const io::backend_info& backend_info() const noexcept;
 
   /** Whether a context on backend `kind` can be created here (io_uring may be refused by the
       kernel; the test backend is there only when the program links `senet::testing`). */

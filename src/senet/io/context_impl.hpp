@@ -37,10 +37,16 @@ class context_impl final : public completion_sink {
  public:
   enum class mode { block, poll };
 
-  context_impl(io_context& owner, std::optional<backend_kind> kind)
+  context_impl(io_context& owner, const context_options& options)
       : owner_(&owner),
-        backend_(kind ? make_required_backend(*kind, *this) : make_default_backend(*this)),
-        handoff_(std::make_shared<handoff>(&owner)) {}
+        backend_(options.backend ? make_required_backend(*options.backend, *this, options, &info_)
+                                 : make_default_backend(*this, options, &info_)),
+        handoff_(std::make_shared<handoff>(&owner)) {
+    if (options.single_thread && backend_->kind() == backend_kind::uring) {
+      // The ring's submitter is this thread (IORING_SETUP_SINGLE_ISSUER); enter_run enforces it.
+      issuer_ = std::this_thread::get_id();
+    }
+  }
 
   context_impl(const context_impl&) = delete;
   context_impl& operator=(const context_impl&) = delete;
@@ -55,6 +61,7 @@ class context_impl final : public completion_sink {
   }
 
   [[nodiscard]] backend_kind kind() const noexcept { return backend_->kind(); }
+  [[nodiscard]] const backend_info& info() const noexcept { return info_; }
   [[nodiscard]] int wait_descriptor() const noexcept { return backend_->wait_descriptor(); }
   [[nodiscard]] clock::time_point now() const noexcept { return backend_->now(); }
   [[nodiscard]] bool links_timeouts() const noexcept { return backend_->links_timeouts(); }
@@ -228,7 +235,11 @@ class context_impl final : public completion_sink {
 
  private:
   io_context* owner_;
+  // What the backend's set-up found (io_context::backend_info); filled before backend_ exists.
+  backend_info info_;
   std::unique_ptr<backend> backend_;
+  // context_options::single_thread on io_uring: the only thread that may run the context.
+  std::thread::id issuer_{};
   op_queue ready_;
   std::size_t outstanding_ = 0;
   int budget_ = handler_budget;

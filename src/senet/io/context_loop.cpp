@@ -123,6 +123,11 @@ std::size_t context_impl::run_until_turn(bool ignore_stop) {
 
 io_context::run_token context_impl::enter_run() {
   std::thread::id self = std::this_thread::get_id();
+  if (issuer_ != std::thread::id{} && self != issuer_) [[unlikely]] {
+    throw std::logic_error(
+        "senet: an io_context made with context_options::single_thread is run only by the thread "
+        "that constructed it");
+  }
   std::thread::id none{};
   while (!runner_.compare_exchange_strong(none, self, std::memory_order_seq_cst) && none != self) {
     if (borrowers_.load(std::memory_order_seq_cst) == 0) {

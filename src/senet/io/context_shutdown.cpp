@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace senet::io::detail {
 
@@ -78,6 +79,15 @@ const char* context_impl::op_name(op_code code) noexcept {
 
 void context_impl::shutdown() noexcept {
   std::optional<clock::time_point> waiting_since;
+  if (issuer_ != std::thread::id{} && std::this_thread::get_id() != issuer_) [[unlikely]] {
+    // The kernel refuses this thread's submissions to a SINGLE_ISSUER ring: the cancellations
+    // below cannot reach it, and pending operations will be abandoned after shutdown_patience.
+    std::fputs(
+        "senet: an io_context made with context_options::single_thread is destroyed on a thread "
+        "other than the one that constructed it; its pending io_uring operations cannot be "
+        "cancelled\n",
+        stderr);
+  }
   shutting_down_ = true;
   io_context* previous = current_context;
   current_context = owner_;

@@ -9,8 +9,11 @@
 
 namespace senet::io {
 
-io_context::io_context() : impl_(std::make_unique<detail::context_impl>(*this, std::nullopt)) {}
-io_context::io_context(backend_kind kind) : impl_(std::make_unique<detail::context_impl>(*this, kind)) {}
+io_context::io_context() : impl_(std::make_unique<detail::context_impl>(*this, context_options{})) {}
+io_context::io_context(backend_kind kind)
+    : impl_(std::make_unique<detail::context_impl>(*this, context_options{.backend = kind})) {}
+io_context::io_context(const context_options& options)
+    : impl_(std::make_unique<detail::context_impl>(*this, options)) {}
 io_context::~io_context() {
   // Completions delivered here may still use the context (get_scheduler, starting operations,
   // which then complete stopped at once): it stays whole until they are all done.
@@ -43,6 +46,9 @@ void io_context::restart() noexcept {
 }
 backend_kind io_context::backend() const noexcept {
   return impl_->kind();
+}
+const io::backend_info& io_context::backend_info() const noexcept {
+  return impl_->info();
 }
 int io_context::wait_descriptor() const noexcept {
   return impl_->wait_descriptor();

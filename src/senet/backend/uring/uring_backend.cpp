@@ -1,14 +1,31 @@
 // SPDX-License-Identifier: BSL-1.0
 /* The io_uring backend. docs/design/io_core.md is the contract it implements; this block says how.
 
-   Requirements, probed at run time (make_uring_backend returns null otherwise, and the io_context
-   falls back to epoll): io_uring_queue_init succeeds (seccomp, kernel.io_uring_disabled and memlock
-   limits can refuse it); the kernel reports IORING_FEAT_NODROP (completions are never lost when the
-   completion queue overflows), IORING_FEAT_FAST_POLL (a socket operation that cannot proceed waits
-   on the socket's wait queue, not in a worker thread) and IORING_FEAT_EXT_ARG (a wait with a
-   timeout needs no timeout SQE); io_uring_get_probe_ring reports RECVMSG, SENDMSG, ACCEPT, CONNECT,
-   RECV, SEND, POLL_ADD, ASYNC_CANCEL, TIMEOUT and TIMEOUT_REMOVE (RECV and SEND serve a single
-   buffer without endpoint); LINK_TIMEOUT is used when reported. In practice: Linux 5.11 or later.
+   Requirements, probed at run time by a ladder (init(); make_uring_backend returns null otherwise,
+   the io_context falls back to epoll, and io::backend_info says which step refused and why):
+   1. setup: io_uring_setup succeeds (seccomp, kernel.io_uring_disabled and memlock limits can
+      refuse it: EPERM, ENOSYS, ENOMEM). It is tried with the best task-running flags first and
+      with fewer after EINVAL: SINGLE_ISSUER + DEFER_TASKRUN (only for context_options::
+      single_thread, Linux 6.1), then COOP_TASKRUN (5.19), then none; each with TASKRUN_FLAG, CQSIZE +
+      CLAMP (the completion queue: 1,024 entries or the option's size) and SUBMIT_ALL (dropped on
+      kernels before 5.18).
+   2. opcode probe: io_uring_get_probe_ring reports RECVMSG, SENDMSG, ACCEPT, CONNECT, RECV, SEND,
+      POLL_ADD, ASYNC_CANCEL, TIMEOUT and TIMEOUT_REMOVE (RECV and SEND serve a single buffer
+      without endpoint); LINK_TIMEOUT is used when reported.
+   3. features: IORING_FEAT_NODROP (completions are never lost when the completion queue
+      overflows), IORING_FEAT_FAST_POLL (a socket operation that cannot proceed waits on the
+      socket's wait queue, not in a worker thread) and IORING_FEAT_EXT_ARG (a wait with a timeout
+      needs no timeout SQE). In practice: Linux 5.11 or later.
+   A single_thread ring then registers its descriptor (io_uring_register_ring_fd), which only the
+   registering thread can use, as only the issuing thread can enter a SINGLE_ISSUER ring at all
+   (the io_context refuses to be run by another thread).
+
+   Task work. With DEFER_TASKRUN the kernel finishes a request (copies a receive's data, posts the
+   CQE) only when the issuing thread enters with IORING_ENTER_GETEVENTS; with COOP_TASKRUN when the
+   submitting thread next enters the kernel. TASKRUN_FLAG makes it say so (IORING_SQ_TASKRUN), and
+   a run_once that does not wait then enters with GETEVENTS (io_uring_submit_and_get_events); a
+   waiting run_once always does. The ring descriptor is still readable while such work waits, so a
+   foreign loop watching wait_descriptor() wakes up.
 
    Submission. start() writes the operation's SQE into the ring and returns; nothing reaches the
    kernel until the next run_once, which submits everything queued during the loop turn with the
@@ -90,17 +107,20 @@
 #include <liburing.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <limits>
 #include <new>
+#include <system_error>
 #include <vector>
 
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace senet::io::detail {
@@ -110,6 +130,20 @@ namespace {
 // overflows into the kernel's (slower) overflow list; overflow is handled all the same.
 constexpr unsigned submission_entries = 256;
 constexpr unsigned completion_entries = 1024;
+
+// Newer than the kernel headers liburing 2.3 comes with (Linux 6.1), used only where the kernel
+// reports them: the minimum wait of a batch (Linux 6.12), and the io_uring_getevents_arg that
+// carries it (its `pad` became `min_wait_usec`).
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)
+#endif
+struct getevents_arg_min_wait {
+  std::uint64_t sigmask;
+  std::uint32_t sigmask_sz;
+  std::uint32_t min_wait_usec;
+  std::uint64_t ts;
+};
+static_assert(sizeof(getevents_arg_min_wait) == sizeof(::io_uring_getevents_arg));
 
 // backend_flags_ bits.
 constexpr std::uint8_t f_backlog = 1;      // in backlog_
@@ -254,44 +288,80 @@ class uring_backend final : public backend {
     }
   }
 
-  /** Sets up the ring and checks what the kernel offers. Returns 0 or -errno. */
-  int init() {
+  /** The start-up ladder: sets up the ring (setup), checks the requests the backend sends (opcode
+      probe) and what the kernel guarantees (features), then registers the ring descriptor and arms
+      the wake-up. Fills `info` as it goes. Returns 0, or -errno with `info.uring_failed_step` set. */
+  int init(const context_options& options, backend_info& info) {
+    unsigned cq_entries =
+        options.completion_queue_entries != 0 ? options.completion_queue_entries : completion_entries;
+    // The kernel wants at least as many completion entries as submission entries.
+    unsigned sq_entries = std::min(submission_entries, cq_entries);
     ::io_uring_params params{};
-    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
-    params.cq_entries = completion_entries;
-    int r = ::io_uring_queue_init_params(submission_entries, &ring_, &params);
-    if (r == -EINVAL) {
-      // SUBMIT_ALL (Linux 5.18) only makes a submit go on past a failing SQE; do without it.
-      params = {};
-      params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-      params.cq_entries = completion_entries;
-      r = ::io_uring_queue_init_params(submission_entries, &ring_, &params);
+    int r = -EINVAL;
+    for (std::uint32_t taskrun : taskrun_variants(options.single_thread)) {
+      // SUBMIT_ALL (Linux 5.18) only makes a submit go on past a failing SQE: do without it too.
+      for (std::uint32_t submit_all : {std::uint32_t{IORING_SETUP_SUBMIT_ALL}, std::uint32_t{0}}) {
+        params = {};
+        params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | taskrun | submit_all;
+        params.cq_entries = cq_entries;
+        r = ::io_uring_queue_init_params(sq_entries, &ring_, &params);
+        // EINVAL: a flag this kernel does not know (or refuses in this combination).
+        if (r != -EINVAL) {
+          break;
+        }
+      }
+      if (r != -EINVAL) {
+        break;
+      }
     }
     if (r < 0) {
+      info.uring_failed_step = "setup";
       return r;
     }
     ring_ready_ = true;
-    constexpr unsigned features = IORING_FEAT_NODROP | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG;
-    if ((params.features & features) != features) {
-      return -ENOTSUP;
-    }
+    info.uring_setup_flags = params.flags;
+    info.uring_features = params.features;
+    info.submission_queue_entries = params.sq_entries;
+    info.completion_queue_entries = params.cq_entries;
+    info.defer_taskrun = (params.flags & IORING_SETUP_DEFER_TASKRUN) != 0;
+    info.coop_taskrun = (params.flags & IORING_SETUP_COOP_TASKRUN) != 0;
+
     ::io_uring_probe* probe = ::io_uring_get_probe_ring(&ring_);
-    if (probe == nullptr) {
-      return -ENOTSUP;
-    }
-    bool complete = true;
+    bool complete = probe != nullptr;
     for (int opcode : {IORING_OP_RECVMSG, IORING_OP_SENDMSG, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ACCEPT,
                        IORING_OP_CONNECT, IORING_OP_POLL_ADD, IORING_OP_ASYNC_CANCEL, IORING_OP_TIMEOUT,
                        IORING_OP_TIMEOUT_REMOVE}) {
       complete = complete && ::io_uring_opcode_supported(probe, opcode) != 0;
     }
-    links_timeouts_ = ::io_uring_opcode_supported(probe, IORING_OP_LINK_TIMEOUT) != 0;
-    ::io_uring_free_probe(probe);
+    links_timeouts_ = complete && ::io_uring_opcode_supported(probe, IORING_OP_LINK_TIMEOUT) != 0;
+    if (probe != nullptr) {
+      ::io_uring_free_probe(probe);
+    }
     if (!complete) {
+      info.uring_failed_step = "opcode probe";
       return -ENOTSUP;
+    }
+    constexpr unsigned features = IORING_FEAT_NODROP | IORING_FEAT_FAST_POLL | IORING_FEAT_EXT_ARG;
+    if ((params.features & features) != features) {
+      info.uring_failed_step = "features";
+      return -ENOTSUP;
+    }
+
+    if (options.completion_batch_wait.count() > 0 && (params.features & IORING_FEAT_MIN_TIMEOUT) != 0) {
+      constexpr std::int64_t max_wait = std::numeric_limits<std::uint32_t>::max();
+      batch_wait_us_ =
+          static_cast<std::uint32_t>(std::min<std::int64_t>(options.completion_batch_wait.count(), max_wait));
+      info.completion_batch_wait = std::chrono::microseconds(batch_wait_us_);
+    }
+    // Only the thread that registers the ring descriptor can enter through it, so only a context
+    // promised to one thread registers it. Without it each io_uring_enter looks the fd up.
+    if (options.single_thread && ::io_uring_register_ring_fd(&ring_) == 1) {
+      info.registered_ring_fd = true;
+      registered_ring_fd_ = true;
     }
     eventfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (eventfd_ < 0) {
+      info.uring_failed_step = "setup";
       return -errno;
     }
     link_timespecs_.resize(ring_.sq.ring_entries);
@@ -299,7 +369,29 @@ class uring_backend final : public backend {
     // poll() still sees wake-ups.
     arm_wake();
     r = ::io_uring_submit(&ring_);
-    return r < 0 ? r : 0;
+    if (r < 0) {
+      info.uring_failed_step = "setup";
+      return r;
+    }
+    return 0;
+  }
+
+  // The task-running setups to try, best first. SINGLE_ISSUER + DEFER_TASKRUN (Linux 6.1): the
+  // kernel runs completion work only when the one issuing thread asks for completions
+  // (IORING_ENTER_GETEVENTS), in a batch, never interrupting it; every enter must then come from
+  // that thread, hence only with context_options::single_thread. COOP_TASKRUN (5.19): completion
+  // work waits for the submitting thread's next entry into the kernel instead of interrupting it
+  // (a sleeping thread is still woken); any thread may enter. TASKRUN_FLAG makes the kernel say in
+  // the SQ flags that completion work waits (IORING_SQ_TASKRUN), so that a non-blocking turn enters
+  // only then. The last variant is the plain ring of older kernels.
+  static std::array<std::uint32_t, 3> taskrun_variants(bool single_thread) noexcept {
+    constexpr std::uint32_t defer =
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+    constexpr std::uint32_t coop = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+    if (single_thread) {
+      return {defer, coop, 0};
+    }
+    return {coop, 0, 0};
   }
 
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::uring; }
@@ -376,9 +468,15 @@ class uring_backend final : public backend {
       prepare_submission();
     }
     if (timeout.count() == 0 || ::io_uring_cq_ready(&ring_) != 0) {
-      if (::io_uring_sq_ready(&ring_) != 0) {
+      // Without waiting. With DEFER_TASKRUN, completions whose work waits in the kernel (it says
+      // so with IORING_SQ_TASKRUN) are posted only when this thread enters with GETEVENTS.
+      if ((IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0) {
+        ::io_uring_submit_and_get_events(&ring_);
+      } else if (::io_uring_sq_ready(&ring_) != 0) {
         ::io_uring_submit(&ring_);
       }
+    } else if (batch_wait_us_ != 0) {
+      wait_for_batch(timeout);
     } else if (timeout.count() < 0) {
       ::io_uring_submit_and_wait(&ring_, 1);
     } else {
@@ -396,6 +494,37 @@ class uring_backend final : public backend {
       arm_wake();
       ::io_uring_submit(&ring_);
     }
+  }
+
+  // Submits and waits like io_uring_submit_and_wait_timeout, with a minimum wait for a batch
+  // (liburing 2.3 has no call for it): returns when the completion queue is full, or once
+  // batch_wait_us_ has passed with a completion there, or at `timeout` (< 0: none).
+  void wait_for_batch(std::chrono::nanoseconds timeout) noexcept {
+    // What liburing's submit does first: publish the SQEs written since the last submit.
+    ::io_uring_sq& sq = ring_.sq;
+    unsigned tail = sq.sqe_tail;
+    if (sq.sqe_head != tail) {
+      sq.sqe_head = tail;
+      io_uring_smp_store_release(sq.ktail, tail);
+    }
+    unsigned to_submit = tail - IO_URING_READ_ONCE(*sq.khead);
+    ::__kernel_timespec ts{};
+    getevents_arg_min_wait arg{};
+    arg.min_wait_usec = batch_wait_us_;
+    if (timeout.count() >= 0) {
+      ts = to_timespec(timeout.count());
+      arg.ts = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&ts));
+      // The kernel waits out the minimum even past the timeout: a timer must not wait for it.
+      auto timeout_us = static_cast<std::uint64_t>(timeout.count() / 1000);
+      arg.min_wait_usec = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch_wait_us_, timeout_us));
+    }
+    unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+    if (registered_ring_fd_) {
+      flags |= IORING_ENTER_REGISTERED_RING;
+    }
+    // -ETIME (the timeout passed) and -EINTR need nothing: the loop turns again.
+    ::syscall(__NR_io_uring_enter, ring_.enter_ring_fd, to_submit, ring_.cq.ring_entries, flags, &arg,
+              sizeof arg);
   }
 
   void wake() noexcept override {
@@ -1118,6 +1247,9 @@ class uring_backend final : public backend {
 
   ::io_uring ring_{};
   bool ring_ready_ = false;
+  bool registered_ring_fd_ = false;
+  // context_options::completion_batch_wait in microseconds, where the kernel has it; 0: off.
+  std::uint32_t batch_wait_us_ = 0;
   bool multishot_wake_ = true;
   bool wake_armed_ = false;
   int eventfd_ = -1;
@@ -1139,9 +1271,17 @@ class uring_backend final : public backend {
 
 }  // namespace
 
-std::unique_ptr<backend> make_uring_backend(completion_sink& sink) {
+std::unique_ptr<backend> make_uring_backend(completion_sink& sink, const context_options& options,
+                                            backend_info& info) {
+  info = backend_info{};
+  info.kind = backend_kind::uring;
   auto b = std::make_unique<uring_backend>(sink);
-  if (b->init() < 0) {
+  if (int r = b->init(options, info); r < 0) {
+    backend_info refused;
+    refused.kind = backend_kind::uring;
+    refused.uring_error = std::error_code(-r, std::system_category());
+    refused.uring_failed_step = info.uring_failed_step;
+    info = refused;
     return nullptr;
   }
   return b;

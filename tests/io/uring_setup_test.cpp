@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: BSL-1.0
+// How an io_context sets up io_uring (src/senet/backend/uring/uring_backend.cpp, "init"), and what
+// it reports through io_context::backend_info() (include/senet/io/backend_info.hpp): the setup
+// flags of a default ring and of one promised to a single thread (context_options::single_thread:
+// SINGLE_ISSUER + DEFER_TASKRUN, a registered ring descriptor), the completion-queue size, a burst
+// of completions much larger than a tiny completion queue (nothing lost, nothing reordered), other
+// threads starting work on a single-thread context, a foreign loop on its wait descriptor, and the
+// fallback to epoll, with its reason, when a seccomp filter refuses io_uring_setup (EPERM, ENOSYS).
+#include <senet/io/io_context.hpp>
+
+#include <senet/execution.hpp>
+#include <senet/io/backend_info.hpp>
+#include <senet/io/context_options.hpp>
+#include <senet/io/detail/descriptor.hpp>
+#include <senet/io/detail/operation.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/async_wait_for.hpp>
+
+#include <support/descriptor_pair.hpp>
+#include <support/loopback.hpp>
+#include <support/operation_record.hpp>
+#include <support/refuse_io_uring.hpp>
+#include <support/run.hpp>
+#include <support/thread_harness.hpp>
+
+#include <gtest/gtest.h>
+
+#include <linux/io_uring.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace ex = senet::ex;
+namespace io = senet::io;
+namespace iod = senet::io::detail;
+namespace net = senet::net;
+
+using senet::test::socket_pair;
+using senet::test::start_pending;
+using senet::test::transfer_record;
+
+/** The tests of a working io_uring: SKIPPED (never passed) where the kernel refuses it. */
+class uring_setup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!io::io_context::is_available(io::uring)) {
+      GTEST_SKIP() << "io_uring is not available here; the fallback tests below still run";
+    }
+  }
+};
+
+io::context_options on_uring(bool single_thread, unsigned cq_entries = 0) {
+  io::context_options o;
+  o.backend = io::uring;
+  o.single_thread = single_thread;
+  o.completion_queue_entries = cq_entries;
+  return o;
+}
+
+// A receive and a send through the senders: the context works.
+void echo_once(io::io_context& ctx) {
+  auto pair = senet::test::tcp_pair(ctx);
+  std::array<char, 5> in{};
+  auto r = senet::test::run(ctx,
+                            ex::when_all(net::async_receive(pair.server, senet::buffer(in)),
+                                         net::async_send(pair.client, senet::buffer("hello", 5))),
+                            "receive and send");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), 5U);
+  EXPECT_EQ(std::string(in.data(), in.size()), "hello");
+}
+
+// ---- what a ring is set up with -----------------------------------------------------------------
+
+TEST_F(uring_setup, default_ring_uses_coop_taskrun_and_any_thread_may_run_it) {
+  io::io_context ctx{io::uring};
+  const io::backend_info& info = ctx.backend_info();
+  EXPECT_EQ(info.kind, io::backend_kind::uring);
+  EXPECT_FALSE(info.uring_error);
+  EXPECT_EQ(info.uring_failed_step, nullptr);
+  EXPECT_NE(info.uring_setup_flags & IORING_SETUP_CQSIZE, 0U);
+  EXPECT_EQ(info.uring_setup_flags & (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN), 0U);
+  EXPECT_FALSE(info.defer_taskrun);
+  EXPECT_FALSE(info.registered_ring_fd);
+  EXPECT_EQ(info.coop_taskrun, (info.uring_setup_flags & IORING_SETUP_COOP_TASKRUN) != 0);
+  EXPECT_NE(info.uring_features & IORING_FEAT_NODROP, 0U);
+  EXPECT_NE(info.uring_features & IORING_FEAT_FAST_POLL, 0U);
+  EXPECT_EQ(info.submission_queue_entries, 256U);
+  EXPECT_EQ(info.completion_queue_entries, 1024U);
+  // Any thread may run it, one at a time.
+  std::thread t([&] { echo_once(ctx); });
+  t.join();
+  echo_once(ctx);
+}
+
+TEST_F(uring_setup, single_thread_ring_defers_task_work_to_its_thread) {
+  io::io_context ctx{on_uring(true)};
+  const io::backend_info& info = ctx.backend_info();
+  ASSERT_EQ(info.kind, io::backend_kind::uring);
+  EXPECT_FALSE(info.uring_error);
+  if (!info.defer_taskrun) {
+    // Linux before 6.1: the ladder's next step, COOP_TASKRUN, as a default context.
+    EXPECT_EQ(info.uring_setup_flags & IORING_SETUP_DEFER_TASKRUN, 0U);
+    GTEST_SKIP() << "the kernel refuses IORING_SETUP_DEFER_TASKRUN (Linux 6.1)";
+  }
+  constexpr std::uint32_t expected = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+                                     IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_CQSIZE;
+  EXPECT_EQ(info.uring_setup_flags & expected, expected);
+  EXPECT_FALSE(info.coop_taskrun);
+  EXPECT_TRUE(info.registered_ring_fd);
+  echo_once(ctx);
+  echo_once(ctx);
+}
+
+TEST_F(uring_setup, single_thread_context_refuses_another_runner) {
+  io::io_context ctx{on_uring(true)};
+  bool refused = false;
+  std::thread t([&] {
+    try {
+      ctx.poll();
+    } catch (const std::logic_error&) {
+      refused = true;
+    }
+  });
+  t.join();
+  EXPECT_TRUE(refused);
+  // Its own thread still runs it.
+  echo_once(ctx);
+}
+
+TEST_F(uring_setup, completion_queue_size_is_an_option) {
+  for (bool single : {false, true}) {
+    io::io_context ctx{on_uring(single, 8)};
+    EXPECT_EQ(ctx.backend_info().completion_queue_entries, 8U);
+    EXPECT_EQ(ctx.backend_info().submission_queue_entries, 8U);
+    io::io_context rounded{on_uring(single, 3000)};
+    EXPECT_EQ(rounded.backend_info().completion_queue_entries, 4096U);
+    EXPECT_EQ(rounded.backend_info().submission_queue_entries, 256U);
+  }
+}
+
+TEST(uring_setup_epoll, other_backends_report_no_ring) {
+  io::io_context ctx{io::epoll};
+  const io::backend_info& info = ctx.backend_info();
+  EXPECT_EQ(info.kind, io::backend_kind::epoll);
+  EXPECT_FALSE(info.uring_error);  // not tried
+  EXPECT_EQ(info.uring_failed_step, nullptr);
+  EXPECT_EQ(info.uring_setup_flags, 0U);
+  EXPECT_EQ(info.completion_queue_entries, 0U);
+  io::context_options o;
+  o.backend = io::epoll;
+  o.single_thread = true;  // ignored by epoll
+  io::io_context e{o};
+  EXPECT_EQ(e.backend_info().kind, io::backend_kind::epoll);
+  echo_once(e);
+}
+
+// The batch wait never delays a timer: a 20 ms timer with a 1 s window fires long before the
+// window would end. I/O completes with a short window.
+TEST_F(uring_setup, completion_batch_wait_leaves_timers_alone) {
+  for (bool single : {false, true}) {
+    io::context_options o = on_uring(single);
+    o.completion_batch_wait = 1s;
+    io::io_context ctx{o};
+    auto window = ctx.backend_info().completion_batch_wait;
+    if (window.count() == 0) {
+      GTEST_SKIP() << "the kernel lacks IORING_FEAT_MIN_TIMEOUT (Linux 6.12)";
+    }
+    EXPECT_EQ(window, std::chrono::microseconds(1s));
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(senet::test::run(ctx, net::async_wait_for(20ms), "a 20 ms timer").has_value());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms) << "the timer waited for the batch window";
+  }
+  io::context_options o = on_uring(false);
+  o.completion_batch_wait = 50us;
+  io::io_context ctx{o};
+  EXPECT_EQ(ctx.backend_info().completion_batch_wait, std::chrono::microseconds(50));
+  echo_once(ctx);
+}
+
+// ---- completion-queue overflow ------------------------------------------------------------------
+
+// 64 receives complete at once into a 4-entry completion queue: 60 completions wait in the kernel's
+// overflow list (IORING_FEAT_NODROP), and each must still arrive once, with its own bytes.
+void burst_into_tiny_queue(bool single_thread) {
+  io::io_context ctx{on_uring(single_thread, 4)};
+  ASSERT_EQ(ctx.backend_info().completion_queue_entries, 4U);
+  constexpr std::size_t n = 64;
+  std::vector<std::unique_ptr<socket_pair>> pairs;
+  std::vector<std::unique_ptr<transfer_record<8>>> rx;
+  for (std::size_t i = 0; i < n; ++i) {
+    pairs.push_back(std::make_unique<socket_pair>());
+    rx.push_back(std::make_unique<transfer_record<8>>());
+    rx[i]->prepare(iod::op_code::receive, pairs[i]->b.d);
+    start_pending(ctx, *rx[i]);
+  }
+  // Let the kernel take every receive (a 4-entry submission queue: several submissions).
+  ctx.poll();
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(rx[i]->completions, 0) << i;
+  }
+  // Every receive completes at once, while nothing reaps.
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string msg = "m" + std::to_string(i);
+    ASSERT_EQ(::send(pairs[i]->a.d.fd, msg.data(), msg.size(), MSG_NOSIGNAL),
+              static_cast<::ssize_t>(msg.size()));
+  }
+  senet::test::run_records_until(ctx, [&] {
+    for (auto& r : rx) {
+      if (r->completions == 0) {
+        return false;
+      }
+    }
+    return true;
+  });
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string msg = "m" + std::to_string(i);
+    ASSERT_EQ(rx[i]->completions, 1) << i;
+    ASSERT_EQ(rx[i]->result, static_cast<std::int64_t>(msg.size())) << i;
+    EXPECT_EQ(std::string(rx[i]->data.data(), msg.size()), msg) << i;
+  }
+  // The ring still works afterwards.
+  echo_once(ctx);
+}
+
+TEST_F(uring_setup, a_burst_larger_than_a_tiny_completion_queue_loses_nothing) {
+  burst_into_tiny_queue(false);
+}
+
+TEST_F(uring_setup, a_burst_larger_than_a_tiny_completion_queue_loses_nothing_single_thread) {
+  burst_into_tiny_queue(true);
+}
+
+// ---- other threads and a single-thread context --------------------------------------------------
+
+// SINGLE_ISSUER: only the constructing thread may submit. Work started from other threads reaches
+// the ring through the context's cross-thread queue, which the running thread drains; schedules,
+// timers and receives started on three threads all complete, once, on the running thread.
+TEST_F(uring_setup, other_threads_start_work_on_a_single_thread_context) {
+  io::io_context ctx{on_uring(true)};
+  constexpr int threads = 3;
+  constexpr int per_thread = 200;
+  using senet::test::completion_record;
+  using senet::test::connect_slot;
+  using senet::test::record_receiver;
+  std::vector<completion_record> recs(threads * per_thread);
+  using schedule_slot = decltype(connect_slot(ctx.get_scheduler().schedule(), record_receiver{}));
+  using timer_slot = decltype(connect_slot(ctx.get_scheduler().schedule_after(1ms), record_receiver{}));
+  std::vector<schedule_slot> schedules(recs.size());
+  std::vector<timer_slot> timers(recs.size());
+  // One receive per thread on a connection of its own, answered by this thread once it ran.
+  std::vector<senet::test::tcp_connection> conns;
+  for (int t = 0; t < threads; ++t) {
+    conns.push_back(senet::test::tcp_pair(ctx));
+  }
+  std::array<std::array<char, 4>, threads> in{};
+  std::array<completion_record, threads> rx_recs;
+  using rx_slot =
+      decltype(connect_slot(net::async_receive(conns[0].server, senet::buffer(in[0])), record_receiver{}));
+  std::array<rx_slot, threads> rx;
+  std::atomic<int> started{0};
+  std::vector<std::thread> starters;
+  for (int t = 0; t < threads; ++t) {
+    starters.emplace_back([&, t] {
+      rx[static_cast<std::size_t>(t)] =
+          connect_slot(net::async_receive(conns[static_cast<std::size_t>(t)].server,
+                                          senet::buffer(in[static_cast<std::size_t>(t)])),
+                       record_receiver{&ctx, &rx_recs[static_cast<std::size_t>(t)]});
+      rx[static_cast<std::size_t>(t)]->start();
+      for (int i = 0; i < per_thread; ++i) {
+        auto k = static_cast<std::size_t>(t * per_thread + i);
+        if (i % 2 == 0) {
+          schedules[k] = connect_slot(ctx.get_scheduler().schedule(), record_receiver{&ctx, &recs[k]});
+          schedules[k]->start();
+        } else {
+          timers[k] = connect_slot(ctx.get_scheduler().schedule_after(1ms), record_receiver{&ctx, &recs[k]});
+          timers[k]->start();
+        }
+      }
+      started.fetch_add(1);
+    });
+  }
+  bool sent = false;
+  auto all_done = [&] {
+    for (auto& r : recs) {
+      if (!r.done()) {
+        return false;
+      }
+    }
+    for (auto& r : rx_recs) {
+      if (!r.done()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!all_done()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not everything completed within 20 s";
+    if (!sent && started.load() == threads) {
+      for (auto& c : conns) {
+        ASSERT_EQ(c.client.send(senet::buffer("ping", 4)), 4U);
+      }
+      sent = true;
+    }
+    ctx.run_for(10ms);
+    ctx.restart();
+  }
+  for (auto& s : starters) {
+    s.join();
+  }
+  for (auto& r : recs) {
+    EXPECT_EQ(r.count.load(), 1);
+    EXPECT_TRUE(r.is_value());
+    EXPECT_EQ(r.thread, std::this_thread::get_id());
+  }
+  for (std::size_t t = 0; t < threads; ++t) {
+    EXPECT_EQ(rx_recs[t].count.load(), 1);
+    EXPECT_EQ(rx_recs[t].bytes, 4U);
+    EXPECT_EQ(std::string(in[t].data(), 4), "ping");
+    EXPECT_EQ(rx_recs[t].thread, std::this_thread::get_id());
+  }
+}
+
+// With DEFER_TASKRUN the kernel finishes a receive only when the loop thread asks for completions:
+// a foreign loop that waits for wait_descriptor() must still be woken by data that arrives.
+TEST_F(uring_setup, wait_descriptor_wakes_a_foreign_loop_of_a_single_thread_context) {
+  io::io_context ctx{on_uring(true)};
+  socket_pair p;
+  transfer_record<8> rx;
+  rx.prepare(iod::op_code::receive, p.b.d);
+  start_pending(ctx, rx);
+  ctx.poll();
+  ASSERT_EQ(rx.completions, 0);
+  ASSERT_EQ(::send(p.a.d.fd, "abc", 3, MSG_NOSIGNAL), 3);
+  ::pollfd pfd{ctx.wait_descriptor(), POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 5000), 1) << "wait_descriptor() did not become readable";
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (rx.completions == 0 && std::chrono::steady_clock::now() < deadline) {
+    ctx.poll();
+  }
+  EXPECT_EQ(rx.completions, 1);
+  EXPECT_EQ(rx.result, 3);
+}
+
+// ---- the fallback to epoll ----------------------------------------------------------------------
+
+constexpr int child_ok = 0;
+constexpr int child_no_seccomp = 77;
+
+// In a forked child: system call `nr` fails with `error`; the context falls back to epoll, says
+// that io_uring failed with `expected` at `step`, and works. Returns 0 or the failed checks
+// (bit-coded, plus one, for the parent).
+int check_fallback(long nr, int error, int expected, const char* step) {
+  if (!senet::test::refuse_system_call(nr, error)) {
+    return child_no_seccomp;
+  }
+  ::unsetenv("SENET_BACKEND");
+  int failures = 0;
+  try {
+    io::io_context ctx;
+    const io::backend_info& info = ctx.backend_info();
+    failures |= info.kind != io::backend_kind::epoll ? 1 : 0;
+    failures |= info.uring_error != std::error_code(expected, std::system_category()) ? 2 : 0;
+    failures |= info.uring_failed_step == nullptr || std::strcmp(info.uring_failed_step, step) != 0 ? 4 : 0;
+    failures |= info.uring_setup_flags != 0 || info.completion_queue_entries != 0 ? 8 : 0;
+    // The fallback context works (forked child: no watchdog thread; the timer is short).
+    failures |= !ctx.run_until(net::async_wait_for(1ms)).has_value() ? 16 : 0;
+    // Options without a backend fall back the same way, single_thread or not.
+    io::context_options o;
+    o.single_thread = true;
+    io::io_context c2{o};
+    failures |= c2.backend_info().kind != io::backend_kind::epoll ||
+                        c2.backend_info().uring_error != std::error_code(expected, std::system_category())
+                    ? 32
+                    : 0;
+  } catch (...) {
+    failures |= 64;
+  }
+  // Asking for io_uring is refused outright.
+  try {
+    io::io_context ctx{io::uring};
+    failures |= 128;
+  } catch (const std::system_error& e) {
+    failures |= e.code() != std::errc::function_not_supported ? 128 : 0;
+  }
+  return failures == 0 ? child_ok : (failures & 0x3f) + 1;
+}
+
+void expect_fallback(long nr, int error, int expected, const char* step) {
+  ::pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::_exit(check_fallback(nr, error, expected, step));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died, status " << status;
+  if (WEXITSTATUS(status) == child_no_seccomp) {
+    GTEST_SKIP() << "seccomp filters are not available here, io_uring cannot be refused";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), child_ok) << "failed checks (bits, plus one): " << WEXITSTATUS(status);
+}
+
+// Not uring_setup tests: they mean something whether or not this kernel allows io_uring.
+TEST(uring_setup_fallback, eperm_from_seccomp_falls_back_to_epoll_and_says_why) {
+  expect_fallback(__NR_io_uring_setup, EPERM, EPERM, "setup");
+}
+
+TEST(uring_setup_fallback, enosys_falls_back_to_epoll_and_says_why) {
+  expect_fallback(__NR_io_uring_setup, ENOSYS, ENOSYS, "setup");
+}
+
+TEST(uring_setup_fallback, enomem_falls_back_to_epoll_and_says_why) {
+  // What a locked-memory limit gives on kernels before 5.12.
+  expect_fallback(__NR_io_uring_setup, ENOMEM, ENOMEM, "setup");
+}
+
+// The second rung: a ring is created, but the opcode probe (IORING_REGISTER_PROBE) is refused.
+TEST(uring_setup_fallback, a_refused_opcode_probe_falls_back_to_epoll_and_says_why) {
+  if (!io::io_context::is_available(io::uring)) {
+    GTEST_SKIP() << "io_uring is not available here: the ladder stops at its first step";
+  }
+  expect_fallback(__NR_io_uring_register, EPERM, ENOTSUP, "opcode probe");
+}
+
+}  // namespace

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef SENET_TEST_SUPPORT_REFUSE_IO_URING_HPP
+#define SENET_TEST_SUPPORT_REFUSE_IO_URING_HPP
+
+/* Takes io_uring (or another system call) away from the calling process the way a container's
+   seccomp profile does, for the tests of the fallback to epoll. Call it in a forked child: the
+   filter cannot be removed. */
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+
+namespace senet::test {
+
+/** Installs a seccomp filter (a few BPF instructions, no libseccomp) that fails system call `nr`
+    with `error` (EPERM, ENOSYS, ...) and allows every other one. Sets `no_new_privs` first, so no
+    privilege is needed. False if the kernel does not let us. */
+inline bool refuse_system_call(long nr, int error) {
+  ::sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(offsetof(::seccomp_data, nr))),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(nr), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(error) & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  ::sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0;
+}
+
+/** `refuse_system_call(__NR_io_uring_setup, error)`: the ring cannot be created. */
+inline bool refuse_io_uring_setup(int error) {
+#if defined(__NR_io_uring_setup)
+  return refuse_system_call(__NR_io_uring_setup, error);
+#else
+  static_cast<void>(error);
+  return false;
+#endif
+}
+
+}  // namespace senet::test
+
+#endif  // SENET_TEST_SUPPORT_REFUSE_IO_URING_HPP
