@@ -655,15 +655,21 @@ static void run_idle(const struct options* o, struct conn* conns, struct report*
   for (long i = 0; i < o->connections; ++i) {
     conns[i].fd = connect_to(o->port);
   }
-  /* One round trip each, one connection after the other: the server holds every connection. */
+  /* One round trip each, so that the server has accepted every connection and waits in a receive:
+     all messages first, then the echoes. */
+  for (long i = 0; i < o->connections; ++i) {
+    if (send_some(&conns[i], o->size) < o->size) {
+      fprintf(stderr, "senet-loadgen: a %zu-byte message did not fit an empty socket buffer\n", o->size);
+      exit(1);
+    }
+  }
+  double deadline = now_seconds() + 30;
   for (long i = 0; i < o->connections; ++i) {
     struct conn* c = &conns[i];
-    double deadline = now_seconds() + 10;
-    send_some(c, o->size);
     while (c->received < c->sent) {
-      if (receive_some(c, o->size) == 0) {
+      if (receive_some(c, c->sent - c->received) == 0) {
         if (now_seconds() > deadline) {
-          fprintf(stderr, "senet-loadgen: no echo within 10 s on connection %ld\n", i);
+          fprintf(stderr, "senet-loadgen: connection %ld had no echo within 30 s\n", i);
           exit(1);
         }
         usleep(100);
