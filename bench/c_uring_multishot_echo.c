@@ -127,7 +127,10 @@ static void on_received(struct connection* c, const struct io_uring_cqe* cqe) {
     next_in_fifo[bid] = no_buffer;
     if (c->closing) {
       give_back(bid);
-    } else if (c->head == no_buffer) {
+      maybe_free(c);
+      return;
+    }
+    if (c->head == no_buffer) {
       c->head = c->tail = bid;
       c->sent = 0;
       send_head(c);
@@ -135,7 +138,7 @@ static void on_received(struct connection* c, const struct io_uring_cqe* cqe) {
       next_in_fifo[c->tail] = bid;
       c->tail = bid;
     }
-    if (!c->receiving && !c->closing) {
+    if (!c->receiving) {
       arm_receive(c);
     }
   } else if (cqe->res == -ENOBUFS && !c->closing) {
@@ -145,9 +148,8 @@ static void on_received(struct connection* c, const struct io_uring_cqe* cqe) {
       starved_list = c;
     }
   } else if (!c->receiving) {
-    end_connection(c); /* the peer closed (0), or an error */
+    end_connection(c); /* the peer closed (0), or an error; frees c once nothing is in flight */
   }
-  maybe_free(c);
 }
 
 static void on_sent(struct connection* c, int res) {
