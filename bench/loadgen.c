@@ -72,6 +72,7 @@ struct conn {
   unsigned long long sent;     /* bytes sent */
   unsigned long long received; /* bytes received (checked) */
   unsigned long long done;     /* round trips completed */
+  unsigned long long target;   /* ping-pong: the value of sent once the message in flight is out */
   struct timespec started;     /* when the message in flight was sent */
   int want_out;                /* EPOLLOUT requested */
 };
@@ -647,19 +648,17 @@ static void print_report(const struct report* r) {
 
 /* ---- the modes ---- */
 
-static void run_idle(const struct options* o, struct conn* conns, struct report* r) {
-  r->have_server = o->server_pid != 0;
-  if (r->have_server) {
-    r->rss_before_kib = rss_kib(o->server_pid);
-  }
+/* Opens the connections and does one round trip of `size` bytes on each (all messages first, then
+   the echoes), so that the server has accepted every connection and waits in a receive before
+   anything is measured: a connection still in the server's listen backlog would otherwise add the
+   kernel's handshake retransmission (a second or more) to the first round trips. */
+static void open_connections(const struct options* o, struct conn* conns, size_t size) {
   for (long i = 0; i < o->connections; ++i) {
     conns[i].fd = connect_to(o->port);
   }
-  /* One round trip each, so that the server has accepted every connection and waits in a receive:
-     all messages first, then the echoes. */
   for (long i = 0; i < o->connections; ++i) {
-    if (send_some(&conns[i], o->size) < o->size) {
-      fprintf(stderr, "senet-loadgen: a %zu-byte message did not fit an empty socket buffer\n", o->size);
+    if (send_some(&conns[i], size) < size) {
+      fprintf(stderr, "senet-loadgen: a %zu-byte message did not fit an empty socket buffer\n", size);
       exit(1);
     }
   }
@@ -676,6 +675,14 @@ static void run_idle(const struct options* o, struct conn* conns, struct report*
       }
     }
   }
+}
+
+static void run_idle(const struct options* o, struct conn* conns, struct report* r) {
+  r->have_server = o->server_pid != 0;
+  if (r->have_server) {
+    r->rss_before_kib = rss_kib(o->server_pid);
+  }
+  open_connections(o, conns, o->size);
   double start = now_seconds();
   struct timespec pause = {(time_t)o->seconds, (long)((o->seconds - (double)(time_t)o->seconds) * 1e9)};
   nanosleep(&pause, NULL);
@@ -691,9 +698,9 @@ static void run_load(const struct options* o, struct conn* conns, struct report*
   if (ep < 0) {
     fail("epoll_create1");
   }
+  open_connections(o, conns, 1);
   for (long i = 0; i < o->connections; ++i) {
     struct epoll_event ev;
-    conns[i].fd = connect_to(o->port);
     ev.events = EPOLLIN;
     ev.data.ptr = &conns[i];
     if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) != 0) {
@@ -713,12 +720,13 @@ static void run_load(const struct options* o, struct conn* conns, struct report*
   }
   for (long i = 0; i < o->connections; ++i) {
     clock_gettime(CLOCK_MONOTONIC, &conns[i].started);
+    conns[i].target = conns[i].sent + o->size;
     if (send_some(&conns[i], o->size) < o->size) {
       set_interest(ep, &conns[i], 1);
     }
   }
   struct epoll_event events[256];
-  unsigned long long bytes_at_start = 0;
+  unsigned long long bytes_at_start = (unsigned long long)o->connections; /* the bytes of open_connections */
   for (;;) {
     double now = now_seconds();
     if (!measuring && now >= start + o->warmup) {
@@ -726,6 +734,7 @@ static void run_load(const struct options* o, struct conn* conns, struct report*
       measure_start = now;
       r->round_trips = 0;
       latencies->count = 0;
+      bytes_at_start = 0;
       for (long i = 0; i < o->connections; ++i) {
         bytes_at_start += conns[i].received;
       }
@@ -743,13 +752,12 @@ static void run_load(const struct options* o, struct conn* conns, struct report*
     for (int i = 0; i < n; ++i) {
       struct conn* c = events[i].data.ptr;
       if (o->mode == ping_pong) {
-        if (c->sent < c->done * o->size + o->size) {
+        if (c->sent < c->target) {
           /* The rest of a message that did not fit the socket buffer at once. */
-          send_some(c, c->done * o->size + o->size - c->sent);
-          set_interest(ep, c, c->sent < c->done * o->size + o->size);
+          send_some(c, c->target - c->sent);
+          set_interest(ep, c, c->sent < c->target);
         }
-        if (receive_some(c, c->sent - c->received) == 0 || c->received < c->sent ||
-            c->sent < (c->done + 1) * o->size) {
+        if (receive_some(c, c->sent - c->received) == 0 || c->received < c->target) {
           continue;
         }
         struct timespec t;
@@ -763,6 +771,7 @@ static void run_load(const struct options* o, struct conn* conns, struct report*
           continue;
         }
         c->started = t;
+        c->target = c->sent + o->size;
         if (send_some(c, o->size) < o->size) {
           set_interest(ep, c, 1);
         }

@@ -26,13 +26,15 @@ def nice_max(value):
     step = 10 ** (len(str(int(value))) - 1) if value >= 1 else 0.1
     while step * 10 < value:
         step *= 10
-    for m in (1, 2, 2.5, 5, 10):
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if m * step >= value:
             return m * step
     return 10 * step
 
 
 def fmt(v):
+    if v == 0:
+        return "0"
     if v >= 100:
         return "{:,.0f}".format(v)
     if v >= 10:
@@ -108,7 +110,7 @@ def main():
     rows = [(label(s), [medians[s["key"]].get(c, {}).get("round_trips_per_second") for c in pp_cells], s["kind"])
             for s in servers]
     write("round_trips.svg", bar_chart("Round trips per second (64-byte ping-pong, median)", "round trips / s", rows,
-                                       ["%s connections" % c.split()[-1] for c in pp_cells]))
+                                       ["%s conn." % c.split()[-1] for c in pp_cells]))
     rows = [(label(s), [medians[s["key"]].get(main_cell, {}).get("server_cpu_us_per_round_trip")], s["kind"])
             for s in servers]
     write("cpu.svg", bar_chart("Server CPU time per round trip (%s connections)" % main_cell.split()[-1],
