@@ -8,15 +8,13 @@
 //
 // Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P", and exits
 // with status 0 on SIGINT or SIGTERM, or once N connections have been served and closed.
-#include "echo_options.h"
+#include "asio_server.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
 
 #include <array>
 #include <cstddef>
-#include <cstdio>
-#include <exception>
 #include <utility>
 
 namespace asio = boost::asio;
@@ -26,11 +24,7 @@ namespace {
 
 constexpr auto as_values = asio::as_tuple(asio::use_awaitable);
 
-struct server_state {
-  asio::io_context& io;
-  unsigned long long exit_after;
-  unsigned long long served = 0;
-};
+using server_state = bench::asio_server_state;
 
 asio::awaitable<void> session(tcp::socket socket, server_state& state) {
   std::array<char, 16 * 1024> data;
@@ -44,9 +38,7 @@ asio::awaitable<void> session(tcp::socket socket, server_state& state) {
       break;
     }
   }
-  if (++state.served == state.exit_after) {
-    state.io.stop();
-  }
+  state.session_ended();
 }
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, server_state& state) {
@@ -68,21 +60,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, server_state& state) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  echo_options options;
-  echo_options_parse(argc, argv, "asio_coro_echo_server", "epoll", &options);
-  try {
-    asio::io_context io(1);
-    server_state state{io, options.exit_after};
-    tcp::acceptor acceptor(io);
-    acceptor.assign(tcp::v4(), echo_listen("asio_coro_echo_server", options.port, SOCK_NONBLOCK));
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&io](boost::system::error_code, int) { io.stop(); });
-    asio::co_spawn(io, accept_loop(acceptor, state), asio::detached);
-    io.run();
-    std::fprintf(stderr, "asio_coro_echo_server: %llu connection(s) served\n", state.served);
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "asio_coro_echo_server: %s\n", e.what());
-    return 1;
-  }
+  return bench::asio_server_main(argc, argv, "asio_coro_echo_server",
+                                 [](tcp::acceptor& acceptor, server_state& state) {
+                                   asio::co_spawn(state.io, accept_loop(acceptor, state), asio::detached);
+                                 });
 }

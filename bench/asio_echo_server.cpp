@@ -8,14 +8,12 @@
 //
 // Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P", and exits
 // with status 0 on SIGINT or SIGTERM, or once N connections have been served and closed.
-#include "echo_options.h"
+#include "asio_server.hpp"
 
 #include <boost/asio.hpp>
 
 #include <array>
 #include <cstddef>
-#include <cstdio>
-#include <exception>
 #include <memory>
 #include <utility>
 
@@ -24,22 +22,14 @@ using asio::ip::tcp;
 
 namespace {
 
-struct server_state {
-  asio::io_context& io;
-  unsigned long long exit_after;
-  unsigned long long served = 0;
-};
+using server_state = bench::asio_server_state;
 
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, server_state& state) : socket_(std::move(socket)), state_(state) {}
   session(const session&) = delete;
   session& operator=(const session&) = delete;
-  ~session() {
-    if (++state_.served == state_.exit_after) {
-      state_.io.stop();
-    }
-  }
+  ~session() { state_.session_ended(); }
 
   void read() {
     socket_.async_read_some(asio::buffer(data_),
@@ -83,21 +73,7 @@ void accept(tcp::acceptor& acceptor, server_state& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  echo_options options;
-  echo_options_parse(argc, argv, "asio_echo_server", "epoll", &options);
-  try {
-    asio::io_context io(1);
-    server_state state{io, options.exit_after};
-    tcp::acceptor acceptor(io);
-    acceptor.assign(tcp::v4(), echo_listen("asio_echo_server", options.port, SOCK_NONBLOCK));
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&io](boost::system::error_code, int) { io.stop(); });
-    accept(acceptor, state);
-    io.run();
-    std::fprintf(stderr, "asio_echo_server: %llu connection(s) served\n", state.served);
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "asio_echo_server: %s\n", e.what());
-    return 1;
-  }
+  return bench::asio_server_main(
+      argc, argv, "asio_echo_server",
+      [](tcp::acceptor& acceptor, server_state& state) { accept(acceptor, state); });
 }

@@ -18,12 +18,10 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,20 +63,14 @@ static void queue_send(struct io_uring* ring, struct connection* c, unsigned n) 
 int main(int argc, char** argv) {
   struct echo_options options;
   unsigned long long served = 0;
-  sigset_t signals;
   struct io_uring ring;
   int stop_requested = 0;
   int sfd;
   int listener;
   echo_options_parse(argc, argv, "c_uring_echo", "uring", &options);
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &signals, NULL);
-  sfd = signalfd(-1, &signals, SFD_CLOEXEC);
-
+  sfd = echo_signalfd("c_uring_echo");
   listener = echo_listen("c_uring_echo", options.port, 0);
-  if (sfd < 0 || io_uring_queue_init(256, &ring, 0) < 0) {
+  if (io_uring_queue_init(256, &ring, 0) < 0) {
     perror("c_uring_echo");
     return 1;
   }

@@ -26,13 +26,11 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 enum { op_accept = 0, op_recv = 1, op_send = 2, op_signal = 3 };
@@ -186,18 +184,13 @@ static void on_sent(struct connection* c, int res) {
 int main(int argc, char** argv) {
   static const char name[] = "c_uring_multishot_echo";
   struct echo_options options;
-  sigset_t signals;
   int stop_requested = 0;
   int ret;
   echo_options_parse(argc, argv, name, "uring", &options);
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &signals, NULL);
-  int sfd = signalfd(-1, &signals, SFD_CLOEXEC);
+  int sfd = echo_signalfd(name);
   int listener = echo_listen(name, options.port, 0);
-  if (sfd < 0 || (ret = io_uring_queue_init(256, &ring, 0)) < 0) {
-    fprintf(stderr, "%s: io_uring_queue_init: %s\n", name, strerror(sfd < 0 ? errno : -ret));
+  if ((ret = io_uring_queue_init(256, &ring, 0)) < 0) {
+    fprintf(stderr, "%s: io_uring_queue_init: %s\n", name, strerror(-ret));
     return 1;
   }
   /* The buffer ring's entries must be page-aligned memory shared with the kernel. */

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // Micro-benchmarks of the io_context's loop that an echo server's round trip cannot isolate
-// (docs/performance.md), on each backend (argument "backend": 0 = epoll, 1 = uring):
+// (docs/performance.md), on each backend (argument "backend": 0 = epoll, 1 = uring); the
+// throughput of `schedule()` is bench/loopback_bench.cpp's `schedule`:
 //
-// - schedule: a batch of 1,024 `schedule()` operations connected in place, started on the
-//   context's thread and run to completion by `run()`; time per operation.
 // - timer_schedule_cancel: a batch of 256 waits of one hour (`net::async_wait_for`), each started
 //   with a stop token, then all stopped; time per wait for start + stop + its `set_stopped()`.
 #include <senet/execution.hpp>
@@ -11,6 +10,8 @@
 #include <senet/net/async_wait_for.hpp>
 
 #include <benchmark/benchmark.h>
+
+#include "micro_support.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -26,15 +27,7 @@ namespace ex = senet::ex;
 namespace io = senet::io;
 namespace net = senet::net;
 
-std::optional<io::backend_kind> backend_of(benchmark::State& state) {
-  io::backend_kind kind = state.range(0) == 0 ? io::backend_kind::epoll : io::backend_kind::uring;
-  if (!io::io_context::is_available(kind)) {
-    state.SkipWithError((std::string(io::to_string(kind)) + " is not available here").c_str());
-    return std::nullopt;
-  }
-  state.SetLabel(std::string(io::to_string(kind)));
-  return kind;
-}
+using bench::backend_of;
 
 /** Counts completions on any channel; its environment carries `token` and `sch`. */
 struct counting_receiver {
@@ -61,37 +54,6 @@ struct connector {
   // NOLINTNEXTLINE(google-explicit-constructor)
   operator Op() const { return ex::connect(make(), rcvr); }
 };
-
-void schedule(benchmark::State& state) {
-  auto kind = backend_of(state);
-  if (!kind) {
-    return;
-  }
-  constexpr std::size_t batch = 1024;
-  io::io_context ctx{*kind};
-  auto sch = ctx.get_scheduler();
-  auto make = [sch] { return sch.schedule(); };
-  using op_type = ex::connect_result_t<decltype(make()), counting_receiver>;
-  auto ops = std::make_unique<std::optional<op_type>[]>(batch);
-  std::size_t left = 0;
-  ex::inplace_stop_source never;
-  for (auto _ : state) {
-    left = batch;
-    ctx.run_until(
-        ex::schedule(sch) | ex::then([&] {
-          for (std::size_t i = 0; i < batch; ++i) {
-            ops[i].emplace(connector<op_type, decltype(make)>{make, {&left, never.get_token(), sch}});
-            ex::start(*ops[i]);
-          }
-        }));
-    ctx.run();
-    if (left != 0) {
-      state.SkipWithError("lost a completion");
-      break;
-    }
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
-}
 
 void timer_schedule_cancel(benchmark::State& state) {
   auto kind = backend_of(state);
@@ -125,7 +87,6 @@ void timer_schedule_cancel(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
 
-BENCHMARK(schedule)->ArgName("backend")->Arg(0)->Arg(1);
 BENCHMARK(timer_schedule_cancel)->ArgName("backend")->Arg(0)->Arg(1);
 
 }  // namespace

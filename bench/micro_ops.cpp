@@ -25,6 +25,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "micro_support.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,19 +70,7 @@ struct send_receiver {
   [[nodiscard]] env get_env() const noexcept { return {sch}; }
 };
 
-/** A connected TCP pair on 127.0.0.1, made on `ctx`; nullopt (and the run skipped) on failure. */
-std::optional<std::pair<ip::tcp::socket, ip::tcp::socket>> tcp_pair(benchmark::State& state,
-                                                                    io::io_context& ctx) {
-  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address(ip::address_v4::loopback()), 0));
-  ip::tcp::socket client;
-  auto accepted = ctx.run_until(
-      ex::when_all(net::async_accept(acceptor), net::async_connect(client, acceptor.local_endpoint())));
-  if (!accepted) {
-    state.SkipWithError("connect failed");
-    return std::nullopt;
-  }
-  return std::pair{std::move(client), std::move(std::get<0>(*accepted))};
-}
+using bench::tcp_pair;
 
 /** The floor of the sends below: send(2) of 64 bytes on a TCP socket (argument 0) or on a Unix
     socket pair (argument 1, as c_api_send uses). */
@@ -124,13 +114,11 @@ void raw_send(benchmark::State& state) {
 }
 
 void sender_send(benchmark::State& state) {
-  io::backend_kind kind = state.range(0) == 0 ? io::backend_kind::epoll : io::backend_kind::uring;
-  if (!io::io_context::is_available(kind)) {
-    state.SkipWithError((std::string(io::to_string(kind)) + " is not available here").c_str());
+  auto kind = bench::backend_of(state);
+  if (!kind) {
     return;
   }
-  state.SetLabel(std::string(io::to_string(kind)));
-  io::io_context ctx{kind};
+  io::io_context ctx{*kind};
   auto pair = tcp_pair(state, ctx);
   if (!pair) {
     return;
