@@ -9,6 +9,7 @@
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_accept.hpp>
 #include <senet/net/async_connect.hpp>
+#include <senet/net/sockets.hpp>
 
 #include <benchmark/benchmark.h>
 
