@@ -2,11 +2,14 @@
 /* A minimal epoll echo server in C: the baseline that senet's epoll backend is compared with
    (docs/benchmarks.md). One thread, level-triggered epoll, read then write back on the same pass.
 
-     c_epoll_echo [--port N]
+     c_epoll_echo [--port N] [--exit-after N] [--backend epoll]
 
    Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P" and serves
-   until SIGINT or SIGTERM, then exits with status 0. */
+   until SIGINT or SIGTERM or until N connections have been served and closed, then exits with
+   status 0. */
 #define _GNU_SOURCE
+#include "echo_options.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,53 +28,24 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-static int listen_on(unsigned short port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in addr;
-  socklen_t len = sizeof addr;
-  if (fd < 0) {
-    return -1;
-  }
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(fd, 1024) != 0 ||
-      getsockname(fd, (struct sockaddr*)&addr, &len) != 0) {
-    close(fd);
-    return -1;
-  }
-  printf("listening on port %u\n", (unsigned)ntohs(addr.sin_port));
-  fflush(stdout);
-  return fd;
-}
-
 int main(int argc, char** argv) {
-  unsigned short port = 0;
+  struct echo_options options;
+  unsigned long long served = 0;
   struct sigaction sa;
   struct epoll_event ev;
   struct epoll_event events[256];
   char buf[4096];
   int listener;
   int ep;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-      port = (unsigned short)atoi(argv[++i]);
-    } else {
-      fprintf(stderr, "usage: c_epoll_echo [--port N]\n");
-      return 2;
-    }
-  }
+  echo_options_parse(argc, argv, "c_epoll_echo", "epoll", &options);
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;  // no SA_RESTART: epoll_wait returns EINTR
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  listener = listen_on(port);
+  listener = echo_listen("c_epoll_echo", options.port, SOCK_NONBLOCK);
   ep = epoll_create1(EPOLL_CLOEXEC);
-  if (listener < 0 || ep < 0) {
+  if (ep < 0) {
     perror("c_epoll_echo");
     return 1;
   }
@@ -79,7 +53,7 @@ int main(int argc, char** argv) {
   ev.data.fd = listener;
   epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
 
-  while (!stop_requested) {
+  while (!stop_requested && (options.exit_after == 0 || served < options.exit_after)) {
     int n = epoll_wait(ep, events, 256, -1);
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
@@ -97,9 +71,11 @@ int main(int argc, char** argv) {
         // 64-byte messages always fit the socket buffer: the write does not block.
         if (write(fd, buf, (size_t)r) < 0 && errno != EAGAIN) {
           close(fd);
+          ++served;
         }
       } else if (r == 0 || errno != EAGAIN) {
         close(fd);  // also removes it from the epoll set
+        ++served;
       }
     }
   }

@@ -3,24 +3,25 @@
    with (docs/benchmarks.md). One thread, one ring; per connection one recv in flight, then one send
    of what it received; one io_uring_submit_and_wait per loop turn, completions reaped in a batch.
 
-     c_uring_echo [--port N]
+     c_uring_echo [--port N] [--exit-after N] [--backend uring]
 
    Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P" and serves
-   until SIGINT or SIGTERM, then exits with status 0. The signals arrive through a signalfd polled by
+   until SIGINT or SIGTERM or until N connections have been served and closed, then exits with
+   status 0. The signals arrive through a signalfd polled by
    the ring (so that the loop also stops where signals are not delivered during io_uring_enter, as
    under valgrind). */
 #define _GNU_SOURCE
+#include "echo_options.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,29 +31,6 @@ struct connection {
   int fd;
   char buf[4096];
 };
-
-static int listen_on(unsigned short port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in addr;
-  socklen_t len = sizeof addr;
-  if (fd < 0) {
-    return -1;
-  }
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(fd, 1024) != 0 ||
-      getsockname(fd, (struct sockaddr*)&addr, &len) != 0) {
-    close(fd);
-    return -1;
-  }
-  printf("listening on port %u\n", (unsigned)ntohs(addr.sin_port));
-  fflush(stdout);
-  return fd;
-}
 
 // user_data: the connection's address with the operation in the low bits (null for accept).
 static struct io_uring_sqe* next_sqe(struct io_uring* ring) {
@@ -83,28 +61,16 @@ static void queue_send(struct io_uring* ring, struct connection* c, unsigned n) 
 }
 
 int main(int argc, char** argv) {
-  unsigned short port = 0;
-  sigset_t signals;
+  struct echo_options options;
+  unsigned long long served = 0;
   struct io_uring ring;
   int stop_requested = 0;
   int sfd;
   int listener;
-  for (int i = 1; i < argc; ++i) {
-    if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-      port = (unsigned short)atoi(argv[++i]);
-    } else {
-      fprintf(stderr, "usage: c_uring_echo [--port N]\n");
-      return 2;
-    }
-  }
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigprocmask(SIG_BLOCK, &signals, NULL);
-  sfd = signalfd(-1, &signals, SFD_CLOEXEC);
-
-  listener = listen_on(port);
-  if (listener < 0 || sfd < 0 || io_uring_queue_init(256, &ring, 0) < 0) {
+  echo_options_parse(argc, argv, "c_uring_echo", "uring", &options);
+  sfd = echo_signalfd("c_uring_echo");
+  listener = echo_listen("c_uring_echo", options.port, 0);
+  if (io_uring_queue_init(256, &ring, 0) < 0) {
     perror("c_uring_echo");
     return 1;
   }
@@ -115,7 +81,7 @@ int main(int argc, char** argv) {
     io_uring_sqe_set_data64(sqe, op_signal);
   }
 
-  while (!stop_requested) {
+  while (!stop_requested && (options.exit_after == 0 || served < options.exit_after)) {
     struct io_uring_cqe* cqe;
     unsigned head;
     unsigned seen = 0;
@@ -144,6 +110,7 @@ int main(int argc, char** argv) {
           } else {
             close(c->fd);
             free(c);
+            ++served;
           }
           break;
         default:
@@ -152,6 +119,7 @@ int main(int argc, char** argv) {
           } else {
             close(c->fd);
             free(c);
+            ++served;
           }
           break;
       }

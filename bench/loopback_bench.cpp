@@ -23,6 +23,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "micro_support.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -40,16 +42,7 @@ namespace ip = senet::ip;
 namespace net = senet::net;
 using senet::buffer;
 
-/** The backend of a benchmark run, or nullopt (and the run skipped) if it is unavailable. */
-std::optional<io::backend_kind> backend_of(benchmark::State& state) {
-  io::backend_kind kind = state.range(0) == 0 ? io::backend_kind::epoll : io::backend_kind::uring;
-  if (!io::io_context::is_available(kind)) {
-    state.SkipWithError((std::string(io::to_string(kind)) + " is not available here").c_str());
-    return std::nullopt;
-  }
-  state.SetLabel(std::string(io::to_string(kind)));
-  return kind;
-}
+using bench::backend_of;
 
 void ping_pong(benchmark::State& state) {
   auto kind = backend_of(state);
@@ -57,15 +50,12 @@ void ping_pong(benchmark::State& state) {
     return;
   }
   io::io_context ctx{*kind};
-  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address(ip::address_v4::loopback()), 0));
-  ip::tcp::socket client;
-  auto accepted = ctx.run_until(
-      ex::when_all(net::async_accept(acceptor), net::async_connect(client, acceptor.local_endpoint())));
-  if (!accepted) {
-    state.SkipWithError("connect failed");
+  auto pair = bench::tcp_pair(state, ctx);
+  if (!pair) {
     return;
   }
-  ip::tcp::socket server = std::move(std::get<0>(*accepted));
+  ip::tcp::socket& client = pair->first;
+  ip::tcp::socket& server = pair->second;
   client.set_option(ip::tcp::socket::no_delay(true));
   server.set_option(ip::tcp::socket::no_delay(true));
 
