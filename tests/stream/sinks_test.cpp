@@ -6,15 +6,24 @@
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/io_context.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/socket_base.hpp>
+#include <senet/stream/socket_sink.hpp>
+#include <senet/stream/socket_source.hpp>
 #include <senet/task.hpp>
 
 #include "stream/suspension_counter.hpp"
 #include "support/allocation_counter.hpp"
+#include "support/backend_fixture.hpp"
+#include "support/loopback.hpp"
 #include "support/run.hpp"
 #include "support/scripted_stream.hpp"
 #include "support/stream_conformance.hpp"
 
 #include <gtest/gtest.h>
+
+#include <sys/socket.h>
 
 #include <optional>
 #include <string>
@@ -27,6 +36,7 @@ namespace {
 namespace ex = senet::ex;
 namespace io = senet::io;
 using senet::task;
+using senet::ip::tcp;
 using senet::test::script_step;
 using senet::test::scripted_stream;
 using size_result = std::tuple<std::error_code, std::size_t>;
@@ -78,6 +88,139 @@ using scripted_harnesses = ::testing::Types<scripted_harness<false, 4096>, scrip
 
 SENET_TEST_WRITE_SINK_CONFORMANCE(scripted, scripted_harnesses);
 SENET_TEST_READ_SOURCE_CONFORMANCE(scripted, scripted_harnesses);
+
+// ---- socket_sink and socket_source over loopback TCP, on io_uring and epoll -------------------------
+
+namespace {
+
+template <class Backend>
+const char* backend_unavailable() {
+  return io::io_context::is_available(Backend::kind) ? nullptr : "the backend is not available here";
+}
+
+/** Closes `s` with a reset (SO_LINGER 0): the other end's next operation fails. */
+void reset_close(tcp::socket& s) {
+  ::linger l{1, 0};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  s.close();
+}
+
+/** A connection on `Backend`; the server end is the other side of what is tested on the client. */
+template <class Backend>
+struct connection_harness {
+  static const char* unavailable() { return backend_unavailable<Backend>(); }
+
+  // Reads the server end until end of stream or an error.
+  task<void> collect() {
+    std::vector<char> buf(1 << 16);
+    for (;;) {
+      auto [ec, n] = co_await conn.server.read_some(senet::buffer(buf));
+      if (ec) {
+        end = ec;
+        co_return;
+      }
+      got.append(buf.data(), n);
+    }
+  }
+
+  /** The write side's run: `body` beside a collector on the server end. */
+  template <class T>
+  T run_writer(task<T> body, bool ends_stream) {
+    auto then_end = [](connection_harness& self, task<T> b, bool ends) -> task<T> {
+      T v = co_await std::move(b);
+      if (!ends) {
+        std::error_code ec;  // the body may have reset the connection
+        self.conn.client.shutdown(senet::net::socket_base::shutdown_send, ec);
+      }
+      co_return v;
+    };
+    T v = senet::test::value_of(ctx, ex::when_all(then_end(*this, std::move(body), ends_stream), collect()));
+    if (ends_stream) {
+      EXPECT_EQ(end, senet::error::eof) << "the peer did not read end of stream: " << end.message();
+    }
+    return v;
+  }
+
+  /** The read side's run: `body` beside a writer on the server end. */
+  template <class T>
+  T run_reader(task<T> body) {
+    auto writer = [](connection_harness& self) -> task<void> {
+      if (self.failed) {
+        co_return;
+      }
+      co_await senet::net::async_write(self.conn.server, senet::buffer(self.input));
+      self.conn.server.shutdown(senet::net::socket_base::shutdown_send);
+    };
+    return senet::test::value_of(ctx, ex::when_all(std::move(body), writer(*this)));
+  }
+
+  void fail_other_side() {
+    failed = true;
+    reset_close(conn.server);
+  }
+  static bool is_reset(std::error_code ec) {
+    return ec == std::errc::connection_reset || ec == std::errc::broken_pipe;
+  }
+
+  io::io_context ctx{Backend::kind};
+  senet::test::tcp_connection conn = senet::test::tcp_pair(ctx);
+  std::string got;
+  std::error_code end;
+  std::string input;
+  bool failed = false;
+};
+
+template <class Backend>
+struct socket_sink_harness : connection_harness<Backend> {
+  using stream_type = senet::stream::socket_sink<tcp::socket>;
+  stream_type& stream() { return sink; }
+  template <class T>
+  T run(task<T> body, bool ends_stream) {
+    return this->run_writer(std::move(body), ends_stream);
+  }
+  std::string received() { return this->got; }
+  void fail_destination() { this->fail_other_side(); }
+  bool is_destination_error(std::error_code ec) { return this->is_reset(ec); }
+
+  stream_type sink{this->conn.client};
+};
+
+/** The raw socket, as the write_stream it is. */
+template <class Backend>
+struct socket_stream_harness : socket_sink_harness<Backend> {
+  using stream_type = tcp::socket;
+  stream_type& stream() { return this->conn.client; }
+};
+
+template <class Backend>
+struct socket_source_harness : connection_harness<Backend> {
+  using stream_type = senet::stream::socket_source<tcp::socket>;
+  stream_type& stream() { return source; }
+  void provide(std::string bytes) { this->input = std::move(bytes); }
+  template <class T>
+  T run(task<T> body) {
+    return this->run_reader(std::move(body));
+  }
+  void fail_source() { this->fail_other_side(); }
+  bool is_source_error(std::error_code ec) { return ec == std::errc::connection_reset; }
+
+  stream_type source{this->conn.client};
+};
+
+using senet::test::epoll_backend;
+using senet::test::uring_backend;
+using socket_sink_harnesses =
+    ::testing::Types<socket_sink_harness<uring_backend>, socket_sink_harness<epoll_backend>>;
+using socket_stream_harnesses =
+    ::testing::Types<socket_stream_harness<uring_backend>, socket_stream_harness<epoll_backend>>;
+using socket_source_harnesses =
+    ::testing::Types<socket_source_harness<uring_backend>, socket_source_harness<epoll_backend>>;
+
+}  // namespace
+
+SENET_TEST_WRITE_SINK_CONFORMANCE(socket_sink, socket_sink_harnesses);
+SENET_TEST_WRITE_STREAM_CONFORMANCE(socket, socket_stream_harnesses);
+SENET_TEST_READ_SOURCE_CONFORMANCE(socket_source, socket_source_harnesses);
 
 namespace {
 

@@ -15,9 +15,10 @@
      SENET_TEST_READ_SOURCE_CONFORMANCE(my_source, my_read_harness);   // read_stream + read_source
      SENET_TEST_READ_STREAM_CONFORMANCE(my_reader, my_read_harness);   // read_stream only
 
-   (Several harnesses at once: `::testing::Types<h1, h2>` in place of the harness, e.g. one per
-   backend.) Each test makes one harness, default-constructed, after asking `Harness::unavailable()`
-   (optional, static: a reason to skip, or nullptr).
+   (Several harnesses at once: a type alias `using hs = ::testing::Types<h1, h2>;` in place of the
+   harness, e.g. one per backend; not the `Types<...>` itself, whose comma splits the macro's
+   arguments. The macros go at global scope.) Each test makes one harness, default-constructed, after asking
+   `Harness::unavailable()` (optional, static: a reason to skip, or nullptr).
 
    A write harness provides:
      using stream_type = ...;                      // the type under test
@@ -608,30 +609,30 @@ REGISTER_TYPED_TEST_SUITE_P(read_source_conformance, read_fills_the_buffers_exac
 // The instantiation macros: use them at global scope (outside any namespace), after the harness.
 
 /** Runs the write_stream suite for a harness (or `::testing::Types<...>` of harnesses). */
-#define SENET_TEST_WRITE_STREAM_CONFORMANCE(prefix, ...)                         \
-  namespace senet::test {                                                        \
-  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, write_stream_conformance, __VA_ARGS__); \
-  }                                                                              \
+#define SENET_TEST_WRITE_STREAM_CONFORMANCE(prefix, harness)                 \
+  namespace senet::test {                                                    \
+  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, write_stream_conformance, harness); \
+  }                                                                          \
   static_assert(true, "")
 /** Runs the write_stream and write_sink suites. */
-#define SENET_TEST_WRITE_SINK_CONFORMANCE(prefix, ...)                           \
-  namespace senet::test {                                                        \
-  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, write_stream_conformance, __VA_ARGS__); \
-  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, write_sink_conformance, __VA_ARGS__);   \
-  }                                                                              \
+#define SENET_TEST_WRITE_SINK_CONFORMANCE(prefix, harness)                   \
+  namespace senet::test {                                                    \
+  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, write_stream_conformance, harness); \
+  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, write_sink_conformance, harness);   \
+  }                                                                          \
   static_assert(true, "")
 /** Runs the read_stream suite. */
-#define SENET_TEST_READ_STREAM_CONFORMANCE(prefix, ...)                         \
-  namespace senet::test {                                                       \
-  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, read_stream_conformance, __VA_ARGS__); \
-  }                                                                             \
+#define SENET_TEST_READ_STREAM_CONFORMANCE(prefix, harness)                 \
+  namespace senet::test {                                                   \
+  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, read_stream_conformance, harness); \
+  }                                                                         \
   static_assert(true, "")
 /** Runs the read_stream and read_source suites. */
-#define SENET_TEST_READ_SOURCE_CONFORMANCE(prefix, ...)                         \
-  namespace senet::test {                                                       \
-  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, read_stream_conformance, __VA_ARGS__); \
-  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, read_source_conformance, __VA_ARGS__); \
-  }                                                                             \
+#define SENET_TEST_READ_SOURCE_CONFORMANCE(prefix, harness)                 \
+  namespace senet::test {                                                   \
+  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, read_stream_conformance, harness); \
+  INSTANTIATE_TYPED_TEST_SUITE_P(prefix, read_source_conformance, harness); \
+  }                                                                         \
   static_assert(true, "")
 
 #endif  // SENET_TEST_SUPPORT_STREAM_CONFORMANCE_HPP
