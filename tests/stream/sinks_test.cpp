@@ -9,6 +9,7 @@
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_write.hpp>
 #include <senet/net/socket_base.hpp>
+#include <senet/stream/buffered_writer.hpp>
 #include <senet/stream/socket_sink.hpp>
 #include <senet/stream/socket_source.hpp>
 #include <senet/task.hpp>
@@ -207,6 +208,14 @@ struct socket_source_harness : connection_harness<Backend> {
   stream_type source{this->conn.client};
 };
 
+/** `Base`'s object under a buffered_writer of `Capacity` bytes. */
+template <class Base, std::size_t Capacity>
+struct buffered_harness : Base {
+  using stream_type = senet::stream::buffered_writer<typename Base::stream_type>;
+  stream_type& stream() { return writer; }
+  stream_type writer{Base::stream(), Capacity};
+};
+
 using senet::test::epoll_backend;
 using senet::test::uring_backend;
 using socket_sink_harnesses =
@@ -216,9 +225,15 @@ using socket_stream_harnesses =
 using socket_source_harnesses =
     ::testing::Types<socket_source_harness<uring_backend>, socket_source_harness<epoll_backend>>;
 
+using buffered_harnesses = ::testing::Types<buffered_harness<scripted_harness<false, 4096>, 100>,
+                                            buffered_harness<scripted_harness<true, 3>, 64>,
+                                            buffered_harness<socket_sink_harness<uring_backend>, 8192>,
+                                            buffered_harness<socket_sink_harness<epoll_backend>, 8192>>;
+
 }  // namespace
 
 SENET_TEST_WRITE_SINK_CONFORMANCE(socket_sink, socket_sink_harnesses);
+SENET_TEST_WRITE_SINK_CONFORMANCE(buffered_writer, buffered_harnesses);
 SENET_TEST_WRITE_STREAM_CONFORMANCE(socket, socket_stream_harnesses);
 SENET_TEST_READ_SOURCE_CONFORMANCE(socket_source, socket_source_harnesses);
 
@@ -288,6 +303,134 @@ TEST(scripted_stream, a_read_waits_for_feed) {
   auto r = senet::test::run(ctx, ex::when_all(reader(), feeder()));
   ASSERT_TRUE(r);
   EXPECT_EQ(std::get<0>(*r), "hello world");
+}
+
+// ---- buffered_writer -----------------------------------------------------------------------------
+
+TEST(buffered_writer, small_writes_are_copied_at_once_and_go_out_in_one_write_with_the_end) {
+  io::io_context ctx(io::backend_kind::epoll);
+  scripted_stream s;
+  senet::stream::buffered_writer w(s, 64);
+  int suspensions = 0;
+  auto body = [&]() -> task<std::vector<size_result>> {
+    std::vector<size_result> out;
+    for (int i = 0; i < 10; ++i) {
+      out.push_back(co_await senet::test::counted(w.write(senet::buffer("abcde", 5)), &suspensions));
+    }
+    EXPECT_EQ(s.steps_taken(), 0u);  // nothing written yet
+    EXPECT_EQ(w.buffered(), 50u);
+    out.push_back(co_await senet::test::counted(w.write_eof(senet::buffer("END", 3)), &suspensions));
+    co_return out;
+  };
+  auto r = senet::test::value_of(ctx, body());
+  ASSERT_EQ(r.size(), 11u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(r[i], (size_result{std::error_code{}, 5}));
+  }
+  EXPECT_EQ(r[10], (size_result{std::error_code{}, 3}));
+  EXPECT_EQ(suspensions, 0);
+  EXPECT_EQ(s.written(), std::string(50, ' ').replace(0, 50, [] {
+    std::string x;
+    for (int i = 0; i < 10; ++i) {
+      x += "abcde";
+    }
+    return x;
+  }()) + "END");
+  // One write of the next layer for the buffered bytes and the last ones, gathered, with the end.
+  EXPECT_EQ(s.write_sizes(), (std::vector<std::size_t>{53}));
+  EXPECT_EQ(s.write_buffer_counts(), (std::vector<std::size_t>{2}));
+  EXPECT_TRUE(s.eof_written());
+  EXPECT_TRUE(w.finished());
+}
+
+TEST(buffered_writer, a_write_that_does_not_fit_goes_out_gathered_with_the_buffer_without_a_copy) {
+  io::io_context ctx(io::backend_kind::epoll);
+  scripted_stream s;
+  senet::stream::buffered_writer w(s, 16);
+  const std::string big(100, 'x');
+  auto body = [&]() -> task<std::vector<size_result>> {
+    std::vector<size_result> out;
+    out.push_back(co_await w.write(senet::buffer("head", 4)));
+    out.push_back(co_await w.write(senet::buffer(big)));
+    out.push_back(co_await w.write(senet::buffer("tail", 4)));
+    co_return out;
+  };
+  auto r = senet::test::value_of(ctx, body());
+  EXPECT_EQ(r, (std::vector<size_result>{
+                   {std::error_code{}, 4}, {std::error_code{}, 100}, {std::error_code{}, 4}}));
+  EXPECT_EQ(s.written(), "head" + big);
+  EXPECT_EQ(s.write_buffer_counts(), (std::vector<std::size_t>{2}));  // buffer + big, one gather write
+  EXPECT_EQ(w.buffered(), 4u);                                        // "tail" waits
+}
+
+TEST(buffered_writer, write_some_copies_what_fits_and_writes_the_buffer_out_when_full) {
+  io::io_context ctx(io::backend_kind::epoll);
+  scripted_stream s;
+  senet::stream::buffered_writer w(s, 8);
+  auto body = [&]() -> task<std::vector<size_result>> {
+    std::vector<size_result> out;
+    out.push_back(co_await w.write_some(senet::buffer("0123456789", 10)));  // 8 fit
+    out.push_back(co_await w.write_some(senet::buffer("89", 2)));           // full: out, then copy
+    co_return out;
+  };
+  auto r = senet::test::value_of(ctx, body());
+  EXPECT_EQ(r, (std::vector<size_result>{{std::error_code{}, 8}, {std::error_code{}, 2}}));
+  EXPECT_EQ(s.written(), "01234567");
+  EXPECT_EQ(w.buffered(), 2u);
+}
+
+TEST(buffered_writer, an_error_below_is_reported_by_the_operation_that_sends_and_the_bytes_stay) {
+  io::io_context ctx(io::backend_kind::epoll);
+  scripted_stream s;
+  s.script_writes({{.error = injected()}});
+  senet::stream::buffered_writer w(s, 8);
+  auto body = [&]() -> task<std::vector<size_result>> {
+    std::vector<size_result> out;
+    out.push_back(co_await w.write(senet::buffer("abc", 3)));
+    out.push_back(co_await w.flush());
+    out.push_back(co_await w.flush());
+    co_return out;
+  };
+  auto r = senet::test::value_of(ctx, body());
+  EXPECT_EQ(r, (std::vector<size_result>{{std::error_code{}, 3}, {injected(), 0}, {std::error_code{}, 3}}));
+  EXPECT_EQ(s.written(), "abc");
+}
+
+/** A write_stream that is not a sink. */
+struct raw {
+  scripted_stream* s;
+  template <class B>
+  auto write_some(B&& b) {
+    return s->write_some(std::forward<B>(b));
+  }
+};
+
+TEST(buffered_writer, over_a_raw_stream_write_eof_flushes_and_finishes_only_the_writer) {
+  // The writer cannot end the stream below, only itself.
+  static_assert(senet::stream::write_stream<raw> && !senet::stream::write_sink<raw>);
+  io::io_context ctx(io::backend_kind::epoll);
+  scripted_stream s;
+  raw r{&s};
+  senet::stream::buffered_writer w(r, 8);
+  static_assert(senet::stream::write_sink<decltype(w)>);
+  auto body = [&]() -> task<std::vector<size_result>> {
+    std::vector<size_result> out;
+    out.push_back(co_await w.write(senet::buffer("abc", 3)));
+    out.push_back(co_await w.write_eof(senet::buffer("def", 3)));
+    out.push_back(co_await w.write(senet::buffer("g", 1)));
+    co_return out;
+  };
+  auto res = senet::test::value_of(ctx, body());
+  EXPECT_EQ(res, (std::vector<size_result>{
+                     {std::error_code{}, 3}, {std::error_code{}, 3}, {senet::error::write_after_eof, 0}}));
+  EXPECT_EQ(s.written(), "abcdef");
+  EXPECT_FALSE(s.eof_written());
+  EXPECT_TRUE(w.finished());
+}
+
+TEST(buffered_writer, a_capacity_of_zero_is_refused) {
+  scripted_stream s;
+  EXPECT_THROW(senet::stream::buffered_writer(s, 0), std::invalid_argument);
 }
 
 }  // namespace
