@@ -10,6 +10,8 @@
 #include <senet/net/async_write.hpp>
 #include <senet/net/socket_base.hpp>
 #include <senet/stream/buffered_writer.hpp>
+#include <senet/stream/file_sink.hpp>
+#include <senet/stream/file_source.hpp>
 #include <senet/stream/socket_sink.hpp>
 #include <senet/stream/socket_source.hpp>
 #include <senet/task.hpp>
@@ -24,7 +26,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <optional>
 #include <string>
@@ -216,6 +220,94 @@ struct buffered_harness : Base {
   stream_type writer{Base::stream(), Capacity};
 };
 
+// ---- file_sink and file_source over a temporary file ----
+
+/** A fresh temporary file, removed on destruction. */
+struct temp_file {
+  temp_file() {
+    char name[] = "/tmp/senet-file-sink-XXXXXX";
+    int fd = ::mkstemp(name);
+    EXPECT_GE(fd, 0);
+    ::close(fd);
+    path = name;
+  }
+  temp_file(const temp_file&) = delete;
+  temp_file& operator=(const temp_file&) = delete;
+  ~temp_file() { ::unlink(path.c_str()); }
+
+  std::string contents() const {
+    std::string out;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    EXPECT_GE(fd, 0);
+    char buf[65536];
+    for (;;) {
+      ::ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) {
+        break;
+      }
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+  }
+
+  std::string path;
+};
+
+/** Puts `path` (opened with `flags`) in place of descriptor `fd`: later operations on `fd` meet it. */
+void replace_descriptor(int fd, const char* path, int flags) {
+  int other = ::open(path, flags | O_CLOEXEC);
+  ASSERT_GE(other, 0);
+  ASSERT_EQ(::dup2(other, fd), fd);
+  ::close(other);
+}
+
+struct file_sink_harness {
+  using stream_type = senet::stream::file_sink;
+  stream_type& stream() { return sink; }
+  template <class T>
+  T run(task<T> body, bool /*ends_stream: a file shows no end*/) {
+    return senet::test::value_of(ctx, std::move(body));
+  }
+  std::string received() { return file.contents(); }
+  // Writes to /dev/full fail with ENOSPC.
+  void fail_destination() { replace_descriptor(sink.native_handle(), "/dev/full", O_WRONLY); }
+  bool is_destination_error(std::error_code ec) { return ec == std::errc::no_space_on_device; }
+
+  io::io_context ctx{io::backend_kind::epoll};
+  temp_file file;
+  stream_type sink{file.path};
+};
+
+struct file_source_harness {
+  using stream_type = senet::stream::file_source;
+  stream_type& stream() { return *source; }
+  void provide(const std::string& bytes) {
+    senet::stream::file_sink out(file.path);
+    auto [ec, n] = out.write(senet::buffer(bytes)).await_resume();
+    ASSERT_FALSE(ec);
+    ASSERT_EQ(n, bytes.size());
+    source.emplace(file.path);
+  }
+  template <class T>
+  T run(task<T> body) {
+    if (!source) {
+      source.emplace(file.path);
+    }
+    return senet::test::value_of(ctx, std::move(body));
+  }
+  // Reading a directory fails with EISDIR.
+  void fail_source() {
+    source.emplace(file.path);
+    replace_descriptor(source->native_handle(), "/tmp", O_RDONLY | O_DIRECTORY);
+  }
+  bool is_source_error(std::error_code ec) { return ec == std::errc::is_a_directory; }
+
+  io::io_context ctx{io::backend_kind::epoll};
+  temp_file file;
+  std::optional<stream_type> source;
+};
+
 using senet::test::epoll_backend;
 using senet::test::uring_backend;
 using socket_sink_harnesses =
@@ -225,6 +317,7 @@ using socket_stream_harnesses =
 using socket_source_harnesses =
     ::testing::Types<socket_source_harness<uring_backend>, socket_source_harness<epoll_backend>>;
 
+using file_sink_harnesses = ::testing::Types<file_sink_harness, buffered_harness<file_sink_harness, 1000>>;
 using buffered_harnesses = ::testing::Types<buffered_harness<scripted_harness<false, 4096>, 100>,
                                             buffered_harness<scripted_harness<true, 3>, 64>,
                                             buffered_harness<socket_sink_harness<uring_backend>, 8192>,
@@ -236,6 +329,8 @@ SENET_TEST_WRITE_SINK_CONFORMANCE(socket_sink, socket_sink_harnesses);
 SENET_TEST_WRITE_SINK_CONFORMANCE(buffered_writer, buffered_harnesses);
 SENET_TEST_WRITE_STREAM_CONFORMANCE(socket, socket_stream_harnesses);
 SENET_TEST_READ_SOURCE_CONFORMANCE(socket_source, socket_source_harnesses);
+SENET_TEST_WRITE_SINK_CONFORMANCE(file_sink, file_sink_harnesses);
+SENET_TEST_READ_SOURCE_CONFORMANCE(file_source, file_source_harness);
 
 namespace {
 
@@ -431,6 +526,61 @@ TEST(buffered_writer, over_a_raw_stream_write_eof_flushes_and_finishes_only_the_
 TEST(buffered_writer, a_capacity_of_zero_is_refused) {
   scripted_stream s;
   EXPECT_THROW(senet::stream::buffered_writer(s, 0), std::invalid_argument);
+}
+
+// ---- file_sink and file_source ----------------------------------------------------------------
+
+TEST(file_sink, completes_without_suspending_and_borrowed_descriptors_stay_open) {
+  temp_file file;
+  int fd = ::open(file.path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  int suspensions = 0;
+  {
+    senet::stream::file_sink sink(fd, senet::stream::file_ownership::borrow);
+    auto body = [&]() -> task<size_result> {
+      co_return co_await senet::test::counted(sink.write_eof(senet::buffer("hello", 5)), &suspensions);
+    };
+    auto r = ex::sync_wait(body());  // no I/O context needed
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<0>(*r), (size_result{std::error_code{}, 5}));
+  }
+  EXPECT_EQ(suspensions, 0);
+  EXPECT_EQ(::fcntl(fd, F_GETFD), FD_CLOEXEC);  // still open: borrowed
+  ::close(fd);
+  EXPECT_EQ(file.contents(), "hello");
+}
+
+TEST(file_sink, an_adopted_descriptor_is_closed_and_a_closed_sink_says_not_open) {
+  temp_file file;
+  int fd = ::open(file.path.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  senet::stream::file_sink sink(fd, senet::stream::file_ownership::adopt);
+  EXPECT_FALSE(sink.close());
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);  // closed
+  auto [ec, n] = sink.write(senet::buffer("x", 1)).await_resume();
+  EXPECT_EQ(ec, senet::error::not_open);
+  EXPECT_EQ(n, 0u);
+}
+
+TEST(file_sink, opening_a_path_that_cannot_be_opened_throws_with_the_path) {
+  try {
+    senet::stream::file_sink sink("/nonexistent-dir/x");
+    ADD_FAILURE() << "no exception";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), std::errc::no_such_file_or_directory);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x"), std::string::npos) << e.what();
+  }
+}
+
+TEST(file_sink, a_descriptor_that_would_block_fails_instead_of_waiting) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  senet::stream::file_sink sink(p[1], senet::stream::file_ownership::adopt);
+  std::string big(1 << 20, 'x');  // more than a pipe holds
+  auto [ec, n] = sink.write(senet::buffer(big)).await_resume();
+  EXPECT_EQ(ec, std::errc::operation_would_block);
+  EXPECT_LT(n, big.size());
+  ::close(p[0]);
 }
 
 }  // namespace
