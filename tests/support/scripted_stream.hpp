@@ -128,15 +128,11 @@ class scripted_stream {
   // ---- write_sink / read_source ----
   template <const_buffer_sequence Buffers>
   [[nodiscard]] stream::detail::cached_op<size_result> write(Buffers&& buffers) {
-    return stream::detail::with_cache(write_cache_, [&] {
-      return write_all(*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), false);
-    });
+    return write_all(std::forward<Buffers>(buffers), false);
   }
   template <const_buffer_sequence Buffers>
   [[nodiscard]] stream::detail::cached_op<size_result> write_eof(Buffers&& buffers) {
-    return stream::detail::with_cache(write_cache_, [&] {
-      return write_all(*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), true);
-    });
+    return write_all(std::forward<Buffers>(buffers), true);
   }
   [[nodiscard]] stream::detail::cached_op<std::tuple<std::error_code>> write_eof() {
     return stream::detail::with_cache(write_cache_, [&] { return finish(*this); });
@@ -144,7 +140,8 @@ class scripted_stream {
   template <mutable_buffer_sequence Buffers>
   [[nodiscard]] stream::detail::cached_op<size_result> read(Buffers&& buffers) {
     return stream::detail::with_cache(read_cache_, [&] {
-      return read_all(*this, net::detail::store_buffers(std::forward<Buffers>(buffers)));
+      return stream::detail::transfer_all_then<false>(
+          *this, net::detail::store_buffers(std::forward<Buffers>(buffers)), stream::detail::no_finish{});
     });
   }
 
@@ -202,26 +199,27 @@ class scripted_stream {
 
   void wake_reader();
 
-  static stream::detail::cached_op<size_result> write_all(scripted_stream& self, auto buffers, bool eof) {
-    if (self.eof_written_) {
-      co_return size_result{make_error_code(senet::error::write_after_eof), 0};
+  // write and write_eof(buffers): a write_some loop; the end is recorded after it, if it succeeded.
+  template <class Buffers>
+  stream::detail::cached_op<size_result> write_all(Buffers&& buffers, bool eof) {
+    if (eof_written_) {
+      return stream::detail::with_cache(write_cache_, [&] { return rejected(); });
     }
-    std::size_t total = buffer_size(buffers);
-    std::size_t done = 0;
-    net::detail::consuming_buffers<const_buffer, decltype(buffers)> rest(buffers);
-    while (done < total) {
-      auto [ec, n] = co_await self.write_some(rest.prepare());
-      if (ec) {
-        co_return size_result{ec, done};
+    struct end {
+      scripted_stream* self;
+      bool eof;
+      std::error_code operator()() const noexcept {
+        self->eof_written_ = self->eof_written_ || eof;
+        return {};
       }
-      done += n;
-      rest.consume(n);
-    }
-    if (eof) {
-      self.eof_written_ = true;
-    }
-    co_return size_result{std::error_code{}, done};
+    };
+    return stream::detail::with_cache(write_cache_, [&] {
+      return stream::detail::transfer_all_then<true>(
+          *this, net::detail::store_buffers(std::forward<Buffers>(buffers)), end{this, eof});
+    });
   }
+
+  static stream::detail::cached_op<size_result> rejected() { co_return stream::detail::rejected_write(); }
 
   static stream::detail::cached_op<std::tuple<std::error_code>> finish(scripted_stream& self) {
     if (self.eof_written_) {
@@ -229,21 +227,6 @@ class scripted_stream {
     }
     self.eof_written_ = true;
     co_return std::tuple<std::error_code>{};
-  }
-
-  static stream::detail::cached_op<size_result> read_all(scripted_stream& self, auto buffers) {
-    std::size_t total = buffer_size(buffers);
-    std::size_t done = 0;
-    net::detail::consuming_buffers<mutable_buffer, decltype(buffers)> rest(buffers);
-    while (done < total) {
-      auto [ec, n] = co_await self.read_some(rest.prepare());
-      if (ec) {
-        co_return size_result{ec, done};
-      }
-      done += n;
-      rest.consume(n);
-    }
-    co_return size_result{std::error_code{}, done};
   }
 
   class waiter;

@@ -90,8 +90,8 @@ class socket_sink {
       return detail::size_result{};
     }
     return detail::with_cache(cache_, [&] {
-      return detail::write_all_then(*socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)),
-                                    end_of_stream{this, false});
+      return detail::transfer_all_then<true>(
+          *socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)), end_of_stream{this, false});
     });
   }
 
@@ -102,8 +102,8 @@ class socket_sink {
       return detail::rejected_write();
     }
     return detail::with_cache(cache_, [&] {
-      return detail::write_all_then(*socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)),
-                                    end_of_stream{this, true});
+      return detail::transfer_all_then<true>(
+          *socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)), end_of_stream{this, true});
     });
   }
 
@@ -116,7 +116,7 @@ class socket_sink {
   }
 
  private:
-  // What write_all_then does once everything is written: nothing for write, the shutdown for
+  // What transfer_all_then does once everything is written: nothing for write, the shutdown for
   // write_eof. One type for both, so that their coroutines have one frame size and the cached frame
   // never has to grow after the first write.
   struct end_of_stream {

@@ -70,7 +70,8 @@ class socket_source {
       return detail::size_result{};
     }
     return detail::with_cache(cache_, [&] {
-      return detail::read_all(*socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)));
+      return detail::transfer_all_then<false>(
+          *socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)), detail::no_finish{});
     });
   }
 

@@ -112,15 +112,24 @@ class [[nodiscard]] unless_finished {
   return std::make_error_code(std::errc::io_error);
 }
 
-/** Writes all of `buffers` with `stream.write_some`, then, if everything was written, returns
-    `finish()`'s error (the end of stream of a socket sink: shutdown) with the count. */
-template <class Stream, class Buffers, class Finish>
-cached_op<size_result> write_all_then(Stream& stream, Buffers buffers, Finish finish) {
+/** Writes all of `buffers` with `stream.write_some` (`Write`), or reads until they are full with
+    `stream.read_some`; then, if everything was transferred, returns `finish()`'s error (the end of
+    stream of a socket sink: shutdown) with the count. On an error (eof included), the error and
+    the bytes transferred before it. */
+template <bool Write, class Stream, class Buffers, class Finish>
+cached_op<size_result> transfer_all_then(Stream& stream, Buffers buffers, Finish finish) {
+  using buffer_type = std::conditional_t<Write, const_buffer, mutable_buffer>;
   const std::size_t total = buffer_size(buffers);
   std::size_t done = 0;
-  net::detail::consuming_buffers<const_buffer, Buffers> rest(buffers);
+  net::detail::consuming_buffers<buffer_type, Buffers> rest(buffers);
   while (done < total) {
-    auto [ec, n] = co_await stream.write_some(rest.prepare());
+    auto [ec, n] = co_await [&] {
+      if constexpr (Write) {
+        return stream.write_some(rest.prepare());
+      } else {
+        return stream.read_some(rest.prepare());
+      }
+    }();
     if (ec) {
       co_return size_result{ec, done};
     }
@@ -133,26 +142,10 @@ cached_op<size_result> write_all_then(Stream& stream, Buffers buffers, Finish fi
   co_return size_result{finish(), done};
 }
 
-/** Reads until `buffers` are full with `stream.read_some`: `(no error, size)`, or the error (eof
-    included) with the bytes read before it. */
-template <class Stream, class Buffers>
-cached_op<size_result> read_all(Stream& stream, Buffers buffers) {
-  const std::size_t total = buffer_size(buffers);
-  std::size_t done = 0;
-  net::detail::consuming_buffers<mutable_buffer, Buffers> rest(buffers);
-  while (done < total) {
-    auto [ec, n] = co_await stream.read_some(rest.prepare());
-    if (ec) {
-      co_return size_result{ec, done};
-    }
-    if (n == 0) {
-      co_return size_result{zero_transfer_error(), done};
-    }
-    done += n;
-    rest.consume(n);
-  }
-  co_return size_result{std::error_code{}, done};
-}
+/** The "nothing more to do" of `transfer_all_then`. */
+struct no_finish {
+  [[nodiscard]] std::error_code operator()() const noexcept { return {}; }
+};
 
 }  // namespace senet::stream::detail
 
