@@ -205,6 +205,13 @@ struct socket_source_harness : connection_harness<Backend> {
   stream_type source{this->conn.client};
 };
 
+/** The raw socket, as the read_stream it is. */
+template <class Backend>
+struct socket_reader_harness : socket_source_harness<Backend> {
+  using stream_type = tcp::socket;
+  stream_type& stream() { return this->conn.client; }
+};
+
 /** `Base`'s object under a buffered_writer of `Capacity` bytes. */
 template <class Base, std::size_t Capacity>
 struct buffered_harness : Base {
@@ -307,6 +314,8 @@ using socket_sink_harnesses =
     ::testing::Types<socket_sink_harness<uring_backend>, socket_sink_harness<epoll_backend>>;
 using socket_stream_harnesses =
     ::testing::Types<socket_stream_harness<uring_backend>, socket_stream_harness<epoll_backend>>;
+using socket_reader_harnesses =
+    ::testing::Types<socket_reader_harness<uring_backend>, socket_reader_harness<epoll_backend>>;
 using socket_source_harnesses =
     ::testing::Types<socket_source_harness<uring_backend>, socket_source_harness<epoll_backend>>;
 

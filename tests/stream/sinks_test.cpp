@@ -52,6 +52,7 @@ SENET_TEST_READ_SOURCE_CONFORMANCE(scripted, stream_harnesses::scripted_harnesse
 SENET_TEST_WRITE_SINK_CONFORMANCE(socket_sink, stream_harnesses::socket_sink_harnesses);
 SENET_TEST_WRITE_SINK_CONFORMANCE(buffered_writer, stream_harnesses::buffered_harnesses);
 SENET_TEST_WRITE_STREAM_CONFORMANCE(socket, stream_harnesses::socket_stream_harnesses);
+SENET_TEST_READ_STREAM_CONFORMANCE(socket, stream_harnesses::socket_reader_harnesses);
 SENET_TEST_READ_SOURCE_CONFORMANCE(socket_source, stream_harnesses::socket_source_harnesses);
 SENET_TEST_WRITE_SINK_CONFORMANCE(file_sink, stream_harnesses::file_sink_harnesses);
 SENET_TEST_READ_SOURCE_CONFORMANCE(file_source, stream_harnesses::file_source_harness);

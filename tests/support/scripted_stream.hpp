@@ -188,6 +188,9 @@ class scripted_stream {
     for (auto it = buffer_sequence_begin(buffers); it != buffer_sequence_end(buffers) && n < max; ++it) {
       mutable_buffer b(*it);
       std::size_t take = std::min({b.size(), max - n, input_.size() - read_pos_});
+      if (take == 0) {
+        continue;  // an empty buffer's data() may be null
+      }
       std::memcpy(b.data(), input_.data() + read_pos_, take);
       read_pos_ += take;
       n += take;

@@ -178,6 +178,9 @@ class buffered_writer {
          ++it) {
       const_buffer b(*it);
       std::size_t take = std::min(b.size(), capacity_ - size_);
+      if (take == 0) {
+        continue;  // an empty buffer's data() may be null, which memcpy must not see
+      }
       std::memcpy(data_.get() + size_, b.data(), take);
       size_ += take;
       copied += take;
