@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+
 #include <chrono>
 #include <string>
 
@@ -24,6 +26,21 @@ TEST(senet_umbrella, everything_with_one_include) {
   EXPECT_EQ(ticks, 3);
   EXPECT_TRUE(ctx.run_until(ex::schedule(sch) | net::async_wait_for(1ms)).has_value());
   EXPECT_TRUE(senet::io::get_io_scheduler(ex::prop{senet::io::get_io_scheduler, sch}) == sch);
+}
+
+TEST(senet_umbrella, the_sinks_and_sources_too) {
+  static_assert(senet::stream::write_sink<senet::stream::socket_sink<senet::ip::tcp::socket>>);
+  static_assert(senet::stream::read_source<senet::stream::socket_source<senet::ip::tcp::socket>>);
+  static_assert(senet::stream::write_sink<senet::stream::buffered_writer<senet::ip::tcp::socket>>);
+  static_assert(senet::stream::write_sink<senet::stream::file_sink>);
+  static_assert(senet::stream::read_source<senet::stream::file_source>);
+  static_assert(senet::stream::write_sink<senet::stream::any_write_sink>);
+  static_assert(senet::stream::read_source<senet::stream::any_read_source>);
+  senet::stream::file_sink null("/dev/null", O_WRONLY);
+  auto [ec, n] = null.write_eof(senet::buffer("x", 1)).await_resume();
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(n, 1u);
+  EXPECT_TRUE(null.finished());
 }
 
 }  // namespace
