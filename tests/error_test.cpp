@@ -47,6 +47,7 @@ TEST(error, every_value_has_its_own_message) {
       error::service_not_found,
       error::socket_type_not_supported,
       error::address_family_not_supported,
+      error::write_after_eof,
   };
   std::set<std::string> messages;
   for (auto e : all) {
@@ -67,6 +68,8 @@ TEST(error, equivalences_with_errc) {
   EXPECT_EQ(std::error_code(error::address_family_not_supported), std::errc::address_family_not_supported);
   EXPECT_NE(std::error_code(error::eof), std::errc::operation_canceled);
   EXPECT_NE(std::error_code(error::eof), std::error_condition());
+  // Writing to a finished sink is a misuse of the sink, not a peer that went away.
+  EXPECT_NE(std::error_code(error::write_after_eof), std::errc::broken_pipe);
   // A senet value keeps its own condition when it has no std::errc counterpart.
   EXPECT_EQ(std::error_code(error::eof).default_error_condition(),
             std::error_condition(static_cast<int>(error::eof), error::category()));

@@ -44,6 +44,11 @@ enum class net_errc : int {
   socket_type_not_supported,
   /** The address family is not supported (`EAI_FAMILY`, `EAI_ADDRFAMILY`, or a wrong endpoint). */
   address_family_not_supported,
+  /** A write to a `stream::write_sink` that is already finished: `write_eof` succeeded on it, so
+      every later `write_some`, `write` or `write_eof` fails with this and writes nothing. (Not the
+      kernel's `std::errc::broken_pipe`, which means the peer is gone, nor `not_open`: the sink is
+      open, and a socket under it can still read.) */
+  write_after_eof,
 };
 
 using enum net_errc;

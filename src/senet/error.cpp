@@ -39,6 +39,8 @@ class senet_category final : public std::error_category {
         return "socket type not supported";
       case address_family_not_supported:
         return "address family not supported";
+      case write_after_eof:
+        return "write after end of stream (write_eof already succeeded on this sink)";
     }
     return "unknown senet error " + std::to_string(value);
   }
