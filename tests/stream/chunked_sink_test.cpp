@@ -16,6 +16,9 @@
 #include "support/allocation_counter.hpp"
 #include "support/backend_fixture.hpp"
 #include "support/loopback.hpp"
+#include "support/run.hpp"
+#include "support/scripted_stream.hpp"
+#include "support/stream_conformance.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,6 +32,7 @@
 namespace {
 
 namespace ex = senet::ex;
+namespace io = senet::io;
 namespace net = senet::net;
 using senet::task;
 using senet::ip::tcp;
@@ -163,10 +167,10 @@ TEST(chunked_sink, rejects_writes_after_the_end_and_writes_nothing) {
   };
   auto [a, b, c, d] = sync(body());
   EXPECT_EQ(a, ok(1));
-  EXPECT_EQ(std::get<0>(b), std::errc::operation_not_permitted);
+  EXPECT_EQ(std::get<0>(b), senet::error::write_after_eof);
   EXPECT_EQ(std::get<1>(b), 0u);
-  EXPECT_EQ(std::get<0>(c), std::errc::operation_not_permitted);
-  EXPECT_EQ(std::get<0>(d), std::errc::operation_not_permitted);
+  EXPECT_EQ(std::get<0>(c), senet::error::write_after_eof);
+  EXPECT_EQ(std::get<0>(d), senet::error::write_after_eof);
   EXPECT_EQ(s.data, "1\r\nx\r\n0\r\n\r\n");
   sink.reset();  // a new body
   auto again = [&]() -> task<result> { co_return co_await sink.write_eof(senet::buffer("y", 1)); };
@@ -225,6 +229,110 @@ TEST(chunked_sink, hex_sizes_of_large_chunks) {
   EXPECT_EQ(s.data.substr(0, 7), "12345\r\n");
   EXPECT_EQ(decode_chunked(s.data), big);
 }
+
+// ---- the conformance suite ----
+
+/** The received side of a chunked body: the data of its chunks, checked to be well formed and ended
+    (or not) as the run said. */
+std::string chunked_received(std::string_view wire, bool ends_stream) {
+  bool ended = false;
+  auto body = senet::test::decode_chunks(wire, ended);
+  EXPECT_TRUE(body) << "malformed chunked body: " << wire.substr(0, 200);
+  EXPECT_EQ(ended, ends_stream) << "the last chunk was " << (ended ? "" : "not ") << "written";
+  return body.value_or("<malformed>");
+}
+
+/** A chunked sink over the scripted stream: partial writes of 1, 7, then `Piece` bytes, suspending
+    when `Suspend`. */
+template <bool Suspend, std::size_t Piece>
+struct chunked_scripted_harness {
+  using stream_type = chunked_sink<senet::test::scripted_stream>;
+  chunked_scripted_harness() {
+    s.script_writes({{.max_bytes = 1}, {.max_bytes = 7, .suspend = Suspend}});
+    s.write_default = {.max_bytes = Piece, .suspend = Suspend};
+  }
+  stream_type& stream() { return sink; }
+  template <class T>
+  T run(task<T> body, bool ends_stream) {
+    ends_stream_ = ends_stream;
+    return senet::test::value_of(ctx, std::move(body));
+  }
+  std::string received() { return chunked_received(s.written(), ends_stream_); }
+  void fail_destination() {
+    s.write_default = {.error = std::make_error_code(std::errc::io_error)};
+    s.script_writes({});
+  }
+  bool is_destination_error(std::error_code ec) { return ec == std::errc::io_error; }
+
+  io::io_context ctx{io::backend_kind::epoll};
+  senet::test::scripted_stream s;
+  stream_type sink{s};
+  bool ends_stream_ = false;
+};
+
+/** A chunked sink over a connected TCP socket on `Backend`; the peer reads until the harness shuts
+    the socket down after the body. */
+template <class Backend>
+struct chunked_socket_harness {
+  using stream_type = chunked_sink<tcp::socket>;
+  static const char* unavailable() {
+    return io::io_context::is_available(Backend::kind) ? nullptr : "backend not available here";
+  }
+  stream_type& stream() { return sink; }
+  template <class T>
+  T run(task<T> body, bool ends_stream) {
+    ends_stream_ = ends_stream;
+    auto writer = [&]() -> task<T> {
+      T v = co_await std::move(body);
+      std::error_code ignored;
+      pair.client.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return v;
+    };
+    auto reader = [&]() -> task<void> {
+      char buf[16384];
+      while (!destination_failed) {
+        auto [ec, n] = co_await pair.server.read_some(senet::buffer(buf));
+        if (ec) {
+          break;
+        }
+        wire.append(buf, n);
+      }
+    };
+    return senet::test::value_of(ctx, ex::when_all(writer(), reader()));
+  }
+  std::string received() { return chunked_received(wire, ends_stream_); }
+  void fail_destination() {
+    destination_failed = true;
+    pair.server.close();
+  }
+  bool is_destination_error(std::error_code ec) {
+    return ec == std::errc::broken_pipe || ec == std::errc::connection_reset;
+  }
+
+  io::io_context ctx{Backend::kind};
+  tcp::acceptor acceptor{senet::test::listen_tcp(tcp::v4())};
+  senet::test::stream_pair<tcp> pair{senet::test::connect_pair(ctx, acceptor)};
+  stream_type sink{pair.client};
+  std::string wire;
+  bool destination_failed = false;
+  bool ends_stream_ = false;
+};
+
+using chunked_harnesses =
+    ::testing::Types<chunked_scripted_harness<false, 4096>, chunked_scripted_harness<true, 65536>,
+                     chunked_socket_harness<senet::test::epoll_backend>,
+                     chunked_socket_harness<senet::test::uring_backend>,
+                     chunked_socket_harness<senet::test::test_backend>>;
+
+}  // namespace
+
+SENET_TEST_WRITE_SINK_CONFORMANCE(chunked, chunked_harnesses);
+namespace senet::test {  // this file has no read side
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(read_stream_conformance);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(read_source_conformance);
+}  // namespace senet::test
+
+namespace {
 
 // ---- on sockets, every backend ----
 

@@ -19,6 +19,9 @@
 #include "support/allocation_counter.hpp"
 #include "support/backend_fixture.hpp"
 #include "support/loopback.hpp"
+#include "support/run.hpp"
+#include "support/scripted_stream.hpp"
+#include "support/stream_conformance.hpp"
 
 #include <gtest/gtest.h>
 
@@ -239,9 +242,9 @@ TEST(deflate_sink, rejects_writes_after_the_end_and_reset_starts_a_new_stream) {
   };
   auto [a, b, c] = sync(body());
   EXPECT_EQ(a, ok(3));
-  EXPECT_EQ(std::get<0>(b), std::errc::operation_not_permitted);
+  EXPECT_EQ(std::get<0>(b), senet::error::write_after_eof);
   EXPECT_EQ(std::get<1>(b), 0u);
-  EXPECT_EQ(std::get<0>(c), std::errc::operation_not_permitted);
+  EXPECT_EQ(std::get<0>(c), senet::error::write_after_eof);
   std::string first = s.data;
   EXPECT_EQ(inflate_all(first, -15), "one");
 
@@ -288,6 +291,147 @@ TEST(deflate_sink, zlib_errors_have_their_own_category) {
   EXPECT_NE(mem.message().find("out of memory"), std::string::npos) << mem.message();
   EXPECT_NE(senet::stream::make_zlib_error(Z_DATA_ERROR).message().find("Z_DATA_ERROR"), std::string::npos);
 }
+
+// ---- the conformance suite (sync flush, so that what was written can be decoded at once) ----
+
+/** What the other side decodes from `compressed`: the whole stream when the run ended it (and it
+    must then be complete), else what was flushed so far. */
+std::string inflated(std::string_view compressed, bool ends_stream, int bits) {
+  if (!ends_stream) {
+    return senet::test::inflate_prefix(compressed, bits);
+  }
+  auto all = inflate_all(compressed, bits);
+  EXPECT_TRUE(all) << "not a complete compressed stream";
+  return all.value_or("<incomplete>");
+}
+
+/** `S` with only its write_stream face (`write_some`), so that the sink loops write_some. */
+template <class S>
+struct write_stream_only {
+  S* s;
+  template <class Buffers>
+  auto write_some(Buffers&& buffers) {
+    return s->write_some(std::forward<Buffers>(buffers));
+  }
+};
+static_assert(!senet::stream::write_sink<write_stream_only<senet::test::scripted_stream>>);
+
+/** A gzip deflate sink over the scripted stream (a write_sink, or with `StreamOnly` only its
+    write_some): partial writes of 1, 7, then 4096 bytes, suspending when `Suspend`. */
+template <bool Suspend, bool StreamOnly>
+struct deflate_scripted_harness {
+  using next_type = std::conditional_t<StreamOnly, write_stream_only<senet::test::scripted_stream>,
+                                       senet::test::scripted_stream>;
+  using stream_type = deflate_sink<next_type>;
+  deflate_scripted_harness() {
+    s.script_writes({{.max_bytes = 1}, {.max_bytes = 7, .suspend = Suspend}});
+    s.write_default = {.max_bytes = 4096, .suspend = Suspend};
+  }
+  stream_type& stream() { return sink; }
+  template <class T>
+  T run(task<T> body, bool ends_stream) {
+    ends_stream_ = ends_stream;
+    T v = senet::test::value_of(ctx, std::move(body));
+    if (ends_stream && !StreamOnly) {
+      EXPECT_TRUE(s.eof_written()) << "the end did not reach the sink below";
+    }
+    return v;
+  }
+  std::string received() { return inflated(s.written(), ends_stream_, 31); }
+  void fail_destination() {
+    s.write_default = {.error = std::make_error_code(std::errc::io_error)};
+    s.script_writes({});
+  }
+  bool is_destination_error(std::error_code ec) { return ec == std::errc::io_error; }
+
+  io::io_context ctx{io::backend_kind::epoll};
+  senet::test::scripted_stream s;
+  write_stream_only<senet::test::scripted_stream> only{&s};
+  stream_type sink{next(),
+                   {.format = deflate_format::gzip, .flush = deflate_flush::sync, .buffer_size = 1024}};
+  bool ends_stream_ = false;
+
+ private:
+  next_type& next() {
+    if constexpr (StreamOnly) {
+      return only;
+    } else {
+      return s;
+    }
+  }
+};
+
+/** The HTTP pipeline: a zlib-format deflate sink over a chunked sink over a TCP socket on
+    `Backend`; the peer reads until the harness shuts the socket down after the body. */
+template <class Backend>
+struct deflate_chunked_socket_harness {
+  using stream_type = deflate_sink<chunked_sink<tcp::socket>>;
+  static const char* unavailable() {
+    return io::io_context::is_available(Backend::kind) ? nullptr : "backend not available here";
+  }
+  stream_type& stream() { return sink; }
+  template <class T>
+  T run(task<T> body, bool ends_stream) {
+    ends_stream_ = ends_stream;
+    auto writer = [&]() -> task<T> {
+      T v = co_await std::move(body);
+      std::error_code ignored;
+      pair.client.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return v;
+    };
+    auto reader = [&]() -> task<void> {
+      char buf[16384];
+      while (!destination_failed) {
+        auto [ec, n] = co_await pair.server.read_some(senet::buffer(buf));
+        if (ec) {
+          break;
+        }
+        wire.append(buf, n);
+      }
+    };
+    return senet::test::value_of(ctx, ex::when_all(writer(), reader()));
+  }
+  std::string received() {
+    bool ended = false;
+    auto body = senet::test::decode_chunks(wire, ended);
+    EXPECT_TRUE(body) << "malformed chunked body";
+    EXPECT_EQ(ended, ends_stream_);
+    return inflated(body.value_or(""), ends_stream_, 15);
+  }
+  void fail_destination() {
+    destination_failed = true;
+    pair.server.close();
+  }
+  bool is_destination_error(std::error_code ec) {
+    return ec == std::errc::broken_pipe || ec == std::errc::connection_reset;
+  }
+
+  io::io_context ctx{Backend::kind};
+  tcp::acceptor acceptor{senet::test::listen_tcp(tcp::v4())};
+  senet::test::stream_pair<tcp> pair{senet::test::connect_pair(ctx, acceptor)};
+  chunked_sink<tcp::socket> chunked{pair.client};
+  stream_type sink{chunked, {.format = deflate_format::zlib, .flush = deflate_flush::sync}};
+  std::string wire;
+  bool destination_failed = false;
+  bool ends_stream_ = false;
+};
+
+using deflate_harnesses =
+    ::testing::Types<deflate_scripted_harness<false, false>, deflate_scripted_harness<true, false>,
+                     deflate_scripted_harness<false, true>, deflate_scripted_harness<true, true>,
+                     deflate_chunked_socket_harness<senet::test::epoll_backend>,
+                     deflate_chunked_socket_harness<senet::test::uring_backend>,
+                     deflate_chunked_socket_harness<senet::test::test_backend>>;
+
+}  // namespace
+
+SENET_TEST_WRITE_SINK_CONFORMANCE(deflate, deflate_harnesses);
+namespace senet::test {  // this file has no read side
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(read_stream_conformance);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(read_source_conformance);
+}  // namespace senet::test
+
+namespace {
 
 // ---- the compression pipeline on sockets, every backend ----
 

@@ -66,6 +66,25 @@ inline std::optional<std::string> decode_chunked(std::string_view wire, std::siz
   }
 }
 
+/** The data of the complete chunks at the start of `wire`, which may stop between chunks (a body
+    still being written); nullopt when it is malformed or stops inside a chunk. `ended` gets whether
+    the last chunk (`0\r\n\r\n`) ended it. */
+inline std::optional<std::string> decode_chunks(std::string_view wire, bool& ended) {
+  ended = false;
+  if (wire.empty()) {
+    return std::string();
+  }
+  // The complete chunks are the longest prefix that ends with "\r\n" after a chunk's data: try
+  // the whole, then as a body ended by a last chunk appended here.
+  if (auto body = decode_chunked(wire)) {
+    ended = true;
+    return body;
+  }
+  std::string closed(wire);
+  closed += "0\r\n\r\n";
+  return decode_chunked(closed);
+}
+
 /** zlib's `inflate` over all of `in`, with `window_bits` as `inflateInit2` takes them (-15 raw
     deflate, 15 zlib, 31 gzip); nullopt unless `in` is exactly one complete stream. */
 inline std::optional<std::string> inflate_all(std::string_view in, int window_bits) {

@@ -3,6 +3,7 @@
 #define SENET_STREAM_CHUNKED_SINK_HPP
 
 #include <senet/buffer.hpp>
+#include <senet/error.hpp>
 #include <senet/net/detail/io_sender.hpp>
 #include <senet/stream/write_now.hpp>
 #include <senet/stream/write_stream.hpp>
@@ -135,7 +136,8 @@ inline std::size_t format_chunk_header(char (&out)[20], std::size_t size) noexce
       Empty `buffers` write nothing (a zero-size chunk would end the body) and complete at once
       with `(no error, 0)`.
     - `write_some(buffers)`: the same as `write` (a chunk cannot be cut by the sink: its size is
-      announced before its data), so it writes all of `buffers`.
+      announced before its data), so it writes all of `buffers`; but on error `n` is 0, as the
+      `write_stream` contract says.
     - `write_eof(buffers)`: writes `buffers` as a chunk (none if empty) and the last chunk
       `0\r\n\r\n`, in one gather write. `n` as for `write`.
     - `write_eof()`: writes the last chunk alone; `auto [ec] = co_await sink.write_eof();`.
@@ -144,8 +146,8 @@ inline std::size_t format_chunk_header(char (&out)[20], std::size_t size) noexce
 
     Errors: those of the stream's `write_some` (the chunk was cut, so the body cannot be parsed
     any more; the sink then rejects every write with that error until `reset()`). After a
-    successful `write_eof`, every write and `write_eof` fails with
-    `std::errc::operation_not_permitted` ("write after the end of the body") and writes nothing.
+    successful `write_eof`, every write and `write_eof` (empty ones too) fails with
+    `senet::error::write_after_eof` and writes nothing.
     Cancellation: as the stream's `write_some` (a socket's: the awaiting task's stop token; the
     operation then ends with `operation_aborted` and the sink is failed).
     Allocation: none per operation; the stream's `write_some` is awaited through a `write_now`
@@ -199,10 +201,10 @@ class chunked_sink {
     return {*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), false};
   }
 
-  /** The same as `write(buffers)`: a chunk is written whole. */
+  /** The same as `write(buffers)`: a chunk is written whole (`n` is 0 on error). */
   template <const_buffer_sequence Buffers>
   [[nodiscard]] operation<net::detail::stored_buffers_t<Buffers>, false> write_some(Buffers&& buffers) {
-    return {*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), false};
+    return {*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), false, true};
   }
 
   /** Writes `buffers` as a chunk and the last chunk, in one gather write. */
@@ -232,8 +234,9 @@ class chunked_sink<Stream>::operation {
  public:
   using result_type = std::conditional_t<Bare, eof_result_type, chunked_sink::result_type>;
 
-  operation(chunked_sink& sink, Buffers&& data, bool eof)
+  operation(chunked_sink& sink, Buffers&& data, bool eof, bool some = false)
       : sink_(&sink),
+        some_(some),
         size_(buffer_size(data)),
         eof_(eof),
         immediate_(decide(sink, size_, eof)),
@@ -271,6 +274,9 @@ class chunked_sink<Stream>::operation {
       n = written <= header_size_ ? 0 : std::min(written - header_size_, size_);
       if (ec) {
         sink_->error_ = ec;
+        if (some_) {
+          n = 0;
+        }
       } else if (eof_) {
         sink_->finished_ = true;
       }
@@ -286,7 +292,7 @@ class chunked_sink<Stream>::operation {
   // Whether the operation completes without writing: an empty write, or a sink that is done.
   bool decide(const chunked_sink& sink, std::size_t size, bool eof) noexcept {
     if (sink.finished_) {
-      ec_ = std::make_error_code(std::errc::operation_not_permitted);
+      ec_ = make_error_code(senet::error::write_after_eof);
       return true;
     }
     if (sink.error_) {
@@ -309,6 +315,7 @@ class chunked_sink<Stream>::operation {
   }
 
   chunked_sink* sink_;
+  bool some_;  // write_some: n is 0 on error
   std::size_t size_;
   bool eof_;
   std::error_code ec_{};

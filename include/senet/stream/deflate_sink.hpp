@@ -7,6 +7,7 @@
 
 #include <senet/buffer.hpp>
 #include <senet/detail/task_promise.hpp>
+#include <senet/error.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
@@ -150,7 +151,8 @@ inline constexpr int deflate_window_bits(deflate_format format) noexcept {
       the output buffer fills, and at the end of the call when `options.flush` is `sync`;
       otherwise zlib keeps them until later. `n`: the bytes of `buffers` compressed
       (`buffer_size(buffers)` on success). Empty `buffers` complete at once with `(no error, 0)`.
-    - `write_some(buffers)`: the same as `write`.
+    - `write_some(buffers)`: the same as `write`, but on error `n` is 0, as the `write_stream`
+      contract says.
     - `write_eof(buffers)`: compresses `buffers` and finishes the stream (`Z_FINISH`) in the same
       call, so that the last compressed block and the format's trailer leave together: on a
       `write_sink` `Next` they are passed to `next.write_eof(...)` (a `chunked_sink` then writes
@@ -163,8 +165,8 @@ inline constexpr int deflate_window_bits(deflate_format format) noexcept {
     Errors: the stream's errors, and zlib's as `zlib_category()` codes (`make_zlib_error`); `n` is
     then the bytes of `buffers` that zlib consumed before the error. After an error the compressed
     stream is cut, and every later operation fails with the same error until `reset()`. After a
-    successful `write_eof`, every write and `write_eof` fails with
-    `std::errc::operation_not_permitted` and writes nothing.
+    successful `write_eof`, every write and `write_eof` (empty ones too) fails with
+    `senet::error::write_after_eof` and writes nothing.
     Construction throws `std::system_error` with a zlib code when `deflateInit2` fails (an invalid
     `level`, `Z_MEM_ERROR`), `std::invalid_argument` for a `buffer_size` under 64, `std::bad_alloc`.
     Allocation: zlib's state (about 256 KiB at the default settings) and the output buffer at
@@ -238,10 +240,10 @@ class deflate_sink {
     return {*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), false};
   }
 
-  /** The same as `write(buffers)`. */
+  /** The same as `write(buffers)` (`n` is 0 on error). */
   template <const_buffer_sequence Buffers>
   [[nodiscard]] operation<net::detail::stored_buffers_t<Buffers>, false> write_some(Buffers&& buffers) {
-    return {*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), false};
+    return {*this, net::detail::store_buffers(std::forward<Buffers>(buffers)), false, true};
   }
 
   /** Compresses `buffers` and finishes the compressed stream, in one operation. */
@@ -282,11 +284,16 @@ class deflate_sink<Next>::operation {
  public:
   using result_type = std::conditional_t<Bare, eof_result_type, deflate_sink::result_type>;
 
-  operation(deflate_sink& sink, Buffers&& data,
-            bool eof) noexcept(std::is_nothrow_move_constructible_v<Buffers>)
-      : sink_(&sink), buffers_(std::move(data)), rest_(buffers_), total_(buffer_size(buffers_)), eof_(eof) {
+  operation(deflate_sink& sink, Buffers&& data, bool eof,
+            bool some = false) noexcept(std::is_nothrow_move_constructible_v<Buffers>)
+      : sink_(&sink),
+        buffers_(std::move(data)),
+        rest_(buffers_),
+        total_(buffer_size(buffers_)),
+        eof_(eof),
+        some_(some) {
     if (sink.finished_) {
-      ec_ = std::make_error_code(std::errc::operation_not_permitted);
+      ec_ = make_error_code(senet::error::write_after_eof);
       immediate_ = true;
     } else if (sink.error_) {
       ec_ = sink.error_;
@@ -364,7 +371,7 @@ class deflate_sink<Next>::operation {
     if constexpr (Bare) {
       return {ec_};
     } else {
-      return {ec_, consumed_};
+      return {ec_, ec_ && some_ ? 0 : consumed_};
     }
   }
 
@@ -536,6 +543,7 @@ class deflate_sink<Next>::operation {
   std::size_t total_;
   std::size_t consumed_ = 0;
   bool eof_;
+  bool some_;  // write_some: n is 0 on error
   bool immediate_ = false;
   bool input_done_ = false;
   bool flushed_ = false;   // this operation's Z_SYNC_FLUSH is complete
