@@ -51,8 +51,9 @@ namespace senet::stream {
 
     Suspension: an operation suspends only if a write of the next layer does.
     Allocation: the buffer is allocated by the constructor; operations that write to the next layer
-    run in a coroutine whose frame is cached in the writer (allocated by the first of them). None
-    allocates after that.
+    run in a coroutine whose frame is cached in the writer, allocated by the first of them (and
+    grown once by a later one that needs a larger frame: another type of buffer sequence,
+    `write_eof()`). There is no allocation per operation.
     Cancellation: the awaiting task's stop token reaches the next layer's operations; a cancelled
     one ends the operation with its error (`operation_aborted`).
     Buffer lifetime: the bytes of `buffers` stay valid until the `co_await` completes.

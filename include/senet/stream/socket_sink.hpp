@@ -40,7 +40,8 @@ namespace senet::stream {
     Suspension: each completes without suspending the awaiting coroutine when the kernel takes the
     bytes at once (on every backend, as the socket's `write_some` does).
     Allocation: `write` and `write_eof(buffers)` run in a coroutine whose frame is cached in the
-    sink: the first such call allocates it, later ones reuse it (no allocation per operation).
+    sink: the first such call allocates it, later ones reuse it (no allocation per operation; a
+    call with another type of buffer sequence may need a larger frame, and grows it once).
     Cancellation: the awaiting task's stop token cancels the pending `write_some`; the operation
     then ends with `senet::error::operation_aborted` and the bytes written so far, and the
     socket is not shut down.
@@ -90,7 +91,7 @@ class socket_sink {
     }
     return detail::with_cache(cache_, [&] {
       return detail::write_all_then(*socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)),
-                                    detail::no_finish{});
+                                    end_of_stream{this, false});
     });
   }
 
@@ -102,7 +103,7 @@ class socket_sink {
     }
     return detail::with_cache(cache_, [&] {
       return detail::write_all_then(*socket_, net::detail::store_buffers(std::forward<Buffers>(buffers)),
-                                    shutdown_send{this});
+                                    end_of_stream{this, true});
     });
   }
 
@@ -111,13 +112,20 @@ class socket_sink {
     if (finished_) {
       return {detail::eof_result{make_error_code(senet::error::write_after_eof)}};
     }
-    return {detail::eof_result{shutdown_send{this}()}};
+    return {detail::eof_result{end_of_stream{this, true}()}};
   }
 
  private:
-  struct shutdown_send {
+  // What write_all_then does once everything is written: nothing for write, the shutdown for
+  // write_eof. One type for both, so that their coroutines have one frame size and the cached frame
+  // never has to grow after the first write.
+  struct end_of_stream {
     socket_sink* self_;
+    bool eof_;
     [[nodiscard]] std::error_code operator()() const noexcept {
+      if (!eof_) {
+        return {};
+      }
       std::error_code ec;
       self_->socket_->shutdown(net::socket_base::shutdown_send, ec);
       if (!ec) {

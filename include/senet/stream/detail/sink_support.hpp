@@ -154,11 +154,6 @@ cached_op<size_result> read_all(Stream& stream, Buffers buffers) {
   co_return size_result{std::error_code{}, done};
 }
 
-/** The "nothing to finish" of `write_all_then`. */
-struct no_finish {
-  [[nodiscard]] std::error_code operator()() const noexcept { return {}; }
-};
-
 }  // namespace senet::stream::detail
 
 #endif  // SENET_STREAM_DETAIL_SINK_SUPPORT_HPP
