@@ -30,6 +30,7 @@
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_receive.hpp>
 #include <senet/net/timeout.hpp>
+#include <senet/stream/any_write_sink.hpp>
 #include <senet/stream/chunked_sink.hpp>
 #include <senet/stream/deflate_sink.hpp>
 #include <senet/stream/socket_sink.hpp>
@@ -195,6 +196,49 @@ struct connection {
   // sending side down.
   stream::socket_sink<tcp::socket> raw{socket};
   std::optional<stream::deflate_sink<stream::socket_sink<tcp::socket>>> compressed_raw;
+  // The same sinks behind one type, for the code that writes a body (made with their sink).
+  std::optional<stream::any_write_sink> chunked_body;
+  std::optional<stream::any_write_sink> gzip_chunked_body;
+  std::optional<stream::any_write_sink> zlib_chunked_body;
+  std::optional<stream::any_write_sink> raw_body;
+  std::optional<stream::any_write_sink> compressed_raw_body;
+
+  // The sink of a body of unknown length, ready for a new body: chunked (HTTP/1.1) or ended by the
+  // connection (HTTP/1.0), compressed in `coding`.
+  stream::any_write_sink& body_sink(http::coding coding, bool use_chunked) {
+    // HTTP's "deflate" is the zlib format (RFC 9110 §8.4.1.2).
+    stream::deflate_options options{.format = coding == http::coding::gzip ? stream::deflate_format::gzip
+                                                                           : stream::deflate_format::zlib};
+    if (!use_chunked) {
+      if (coding == http::coding::identity) {
+        return make(raw_body, raw);
+      }
+      compressed_raw_body.reset();
+      compressed_raw.emplace(raw, options);  // once per connection: it ends with this body
+      compressed_raw_body.emplace(*compressed_raw);
+      return *compressed_raw_body;
+    }
+    chunked.reset();
+    if (coding == http::coding::identity) {
+      return make(chunked_body, chunked);
+    }
+    auto& sink = coding == http::coding::gzip ? gzip_chunked : zlib_chunked;
+    auto& body = coding == http::coding::gzip ? gzip_chunked_body : zlib_chunked_body;
+    if (sink) {
+      sink->reset();
+    } else {
+      sink.emplace(chunked, options);
+    }
+    return make(body, *sink);
+  }
+
+  template <class Sink>
+  static stream::any_write_sink& make(std::optional<stream::any_write_sink>& body, Sink& sink) {
+    if (!body) {
+      body.emplace(sink);
+    }
+    return *body;
+  }
 };
 
 // Writes a whole response (`conn.head` + `body`); false when the connection failed.
@@ -217,18 +261,17 @@ senet::task<bool> send_status(connection& conn, int status, bool keep_alive, boo
   co_return co_await send(conn, head_only ? std::string_view() : std::string_view(text));
 }
 
-// Writes "line i of n\n" for i in 1..n through `sink`, in writes of up to a body buffer, the last
-// one with write_eof (so that a chunked sink ends the body, and a deflate sink finishes its stream,
-// in the same system call as the last data).
-template <class Sink>
-senet::task<std::error_code> write_lines(Sink& sink, std::uint64_t n, char* buf) {
+// Writes "line i of n\n" for i in 1..n to `body`, in writes of up to a body buffer, the last one
+// with write_eof (so that a chunked sink ends the body, and a deflate sink finishes its stream, in
+// the same system call as the last data). It does not know how the body is framed or encoded.
+senet::task<std::error_code> write_lines(stream::any_write_sink& body, std::uint64_t n, char* buf) {
   std::size_t used = 0;
   for (std::uint64_t i = 1; i <= n; ++i) {
     char line[64];
     int len = std::snprintf(line, sizeof line, "line %llu of %llu\n", static_cast<unsigned long long>(i),
                             static_cast<unsigned long long>(n));
     if (used + static_cast<std::size_t>(len) > body_buffer_size) {
-      auto [ec, written] = co_await sink.write(senet::buffer(buf, used));
+      auto [ec, written] = co_await body.write(senet::buffer(buf, used));
       if (ec) {
         co_return ec;
       }
@@ -237,7 +280,7 @@ senet::task<std::error_code> write_lines(Sink& sink, std::uint64_t n, char* buf)
     std::memcpy(buf + used, line, static_cast<std::size_t>(len));
     used += static_cast<std::size_t>(len);
   }
-  auto [ec, written] = co_await sink.write_eof(senet::buffer(buf, used));
+  auto [ec, written] = co_await body.write_eof(senet::buffer(buf, used));
   co_return ec;
 }
 
@@ -273,29 +316,7 @@ senet::task<bool> serve_stream(connection& conn, const http::request& req, bool 
   if (head_only) {
     co_return keep_alive;
   }
-  // HTTP's "deflate" is the zlib format (RFC 9110 §8.4.1.2).
-  stream::deflate_options options{.format = coding == http::coding::gzip ? stream::deflate_format::gzip
-                                                                         : stream::deflate_format::zlib};
-  std::error_code ec;
-  if (chunked) {
-    conn.chunked.reset();
-    if (coding == http::coding::identity) {
-      ec = co_await write_lines(conn.chunked, n, conn.body.get());
-    } else {
-      auto& sink = coding == http::coding::gzip ? conn.gzip_chunked : conn.zlib_chunked;
-      if (sink) {
-        sink->reset();
-      } else {
-        sink.emplace(conn.chunked, options);
-      }
-      ec = co_await write_lines(*sink, n, conn.body.get());
-    }
-  } else if (coding == http::coding::identity) {
-    ec = co_await write_lines(conn.raw, n, conn.body.get());
-  } else {
-    conn.compressed_raw.emplace(conn.raw, options);
-    ec = co_await write_lines(*conn.compressed_raw, n, conn.body.get());
-  }
+  std::error_code ec = co_await write_lines(conn.body_sink(coding, chunked), n, conn.body.get());
   co_return !ec && keep_alive;
 }
 

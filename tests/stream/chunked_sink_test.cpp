@@ -230,6 +230,11 @@ TEST(chunked_sink, hex_sizes_of_large_chunks) {
   EXPECT_EQ(decode_chunked(s.data), big);
 }
 
+}  // namespace
+
+// Named, not anonymous: the suite's coroutine templates keep the harness types in their frames.
+namespace senet_http_harnesses {
+
 // ---- the conformance suite ----
 
 /** The received side of a chunked body: the data of its chunks, checked to be well formed and ended
@@ -324,9 +329,9 @@ using chunked_harnesses =
                      chunked_socket_harness<senet::test::uring_backend>,
                      chunked_socket_harness<senet::test::test_backend>>;
 
-}  // namespace
+}  // namespace senet_http_harnesses
 
-SENET_TEST_WRITE_SINK_CONFORMANCE(chunked, chunked_harnesses);
+SENET_TEST_WRITE_SINK_CONFORMANCE(chunked, senet_http_harnesses::chunked_harnesses);
 namespace senet::test {  // this file has no read side
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(read_stream_conformance);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(read_source_conformance);
