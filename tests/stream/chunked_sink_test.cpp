@@ -278,49 +278,11 @@ struct chunked_scripted_harness {
 /** A chunked sink over a connected TCP socket on `Backend`; the peer reads until the harness shuts
     the socket down after the body. */
 template <class Backend>
-struct chunked_socket_harness {
+struct chunked_socket_harness : senet::test::tcp_peer<Backend::kind> {
   using stream_type = chunked_sink<tcp::socket>;
-  static const char* unavailable() {
-    return io::io_context::is_available(Backend::kind) ? nullptr : "backend not available here";
-  }
   stream_type& stream() { return sink; }
-  template <class T>
-  T run(task<T> body, bool ends_stream) {
-    ends_stream_ = ends_stream;
-    auto writer = [&]() -> task<T> {
-      T v = co_await std::move(body);
-      std::error_code ignored;
-      pair.client.shutdown(tcp::socket::shutdown_send, ignored);
-      co_return v;
-    };
-    auto reader = [&]() -> task<void> {
-      char buf[16384];
-      while (!destination_failed) {
-        auto [ec, n] = co_await pair.server.read_some(senet::buffer(buf));
-        if (ec) {
-          break;
-        }
-        wire.append(buf, n);
-      }
-    };
-    return senet::test::value_of(ctx, ex::when_all(writer(), reader()));
-  }
-  std::string received() { return chunked_received(wire, ends_stream_); }
-  void fail_destination() {
-    destination_failed = true;
-    pair.server.close();
-  }
-  bool is_destination_error(std::error_code ec) {
-    return ec == std::errc::broken_pipe || ec == std::errc::connection_reset;
-  }
-
-  io::io_context ctx{Backend::kind};
-  tcp::acceptor acceptor{senet::test::listen_tcp(tcp::v4())};
-  senet::test::stream_pair<tcp> pair{senet::test::connect_pair(ctx, acceptor)};
-  stream_type sink{pair.client};
-  std::string wire;
-  bool destination_failed = false;
-  bool ends_stream_ = false;
+  std::string received() { return chunked_received(this->wire, this->ends_stream_); }
+  stream_type sink{this->pair.client};
 };
 
 using chunked_harnesses =

@@ -370,56 +370,18 @@ struct deflate_scripted_harness {
 /** The HTTP pipeline: a zlib-format deflate sink over a chunked sink over a TCP socket on
     `Backend`; the peer reads until the harness shuts the socket down after the body. */
 template <class Backend>
-struct deflate_chunked_socket_harness {
+struct deflate_chunked_socket_harness : senet::test::tcp_peer<Backend::kind> {
   using stream_type = deflate_sink<chunked_sink<tcp::socket>>;
-  static const char* unavailable() {
-    return io::io_context::is_available(Backend::kind) ? nullptr : "backend not available here";
-  }
   stream_type& stream() { return sink; }
-  template <class T>
-  T run(task<T> body, bool ends_stream) {
-    ends_stream_ = ends_stream;
-    auto writer = [&]() -> task<T> {
-      T v = co_await std::move(body);
-      std::error_code ignored;
-      pair.client.shutdown(tcp::socket::shutdown_send, ignored);
-      co_return v;
-    };
-    auto reader = [&]() -> task<void> {
-      char buf[16384];
-      while (!destination_failed) {
-        auto [ec, n] = co_await pair.server.read_some(senet::buffer(buf));
-        if (ec) {
-          break;
-        }
-        wire.append(buf, n);
-      }
-    };
-    return senet::test::value_of(ctx, ex::when_all(writer(), reader()));
-  }
   std::string received() {
     bool ended = false;
-    auto body = senet::test::decode_chunks(wire, ended);
+    auto body = senet::test::decode_chunks(this->wire, ended);
     EXPECT_TRUE(body) << "malformed chunked body";
-    EXPECT_EQ(ended, ends_stream_);
-    return inflated(body.value_or(""), ends_stream_, 15);
+    EXPECT_EQ(ended, this->ends_stream_);
+    return inflated(body.value_or(""), this->ends_stream_, 15);
   }
-  void fail_destination() {
-    destination_failed = true;
-    pair.server.close();
-  }
-  bool is_destination_error(std::error_code ec) {
-    return ec == std::errc::broken_pipe || ec == std::errc::connection_reset;
-  }
-
-  io::io_context ctx{Backend::kind};
-  tcp::acceptor acceptor{senet::test::listen_tcp(tcp::v4())};
-  senet::test::stream_pair<tcp> pair{senet::test::connect_pair(ctx, acceptor)};
-  chunked_sink<tcp::socket> chunked{pair.client};
+  chunked_sink<tcp::socket> chunked{this->pair.client};
   stream_type sink{chunked, {.format = deflate_format::zlib, .flush = deflate_flush::sync}};
-  std::string wire;
-  bool destination_failed = false;
-  bool ends_stream_ = false;
 };
 
 using deflate_harnesses =

@@ -6,9 +6,19 @@
    with the encoders): `decode_chunked` parses HTTP/1.1 chunked transfer coding strictly (RFC 9112
    §7.1), `inflate_all` decodes deflate output with zlib's own `inflate`. And `recording_stream`, a
    write_stream in memory that records each write_some call, takes at most `max_per_call` bytes per
-   call, and can fail after a number of bytes. */
+   call, and can fail after a number of bytes; `tcp_peer`, the TCP side of the sinks' conformance
+   harnesses. */
 
 #include <senet/buffer.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/backend_kind.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/net/basic_stream_socket.hpp>
+#include <senet/task.hpp>
+
+#include "support/loopback.hpp"
+#include "support/run.hpp"
 
 #include <zlib.h>
 
@@ -85,16 +95,22 @@ inline std::optional<std::string> decode_chunks(std::string_view wire, bool& end
   return decode_chunked(closed);
 }
 
-/** zlib's `inflate` over all of `in`, with `window_bits` as `inflateInit2` takes them (-15 raw
-    deflate, 15 zlib, 31 gzip); nullopt unless `in` is exactly one complete stream. */
-inline std::optional<std::string> inflate_all(std::string_view in, int window_bits) {
-  z_stream zs{};
+/** `zs` made ready to inflate all of `in`. */
+inline void start_inflate(z_stream& zs, std::string_view in, int window_bits) {
+  zs = z_stream{};
   if (inflateInit2(&zs, window_bits) != Z_OK) {
     throw std::runtime_error("inflateInit2 failed");
   }
-  std::string out;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
+}
+
+/** zlib's `inflate` over all of `in`, with `window_bits` as `inflateInit2` takes them (-15 raw
+    deflate, 15 zlib, 31 gzip); nullopt unless `in` is exactly one complete stream. */
+inline std::optional<std::string> inflate_all(std::string_view in, int window_bits) {
+  z_stream zs;
+  start_inflate(zs, in, window_bits);
+  std::string out;
   int rc = Z_OK;
   while (rc == Z_OK) {
     char buf[4096];
@@ -117,13 +133,9 @@ inline std::optional<std::string> inflate_all(std::string_view in, int window_bi
 /** What zlib's `inflate` decodes from a prefix of a stream so far (for a sync-flushed stream that is
     not finished yet). */
 inline std::string inflate_prefix(std::string_view in, int window_bits) {
-  z_stream zs{};
-  if (inflateInit2(&zs, window_bits) != Z_OK) {
-    throw std::runtime_error("inflateInit2 failed");
-  }
+  z_stream zs;
+  start_inflate(zs, in, window_bits);
   std::string out;
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
   for (;;) {
     char buf[4096];
     zs.next_out = reinterpret_cast<Bytef*>(buf);
@@ -174,6 +186,52 @@ struct recording_stream {
     calls.push_back(taken);
     return {result{std::error_code{}, taken.size()}};
   }
+};
+
+/** The TCP side of a conformance harness (support/stream_conformance.hpp) for a sink over a socket
+    on backend `Kind`: a connected pair; `run` runs the body and then shuts the client's sending side
+    down, while the server end collects all it receives in `wire`. The harness adds `stream_type`,
+    `stream()` (a sink over `pair.client`) and `received()` (`wire`, decoded). */
+template <io::backend_kind Kind>
+struct tcp_peer {
+  static const char* unavailable() {
+    return io::io_context::is_available(Kind) ? nullptr : "backend not available here";
+  }
+  template <class T>
+  T run(senet::task<T> body, bool ends_stream) {
+    ends_stream_ = ends_stream;
+    auto writer = [&]() -> senet::task<T> {
+      T v = co_await std::move(body);
+      std::error_code ignored;
+      pair.client.shutdown(ip::tcp::socket::shutdown_send, ignored);
+      co_return v;
+    };
+    auto reader = [&]() -> senet::task<void> {
+      char buf[16384];
+      while (!destination_failed) {
+        auto [ec, n] = co_await pair.server.read_some(senet::buffer(buf));
+        if (ec) {
+          break;
+        }
+        wire.append(buf, n);
+      }
+    };
+    return senet::test::value_of(ctx, ex::when_all(writer(), reader()));
+  }
+  void fail_destination() {
+    destination_failed = true;
+    pair.server.close();
+  }
+  bool is_destination_error(std::error_code ec) {
+    return ec == std::errc::broken_pipe || ec == std::errc::connection_reset;
+  }
+
+  io::io_context ctx{Kind};
+  ip::tcp::acceptor acceptor{listen_tcp(ip::tcp::v4())};
+  stream_pair<ip::tcp> pair{connect_pair(ctx, acceptor)};
+  std::string wire;
+  bool destination_failed = false;
+  bool ends_stream_ = false;
 };
 
 }  // namespace senet::test
