@@ -327,7 +327,7 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   template <class Sndr>
   [[nodiscard]] detail::sender_awaiter<Sndr> io_awaiter(Sndr&& sndr) {
     return detail::sender_awaiter<Sndr>(std::forward<Sndr>(sndr),
-                                        detail::await_context{this, &context(), stop_token()});
+                                        detail::await_context{this, {&context(), stop_token(), nullptr}});
   }
 
   task<void> yield_for_internal(std::chrono::nanoseconds amount);

@@ -27,7 +27,7 @@ frame_cache::~frame_cache() {
   cache_gone = true;
   for (std::size_t k = 0; k < classes; ++k) {
     while (count[k] != 0) {
-      ::operator delete(slots[k][--count[k]], (k + 1) * granule);
+      ::operator delete(slots[k][--count[k]]);
     }
   }
 }
@@ -54,14 +54,14 @@ void* allocate_task_frame(std::size_t size) {
 void free_task_frame(void* frame, std::size_t size) noexcept {
   const std::size_t k = size_class(size);
   if (k == classes) {
-    ::operator delete(frame, size);
+    ::operator delete(frame);
     return;
   }
   if (!cache_gone && cache.count[k] < depth) {
     cache.slots[k][cache.count[k]++] = frame;
     return;
   }
-  ::operator delete(frame, (k + 1) * granule);
+  ::operator delete(frame);
 }
 
 }  // namespace senet::coro::detail
