@@ -338,7 +338,6 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   std::atomic<bool> shutdown_requested_{false};
   std::atomic<bool> shut_down_{false};
   ex::counting_scope scope_;
-  bool scope_used_ = false;
   std::optional<io::io_context::work_guard> work_;
   std::thread io_thread_;
 };
