@@ -316,6 +316,41 @@ TEST(CoroNetEcho, LibcoroStyleServerManyClientsOnAThreadPool) {
   run_echo(pool_scheduler(3), 40, 25);
 }
 
+// ---- docs/guide.md, section 10: the two functions as the guide shows them ----
+
+namespace guide {
+
+coro::task<void> session(coro::net::tcp::client client) {
+  std::string buf(4096, '\0');
+  for (;;) {
+    auto [rstatus, data] = co_await client.recv(buf);                          // waits for data
+    if (rstatus != coro::net::recv_status::ok) co_return;                      // closed, error, shutdown
+    auto [sstatus, rest] = co_await client.send(std::span<const char>(data));  // sends all of it
+    if (sstatus != coro::net::send_status::ok) co_return;
+  }
+}
+
+coro::task<void> serve(std::shared_ptr<coro::io_scheduler> scheduler, coro::net::tcp::server& server) {
+  co_await scheduler->schedule();
+  while (co_await server.poll() == coro::poll_status::event) {  // `closed` once the scheduler shuts down
+    auto client = server.accept();
+    if (client.socket().is_valid()) {
+      scheduler->spawn(session(std::move(client)));
+    }
+  }
+}
+
+}  // namespace guide
+
+TEST(CoroNetGuide, SessionAndServe) {
+  auto scheduler = pool_scheduler(2);
+  coro::net::tcp::server server{scheduler, loopback_server()};
+  ASSERT_TRUE(scheduler->spawn(guide::serve(scheduler, server)));
+  EXPECT_EQ(coro::sync_wait(echo_client(scheduler, port_of(server.socket()), 0, 10)), 10);
+  scheduler->shutdown();  // ends serve()
+  EXPECT_TRUE(scheduler->empty());
+}
+
 // ---- tcp::server ----
 
 TEST(CoroNetTcpServer, NullSchedulerAndTakenPortThrow) {
@@ -425,13 +460,7 @@ TEST(CoroNetTcpClient, ConstructionAndOptions) {
 
 TEST(CoroNetTcpClient, ConnectRefusedIsAnErrorAndIsRemembered) {
   auto scheduler = inline_scheduler();
-  // A bound port that does not listen refuses connections.
-  coro::net::socket closed_port =
-      coro::net::make_accept_socket({.domain = domain_t::ipv4,
-                                     .type = coro::net::socket::type_t::udp,
-                                     .blocking = coro::net::socket::blocking_t::no},
-                                    ip_address::from_string("127.0.0.1"), 0);
-  std::uint16_t port = port_of(closed_port);
+  // A bound TCP port that does not listen refuses connections (and stays bound for the test).
   int tcp_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ::sockaddr_in at{};
   at.sin_family = AF_INET;
@@ -439,7 +468,7 @@ TEST(CoroNetTcpClient, ConnectRefusedIsAnErrorAndIsRemembered) {
   ASSERT_EQ(::bind(tcp_fd, reinterpret_cast<::sockaddr*>(&at), sizeof(at)), 0);
   ::socklen_t len = sizeof(at);
   ::getsockname(tcp_fd, reinterpret_cast<::sockaddr*>(&at), &len);
-  port = ntohs(at.sin_port);
+  std::uint16_t port = ntohs(at.sin_port);
 
   coro::net::tcp::client c{scheduler, {.address = ip_address::from_string("127.0.0.1"), .port = port}};
   auto task = [&]() -> coro::task<std::pair<coro::net::connect_status, coro::net::connect_status>> {
