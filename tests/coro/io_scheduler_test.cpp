@@ -11,6 +11,7 @@
 #include <senet/io/async_poll.hpp>
 #include <senet/io/forget_descriptor.hpp>
 
+#include "support/allocation_counter.hpp"
 #include "support/backend_fixture.hpp"
 #include "support/deadline.hpp"
 
@@ -27,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -605,6 +607,41 @@ TYPED_TEST(coro_io_scheduler, process_events_waits_at_most_its_timeout) {
 TYPED_TEST(coro_io_scheduler, process_events_on_a_spawn_scheduler_does_nothing) {
   auto s = this->make();
   EXPECT_EQ(s->process_events(10ms), 0U);
+}
+
+// The steady path allocates nothing: poll's task frames are recycled, schedule() and the timeout
+// race live in their awaiters. Manual and inline, so that every allocation is this thread's.
+TYPED_TEST(coro_io_scheduler, polls_and_schedules_allocate_nothing_on_the_steady_path) {
+  auto s = this->make(strategy::process_tasks_inline, threads::manual);
+  auto p = fd_pair::pipe();
+  std::size_t allocations = 1000;
+  auto loop = [](std::shared_ptr<coro::io_scheduler> s, int rd, int wr,
+                 std::size_t& allocations) -> coro::task<void> {
+    std::optional<senet::test::allocation_scope> scope;
+    for (int i = 0; i < 110; ++i) {
+      if (i == 10) {
+        scope.emplace();  // after the warm-up (the descriptor's registration, the caches)
+      }
+      co_await s->schedule();
+      char c = 'x';
+      (void)::write(wr, &c, 1);
+      if (co_await s->poll(rd, coro::poll_op::read, 1000ms) != coro::poll_status::event) {
+        co_return;
+      }
+      (void)::read(rd, &c, 1);
+      if (co_await s->poll(wr, coro::poll_op::write) != coro::poll_status::event) {
+        co_return;
+      }
+    }
+    allocations = scope->count();
+  };
+  auto t = loop(s, p->a, p->b, allocations);
+  t.resume();
+  senet::test::deadline_guard guard("poll loop");
+  while (!t.is_ready()) {
+    s->process_events(100ms);
+  }
+  EXPECT_EQ(allocations, 0U);
 }
 
 // ---- senders on the scheduler ---------------------------------------------------------------------

@@ -259,7 +259,8 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
       pending at once, for the same or for different events. Before closing a descriptor that was
       polled, call `io::forget_descriptor(s->context(), fd)` (or close it after the scheduler shut
       down), so that a descriptor later given the same number is not mistaken for it.
-      Allocation: the task's frame (one per call, as in libcoro). */
+      Allocation: the task's frame (one per call, as in libcoro), recycled per thread (see
+      `coro::task`): a poll loop allocates nothing on the steady path. */
   [[nodiscard]] task<poll_status> poll(fd_t fd, poll_op op,
                                        std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
 
@@ -326,7 +327,7 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   template <class Sndr>
   [[nodiscard]] detail::sender_awaiter<Sndr> io_awaiter(Sndr&& sndr) {
     return detail::sender_awaiter<Sndr>(std::forward<Sndr>(sndr),
-                                        detail::await_context{this, &context(), stop_token()});
+                                        detail::await_context{this, {&context(), stop_token(), nullptr}});
   }
 
   task<void> yield_for_internal(std::chrono::nanoseconds amount);
@@ -337,7 +338,6 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   std::atomic<bool> shutdown_requested_{false};
   std::atomic<bool> shut_down_{false};
   ex::counting_scope scope_;
-  bool scope_used_ = false;
   std::optional<io::io_context::work_guard> work_;
   std::thread io_thread_;
 };

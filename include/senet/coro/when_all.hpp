@@ -3,6 +3,7 @@
 #define SENET_CORO_WHEN_ALL_HPP
 
 #include <senet/coro/detail/awaiting.hpp>
+#include <senet/coro/detail/result_promise.hpp>
 
 #include <atomic>
 #include <coroutine>
@@ -41,7 +42,8 @@ class when_all_latch {
     return count_.fetch_sub(1, std::memory_order_acq_rel) > 1;
   }
 
-  void notify_awaitable_completed() noexcept {
+  /** A task ended. */
+  void notify() noexcept {
     if (count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       awaiting_.resume();
     }
@@ -52,118 +54,13 @@ class when_all_latch {
   std::coroutine_handle<> awaiting_{};
 };
 
-template <class T>
-class when_all_task;
-
-/** The promise of the coroutine that runs one awaitable of a when_all. */
-template <class T>
-class when_all_task_promise : public awaiting_promise {
- public:
-  static constexpr bool is_reference = std::is_reference_v<T>;
-  using stored_type = std::conditional_t<is_reference, std::remove_reference_t<T>*, std::remove_const_t<T>>;
-
-  when_all_task<T> get_return_object() noexcept;
-  [[nodiscard]] std::suspend_always initial_suspend() const noexcept { return {}; }
-  struct notifier {
-    [[nodiscard]] bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<when_all_task_promise> h) const noexcept {
-      h.promise().latch_->notify_awaitable_completed();
-    }
-    void await_resume() const noexcept {}
-  };
-  [[nodiscard]] notifier final_suspend() const noexcept { return {}; }
-  void unhandled_exception() noexcept { storage_.template emplace<2>(std::current_exception()); }
-
-  template <class U>
-  void return_value(U&& value) {
-    if constexpr (is_reference) {
-      T ref = static_cast<U&&>(value);
-      storage_.template emplace<1>(std::addressof(ref));
-    } else {
-      storage_.template emplace<1>(std::forward<U>(value));
-    }
-  }
-
-  void start(when_all_latch& latch) noexcept {
-    latch_ = &latch;
-    std::coroutine_handle<when_all_task_promise>::from_promise(*this).resume();
-  }
-
-  std::add_lvalue_reference_t<T> result() & {
-    rethrow();
-    if constexpr (is_reference) {
-      return *std::get<1>(storage_);
-    } else {
-      return std::get<1>(storage_);
-    }
-  }
-  const std::remove_reference_t<T>& result() const& {
-    rethrow();
-    if constexpr (is_reference) {
-      return *std::get<1>(storage_);
-    } else {
-      return std::get<1>(storage_);
-    }
-  }
-  std::conditional_t<is_reference, T, T&&> result() && {
-    rethrow();
-    if constexpr (is_reference) {
-      return *std::get<1>(storage_);
-    } else {
-      return std::move(std::get<1>(storage_));
-    }
-  }
-
- private:
-  void rethrow() const {
-    if (storage_.index() == 2) {
-      std::rethrow_exception(std::get<2>(storage_));
-    }
-  }
-
-  when_all_latch* latch_ = nullptr;
-  std::variant<std::monostate, stored_type, std::exception_ptr> storage_{};
-};
-
-template <>
-class when_all_task_promise<void> : public awaiting_promise {
- public:
-  when_all_task<void> get_return_object() noexcept;
-  [[nodiscard]] std::suspend_always initial_suspend() const noexcept { return {}; }
-  struct notifier {
-    [[nodiscard]] bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<when_all_task_promise> h) const noexcept {
-      h.promise().latch_->notify_awaitable_completed();
-    }
-    void await_resume() const noexcept {}
-  };
-  [[nodiscard]] notifier final_suspend() const noexcept { return {}; }
-  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
-  void return_void() noexcept {}
-
-  void start(when_all_latch& latch) noexcept {
-    latch_ = &latch;
-    std::coroutine_handle<when_all_task_promise>::from_promise(*this).resume();
-  }
-
-  void result() const {
-    if (exception_) {
-      std::rethrow_exception(exception_);
-    }
-  }
-
- private:
-  when_all_latch* latch_ = nullptr;
-  std::exception_ptr exception_{};
-};
-
 /** One result of `when_all` (libcoro 0.15's `coro::detail::when_all_task`): `return_value()`
     gives the awaitable's value (a reference to it, held by this object), `void_value{}` for a
     `void` one, or rethrows what it threw. */
 template <class T>
 class when_all_task {
  public:
-  using promise_type = when_all_task_promise<T>;
+  using promise_type = notifying_promise<T, when_all_task<T>, when_all_latch>;
   using coroutine_handle_type = std::coroutine_handle<promise_type>;
 
   explicit when_all_task(coroutine_handle_type h) noexcept : m_coroutine(h) {}
@@ -211,14 +108,6 @@ class when_all_task {
  private:
   coroutine_handle_type m_coroutine;
 };
-
-template <class T>
-when_all_task<T> when_all_task_promise<T>::get_return_object() noexcept {
-  return when_all_task<T>(std::coroutine_handle<when_all_task_promise>::from_promise(*this));
-}
-inline when_all_task<void> when_all_task_promise<void>::get_return_object() noexcept {
-  return when_all_task<void>(std::coroutine_handle<when_all_task_promise>::from_promise(*this));
-}
 
 template <class T, class A>
 when_all_task<T> make_when_all_task(A a) {

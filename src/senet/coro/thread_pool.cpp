@@ -11,8 +11,12 @@
 namespace senet::coro {
 
 bool thread_pool::schedule_operation::await_suspend(std::coroutine_handle<> awaiting_coroutine) noexcept {
-  m_rejected = !m_thread_pool.enqueue(awaiting_coroutine);
-  return !m_rejected;
+  // Once queued, the coroutine may run (and this awaiter be gone) before enqueue returns.
+  if (m_thread_pool.enqueue(awaiting_coroutine)) {
+    return true;
+  }
+  m_rejected = true;
+  return false;
 }
 
 void thread_pool::schedule_operation::await_resume() const {

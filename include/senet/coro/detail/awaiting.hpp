@@ -27,7 +27,6 @@
 #include <atomic>
 #include <concepts>
 #include <coroutine>
-#include <cstdio>
 #include <exception>
 #include <system_error>
 #include <type_traits>
@@ -67,45 +66,17 @@ struct awaitable_traits<T> {
 
 namespace detail {
 
-[[noreturn]] inline void no_io_context_for_coroutine() noexcept {
-  std::fputs(
-      "senet::coro: a coroutine awaited a sender that asked for an I/O scheduler, but the coroutine "
-      "runs on no io_scheduler's thread and was not started on an io_context. co_await "
-      "scheduler->schedule() first, or give the operation its scheduler explicitly.\n",
-      stderr);
-  std::terminate();
-}
-
-/** Where a sender awaited by a coroutine runs, and who resumes the coroutine. */
+/** Where a sender awaited by a coroutine runs (the io_context and stop token that senet::task's
+    environment, `senet::detail::task_env`, answers with), and who resumes the coroutine. */
 struct await_context {
   scheduler_core* scheduler = nullptr;
-  io::io_context* io = nullptr;
-  ex::inplace_stop_token token{};
+  senet::detail::task_context where{};
 };
 
-/** The environment of the receiver a coroutine connects an awaited sender to. */
-class await_env {
- public:
-  explicit await_env(const await_context* c) noexcept : c_(c) {}
-
-  [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return c_->token; }
-  [[nodiscard]] io::io_context::scheduler_type query(io::get_io_scheduler_t) const noexcept {
-    return context().get_scheduler();
-  }
-  [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-    return context().get_scheduler();
-  }
-
- private:
-  [[nodiscard]] io::io_context& context() const noexcept {
-    if (c_->io == nullptr) [[unlikely]] {
-      no_io_context_for_coroutine();
-    }
-    return *c_->io;
-  }
-
-  const await_context* c_;
-};
+/** The environment of the receiver a coroutine connects an awaited sender to: the I/O scheduler
+    (a sender that asks for one where none is known terminates the program with a message) and
+    the stop token. */
+using await_env = senet::detail::task_env;
 
 /** The value `co_await sndr` gives: nothing, the single value, or a tuple of several. */
 template <class Sndr>
@@ -116,11 +87,11 @@ using sender_await_result_t = typename senet::detail::sender_value_type<
     senet::task reads its I/O scheduler when it starts, and may well need none. */
 class plain_await_env {
  public:
-  explicit plain_await_env(const await_context* c) noexcept : c_(c) {}
+  explicit plain_await_env(const senet::detail::task_context* c) noexcept : c_(c) {}
   [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return c_->token; }
 
  private:
-  const await_context* c_;
+  const senet::detail::task_context* c_;
 };
 
 struct no_op {};
@@ -137,7 +108,7 @@ class sender_awaiter {
 
   sender_awaiter(Sndr&& sndr, await_context c) : c_(c) {
     if constexpr (dual) {
-      if (c_.io == nullptr) {
+      if (c_.where.io == nullptr) {
         plain_op_.construct([&] { return ex::connect(std::forward<Sndr>(sndr), receiver<false>{this}); });
         return;
       }
@@ -202,7 +173,7 @@ class sender_awaiter {
     }
     void set_stopped() && noexcept { self_->finish(); }
     [[nodiscard]] std::conditional_t<WithIo, await_env, plain_await_env> get_env() const noexcept {
-      return std::conditional_t<WithIo, await_env, plain_await_env>(&self_->c_);
+      return std::conditional_t<WithIo, await_env, plain_await_env>(&self_->c_.where);
     }
   };
 
@@ -218,7 +189,7 @@ class sender_awaiter {
 
   void start() noexcept {
     if constexpr (dual) {
-      if (c_.io == nullptr) {
+      if (c_.where.io == nullptr) {
         ex::start(plain_op_.get());
         return;
       }
@@ -307,9 +278,9 @@ class awaiting_promise {
  private:
   [[nodiscard]] await_context where() const noexcept {
     if (scheduler_core* s = current_scheduler; s != nullptr) {
-      return {s, &s->context(), s->stop_token()};
+      return {s, {&s->context(), s->stop_token(), nullptr}};
     }
-    return {nullptr, io_ != nullptr ? io_ : io::detail::current_context, {}};
+    return {nullptr, {io_ != nullptr ? io_ : io::detail::current_context, {}, nullptr}};
   }
 };
 
