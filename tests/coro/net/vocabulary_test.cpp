@@ -374,8 +374,10 @@ TEST(CoroNetSocket, CopyDuplicatesMoveTransfers) {
   socket invalid;
   socket invalid_copy = invalid;
   EXPECT_FALSE(invalid_copy.is_valid());
-  c = c;  // self-assignment keeps it
-  EXPECT_TRUE(c.is_valid());
+  socket& same = c;
+  int c_fd = c.native_handle();
+  c = same;  // self-assignment keeps the descriptor
+  EXPECT_EQ(c.native_handle(), c_fd);
 }
 
 TEST(CoroNetSocket, AdoptsADescriptorAndItsProtocol) {
