@@ -22,9 +22,8 @@
 #include <senet/coro/when_all.hpp>      // IWYU pragma: export
 
 // ---- coro::net (include/senet/coro/net/, the networking half of the facade) ----------------------
-// The net headers are included here once they exist: net/ip_address.hpp, net/hostname.hpp,
-// net/socket.hpp, net/connect.hpp, net/send_status.hpp, net/recv_status.hpp, net/tcp/client.hpp,
-// net/tcp/server.hpp, net/udp/peer.hpp.
-// SENET_CORO_NET_INCLUDES (this marked spot is where they go)
+// <senet/coro/net.hpp> includes every net header: ip_address, hostname, socket, connect,
+// send_status, recv_status, io_result, poll_awaitable, tcp/client, tcp/server, udp/peer.
+#include <senet/coro/net.hpp>  // IWYU pragma: export
 
 #endif  // SENET_CORO_HPP
