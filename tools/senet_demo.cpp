@@ -103,8 +103,8 @@ std::int64_t process_cpu_ns(pid_t pid) {
 }
 
 // The faces, in the order of the table: adding a face is adding its file and a line here.
-const face* const faces[] = {&senet_demo::senders_face, &senet_demo::coroutines_face,
-                             &senet_demo::c_api_face};
+const face* const faces[] = {&senet_demo::senders_face, &senet_demo::coroutines_face, &senet_demo::c_api_face,
+                             &senet_demo::coro_facade_face};
 
 // ---- server processes --------------------------------------------------------------------------
 

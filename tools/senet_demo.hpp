@@ -56,6 +56,7 @@ void announce_port(std::uint16_t port);
 extern const face senders_face;
 extern const face coroutines_face;
 extern const face c_api_face;
+extern const face coro_facade_face;
 
 // ---- the check clients' messages -----------------------------------------------------------------
 
