@@ -10,9 +10,17 @@ senet_build_dir() {
 
 # Configures and builds one preset; further arguments go to the configure step (-DNAME=VALUE).
 senet_build() {
-  local preset=$1 dir
+  local preset=$1
   shift
-  dir=$(senet_build_dir "$preset")
+  senet_configure "$preset" "$(senet_build_dir "$preset")" "$@"
+  cmake --build "$(senet_build_dir "$preset")" -j "$(nproc)"
+}
+
+# Configures one preset in build folder `dir`, with the compilers of $CXX; further arguments go to
+# the configure step (-DNAME=VALUE).
+senet_configure() {
+  local preset=$1 dir=$2
+  shift 2
   local extra=("$@")
   if [ -n "${SENET_STDEXEC_INCLUDE_DIR:-}" ]; then
     extra+=("-DSENET_STDEXEC_INCLUDE_DIR=$SENET_STDEXEC_INCLUDE_DIR")
@@ -23,5 +31,4 @@ senet_build() {
     *g++*) export CC=${CC:-${CXX/g++/gcc}} ;;
   esac
   cmake --preset "$preset" -B "$dir" "${extra[@]}" >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
 }
