@@ -119,8 +119,10 @@ bool turn(io::io_context& ctx, Pred done) {
   return done();
 }
 
-// Lets the context take in whatever the kernel has for it.
+// Lets the context take in whatever the kernel has for it. A standing receive is no work that
+// keeps a run call going (an idle socket must not), so a work guard does.
 void settle(io::io_context& ctx) {
+  io::io_context::work_guard guard(ctx);
   for (int i = 0; i < 5; ++i) {
     ctx.run_for(2ms);
     ctx.restart();

@@ -30,6 +30,7 @@ namespace senet::io::detail {
 
 class provided_buffers;
 struct pooled_socket;
+struct queued_acceptor;
 
 // How many handlers run back to back before the loop gathers I/O, timers and cross-thread work
 // again, so that handlers rescheduling themselves cannot starve the rest.
@@ -102,6 +103,12 @@ class context_impl final : public completion_sink {
   void pooled_cancel(io_operation& op) noexcept;
   // Before the backend releases (or cancels) a descriptor whose state has a standing operation.
   void standing_release(descriptor_state& state, bool release) noexcept;
+  // accept_queued (standing_accept.cpp): the same for an acceptor's standing accept.
+  bool queued_accept_start(io_operation& op) noexcept;
+  void queued_accept_cancel(io_operation& op) noexcept;
+  void queued_accept_release(multishot_operation& record, bool release) noexcept;
+  void queued_accept_cancel_all() noexcept;
+  void queued_accept_destroy_all() noexcept;
   // Shutdown: operations parked in standing states complete -ECANCELED.
   void standing_cancel_all() noexcept;
   // Destruction: frees the standing states and forgets the pools.
@@ -111,6 +118,7 @@ class context_impl final : public completion_sink {
   provided_buffers* pools_ = nullptr;
   pooled_socket* pooled_live_ = nullptr;
   pooled_socket* pooled_free_ = nullptr;
+  queued_acceptor* acceptors_live_ = nullptr;
 
   // ---- release / cancel of a descriptor, from any thread (io_core.md, "Threads") ----
 

@@ -338,6 +338,10 @@ bool context_impl::start_special(io_operation& op) noexcept {
     if (pooled_start(op)) {
       return true;
     }
+  } else if (op.code_ == op_code::accept_queued) {
+    if (queued_accept_start(op)) {
+      return true;
+    }
   } else if (is_multishot(op.code_)) {
     if (backend_->start(op)) {
       return true;
@@ -422,6 +426,10 @@ void context_impl::pooled_cancel(io_operation& op) noexcept {
 
 void context_impl::standing_release(descriptor_state& state, bool release) noexcept {
   auto* record = static_cast<multishot_operation*>(state.standing);
+  if (record->code_ == op_code::accept_multishot) {
+    queued_accept_release(*record, release);
+    return;
+  }
   auto* ps = &socket_of(*record);
   while (io_operation* op = ps->waiters.front()) {
     ps->waiters.erase(*op);
@@ -443,6 +451,7 @@ void context_impl::standing_release(descriptor_state& state, bool release) noexc
 }
 
 void context_impl::standing_cancel_all() noexcept {
+  queued_accept_cancel_all();
   for (pooled_socket* ps = pooled_live_; ps != nullptr; ps = ps->live_next) {
     while (io_operation* op = ps->waiters.front()) {
       ps->waiters.erase(*op);
@@ -466,6 +475,7 @@ void context_impl::standing_destroy_all() noexcept {
     ps->detached = true;
     free_socket(*ps);
   }
+  queued_accept_destroy_all();
   while (pooled_socket* ps = pooled_free_) {
     pooled_free_ = ps->live_next;
     delete ps;
