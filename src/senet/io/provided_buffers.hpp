@@ -40,6 +40,10 @@ class provided_buffers {
       nothing, or one that came back). */
   void untake(std::uint32_t id) noexcept { free_[free_count_++] = id; }
 
+  /** The backend keeps the free buffers (`ring_`): the core's free stack holds none; buffers
+      that come back after the backend let go of the pool are pushed onto it again. */
+  void empty_free_stack() noexcept { free_count_ = 0; }
+
   // The context (null once the pool was closed; its backend hooks are then no longer called).
   context_impl* impl_;
   // The backend's ring of free buffers (io_uring: the provided-buffer ring), or null when the core's

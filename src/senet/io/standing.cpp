@@ -501,6 +501,9 @@ provided_buffers* open_buffer_pool(io_context& ctx, std::size_t buffer_size, std
       [](void* p, context_impl& impl) noexcept {
         auto& a = *static_cast<args*>(p);
         a.result = impl.get_backend().attach_buffers(*a.pool);
+        if (a.result == 0 && a.pool->ring_ != nullptr) {
+          a.pool->empty_free_stack();
+        }
         if (a.result == 0) {
           a.pool->next_pool_ = impl.pools_;
           impl.pools_ = a.pool;
