@@ -77,6 +77,15 @@
    can be reused. net::timeout uses this for a single socket operation
    (include/senet/net/detail/timed_io_sender.hpp).
 
+   Multishot records (multishot_operation: receive_multishot, accept_multishot; flagged
+   f_multishot). Not ordered with their descriptor's directions. A CQE with IORING_CQE_F_MORE is a
+   shot, handed to the record's on_shot_ at once (also while its cancellation is on its way); the
+   CQE without it is the last completion, detached and finished like any record's, with the
+   completion flags and buffer id in the record. cancel_descriptor() leaves them armed. A receive
+   selects its buffer from its pool's provided-buffer ring (attach_buffers: memory of our own,
+   IORING_REGISTER_PBUF_RING, one group per pool; recycle_buffer adds a buffer back with two
+   stores); the kernel ends it with -ENOBUFS when the ring is empty.
+
    Wake-ups. wake() writes an eventfd that the ring polls (a multishot POLL_ADD, re-armed when a CQE
    arrives without IORING_CQE_F_MORE; single-shot if the kernel rejects multishot). The core calls
    wake() only when the loop may be asleep. wait_descriptor() is the ring's fd, readable when CQEs
