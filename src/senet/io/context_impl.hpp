@@ -64,6 +64,7 @@ class context_impl final : public completion_sink {
   [[nodiscard]] clock::time_point now() const noexcept { return backend_->now(); }
   [[nodiscard]] bool links_timeouts() const noexcept { return backend_->links_timeouts(); }
   [[nodiscard]] backend& get_backend() noexcept { return *backend_; }
+  [[nodiscard]] const backend* backend_address() const noexcept { return backend_.get(); }
   /** The core of `ctx` (this class is io_context's friend). */
   [[nodiscard]] static context_impl& of(io_context& ctx) noexcept { return *ctx.impl_; }
   /** Where results computed on other threads come back (ip::async_resolve); detached at shutdown. */
@@ -100,12 +101,12 @@ class context_impl final : public completion_sink {
   bool start_special(io_operation& op) noexcept;
   // receive_pooled: served from the socket's queue, or parked until data comes.
   bool pooled_start(io_operation& op) noexcept;
-  void pooled_cancel(io_operation& op) noexcept;
   // Before the backend releases (or cancels) a descriptor whose state has a standing operation.
   void standing_release(descriptor_state& state, bool release) noexcept;
   // accept_queued (standing_accept.cpp): the same for an acceptor's standing accept.
   bool queued_accept_start(io_operation& op) noexcept;
-  void queued_accept_cancel(io_operation& op) noexcept;
+  // A stop request for a receive_pooled or accept_queued record parked in a standing state.
+  void cancel_parked(io_operation& op) noexcept;
   void queued_accept_release(multishot_operation& record, bool release) noexcept;
   void queued_accept_cancel_all() noexcept;
   void queued_accept_destroy_all() noexcept;

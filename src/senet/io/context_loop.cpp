@@ -285,10 +285,8 @@ void context_impl::cancel_now(io_operation& op) noexcept {
   if (op.code_ == op_code::timer) {
     timers_.erase(static_cast<timer_operation&>(op));
     complete(op, -ECANCELED);
-  } else if (op.code_ == op_code::receive_pooled) {
-    pooled_cancel(op);
-  } else if (op.code_ == op_code::accept_queued) {
-    queued_accept_cancel(op);
+  } else if (op.code_ == op_code::receive_pooled || op.code_ == op_code::accept_queued) {
+    cancel_parked(op);
   } else {
     backend_->cancel(op);
   }

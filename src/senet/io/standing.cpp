@@ -24,6 +24,7 @@
      queued buffers back, and the state is recycled when the last completion arrives.
    - A pool is freed when its owner closed it, no buffer is out and no socket state names it.
 */
+#include "senet/io/standing.hpp"
 #include "senet/io/context_impl.hpp"
 #include "senet/io/provided_buffers.hpp"
 
@@ -71,14 +72,12 @@ struct pooled_socket {
   provided_buffers* pool = nullptr;
   descriptor* d = nullptr;
   descriptor_state* state = nullptr;
-  op_list waiters;
+  parked_operations waiters;
   std::uint32_t head = provided_buffers::no_buffer;
   std::uint32_t tail = provided_buffers::no_buffer;
   std::size_t queued_bytes = 0;
   // 1: open; 0: end of stream; < 0: the error that ended it (after the queued data).
   std::int64_t end = 1;
-  // The ready-queue number of the socket's last completion through the ready queue.
-  std::uint64_t ticket = 0;
   bool armed = false;
   bool starved = false;
   bool paused = false;
@@ -148,12 +147,9 @@ void arm(pooled_socket& ps) noexcept;
 void serve(pooled_socket& ps) noexcept {
   context_impl& impl = *ps.impl;
   while (!ps.waiters.empty() && has_result(ps)) {
-    auto& op = static_cast<pooled_receive_operation&>(*ps.waiters.front());
-    ps.waiters.erase(op);
-    op.backend_link_ = nullptr;
+    auto& op = static_cast<pooled_receive_operation&>(ps.waiters.take_first());
     fill(ps, op);
-    impl.complete(op, op.result_);
-    ps.ticket = impl.ready_entered_;
+    ps.waiters.complete(impl, op);
   }
 }
 
@@ -319,7 +315,7 @@ pooled_socket* new_socket(context_impl& impl, provided_buffers& pool, descriptor
   ps->head = ps->tail = provided_buffers::no_buffer;
   ps->queued_bytes = 0;
   ps->end = 1;
-  ps->ticket = 0;
+  ps->waiters.ticket = 0;
   ps->armed = ps->starved = ps->paused = ps->detached = false;
   ps->starved_next = nullptr;
   ps->live_prev = nullptr;
@@ -364,25 +360,27 @@ bool context_impl::pooled_start(io_operation& o) noexcept {
     return true;
   }
   descriptor& d = *op.descriptor_;
-  auto* state = static_cast<descriptor_state*>(d.context_state);
   pooled_socket* ps = nullptr;
-  if (state != nullptr && state->owner == backend_.get() && state->standing != nullptr) {
-    auto* record = static_cast<multishot_operation*>(state->standing);
+  if (multishot_operation* record = standing_record(*this, d)) {
     if (record->code_ != op_code::receive_multishot) {
       // An acceptor's standing accept: no receives there.
       op.result_ = -EINVAL;
       return true;
     }
     ps = &socket_of(*record);
-  }
-  if (ps == nullptr) {
+    if (ps->pool != &pool) {
+      // One pool per socket: its queue links through that pool's buffers.
+      op.result_ = -EINVAL;
+      return true;
+    }
+  } else {
     ps = new_socket(*this, pool, d);
     if (ps == nullptr) {
       op.result_ = -ENOMEM;
       return true;
     }
     arm(*ps);
-    state = static_cast<descriptor_state*>(d.context_state);
+    auto* state = static_cast<descriptor_state*>(d.context_state);
     if (!ps->armed && (state == nullptr || state->owner != backend_.get() || state->standing != nullptr)) {
       // Refused at once: not this context's descriptor, or no multishot receive here.
       op.result_ = ps->end < 0 ? ps->end : -EOPNOTSUPP;
@@ -392,36 +390,19 @@ bool context_impl::pooled_start(io_operation& o) noexcept {
     }
     state->standing = &ps->record;
     ps->state = state;
-  } else if (ps->pool != &pool) {
-    // One pool per socket: its queue links through that pool's buffers.
-    op.result_ = -EINVAL;
-    return true;
   }
   if (ps->waiters.empty() && has_result(*ps)) {
     fill(*ps, op);
     maybe_resume(*ps);
-    if (ps->ticket > ready_left_) {
-      // An earlier completion of this socket waits in the ready queue: do not overtake it.
-      complete(op, op.result_);
-      ps->ticket = ready_entered_;
-      return false;
-    }
-    return true;
+    return ps->waiters.complete_at_start(*this, op);
   }
-  ps->waiters.push_back(op);
-  op.backend_link_ = ps;
+  ps->waiters.park(op);
   arm(*ps);
   return false;
 }
 
-void context_impl::pooled_cancel(io_operation& op) noexcept {
-  auto* ps = static_cast<pooled_socket*>(op.backend_link_);
-  if (ps == nullptr) {
-    return;
-  }
-  ps->waiters.erase(op);
-  op.backend_link_ = nullptr;
-  complete(op, -ECANCELED);
+void context_impl::cancel_parked(io_operation& op) noexcept {
+  parked_operations::cancel(*this, op);
 }
 
 void context_impl::standing_release(descriptor_state& state, bool release) noexcept {
@@ -431,11 +412,7 @@ void context_impl::standing_release(descriptor_state& state, bool release) noexc
     return;
   }
   auto* ps = &socket_of(*record);
-  while (io_operation* op = ps->waiters.front()) {
-    ps->waiters.erase(*op);
-    op->backend_link_ = nullptr;
-    complete(*op, release ? io_operation::aborted : -ECANCELED);
-  }
+  ps->waiters.complete_all(*this, release ? io_operation::aborted : -ECANCELED);
   if (!release) {
     return;
   }
@@ -453,11 +430,7 @@ void context_impl::standing_release(descriptor_state& state, bool release) noexc
 void context_impl::standing_cancel_all() noexcept {
   queued_accept_cancel_all();
   for (pooled_socket* ps = pooled_live_; ps != nullptr; ps = ps->live_next) {
-    while (io_operation* op = ps->waiters.front()) {
-      ps->waiters.erase(*op);
-      op->backend_link_ = nullptr;
-      complete(*op, -ECANCELED);
-    }
+    ps->waiters.complete_all(*this, -ECANCELED);
   }
 }
 

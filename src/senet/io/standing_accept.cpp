@@ -10,8 +10,7 @@
    completion is undelivered; the record is released only after its last completion; a released
    acceptor's queued and late connections are closed, never leaked. */
 #include "senet/io/context_impl.hpp"
-
-#include "senet/backend/op_list.hpp"
+#include "senet/io/standing.hpp"
 
 #include <cerrno>
 #include <new>
@@ -28,14 +27,13 @@ struct queued_acceptor {
   context_impl* impl = nullptr;
   descriptor* d = nullptr;
   descriptor_state* state = nullptr;
-  op_list waiters;
+  parked_operations waiters;
   // Accepted descriptors not yet taken, from fds[head]; the capacity is reserved once.
   std::vector<int> fds;
   std::size_t head = 0;
   std::size_t limit = 0;
   // An error of the standing accept, handed to the next accept.
   std::int64_t error = 0;
-  std::uint64_t ticket = 0;
   bool armed = false;
   bool paused = false;
   bool detached = false;
@@ -85,12 +83,9 @@ bool has_result(const queued_acceptor& qa) noexcept {
 void serve(queued_acceptor& qa) noexcept {
   context_impl& impl = *qa.impl;
   while (!qa.waiters.empty() && has_result(qa)) {
-    io_operation& op = *qa.waiters.front();
-    qa.waiters.erase(op);
-    op.backend_link_ = nullptr;
+    io_operation& op = qa.waiters.take_first();
     fill(qa, op);
-    impl.complete(op, op.result_);
-    qa.ticket = impl.ready_entered_;
+    qa.waiters.complete(impl, op);
   }
 }
 
@@ -191,17 +186,14 @@ void arm(queued_acceptor& qa) noexcept {
 
 bool context_impl::queued_accept_start(io_operation& op) noexcept {
   descriptor& d = *op.descriptor_;
-  auto* state = static_cast<descriptor_state*>(d.context_state);
   queued_acceptor* qa = nullptr;
-  if (state != nullptr && state->owner == backend_.get() && state->standing != nullptr) {
-    auto* record = static_cast<multishot_operation*>(state->standing);
+  if (multishot_operation* record = standing_record(*this, d)) {
     if (record->code_ != op_code::accept_multishot) {
       op.result_ = -EINVAL;
       return true;
     }
     qa = &acceptor_of(*record);
-  }
-  if (qa == nullptr) {
+  } else {
     qa = new (std::nothrow) queued_acceptor;
     if (qa == nullptr) {
       op.result_ = -ENOMEM;
@@ -224,7 +216,7 @@ bool context_impl::queued_accept_start(io_operation& op) noexcept {
     }
     acceptors_live_ = qa;
     arm(*qa);
-    state = static_cast<descriptor_state*>(d.context_state);
+    auto* state = static_cast<descriptor_state*>(d.context_state);
     if (!qa->armed && (state == nullptr || state->owner != backend_.get() || state->standing != nullptr)) {
       // Refused at once: not this context's descriptor, or no multishot accept here.
       op.result_ = qa->error < 0 ? qa->error : -EOPNOTSUPP;
@@ -241,38 +233,18 @@ bool context_impl::queued_accept_start(io_operation& op) noexcept {
     if (!qa->armed && !qa->paused && qa->error == 0) {
       arm(*qa);
     }
-    if (qa->ticket > ready_left_) {
-      complete(op, op.result_);
-      qa->ticket = ready_entered_;
-      return false;
-    }
-    return true;
+    return qa->waiters.complete_at_start(*this, op);
   }
-  qa->waiters.push_back(op);
-  op.backend_link_ = qa;
+  qa->waiters.park(op);
   if (!qa->paused) {
     arm(*qa);
   }
   return false;
 }
 
-void context_impl::queued_accept_cancel(io_operation& op) noexcept {
-  auto* qa = static_cast<queued_acceptor*>(op.backend_link_);
-  if (qa == nullptr) {
-    return;
-  }
-  qa->waiters.erase(op);
-  op.backend_link_ = nullptr;
-  complete(op, -ECANCELED);
-}
-
 void context_impl::queued_accept_release(multishot_operation& record, bool release) noexcept {
   queued_acceptor& qa = acceptor_of(record);
-  while (io_operation* op = qa.waiters.front()) {
-    qa.waiters.erase(*op);
-    op->backend_link_ = nullptr;
-    complete(*op, release ? io_operation::aborted : -ECANCELED);
-  }
+  qa.waiters.complete_all(*this, release ? io_operation::aborted : -ECANCELED);
   if (!release) {
     return;
   }
@@ -290,11 +262,7 @@ void context_impl::queued_accept_release(multishot_operation& record, bool relea
 
 void context_impl::queued_accept_cancel_all() noexcept {
   for (queued_acceptor* qa = acceptors_live_; qa != nullptr; qa = qa->live_next) {
-    while (io_operation* op = qa->waiters.front()) {
-      qa->waiters.erase(*op);
-      op->backend_link_ = nullptr;
-      complete(*op, -ECANCELED);
-    }
+    qa->waiters.complete_all(*this, -ECANCELED);
   }
 }
 

@@ -198,13 +198,7 @@ class epoll_backend final : public backend {
       return op.code_ == op_code::poll ? start_poll(op) : start_multishot(op);
     }
     descriptor& d = *op.descriptor_;
-    auto* s = static_cast<epoll_state*>(d.context_state);
-    if (s != nullptr && s->owner == nullptr) {
-      // Orphaned by a context destroyed before the socket: forget it and register afresh.
-      s->destroy(s);
-      d.context_state = nullptr;
-      s = nullptr;
-    }
+    epoll_state* s = current_state(d);
     if (s != nullptr && s->owner != this) {
       // Registered with another context (or another backend): see io_core.md.
       op.result_ = -EBUSY;
@@ -364,17 +358,24 @@ class epoll_backend final : public backend {
   }
 
  private:
+  // The state of `d`, or null when it has none; a state orphaned by a context destroyed before the
+  // socket is forgotten, so that the descriptor registers afresh.
+  static epoll_state* current_state(descriptor& d) noexcept {
+    auto* s = static_cast<epoll_state*>(d.context_state);
+    if (s != nullptr && s->owner == nullptr) {
+      s->destroy(s);
+      d.context_state = nullptr;
+      return nullptr;
+    }
+    return s;
+  }
+
   // A standing receive or accept (one per descriptor): performed now, and on every edge until it
   // ends. Its completions are handed to the core at once (on_shot_); its last one goes through
   // the ready queue.
   bool start_multishot(io_operation& op) noexcept {
     descriptor& d = *op.descriptor_;
-    auto* s = static_cast<epoll_state*>(d.context_state);
-    if (s != nullptr && s->owner == nullptr) {
-      s->destroy(s);
-      d.context_state = nullptr;
-      s = nullptr;
-    }
+    epoll_state* s = current_state(d);
     if (s != nullptr && (s->owner != this || s->multishot != nullptr)) {
       op.result_ = -EBUSY;
       return true;
@@ -470,12 +471,7 @@ class epoll_backend final : public backend {
   // readiness); once registered, any later change is an edge.
   bool start_poll(io_operation& op) noexcept {
     descriptor& d = *op.descriptor_;
-    auto* s = static_cast<epoll_state*>(d.context_state);
-    if (s != nullptr && s->owner == nullptr) {
-      s->destroy(s);
-      d.context_state = nullptr;
-      s = nullptr;
-    }
+    epoll_state* s = current_state(d);
     op.backend_link_ = nullptr;
     op.backend_flags_ = 0;
     std::int64_t r = s != nullptr && s->owner != this ? -EBUSY : poll_now(d.fd, requested_events(op));
