@@ -17,9 +17,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <thread>
+#include <vector>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace {
 
@@ -192,6 +197,139 @@ TYPED_TEST(async_accept_kernel_test, accepted_sockets_can_move_to_another_contex
   auto r = senet::test::run(other, net::async_receive(pair.server, buffer(&in, 1)));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(in, 'm');
+}
+
+// ---- standing (multishot) accept: basic_socket_acceptor::standing_accept ----------------------
+
+template <class Backend>
+class standing_accept_test : public senet::test::backend_fixture<Backend> {
+ protected:
+  // A blocking client connected to `port` on 127.0.0.1 (the kernel completes the handshake from
+  // the listen backlog, nobody needs to accept); returns its fd and sets its local port.
+  static int connect_raw(std::uint16_t port, std::uint16_t& local_port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ::sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(0, ::connect(fd, reinterpret_cast<::sockaddr*>(&a), sizeof a));
+    ::socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<::sockaddr*>(&a), &len);
+    local_port = ntohs(a.sin_port);
+    return fd;
+  }
+
+  // Turns the loop a little with nothing waiting: a standing accept is no work that keeps a run
+  // call going, so a work guard does.
+  void settle() {
+    io::io_context::work_guard guard(this->ctx());
+    for (int i = 0; i < 5; ++i) {
+      this->ctx().run_for(2ms);
+      this->ctx().restart();
+    }
+  }
+};
+
+TYPED_TEST_SUITE(standing_accept_test, senet::test::kernel_backends, senet::test::backend_names);
+
+TYPED_TEST(standing_accept_test, a_burst_of_500_connects_is_queued_and_taken_in_order) {
+  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  acceptor.listen(1024);
+  acceptor.standing_accept(1024);
+  EXPECT_EQ(1024u, acceptor.standing_accept());
+  std::uint16_t port = acceptor.local_endpoint().port();
+  std::vector<int> clients;
+  std::vector<std::uint16_t> ports;
+  // The first accept arms the standing accept; the burst then arrives while nobody waits.
+  clients.push_back(this->connect_raw(port, ports.emplace_back()));
+  auto [first, first_peer] = this->value_of(net::async_accept(acceptor));
+  EXPECT_EQ(ports[0], first_peer.port());
+  for (int i = 0; i < 500; ++i) {
+    clients.push_back(this->connect_raw(port, ports.emplace_back()));
+    if (i % 50 == 0) {
+      this->settle();
+    }
+  }
+  this->settle();
+  for (std::size_t i = 1; i < clients.size(); ++i) {
+    auto [s, peer] = this->value_of(net::async_accept(acceptor));
+    ASSERT_TRUE(s.is_open()) << i;
+    EXPECT_EQ(ports[i], peer.port()) << i;
+  }
+  for (int fd : clients) {
+    ::close(fd);
+  }
+}
+
+TYPED_TEST(standing_accept_test, a_small_queue_pauses_and_loses_no_connection) {
+  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  acceptor.listen(64);
+  acceptor.standing_accept(4);
+  std::uint16_t port = acceptor.local_endpoint().port();
+  std::vector<int> clients;
+  std::vector<std::uint16_t> ports;
+  clients.push_back(this->connect_raw(port, ports.emplace_back()));
+  EXPECT_EQ(ports[0], std::get<1>(this->value_of(net::async_accept(acceptor))).port());
+  for (int i = 0; i < 40; ++i) {
+    clients.push_back(this->connect_raw(port, ports.emplace_back()));
+    this->settle();
+  }
+  for (std::size_t i = 1; i < clients.size(); ++i) {
+    EXPECT_EQ(ports[i], std::get<1>(this->value_of(net::async_accept(acceptor))).port()) << i;
+  }
+  for (int fd : clients) {
+    ::close(fd);
+  }
+}
+
+TYPED_TEST(standing_accept_test, closing_the_acceptor_aborts_waiters_and_closes_queued_connections) {
+  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  acceptor.listen(16);
+  acceptor.standing_accept(16);
+  std::uint16_t port = acceptor.local_endpoint().port();
+  std::uint16_t ignored = 0;
+  int c0 = this->connect_raw(port, ignored);
+  EXPECT_TRUE(std::get<0>(this->value_of(net::async_accept(acceptor))).is_open());
+  int queued = this->connect_raw(port, ignored);
+  this->settle();
+  {
+    // Takes the queued connection; the next waits.
+    auto s = std::get<0>(this->value_of(net::async_accept(acceptor)));
+    EXPECT_TRUE(s.is_open());
+  }
+  int c2 = this->connect_raw(port, ignored);
+  this->settle();  // c2 is queued now
+  acceptor.close();
+  this->settle();
+  // The queued connection was closed by the server side: its client sees the end of the stream.
+  char byte = 0;
+  EXPECT_EQ(0, ::recv(c2, &byte, 1, 0));
+  for (int fd : {c0, queued, c2}) {
+    ::close(fd);
+  }
+}
+
+TYPED_TEST(standing_accept_test, a_waiting_accept_is_stopped_and_a_later_one_gets_the_connection) {
+  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  acceptor.listen(16);
+  acceptor.standing_accept(16);
+  // The accept parks (arming the standing accept), then just_stopped ends the race and stops it.
+  auto r = this->run(ex::when_any(net::async_accept(acceptor), ex::just_stopped()));
+  EXPECT_FALSE(r.has_value());
+  std::uint16_t local = 0;
+  int c = this->connect_raw(acceptor.local_endpoint().port(), local);
+  EXPECT_EQ(local, std::get<1>(this->value_of(net::async_accept(acceptor))).port());
+  ::close(c);
+}
+
+TEST(standing_accept_test_backend, is_not_supported_there) {
+  if (!io::io_context::is_available(io::backend_kind::test)) {
+    GTEST_SKIP() << "no test backend";
+  }
+  io::io_context ctx(io::backend_kind::test);
+  ip::tcp::acceptor acceptor = senet::test::listen_tcp(ip::tcp::v4());
+  acceptor.standing_accept(8);
+  EXPECT_EQ(std::errc::operation_not_supported, senet::test::error_of(ctx, net::async_accept(acceptor)));
 }
 
 }  // namespace

@@ -32,8 +32,10 @@ struct accept_kind {
   Acceptor* acceptor_;
 
   std::error_code prepare(record_type& op, storage& st, io::io_context&) noexcept {
-    op.code_ = io::detail::op_code::accept;
     op.descriptor_ = &acceptor_->io_descriptor();
+    // With a standing accept (basic_socket_acceptor::standing_accept) the core serves it.
+    op.code_ =
+        op.descriptor_->accept_queue != 0 ? io::detail::op_code::accept_queued : io::detail::op_code::accept;
     op.msg_.msg_name = st.peer.data();
     op.msg_.msg_namelen = static_cast<::socklen_t>(st.peer.capacity());
     return {};

@@ -5,8 +5,10 @@
 #include <senet/buffer.hpp>
 #include <senet/detail/iovec_view.hpp>
 #include <senet/io/io_context.hpp>
+#include <senet/net/buffer_pool.hpp>
 #include <senet/net/detail/io_sender.hpp>
 #include <senet/net/detail/message_truncation.hpp>
+#include <senet/net/detail/pooled_receive_kind.hpp>
 #include <senet/net/message_flags.hpp>
 
 #include <system_error>
@@ -101,6 +103,37 @@ struct async_receive_t {
   [[nodiscard]] auto operator()(const Sch& sch, Socket& socket, message_flags flags,
                                 Buffers&& buffers) const {
     return detail::make_sender(sch, detail::make_receive_kind(socket, flags, std::forward<Buffers>(buffers)));
+  }
+  /** `net::async_receive(socket, pool)`: a sender that receives the next bytes of `socket` into a
+      buffer of `pool` (a `net::buffer_pool` registered with the socket's io_context).
+
+      Completion signatures: `set_value_t(net::pooled_buffer)` (the bytes received, at most
+      `pool.buffer_size()`; an empty `pooled_buffer` at end of stream, and again for every
+      receive after it), `set_error_t(std::error_code)` (`errno` values in
+      `std::system_category()`, after the data received before the error; `operation_aborted` if
+      the socket is closed while it waits; `std::errc::no_buffer_space` once the pool was
+      destroyed; `std::errc::invalid_argument` for a pool of another context, or a socket that
+      received into another pool; `std::errc::operation_not_supported` on the test backend),
+      `set_stopped_t()`.
+      Cancellation: a stop request completes a waiting receive with `set_stopped()` unless it
+      completed first; no data is lost: what arrives stays queued on the socket for the next
+      receive. `socket.cancel()` does the same for every waiting receive.
+      Buffer lifetime: the pooled_buffer owns its bytes; the caller keeps `socket` and `pool`
+      valid until completion.
+      Thread safety: may be started from any thread. Data arriving between two receives is
+      queued on the socket (io_uring: its multishot receive stays armed), never lost, never
+      reordered; several receives pending on one socket take the chunks in start order. A
+      receive completes in `start()` when queued data is there. Do not mix pooled and plain
+      receives on one socket: the standing receive takes every byte that arrives.
+      See docs/guide.md, "Receiving into a buffer pool". */
+  template <detail::io_socket Socket>
+  [[nodiscard]] auto operator()(Socket& socket, buffer_pool& pool) const {
+    return detail::make_sender(detail::pooled_receive_kind<Socket>{&socket, &pool.native()});
+  }
+
+  template <io::detail::io_scheduler Sch, detail::io_socket Socket>
+  [[nodiscard]] auto operator()(const Sch& sch, Socket& socket, buffer_pool& pool) const {
+    return detail::make_sender(sch, detail::pooled_receive_kind<Socket>{&socket, &pool.native()});
   }
 };
 

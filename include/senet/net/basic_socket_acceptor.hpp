@@ -91,6 +91,24 @@ class basic_socket_acceptor : public basic_socket<Protocol> {
     detail::throw_on_error(ec, "senet::net::basic_socket_acceptor::listen");
   }
 
+  /** Keeps one standing accept armed on this acceptor (io_uring: a multishot `IORING_OP_ACCEPT`;
+      epoll: `accept4` on each readiness edge) from its next `net::async_accept` on, instead of
+      one accept request per call: `net::async_accept` calls then take the connections it
+      accepted, in order, and connections that arrive while nobody waits are accepted and queued,
+      up to `queue_limit` (after which the standing accept pauses and they wait in the kernel's
+      listen backlog until the queue is half empty). `queue_limit` 0 turns it off again for
+      accepts started later. A queued connection reset by its peer before it was taken is
+      delivered all the same (its first operation reports the reset), or its accept fails.
+      Closing the acceptor closes the connections still queued. On the test backend an accept
+      then fails with `std::errc::operation_not_supported`.
+      Thread safety: call it before starting accepts, not while one is pending. */
+  void standing_accept(std::size_t queue_limit) noexcept {
+    this->io_descriptor().accept_queue =
+        static_cast<std::uint32_t>(queue_limit > 0xffffffU ? 0xffffffU : queue_limit);
+  }
+  /// The queue limit of `standing_accept`, 0 when off.
+  [[nodiscard]] std::size_t standing_accept() noexcept { return this->io_descriptor().accept_queue; }
+
   // ---- Synchronous accept (see basic_socket::non_blocking) ----
 
   /** Accepts a connection that is waiting (accept4(2), non-blocking and close-on-exec like every

@@ -17,6 +17,7 @@ namespace senet::io::detail {
 
 class backend;
 class foreign_descriptors;
+class provided_buffers;
 
 /** What the core offers a backend: delivery of completions into the ready queue. */
 class completion_sink {
@@ -43,6 +44,10 @@ struct descriptor_state {
   backend* owner = nullptr;
   /** Frees an orphaned state (owner null), called by release_descriptor. */
   void (*destroy)(descriptor_state*) noexcept = nullptr;
+  /** The core's standing-operation state of the descriptor (a socket's pooled receive, an
+      acceptor's queue: src/senet/io/standing.cpp), or null. The core sets and clears it; a
+      backend only keeps it null in a state it hands out afresh. */
+  void* standing = nullptr;
 };
 
 /** A backend: performs socket operations, waits for events, wakes up. Every member except
@@ -61,9 +66,14 @@ class backend {
   /** Which backend this is. */
   [[nodiscard]] virtual backend_kind kind() const noexcept = 0;
 
-  /** Starts a socket operation (`op.code_` is accept, connect, receive, send or poll). Returns
-      true when it completed at once (never for poll), with `op.result_` set; false when the
-      backend will call `sink().complete(op, r)` later. */
+  /** Starts a socket operation (`op.code_` is accept, connect, receive, send, poll, or a
+      multishot `receive_multishot` / `accept_multishot`). Returns true when it completed at once
+      (never for poll), with `op.result_` set; false when the backend will call
+      `sink().complete(op, r)` later. A multishot record (`multishot_operation`) may first
+      complete any number of times through its `on_shot_`, called by the backend on the context's
+      thread with `completion_more`; its last completion goes through the sink, with
+      `completion_flags_` and `buffer_` set. A backend that has no multishot operations completes
+      them at once with -EOPNOTSUPP. */
   virtual bool start(io_operation& op) noexcept = 0;
 
   /** If `op` is still pending in this backend, completes it with -ECANCELED (through the sink,
@@ -111,6 +121,23 @@ class backend {
       before the operation completes makes it complete with -ETIMEDOUT (a stop request or
       `cancel` still gives -ECANCELED, a release `aborted`). Otherwise the field is ignored. */
   [[nodiscard]] virtual bool links_timeouts() const noexcept { return false; }
+
+  /** A buffer pool is registered with this backend: a backend that keeps the free buffers itself
+      (io_uring: a provided-buffer ring) sets `pool.ring_` and takes all of them; otherwise the
+      core's free stack keeps them and multishot receives `take()` from it. Returns 0 or -errno. */
+  virtual int attach_buffers(provided_buffers& pool) noexcept {
+    static_cast<void>(pool);
+    return 0;
+  }
+
+  /** The pool is closed (or the backend goes away): forget it; `pool.ring_` becomes null. */
+  virtual void detach_buffers(provided_buffers& pool) noexcept { static_cast<void>(pool); }
+
+  /** A buffer of `pool` that the backend keeps (`pool.ring_` set) is free again. */
+  virtual void recycle_buffer(provided_buffers& pool, std::uint32_t id) noexcept {
+    static_cast<void>(pool);
+    static_cast<void>(id);
+  }
 
   /** The core this backend delivers to (the io_context that created it). */
   [[nodiscard]] completion_sink& core() const noexcept { return *sink_; }

@@ -28,6 +28,10 @@
 
 namespace senet::io::detail {
 
+class provided_buffers;
+struct pooled_socket;
+struct queued_acceptor;
+
 // How many handlers run back to back before the loop gathers I/O, timers and cross-thread work
 // again, so that handlers rescheduling themselves cannot starve the rest.
 inline constexpr int handler_budget = 64;
@@ -57,6 +61,7 @@ class context_impl final : public completion_sink {
     while (foreign_callers_.load(std::memory_order_seq_cst) != 0) {
       std::this_thread::yield();
     }
+    standing_destroy_all();
     backend_.reset();
   }
 
@@ -66,6 +71,7 @@ class context_impl final : public completion_sink {
   [[nodiscard]] clock::time_point now() const noexcept { return backend_->now(); }
   [[nodiscard]] bool links_timeouts() const noexcept { return backend_->links_timeouts(); }
   [[nodiscard]] backend& get_backend() noexcept { return *backend_; }
+  [[nodiscard]] const backend* backend_address() const noexcept { return backend_.get(); }
   /** The core of `ctx` (this class is io_context's friend). */
   [[nodiscard]] static context_impl& of(io_context& ctx) noexcept { return *ctx.impl_; }
   /** Where results computed on other threads come back (ip::async_resolve); detached at shutdown. */
@@ -74,6 +80,10 @@ class context_impl final : public completion_sink {
   // ---- completion_sink ----
 
   void complete(io_operation& op, std::int64_t result) noexcept override {
+    if (is_multishot(op.code_)) [[unlikely]] {
+      // Its last completion: from now on it counts as ordinary work until delivered.
+      --standing_;
+    }
     op.result_ = result;
     op.state_ = op_state::ready;
     ready_.push_back(op);
@@ -89,6 +99,34 @@ class context_impl final : public completion_sink {
   void post_remote(io_operation& op) noexcept;
 
   void request_cancel(io_operation& op) noexcept;
+
+  [[nodiscard]] bool shutting_down() const noexcept { return shutting_down_; }
+
+  // ---- standing operations and buffer pools (standing.cpp) ----
+
+  /** Starts a record whose op code is a multishot or a core-served one (receive_pooled). */
+  bool start_special(io_operation& op) noexcept;
+  // receive_pooled: served from the socket's queue, or parked until data comes.
+  bool pooled_start(io_operation& op) noexcept;
+  // Before the backend releases (or cancels) a descriptor whose state has a standing operation.
+  void standing_release(descriptor_state& state, bool release) noexcept;
+  // accept_queued (standing_accept.cpp): the same for an acceptor's standing accept.
+  bool queued_accept_start(io_operation& op) noexcept;
+  // A stop request for a receive_pooled or accept_queued record parked in a standing state.
+  void cancel_parked(io_operation& op) noexcept;
+  void queued_accept_release(multishot_operation& record, bool release) noexcept;
+  void queued_accept_cancel_all() noexcept;
+  void queued_accept_destroy_all() noexcept;
+  // Shutdown: operations parked in standing states complete -ECANCELED.
+  void standing_cancel_all() noexcept;
+  // Destruction: frees the standing states and forgets the pools.
+  void standing_destroy_all() noexcept;
+
+  // The pools registered with this context; live standing states, and recycled ones.
+  provided_buffers* pools_ = nullptr;
+  pooled_socket* pooled_live_ = nullptr;
+  pooled_socket* pooled_free_ = nullptr;
+  queued_acceptor* acceptors_live_ = nullptr;
 
   // ---- release / cancel of a descriptor, from any thread (io_core.md, "Threads") ----
 
@@ -197,8 +235,10 @@ class context_impl final : public completion_sink {
 
   void wake_if_sleeping() noexcept;
 
+  // Standing multishot records count as outstanding (shutdown waits for them) but are no work
+  // that keeps run() going: an idle socket's standing receive must not.
   [[nodiscard]] bool has_work() const noexcept {
-    return outstanding_ != 0 || guards_.load(std::memory_order_seq_cst) != 0;
+    return outstanding_ != standing_ || guards_.load(std::memory_order_seq_cst) != 0;
   }
 
   // Runs one handler (returns 1) or returns 0 when stopped, out of work (block) or idle (poll).
@@ -242,6 +282,8 @@ class context_impl final : public completion_sink {
   std::thread::id issuer_{};
   op_queue ready_;
   std::size_t outstanding_ = 0;
+  // Multishot records armed in the backend, their last completion not yet come (in outstanding_).
+  std::size_t standing_ = 0;
   int budget_ = handler_budget;
   timer_heap timers_;
   std::uint64_t timer_seq_ = 0;

@@ -25,6 +25,9 @@ bool context_impl::start(io_operation& op) noexcept {
     ++outstanding_;
     return false;
   }
+  if (op.code_ >= op_code::receive_multishot) [[unlikely]] {
+    return start_special(op);
+  }
   if (backend_->start(op)) {
     return true;
   }
@@ -287,6 +290,8 @@ void context_impl::cancel_now(io_operation& op) noexcept {
   if (op.code_ == op_code::timer) {
     timers_.erase(static_cast<timer_operation&>(op));
     complete(op, -ECANCELED);
+  } else if (op.code_ == op_code::receive_pooled || op.code_ == op_code::accept_queued) {
+    cancel_parked(op);
   } else {
     backend_->cancel(op);
   }

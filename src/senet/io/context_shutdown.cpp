@@ -73,6 +73,14 @@ const char* context_impl::op_name(op_code code) noexcept {
       return "send";
     case op_code::poll:
       return "poll";
+    case op_code::receive_multishot:
+      return "multishot receive";
+    case op_code::accept_multishot:
+      return "multishot accept";
+    case op_code::receive_pooled:
+      return "pooled receive";
+    case op_code::accept_queued:
+      return "queued accept";
   }
   return "unknown";
 }
@@ -99,6 +107,7 @@ void context_impl::shutdown() noexcept {
     while (!timers_.empty()) {
       complete(*timers_.pop(), -ECANCELED);
     }
+    standing_cancel_all();
     backend_->cancel_all();
     if (ready_.empty()) {
       if (outstanding_ == 0 && remote_.empty() && remote_cancel_.empty()) {

@@ -91,6 +91,9 @@ void context_impl::descriptor_action_here(descriptor& d, detail::descriptor_acti
   if (state == nullptr) {
     return;
   }
+  if (state->standing != nullptr) [[unlikely]] {
+    standing_release(*state, action != detail::descriptor_action::cancel);
+  }
   if (action == detail::descriptor_action::cancel) {
     backend_->cancel_descriptor(d);
   } else {

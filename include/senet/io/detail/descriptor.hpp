@@ -68,6 +68,10 @@ struct descriptor {
       (`eager_send`, `eager_receive`; set by `basic_socket::eager_send` / `eager_receive`). Kept
       across close and open, moved with the socket. */
   std::uint8_t eager = 0;
+  /** Non-zero: accepts on this (listening) descriptor are served from a standing multishot
+      accept, which queues up to this many connections (`basic_socket_acceptor::standing_accept`).
+      Moved with the socket. */
+  std::uint32_t accept_queue = 0;
 };
 
 /** Called by a socket before it closes, releases or gives away `d.fd`: the io context that

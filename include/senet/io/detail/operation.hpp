@@ -32,7 +32,36 @@ enum class op_code : std::uint8_t {
       error or hang-up occurs on descriptor_, with the events that occurred (`io::poll_events`
       bits, > 0) as the result. Never completes inline; several may wait on one descriptor. */
   poll,
+  /** A `multishot_operation` that receives into buffers of `multishot_operation::buffers_`
+      (io_uring: a multishot IORING_OP_RECV with buffer selection; epoll: recv on each readiness
+      edge) until it is cancelled, its descriptor is released, the pool runs dry (-ENOBUFS), the
+      peer ends the stream (0) or an error occurs. */
+  receive_multishot,
+  /** A `multishot_operation` that accepts connections on descriptor_ (io_uring: multishot
+      IORING_OP_ACCEPT; epoll: accept4 on each readiness edge); each result is an accepted fd. */
+  accept_multishot,
+  /** A receive into a pool buffer (`pooled_receive_operation`), served by the core from the
+      socket's standing `receive_multishot` (src/senet/io/pooled_receive.cpp). Never seen by a
+      backend. */
+  receive_pooled,
+  /** An accept served by the core from the acceptor's standing `accept_multishot`. Never seen by
+      a backend. */
+  accept_queued,
 };
+
+/** True for the op codes of records that may complete more than once. */
+[[nodiscard]] constexpr bool is_multishot(op_code code) noexcept {
+  return code == op_code::receive_multishot || code == op_code::accept_multishot;
+}
+
+/** Bits of `io_operation::completion_flags_`: what came with a completion besides its result
+    (io_uring's IORING_CQE_F_*, the same meaning on every backend). */
+inline constexpr std::uint8_t completion_more = 1;    ///< more completions of the record follow
+inline constexpr std::uint8_t completion_buffer = 2;  ///< a pool buffer holds the data (its id given)
+/** The buffer stays in the kernel's use after this completion (incremental consumption). */
+inline constexpr std::uint8_t completion_buffer_more = 4;
+/** The kernel's notification that it no longer reads a zero-copy send's buffer. */
+inline constexpr std::uint8_t completion_notification = 8;
 
 /** Where a record is; only the context's thread reads or writes it. */
 enum class op_state : std::uint8_t {
@@ -86,10 +115,36 @@ struct io_operation {
   op_state state_ = op_state::idle;
   /** The backend's flag bits (epoll: which wait list; connect in progress). */
   std::uint8_t backend_flags_ = 0;
+  /** `completion_*` bits that came with the final completion (0 for single-shot operations). */
+  std::uint8_t completion_flags_ = 0;
   /** Delivery waits for a cancel request still in the cross-thread queue. */
   bool deferred_ = false;
   /** A stop callback on another thread queued a cancel request the loop has not drained yet. */
   std::atomic<bool> cancel_pending_{false};
+};
+
+class provided_buffers;
+
+/** A record that completes more than once (multishot): a standing receive or accept.
+
+    Every completion but the last comes with `completion_more` and is handed, by the backend on
+    the context's thread, to `on_shot_` at once (never user code: the core queues what it carries
+    and completes the operations that wait for it). The last completion (no `completion_more`)
+    goes through the ready queue like any record's, with `result_`, `completion_flags_` and
+    `buffer_`; until it has been delivered the backend may still hold the record, so its storage
+    is released only then. A stop, `cancel`, `release` of its descriptor and shutdown end it as
+    they end any record (the last completion then says -ECANCELED or `aborted`); completions that
+    were already on their way may still arrive before it. */
+struct multishot_operation : io_operation {
+  /** One completion that more follow: `result` (bytes, an accepted fd) and its `completion_*`
+      `flags` and `buffer` id (valid with `completion_buffer`). */
+  using shot_fn = void (*)(multishot_operation& op, std::int64_t result, std::uint8_t flags,
+                           std::uint32_t buffer) noexcept;
+  shot_fn on_shot_ = nullptr;
+  /** receive_multishot: the pool its buffers come from. */
+  provided_buffers* buffers_ = nullptr;
+  /** The buffer id of the last completion, when its `completion_flags_` has `completion_buffer`. */
+  std::uint32_t buffer_ = 0;
 };
 
 /** The clock of senet's timers. */

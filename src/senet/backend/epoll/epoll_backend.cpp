@@ -4,6 +4,7 @@
 #include "senet/backend/backend.hpp"
 #include "senet/backend/op_list.hpp"
 #include "senet/backend/poll_mask.hpp"
+#include "senet/io/provided_buffers.hpp"
 
 #include <array>
 #include <cerrno>
@@ -26,6 +27,7 @@ namespace {
 constexpr std::uint8_t on_write_list = 1;
 constexpr std::uint8_t connect_in_progress = 2;
 constexpr std::uint8_t on_poll_list = 4;
+constexpr std::uint8_t is_standing = 8;  // the state's multishot record
 
 /** The per-descriptor state: the descriptor's two wait lists. */
 struct epoll_state : descriptor_state {
@@ -35,6 +37,8 @@ struct epoll_state : descriptor_state {
   // Readiness waits (op_code::poll), in no order: each completes on the first edge that reports
   // one of its events, independently of the others and of the two lists above.
   op_list polls;
+  // The standing multishot receive or accept (multishot_operation), performed on every edge.
+  io_operation* multishot = nullptr;
   // A SOCK_STREAM socket (a short read then means its receive queue was emptied).
   bool stream = false;
   // Nothing to receive until the next readiness edge: the last receive found the queue empty
@@ -190,17 +194,11 @@ class epoll_backend final : public backend {
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::epoll; }
 
   bool start(io_operation& op) noexcept override {
-    if (op.code_ == op_code::poll) [[unlikely]] {
-      return start_poll(op);
+    if (op.code_ >= op_code::poll) [[unlikely]] {
+      return op.code_ == op_code::poll ? start_poll(op) : start_multishot(op);
     }
     descriptor& d = *op.descriptor_;
-    auto* s = static_cast<epoll_state*>(d.context_state);
-    if (s != nullptr && s->owner == nullptr) {
-      // Orphaned by a context destroyed before the socket: forget it and register afresh.
-      s->destroy(s);
-      d.context_state = nullptr;
-      s = nullptr;
-    }
+    epoll_state* s = current_state(d);
     if (s != nullptr && s->owner != this) {
       // Registered with another context (or another backend): see io_core.md.
       op.result_ = -EBUSY;
@@ -255,6 +253,10 @@ class epoll_backend final : public backend {
     if (s == nullptr) {
       return;
     }
+    if ((op.backend_flags_ & is_standing) != 0) {
+      end_multishot(*s, -ECANCELED);
+      return;
+    }
     list_of(*s, op).erase(op);
     op.backend_link_ = nullptr;
     sink().complete(op, -ECANCELED);
@@ -279,6 +281,9 @@ class epoll_backend final : public backend {
         s->read_drained = false;
         if ((ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
           s->read_closed = true;
+        }
+        if (s->multishot != nullptr) {
+          run_shots(*s);
         }
         retry(*s, s->read);
       }
@@ -326,6 +331,9 @@ class epoll_backend final : public backend {
     abort_all(s->read, io_operation::aborted);
     abort_all(s->write, io_operation::aborted);
     abort_all(s->polls, io_operation::aborted);
+    if (s->multishot != nullptr) {
+      end_multishot(*s, io_operation::aborted);
+    }
     ::epoll_event ev{};
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s->fd, &ev);
     free_state(s);
@@ -343,10 +351,113 @@ class epoll_backend final : public backend {
       abort_all(s->read, -ECANCELED);
       abort_all(s->write, -ECANCELED);
       abort_all(s->polls, -ECANCELED);
+      if (s->multishot != nullptr) {
+        end_multishot(*s, -ECANCELED);
+      }
     }
   }
 
  private:
+  // The state of `d`, or null when it has none; a state orphaned by a context destroyed before the
+  // socket is forgotten, so that the descriptor registers afresh.
+  static epoll_state* current_state(descriptor& d) noexcept {
+    auto* s = static_cast<epoll_state*>(d.context_state);
+    if (s != nullptr && s->owner == nullptr) {
+      s->destroy(s);
+      d.context_state = nullptr;
+      return nullptr;
+    }
+    return s;
+  }
+
+  // A standing receive or accept (one per descriptor): performed now, and on every edge until it
+  // ends. Its completions are handed to the core at once (on_shot_); its last one goes through
+  // the ready queue.
+  bool start_multishot(io_operation& op) noexcept {
+    descriptor& d = *op.descriptor_;
+    epoll_state* s = current_state(d);
+    if (s != nullptr && (s->owner != this || s->multishot != nullptr)) {
+      op.result_ = -EBUSY;
+      return true;
+    }
+    if (s == nullptr) {
+      s = register_descriptor(d);
+      if (s == nullptr) {
+        op.result_ = -errno;
+        return true;
+      }
+    }
+    op.completion_flags_ = 0;
+    op.backend_link_ = s;
+    op.backend_flags_ = is_standing;
+    s->multishot = &op;
+    // Data (or connections) may be there already, reported by no edge to come.
+    run_shots(*s);
+    return false;
+  }
+
+  void end_multishot(epoll_state& s, std::int64_t result) noexcept {
+    io_operation& op = *s.multishot;
+    s.multishot = nullptr;
+    op.backend_link_ = nullptr;
+    op.backend_flags_ = 0;
+    op.completion_flags_ = 0;
+    sink().complete(op, result);
+  }
+
+  // Performs the standing operation until the kernel has nothing more (or it ended: the core may
+  // cancel it from a shot, when its socket's queue is full).
+  void run_shots(epoll_state& s) noexcept {
+    io_operation* const op = s.multishot;
+    auto& m = static_cast<multishot_operation&>(*op);
+    while (s.multishot == op) {
+      if (op->code_ == op_code::accept_multishot) {
+        int fd = ::accept4(s.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+          m.on_shot_(m, fd, completion_more, 0);
+          continue;
+        }
+        int e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK) {
+          return;
+        }
+        if (e != EINTR && e != ECONNABORTED && e != EPROTO) {
+          end_multishot(s, -e);
+        }
+        continue;
+      }
+      provided_buffers& pool = *m.buffers_;
+      std::uint32_t id = pool.take();
+      if (id == provided_buffers::no_buffer) {
+        end_multishot(s, -ENOBUFS);
+        return;
+      }
+      ::ssize_t r = ::recv(s.fd, pool.data(id), pool.buffer_size(), 0);
+      if (r > 0) {
+        m.on_shot_(m, r, completion_more | completion_buffer, id);
+        if (s.stream && static_cast<std::size_t>(r) < pool.buffer_size()) {
+          // A short read of a stream socket emptied its queue: wait for the next edge.
+          s.read_drained = true;
+          return;
+        }
+        continue;
+      }
+      pool.untake(id);
+      if (r == 0) {
+        end_multishot(s, 0);
+        return;
+      }
+      int e = errno;
+      if (e == EAGAIN || e == EWOULDBLOCK) {
+        s.read_drained = true;
+        return;
+      }
+      if (e != EINTR) {
+        end_multishot(s, -e);
+      }
+    }
+  }
+
   static op_list& list_of(epoll_state& s, const io_operation& op) noexcept {
     if ((op.backend_flags_ & on_poll_list) != 0) {
       return s.polls;
@@ -360,12 +471,7 @@ class epoll_backend final : public backend {
   // readiness); once registered, any later change is an edge.
   bool start_poll(io_operation& op) noexcept {
     descriptor& d = *op.descriptor_;
-    auto* s = static_cast<epoll_state*>(d.context_state);
-    if (s != nullptr && s->owner == nullptr) {
-      s->destroy(s);
-      d.context_state = nullptr;
-      s = nullptr;
-    }
+    epoll_state* s = current_state(d);
     op.backend_link_ = nullptr;
     op.backend_flags_ = 0;
     std::int64_t r = s != nullptr && s->owner != this ? -EBUSY : poll_now(d.fd, requested_events(op));
@@ -480,6 +586,8 @@ class epoll_backend final : public backend {
     s->stream = ::getsockopt(d.fd, SOL_SOCKET, SO_TYPE, &type, &type_size) == 0 && type == SOCK_STREAM;
     s->read_drained = false;
     s->read_closed = false;
+    s->multishot = nullptr;
+    s->standing = nullptr;
     s->live_prev = nullptr;
     s->live_next = live_;
     if (live_ != nullptr) {

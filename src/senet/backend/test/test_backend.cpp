@@ -375,6 +375,11 @@ class test_backend final : public backend {
     if (op.code_ == op_code::poll) [[unlikely]] {
       return start_poll(op);
     }
+    if (is_multishot(op.code_)) [[unlikely]] {
+      // Standing multishot operations (buffer pools, queued accepts) are not simulated.
+      op.result_ = -EOPNOTSUPP;
+      return true;
+    }
     if (op.descriptor_ == nullptr || op.descriptor_->fd < 0) {
       op.result_ = -EBADF;
       return true;

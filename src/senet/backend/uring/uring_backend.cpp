@@ -94,6 +94,15 @@
    can be reused. net::timeout uses this for a single socket operation
    (include/senet/net/detail/timed_io_sender.hpp).
 
+   Multishot records (multishot_operation: receive_multishot, accept_multishot; flagged
+   f_multishot). Not ordered with their descriptor's directions. A CQE with IORING_CQE_F_MORE is a
+   shot, handed to the record's on_shot_ at once (also while its cancellation is on its way); the
+   CQE without it is the last completion, detached and finished like any record's, with the
+   completion flags and buffer id in the record. cancel_descriptor() leaves them armed. A receive
+   selects its buffer from its pool's provided-buffer ring (attach_buffers: memory of our own,
+   IORING_REGISTER_PBUF_RING, one group per pool; recycle_buffer adds a buffer back with two
+   stores); the kernel ends it with -ENOBUFS when the ring is empty.
+
    Wake-ups. wake() writes an eventfd that the ring polls (a multishot POLL_ADD, re-armed when a CQE
    arrives without IORING_CQE_F_MORE; single-shot if the kernel rejects multishot). The core calls
    wake() only when the loop may be asleep. wait_descriptor() is the ring's fd, readable when CQEs
@@ -103,6 +112,7 @@
 #include "senet/backend/uring/uring_backend.hpp"
 #include "senet/backend/op_list.hpp"
 #include "senet/backend/poll_mask.hpp"
+#include "senet/io/provided_buffers.hpp"
 
 #include <liburing.h>
 
@@ -119,6 +129,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -153,6 +164,19 @@ constexpr std::uint8_t f_released = 8;     // its descriptor was released: failu
 constexpr std::uint8_t f_repoll = 16;      // the kernel holds a POLL_ADD for it, not the operation
 constexpr std::uint8_t f_linked = 32;      // its SQE carries a linked timeout
 constexpr std::uint8_t f_queued = 64;      // waits in its direction's queue (see `direction`)
+constexpr std::uint8_t f_multishot = 128;  // a multishot_operation: CQEs with IORING_CQE_F_MORE are shots
+
+// ABI newer than the kernel headers (6.1) this is built with; used only where the kernel has it.
+#ifndef IORING_CQE_F_BUF_MORE
+constexpr unsigned IORING_CQE_F_BUF_MORE = 1U << 4;
+#endif
+
+/** A pool's provided-buffer ring (IORING_REGISTER_PBUF_RING), in memory of our own. */
+struct buffer_ring {
+  ::io_uring_buf_ring* ring = nullptr;
+  std::size_t bytes = 0;
+  unsigned entries = 0;
+};
 
 // user_data of the backend's own requests (records are at addresses >= 8).
 constexpr std::uint64_t ud_wake = 1;
@@ -418,7 +442,7 @@ class uring_backend final : public backend {
       op.link_timeout_ns_ = absolute_deadline(op.link_timeout_ns_);
       op.backend_flags_ = f_linked;
     }
-    if (!is_wait(op.code_)) [[likely]] {
+    if (op.code_ < op_code::poll) [[likely]] {
       direction& dir = direction_of(*s, op);
       if (dir.active != nullptr) {
         // Keep the order of operations in one direction: wait behind the one handed to the ring.
@@ -431,6 +455,10 @@ class uring_backend final : public backend {
         return true;
       }
       dir.active = &op;
+    } else if (op.code_ != op_code::poll) {
+      // A standing multishot record: not ordered with the descriptor's other operations.
+      op.backend_flags_ |= f_multishot;
+      op.completion_flags_ = 0;
     }
     if (backlog_.empty() && queue(op)) [[likely]] {
       s->in_flight.insert(op);
@@ -604,9 +632,70 @@ class uring_backend final : public backend {
         op = next;
       }
     }
-    while (io_operation* op = s->in_flight.front()) {
-      cancel(*op);
+    // A standing multishot record stays: the core keeps serving the socket from it.
+    for (io_operation* op = s->in_flight.front(); op != nullptr;) {
+      io_operation* next = op->next_;
+      if ((op->backend_flags_ & f_multishot) == 0) {
+        cancel(*op);
+      }
+      op = next;
     }
+  }
+
+  int attach_buffers(provided_buffers& pool) noexcept override {
+    unsigned entries = 1;
+    while (entries < pool.count()) {
+      entries <<= 1;
+    }
+    std::size_t bytes = entries * sizeof(::io_uring_buf);
+    void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (memory == MAP_FAILED) {
+      return -errno;
+    }
+    auto* handle = new (std::nothrow) buffer_ring{static_cast<::io_uring_buf_ring*>(memory), bytes, entries};
+    if (handle == nullptr) {
+      ::munmap(memory, bytes);
+      return -ENOMEM;
+    }
+    ::io_uring_buf_ring_init(handle->ring);
+    ::io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uintptr_t>(memory);
+    reg.ring_entries = entries;
+    reg.bgid = next_group_;
+    int r = ::io_uring_register_buf_ring(&ring_, &reg, 0);
+    if (r < 0) {
+      ::munmap(memory, bytes);
+      delete handle;
+      return r;
+    }
+    pool.group_ = next_group_++;
+    pool.incremental_ = false;
+    int mask = ::io_uring_buf_ring_mask(entries);
+    for (std::uint32_t id = 0; id < pool.count(); ++id) {
+      ::io_uring_buf_ring_add(handle->ring, pool.data(id), static_cast<unsigned>(pool.buffer_size()),
+                              static_cast<unsigned short>(id), mask, static_cast<int>(id));
+    }
+    ::io_uring_buf_ring_advance(handle->ring, static_cast<int>(pool.count()));
+    pool.ring_ = handle;
+    return 0;
+  }
+
+  void detach_buffers(provided_buffers& pool) noexcept override {
+    auto* handle = static_cast<buffer_ring*>(pool.ring_);
+    if (handle == nullptr) {
+      return;
+    }
+    ::io_uring_unregister_buf_ring(&ring_, pool.group_);
+    ::munmap(handle->ring, handle->bytes);
+    delete handle;
+    pool.ring_ = nullptr;
+  }
+
+  void recycle_buffer(provided_buffers& pool, std::uint32_t id) noexcept override {
+    auto* handle = static_cast<buffer_ring*>(pool.ring_);
+    ::io_uring_buf_ring_add(handle->ring, pool.data(id), static_cast<unsigned>(pool.buffer_size()),
+                            static_cast<unsigned short>(id), ::io_uring_buf_ring_mask(handle->entries), 0);
+    ::io_uring_buf_ring_advance(handle->ring, 1);
   }
 
   void visit_pending(void (*visit)(const io_operation&, void*) noexcept, void* arg) const noexcept override {
@@ -869,6 +958,15 @@ class uring_backend final : public backend {
         // A single-shot poll per wait: several waits on one descriptor are independent requests.
         ::io_uring_prep_poll_add(&sqe, fd, native_poll_mask(requested_events(op)));
         break;
+      case op_code::receive_multishot:
+        // The kernel picks a buffer of the pool's ring when data arrives: an idle socket holds none.
+        ::io_uring_prep_recv_multishot(&sqe, fd, nullptr, 0, 0);
+        sqe.flags |= IOSQE_BUFFER_SELECT;
+        sqe.buf_group = static_cast<multishot_operation&>(op).buffers_->group_;
+        break;
+      case op_code::accept_multishot:
+        ::io_uring_prep_multishot_accept(&sqe, fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
       default:  // not a socket operation: the core never passes one
         ::io_uring_prep_nop(&sqe);
         break;
@@ -1062,6 +1160,8 @@ class uring_backend final : public backend {
     io_operation& op = *record_of(user_data);
     if ((user_data & tag_mask) == tag_repoll) [[unlikely]] {
       on_repoll(op, res);
+    } else if ((op.backend_flags_ & f_multishot) != 0) [[unlikely]] {
+      on_multishot(static_cast<multishot_operation&>(op), res, flags);
     } else {
       on_done(op, res);
     }
@@ -1080,6 +1180,28 @@ class uring_backend final : public backend {
     // Drain the counter, or the poll re-armed next would fire at once.
     std::uint64_t value;
     [[maybe_unused]] auto r = ::read(eventfd_, &value, sizeof value);
+  }
+
+  // A CQE of a multishot record: a shot while IORING_CQE_F_MORE says more follow (also while its
+  // cancellation is on its way), else its last completion, through the ready queue.
+  void on_multishot(multishot_operation& op, int res, unsigned cqe_flags) noexcept {
+    std::uint8_t flags = 0;
+    std::uint32_t buffer = 0;
+    if ((cqe_flags & IORING_CQE_F_BUFFER) != 0) {
+      flags |= completion_buffer;
+      buffer = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
+    }
+    if ((cqe_flags & IORING_CQE_F_BUF_MORE) != 0) {
+      flags |= completion_buffer_more;
+    }
+    if ((cqe_flags & IORING_CQE_F_MORE) != 0) {
+      op.on_shot_(op, res, static_cast<std::uint8_t>(flags | completion_more), buffer);
+      return;
+    }
+    detach(op);
+    op.completion_flags_ = flags;
+    op.buffer_ = buffer;
+    finish(op, res);
   }
 
   // Removes a record that the kernel finished with from the list that holds it.
@@ -1217,6 +1339,7 @@ class uring_backend final : public backend {
       s->destroy = [](descriptor_state* state) noexcept { delete static_cast<uring_state*>(state); };
     }
     s->owner = this;
+    s->standing = nullptr;
     s->backlogged = 0;
     s->directions[0].active = nullptr;
     s->directions[1].active = nullptr;
@@ -1262,6 +1385,8 @@ class uring_backend final : public backend {
   // Per SQE slot: the timespec of the IORING_OP_LINK_TIMEOUT in that slot.
   std::vector<::__kernel_timespec> link_timespecs_;
   bool links_timeouts_ = false;
+  // The buffer group id of the next pool.
+  std::uint16_t next_group_ = 0;
   // Queued operations with a time limit, the earliest limit among them (may be earlier than the
   // true one after removals: that only costs a scan), and the limit the kernel's timeout is armed for.
   std::uint32_t queued_linked_ = 0;

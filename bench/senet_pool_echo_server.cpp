@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: BSL-1.0
+// The echo server on a buffer pool that docs/benchmarks.md measures: each session receives with
+// net::async_receive(socket, pool) (io_uring: the socket's multishot receive into the pool's
+// provided-buffer ring; epoll: recv into pool buffers on each edge) and writes back what came
+// with net::async_write, giving the buffer back when the write is done; an idle session holds no
+// buffer. One thread and no other, ending by itself after a given number of connections (see
+// bench/senet_echo_server.cpp for why), with that server's options and output.
+//
+//   senet_pool_echo_server [--port N] [--backend uring|epoll] [--exit-after N]
+//                          [--buffer-size BYTES] [--buffers N]
+//
+// Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P", and exits
+// with status 0 once N connections (default: unlimited) have been served and closed. The pool has
+// --buffers (default 1024) buffers of --buffer-size (default 4096) bytes.
+#include <senet/buffer.hpp>
+#include <senet/execution.hpp>
+#include <senet/io/io_context.hpp>
+#include <senet/ip/address.hpp>
+#include <senet/ip/tcp.hpp>
+#include <senet/net/async_accept.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/buffer_pool.hpp>
+#include <senet/net/pooled_buffer.hpp>
+#include <senet/net/sockets.hpp>
+
+#include "../examples/repeat_until.hpp"
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ex = senet::ex;
+namespace net = senet::net;
+using senet::ip::tcp;
+
+namespace {
+
+struct server_env {
+  senet::io::io_context::scheduler_type sch_;
+  [[nodiscard]] auto query(ex::get_scheduler_t) const noexcept { return sch_; }
+};
+
+// Echoes on `socket` until the peer closes; a connection that fails just ends.
+auto pool_echo_session(tcp::socket socket, net::buffer_pool& pool) {
+  return ex::let_value(ex::just(std::move(socket)),
+                       [&pool](tcp::socket& s) {
+                         return ex::repeat_effect_until(
+                             net::async_receive(s, pool) | ex::let_value([&s](net::pooled_buffer& b) {
+                               // An empty buffer is the end of the stream: the session is done.
+                               bool end = b.empty();
+                               return net::async_write(s, b.buffer()) |
+                                      ex::then([end](std::size_t) noexcept { return end; });
+                             }));
+                       }) |
+         ex::upon_error([](auto&&) noexcept {});
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: senet_pool_echo_server [--port N] [--backend uring|epoll] [--exit-after N] "
+               "[--buffer-size BYTES] [--buffers N]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  unsigned short port = 0;
+  std::optional<senet::io::backend_kind> backend;
+  std::size_t exit_after = 0;
+  net::buffer_pool_options pool_options{.buffer_size = 4096, .buffer_count = 1024};
+  if (argc % 2 == 0) {
+    usage();
+    return 2;
+  }
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string_view arg = argv[i];
+    std::string_view value = argv[i + 1];
+    if (arg == "--port") {
+      port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
+    } else if (arg == "--backend" && (value == "uring" || value == "epoll")) {
+      backend = value == "uring" ? senet::io::uring : senet::io::epoll;
+    } else if (arg == "--exit-after") {
+      exit_after = static_cast<std::size_t>(std::atol(argv[i + 1]));
+    } else if (arg == "--buffer-size") {
+      pool_options.buffer_size = static_cast<std::size_t>(std::atol(argv[i + 1]));
+    } else if (arg == "--buffers") {
+      pool_options.buffer_count = static_cast<std::size_t>(std::atol(argv[i + 1]));
+    } else {
+      usage();
+      return 2;
+    }
+  }
+  try {
+    std::optional<senet::io::io_context> context;
+    if (backend) {
+      context.emplace(*backend);
+    } else {
+      context.emplace();
+    }
+    senet::io::io_context& ctx = *context;
+    auto sch = ctx.get_scheduler();
+    net::buffer_pool pool(ctx, pool_options);
+    tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), port));
+    std::printf("listening on port %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
+    std::fflush(stdout);
+
+    ex::counting_scope scope;
+    std::size_t finished = 0;
+    auto accept_loop = example::repeat_until([&] {
+      return net::async_accept(acceptor) | ex::then([&](tcp::socket s, const tcp::endpoint&) {
+               std::error_code ignored;
+               s.set_option(tcp::socket::no_delay{true}, ignored);
+               ex::spawn(pool_echo_session(std::move(s), pool) | ex::then([&]() noexcept {
+                           if (++finished == exit_after) {
+                             scope.request_stop();
+                           }
+                         }),
+                         scope.get_token(), server_env{sch});
+               return false;
+             });
+    });
+    ex::spawn(std::move(accept_loop) | ex::upon_error([](auto&&) noexcept {}), scope.get_token(),
+              server_env{sch});
+    ctx.run();
+    ex::sync_wait(scope.join());
+    std::fprintf(stderr, "senet_pool_echo_server (%s): %zu connection(s) served\n",
+                 std::string(senet::io::to_string(ctx.backend())).c_str(), finished);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "senet_pool_echo_server: %s\n", e.what());
+    return 1;
+  }
+}

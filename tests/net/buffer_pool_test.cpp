@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: BSL-1.0
+#include <senet/net/buffer_pool.hpp>
+
+#include <senet/buffer.hpp>
+#include <senet/error.hpp>
+#include <senet/execution.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/pooled_buffer.hpp>
+#include <senet/net/sockets.hpp>
+
+#include <support/allocation_counter.hpp>
+#include <support/backend_fixture.hpp>
+#include <support/loopback.hpp>
+#include <support/run.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <sys/socket.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace ex = senet::ex;
+namespace io = senet::io;
+namespace ip = senet::ip;
+namespace net = senet::net;
+using senet::buffer;
+
+std::string text_of(const net::pooled_buffer& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Sends `data` on `sock` with the synchronous call (blocking sockets are not needed: loopback
+// takes a few KiB at once).
+void send_now(ip::tcp::socket& sock, const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    ::ssize_t n = ::send(sock.native_handle(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0);
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+/** A pooled receive started by hand, whose completion is kept for the test to look at. */
+class pending_receive {
+ public:
+  pending_receive(io::io_context& ctx, ip::tcp::socket& sock, net::buffer_pool& pool)
+      : op_(ex::connect(net::async_receive(ctx.get_scheduler(), sock, pool), receiver{this})) {
+    ex::start(op_);
+  }
+  pending_receive(const pending_receive&) = delete;
+  pending_receive& operator=(const pending_receive&) = delete;
+
+  [[nodiscard]] bool done() const noexcept { return completions_ != 0; }
+  [[nodiscard]] int completions() const noexcept { return completions_; }
+  std::optional<net::pooled_buffer> value;
+  std::error_code error;
+  bool stopped = false;
+
+  void request_stop() { stop_.request_stop(); }
+
+ private:
+  struct receiver {
+    using receiver_concept = ex::receiver_t;
+    pending_receive* self_;
+    void set_value(net::pooled_buffer b) && noexcept {
+      self_->value.emplace(std::move(b));
+      ++self_->completions_;
+    }
+    void set_error(std::error_code ec) && noexcept {
+      self_->error = ec;
+      ++self_->completions_;
+    }
+    void set_stopped() && noexcept {
+      self_->stopped = true;
+      ++self_->completions_;
+    }
+    struct env {
+      ex::inplace_stop_token token;
+      [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
+    };
+    // Declared return type: the operation state's type is formed while pending_receive is incomplete.
+    [[nodiscard]] env get_env() const noexcept;
+  };
+
+  int completions_ = 0;
+  ex::inplace_stop_source stop_;
+  ex::connect_result_t<decltype(net::async_receive(std::declval<io::io_context&>().get_scheduler(),
+                                                   std::declval<ip::tcp::socket&>(),
+                                                   std::declval<net::buffer_pool&>())),
+                       receiver>
+      op_;
+};
+
+pending_receive::receiver::env pending_receive::receiver::get_env() const noexcept {
+  return {self_->stop_.get_token()};
+}
+
+// Turns `ctx` until `done()`, within a generous bound.
+template <class Pred>
+bool turn(io::io_context& ctx, Pred done) {
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (!done() && std::chrono::steady_clock::now() < until) {
+    ctx.run_for(5ms);
+    ctx.restart();
+  }
+  return done();
+}
+
+// Lets the context take in whatever the kernel has for it. A standing receive is no work that
+// keeps a run call going (an idle socket must not), so a work guard does.
+void settle(io::io_context& ctx) {
+  io::io_context::work_guard guard(ctx);
+  for (int i = 0; i < 5; ++i) {
+    ctx.run_for(2ms);
+    ctx.restart();
+  }
+}
+
+template <class Backend>
+class buffer_pool_test : public senet::test::backend_fixture<Backend> {
+ protected:
+  // Receives on `sock` into `pool` until `n` bytes came; returns them.
+  std::string receive_bytes(ip::tcp::socket& sock, net::buffer_pool& pool, std::size_t n) {
+    std::string got;
+    while (got.size() < n) {
+      net::pooled_buffer b = this->value_of(net::async_receive(sock, pool));
+      if (b.empty()) {
+        ADD_FAILURE() << "end of stream after " << got.size() << " bytes";
+        break;
+      }
+      got += text_of(b);
+    }
+    return got;
+  }
+};
+
+TYPED_TEST_SUITE(buffer_pool_test, senet::test::kernel_backends, senet::test::backend_names);
+
+std::string pattern(std::size_t n, std::size_t seed = 0) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    s[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
+  }
+  return s;
+}
+
+TYPED_TEST(buffer_pool_test, receives_into_a_pool_buffer_that_goes_back_on_destruction) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 256, .buffer_count = 8});
+  EXPECT_EQ(256u, pool.buffer_size());
+  EXPECT_EQ(8u, pool.buffer_count());
+  EXPECT_EQ(TypeParam::kind == io::backend_kind::uring, pool.kernel_ring());
+  auto c = this->tcp_pair();
+  send_now(c.client, "hello");
+  {
+    net::pooled_buffer b = this->value_of(net::async_receive(c.server, pool));
+    EXPECT_EQ("hello", text_of(b));
+    EXPECT_EQ(1u, pool.in_use());
+  }
+  EXPECT_EQ(0u, pool.in_use());
+}
+
+TYPED_TEST(buffer_pool_test, an_idle_connection_holds_no_buffer) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 256, .buffer_count = 4});
+  std::vector<senet::test::tcp_connection> conns;
+  conns.reserve(8);  // a moved socket would give up its registration
+  std::vector<std::unique_ptr<pending_receive>> receives;
+  for (int i = 0; i < 8; ++i) {
+    conns.push_back(this->tcp_pair());
+    receives.push_back(std::make_unique<pending_receive>(this->ctx(), conns.back().server, pool));
+  }
+  settle(this->ctx());
+  // Eight sockets wait with their standing receives armed, on a pool of four buffers.
+  EXPECT_EQ(0u, pool.in_use());
+  for (auto& r : receives) {
+    EXPECT_FALSE(r->done());
+  }
+  send_now(conns[5].client, "five");
+  ASSERT_TRUE(turn(this->ctx(), [&] { return receives[5]->done(); }));
+  ASSERT_TRUE(receives[5]->value);
+  EXPECT_EQ("five", text_of(*receives[5]->value));
+  EXPECT_EQ(1u, pool.in_use());
+  receives[5]->value.reset();
+  EXPECT_EQ(0u, pool.in_use());
+  for (auto& c : conns) {
+    c.server.close();
+  }
+  settle(this->ctx());
+  for (std::size_t i = 0; i < receives.size(); ++i) {
+    EXPECT_EQ(1, receives[i]->completions()) << i;
+    if (i != 5) {
+      EXPECT_EQ(make_error_code(senet::error::operation_aborted), receives[i]->error) << i;
+    }
+  }
+}
+
+TYPED_TEST(buffer_pool_test, data_arriving_between_receives_is_queued_in_order) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 64});
+  auto c = this->tcp_pair();
+  send_now(c.client, "first");
+  EXPECT_EQ("first", text_of(this->value_of(net::async_receive(c.server, pool))));
+  // Nobody receives now; the standing receive (io_uring) or the next edge (epoll) queues it all.
+  std::string expected;
+  for (int i = 0; i < 20; ++i) {
+    std::string part = pattern(10 + static_cast<std::size_t>(i), static_cast<std::size_t>(i));
+    expected += part;
+    send_now(c.client, part);
+    settle(this->ctx());
+  }
+  EXPECT_EQ(expected, this->receive_bytes(c.server, pool, expected.size()));
+  EXPECT_EQ(0u, pool.in_use());
+}
+
+TYPED_TEST(buffer_pool_test, back_to_back_receives_take_one_large_write_in_order) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 100, .buffer_count = 128});
+  auto c = this->tcp_pair();
+  std::string data = pattern(9000, 3);
+  send_now(c.client, data);
+  EXPECT_EQ(data, this->receive_bytes(c.server, pool, data.size()));
+}
+
+TYPED_TEST(buffer_pool_test, receives_interleaved_with_sends_echo_every_byte) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 32, .buffer_count = 16});
+  auto c = this->tcp_pair();
+  std::string all;
+  std::string echoed;
+  for (int round = 0; round < 50; ++round) {
+    std::string part = pattern(5 + static_cast<std::size_t>(round % 40), static_cast<std::size_t>(round));
+    all += part;
+    send_now(c.client, part);
+    if (round % 3 == 0) {
+      continue;  // let two or three messages pile up between receives
+    }
+    while (echoed.size() < all.size()) {
+      net::pooled_buffer b = this->value_of(net::async_receive(c.server, pool));
+      ASSERT_FALSE(b.empty());
+      std::size_t n = this->value_of(net::async_write(c.server, b.buffer()));
+      EXPECT_EQ(b.size(), n);
+      echoed += text_of(b);
+    }
+  }
+  EXPECT_EQ(all, echoed);
+  std::string back(all.size(), '\0');
+  std::size_t got = 0;
+  while (got < back.size()) {
+    got += this->value_of(net::async_receive(c.client, buffer(back.data() + got, back.size() - got)));
+  }
+  EXPECT_EQ(all, back);
+}
+
+TYPED_TEST(buffer_pool_test, end_of_stream_is_an_empty_buffer_after_the_data_every_time) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 4});
+  auto c = this->tcp_pair();
+  send_now(c.client, "last words");
+  c.client.shutdown(net::socket_base::shutdown_send);
+  EXPECT_EQ("last words", text_of(this->value_of(net::async_receive(c.server, pool))));
+  net::pooled_buffer end = this->value_of(net::async_receive(c.server, pool));
+  EXPECT_TRUE(end.empty());
+  EXPECT_FALSE(end.holds_buffer());
+  EXPECT_TRUE(this->value_of(net::async_receive(c.server, pool)).empty());
+}
+
+TYPED_TEST(buffer_pool_test, a_dry_pool_stops_receiving_and_goes_on_when_a_buffer_comes_back) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 16, .buffer_count = 2, .socket_watermark = 1 << 20});
+  auto c = this->tcp_pair();
+  std::string data = pattern(64, 9);
+  send_now(c.client, data);
+  std::vector<net::pooled_buffer> held;
+  std::string got;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(this->value_of(net::async_receive(c.server, pool)));
+    got += text_of(held.back());
+  }
+  EXPECT_EQ(2u, pool.in_use());
+  // Every buffer is held: the next receive waits (the standing receive ran out of buffers).
+  pending_receive r(this->ctx(), c.server, pool);
+  settle(this->ctx());
+  EXPECT_FALSE(r.done());
+  held.erase(held.begin());  // one buffer back: receiving goes on, with no timer involved
+  ASSERT_TRUE(turn(this->ctx(), [&] { return r.done(); }));
+  ASSERT_TRUE(r.value);
+  got += text_of(*r.value);
+  r.value.reset();
+  held.clear();
+  got += this->receive_bytes(c.server, pool, data.size() - got.size());
+  EXPECT_EQ(data, got);
+}
+
+TYPED_TEST(buffer_pool_test, a_socket_holds_at_most_about_its_watermark) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 256, .socket_watermark = 512});
+  auto c = this->tcp_pair();
+  pending_receive first(this->ctx(), c.server, pool);  // arms the standing receive
+  // Pieces of 256 bytes (4 buffers), each taken in by the loop before the next is sent. (What the
+  // kernel receives before the pause takes effect comes on top of the watermark: on io_uring a
+  // send from this very thread runs the standing receive's task work at once.)
+  std::string data = pattern(30 * 256, 5);
+  for (std::size_t offset = 0; offset < data.size(); offset += 256) {
+    send_now(c.client, data.substr(offset, 256));
+    settle(this->ctx());
+  }
+  ASSERT_TRUE(turn(this->ctx(), [&] { return first.done(); }));
+  ASSERT_TRUE(first.value) << first.error.message();
+  std::string got = text_of(*first.value);
+  first.value.reset();
+  // 512 bytes are 8 buffers; one piece more may have come in before the pause.
+  EXPECT_LE(pool.in_use(), 8u + 4u);
+  EXPECT_GE(pool.in_use(), 1u);
+  got += this->receive_bytes(c.server, pool, data.size() - got.size());
+  EXPECT_EQ(data, got);
+}
+
+TYPED_TEST(buffer_pool_test, closing_the_socket_while_its_standing_receive_is_armed_releases_it_once) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 8});
+  auto c = this->tcp_pair();
+  send_now(c.client, "queued");
+  pending_receive first(this->ctx(), c.server, pool);
+  ASSERT_TRUE(turn(this->ctx(), [&] { return first.done(); }));
+  send_now(c.client, "left behind");
+  settle(this->ctx());
+  pending_receive waiting(this->ctx(), c.server, pool);
+  pending_receive second(this->ctx(), c.server, pool);
+  settle(this->ctx());
+  // "left behind" went to `waiting`; `second` waits with the standing receive armed.
+  ASSERT_TRUE(waiting.done());
+  EXPECT_FALSE(second.done());
+  c.server.close();
+  settle(this->ctx());
+  EXPECT_EQ(1, second.completions());
+  EXPECT_EQ(make_error_code(senet::error::operation_aborted), second.error);
+  first.value.reset();
+  waiting.value.reset();
+  EXPECT_EQ(0u, pool.in_use());
+  // The client's later bytes go nowhere, and nothing completes twice.
+  send_now(c.client, "after close");
+  settle(this->ctx());
+  EXPECT_EQ(1, second.completions());
+  EXPECT_EQ(0u, pool.in_use());
+}
+
+TYPED_TEST(buffer_pool_test, closing_and_stopping_from_other_threads_complete_each_receive_once) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 8});
+  for (int i = 0; i < 20; ++i) {
+    auto c = this->tcp_pair();
+    auto d = this->tcp_pair();
+    pending_receive closed(this->ctx(), c.server, pool);
+    pending_receive stopped(this->ctx(), d.server, pool);
+    settle(this->ctx());
+    std::thread other([&] {
+      stopped.request_stop();
+      c.server.close();
+    });
+    EXPECT_TRUE(turn(this->ctx(), [&] { return closed.done() && stopped.done(); }));
+    other.join();
+    settle(this->ctx());
+    EXPECT_EQ(1, closed.completions());
+    EXPECT_EQ(make_error_code(senet::error::operation_aborted), closed.error);
+    EXPECT_EQ(1, stopped.completions());
+    EXPECT_TRUE(stopped.stopped);
+  }
+  EXPECT_EQ(0u, pool.in_use());
+}
+
+TYPED_TEST(buffer_pool_test, a_stopped_receive_loses_no_data) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 8});
+  auto c = this->tcp_pair();
+  {
+    pending_receive r(this->ctx(), c.server, pool);
+    settle(this->ctx());
+    r.request_stop();
+    ASSERT_TRUE(turn(this->ctx(), [&] { return r.done(); }));
+    EXPECT_TRUE(r.stopped);
+  }
+  send_now(c.client, "kept");
+  settle(this->ctx());
+  EXPECT_EQ("kept", text_of(this->value_of(net::async_receive(c.server, pool))));
+}
+
+TYPED_TEST(buffer_pool_test, buffers_outlive_the_pool_object) {
+  auto c = this->tcp_pair();
+  std::optional<net::buffer_pool> pool(std::in_place, this->ctx(),
+                                       net::buffer_pool_options{.buffer_size = 64, .buffer_count = 4});
+  send_now(c.client, "outlives");
+  net::pooled_buffer b = this->value_of(net::async_receive(c.server, *pool));
+  pool.reset();
+  // The pool's memory stays until its last buffer comes back.
+  EXPECT_EQ("outlives", text_of(b));
+  b.reset();
+  EXPECT_TRUE(b.empty());
+}
+
+TYPED_TEST(buffer_pool_test, receives_waiting_when_the_pool_goes_fail_with_no_buffer_space) {
+  auto c = this->tcp_pair();
+  std::optional<net::buffer_pool> pool(std::in_place, this->ctx(),
+                                       net::buffer_pool_options{.buffer_size = 64, .buffer_count = 4});
+  pending_receive r(this->ctx(), c.server, *pool);
+  settle(this->ctx());
+  pool.reset();
+  ASSERT_TRUE(turn(this->ctx(), [&] { return r.done(); }));
+  EXPECT_EQ(std::errc::no_buffer_space, r.error) << r.error.message();
+}
+
+TYPED_TEST(buffer_pool_test, a_socket_receives_into_one_pool_only) {
+  net::buffer_pool a(this->ctx(), {.buffer_size = 64, .buffer_count = 4});
+  net::buffer_pool b(this->ctx(), {.buffer_size = 64, .buffer_count = 4});
+  auto c = this->tcp_pair();
+  send_now(c.client, "x");
+  EXPECT_EQ("x", text_of(this->value_of(net::async_receive(c.server, a))));
+  EXPECT_EQ(std::errc::invalid_argument, this->error_of(net::async_receive(c.server, b)));
+}
+
+TYPED_TEST(buffer_pool_test, bad_sizes_are_refused) {
+  EXPECT_THROW(net::buffer_pool(this->ctx(), {.buffer_size = 0}), std::invalid_argument);
+  EXPECT_THROW(net::buffer_pool(this->ctx(), {.buffer_size = 64, .buffer_count = 0}), std::invalid_argument);
+  EXPECT_THROW(net::buffer_pool(this->ctx(), {.buffer_size = 64, .buffer_count = 40000}),
+               std::invalid_argument);
+}
+
+TYPED_TEST(buffer_pool_test, a_steady_receive_and_send_allocate_nothing) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 8});
+  auto c = this->tcp_pair();
+  auto round = [&] {
+    send_now(c.client, "ping");
+    net::pooled_buffer b = this->value_of(net::async_receive(c.server, pool));
+    this->value_of(net::async_send(c.server, b.buffer()));
+    char back[8];
+    this->value_of(net::async_receive(c.client, buffer(back, sizeof back)));
+  };
+  round();  // the socket's standing state is allocated once
+  senet::test::allocation_scope scope;
+  for (int i = 0; i < 20; ++i) {
+    round();
+  }
+  auto n = scope.count();
+  EXPECT_EQ(0u, n);
+}
+
+TEST(buffer_pool_test_backend, pooled_receives_are_not_supported_there) {
+  if (!io::io_context::is_available(io::backend_kind::test)) {
+    GTEST_SKIP() << "no test backend";
+  }
+  io::io_context ctx(io::backend_kind::test);
+  net::buffer_pool pool(ctx, {.buffer_size = 64, .buffer_count = 4});
+  EXPECT_FALSE(pool.kernel_ring());
+  auto c = senet::test::tcp_pair(ctx);
+  EXPECT_EQ(std::errc::operation_not_supported,
+            senet::test::error_of(ctx, net::async_receive(c.server, pool)));
+}
+
+}  // namespace
