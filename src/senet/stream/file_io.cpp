@@ -26,14 +26,14 @@ const ::iovec* as_iovec(std::span<const Buffer> buffers, int& count) noexcept {
   return reinterpret_cast<const ::iovec*>(buffers.data());
 }
 
-}  // namespace
-
-std::size_t file_write_some(int fd, std::span<const const_buffer> buffers, std::error_code& ec) noexcept {
+// One readv or writev of `buffers`, EINTR retried.
+template <class Buffer, class Call>
+std::size_t vectored(Call call, int fd, std::span<const Buffer> buffers, std::error_code& ec) noexcept {
   ec.clear();
   int count = 0;
   const ::iovec* iov = as_iovec(buffers, count);
   for (;;) {
-    ::ssize_t n = ::writev(fd, iov, count);
+    ::ssize_t n = call(fd, iov, count);
     if (n >= 0) {
       return static_cast<std::size_t>(n);
     }
@@ -44,20 +44,14 @@ std::size_t file_write_some(int fd, std::span<const const_buffer> buffers, std::
   }
 }
 
+}  // namespace
+
+std::size_t file_write_some(int fd, std::span<const const_buffer> buffers, std::error_code& ec) noexcept {
+  return vectored(&::writev, fd, buffers, ec);
+}
+
 std::size_t file_read_some(int fd, std::span<const mutable_buffer> buffers, std::error_code& ec) noexcept {
-  ec.clear();
-  int count = 0;
-  const ::iovec* iov = as_iovec(buffers, count);
-  for (;;) {
-    ::ssize_t n = ::readv(fd, iov, count);
-    if (n >= 0) {
-      return static_cast<std::size_t>(n);
-    }
-    if (errno != EINTR) {
-      ec = senet::detail::last_error();
-      return 0;
-    }
-  }
+  return vectored(&::readv, fd, buffers, ec);
 }
 
 int file_open(const char* path, int flags, unsigned mode, const char* what) {
