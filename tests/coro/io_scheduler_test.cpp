@@ -604,6 +604,15 @@ TYPED_TEST(coro_io_scheduler, process_events_waits_at_most_its_timeout) {
   EXPECT_TRUE(s->empty());
 }
 
+TYPED_TEST(coro_io_scheduler, core_of_names_the_scheduler_part_awaiters_use) {
+  auto s = this->make();
+  coro::detail::scheduler_core& core = coro::detail::core_of(*s);
+  EXPECT_EQ(&core.context(), &s->context());
+  EXPECT_FALSE(core.stop_token().stop_requested());
+  s->shutdown();
+  EXPECT_TRUE(core.stop_token().stop_requested());
+}
+
 TYPED_TEST(coro_io_scheduler, process_events_on_a_spawn_scheduler_does_nothing) {
   auto s = this->make();
   EXPECT_EQ(s->process_events(10ms), 0U);

@@ -37,7 +37,13 @@ enum timeout_status {
   timeout,
 };
 
+class io_scheduler;
+
 namespace detail {
+
+/** The part of `s` that awaiters use (its io_context, shutdown stop token, `size()` count and
+    execution strategy): for the facade's own awaiters, `coro::net`'s among them. */
+[[nodiscard]] scheduler_core& core_of(io_scheduler& s) noexcept;
 
 /** The thread count of libcoro's default pool: one thread per core but one, at least one. */
 [[nodiscard]] inline std::uint32_t default_pool_threads() noexcept {
@@ -320,6 +326,7 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
 
  private:
   friend class schedule_operation;
+  friend scheduler_core& detail::core_of(io_scheduler& s) noexcept;
   struct resume_record;
 
   /** Awaits `sndr` on this scheduler: its io_context, its shutdown stop token, counted in `size()`,
@@ -341,6 +348,10 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   std::optional<io::io_context::work_guard> work_;
   std::thread io_thread_;
 };
+
+inline detail::scheduler_core& detail::core_of(io_scheduler& s) noexcept {
+  return s;
+}
 
 }  // namespace senet::coro
 
