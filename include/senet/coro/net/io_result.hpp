@@ -134,6 +134,31 @@ class result_awaiter {
   io_awaiter<Policy> io_;
 };
 
+/** libcoro's result pair `Pair`, with the `get` that structured bindings use (the tuple protocol is
+    specialised for the derived results, which have members of their own). */
+template <class Pair>
+class pair_result : public Pair {
+ public:
+  /** libcoro's result type. */
+  using pair_type = Pair;
+
+  explicit pair_result(const Pair& p) noexcept : Pair(p) {}
+
+  /** For structured bindings: the status (0) or the span (1). */
+  template <std::size_t I>
+  [[nodiscard]] const std::tuple_element_t<I, Pair>& get() const& noexcept {
+    return std::get<I>(static_cast<const Pair&>(*this));
+  }
+  template <std::size_t I>
+  [[nodiscard]] std::tuple_element_t<I, Pair>& get() & noexcept {
+    return std::get<I>(static_cast<Pair&>(*this));
+  }
+  template <std::size_t I>
+  [[nodiscard]] std::tuple_element_t<I, Pair>&& get() && noexcept {
+    return std::get<I>(static_cast<Pair&&>(*this));
+  }
+};
+
 }  // namespace detail
 
 /** What `tcp::client::send` returns: libcoro's `std::pair<send_status, std::span<const char>>`
@@ -153,28 +178,11 @@ class result_awaiter {
     Thread safety: as the client it came from. The client and the buffer must outlive a
     `co_await`; nothing is allocated.
 */
-class send_result : public std::pair<send_status, std::span<const char>> {
+class send_result : public detail::pair_result<std::pair<send_status, std::span<const char>>> {
  public:
-  /** libcoro's result type. */
-  using pair_type = std::pair<send_status, std::span<const char>>;
-
   /** `result`, which can be continued on `target` with the time limit `timeout`. */
   send_result(pair_type result, detail::io_target target, std::chrono::milliseconds timeout) noexcept
-      : pair_type(result), target_(target), timeout_(timeout) {}
-
-  /** For structured bindings: the status (0) or the remaining bytes (1). */
-  template <std::size_t I>
-  [[nodiscard]] const std::tuple_element_t<I, pair_type>& get() const& noexcept {
-    return std::get<I>(static_cast<const pair_type&>(*this));
-  }
-  template <std::size_t I>
-  [[nodiscard]] std::tuple_element_t<I, pair_type>& get() & noexcept {
-    return std::get<I>(static_cast<pair_type&>(*this));
-  }
-  template <std::size_t I>
-  [[nodiscard]] std::tuple_element_t<I, pair_type>&& get() && noexcept {
-    return std::get<I>(static_cast<pair_type&&>(*this));
-  }
+      : pair_result(result), target_(target), timeout_(timeout) {}
 
   /** True when `co_await` has something left to do: nothing could be sent yet (`would_block`),
       or only part of it. */
@@ -209,30 +217,13 @@ class send_result : public std::pair<send_status, std::span<const char>> {
     Thread safety: as the client it came from. The client and the buffer must outlive a
     `co_await`; nothing is allocated.
 */
-class recv_result : public std::pair<recv_status, std::span<char>> {
+class recv_result : public detail::pair_result<std::pair<recv_status, std::span<char>>> {
  public:
-  /** libcoro's result type. */
-  using pair_type = std::pair<recv_status, std::span<char>>;
-
   /** `result` of a receive into `buffer`, which can be continued on `target` with the time limit
       `timeout`. */
   recv_result(pair_type result, std::span<char> buffer, detail::io_target target,
               std::chrono::milliseconds timeout) noexcept
-      : pair_type(result), buffer_(buffer), target_(target), timeout_(timeout) {}
-
-  /** For structured bindings: the status (0) or the bytes received (1). */
-  template <std::size_t I>
-  [[nodiscard]] const std::tuple_element_t<I, pair_type>& get() const& noexcept {
-    return std::get<I>(static_cast<const pair_type&>(*this));
-  }
-  template <std::size_t I>
-  [[nodiscard]] std::tuple_element_t<I, pair_type>& get() & noexcept {
-    return std::get<I>(static_cast<pair_type&>(*this));
-  }
-  template <std::size_t I>
-  [[nodiscard]] std::tuple_element_t<I, pair_type>&& get() && noexcept {
-    return std::get<I>(static_cast<pair_type&&>(*this));
-  }
+      : pair_result(result), buffer_(buffer), target_(target), timeout_(timeout) {}
 
   /** True when `co_await` has something left to do: nothing had arrived (`would_block`). */
   [[nodiscard]] bool would_block() const noexcept { return first == recv_status::would_block; }

@@ -19,11 +19,9 @@ namespace senet::coro::net {
 namespace detail {
 
 /** The scheduler part of `s` that the facade's awaiters use (its io_context, its shutdown stop
-    token, its `size()` count, its execution strategy). `io_scheduler` keeps that base private to
-    its users; the cast names it the one way the language allows for an inaccessible base. */
+    token, its `size()` count, its execution strategy). */
 [[nodiscard]] inline coro::detail::scheduler_core& scheduler_core_of(io_scheduler& s) noexcept {
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-cstyle-cast,google-readability-casting)
-  return *(coro::detail::scheduler_core*)(&s);
+  return coro::detail::core_of(s);
 }
 
 /** A readiness wait on a facade socket: one `net::async_wait`. */
