@@ -298,7 +298,8 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
     if (timeout <= std::chrono::milliseconds{0}) {
       co_return co_await io_awaiter(detail::readiness_as_status(std::move(readiness)));
     } else {
-      co_return co_await io_awaiter(detail::readiness_as_status(senet::net::timeout(std::move(readiness), timeout)));
+      co_return co_await io_awaiter(
+          detail::readiness_as_status(senet::net::timeout(std::move(readiness), timeout)));
     }
   }
 
