@@ -43,6 +43,7 @@
 #include <senet/net/detail/socket_awaitable.hpp>
 #include <senet/net/detail/transfer_all.hpp>
 #include <senet/stream/detail/cached_op.hpp>
+#include <senet/stream/detail/sink_support.hpp>
 
 #include <gtest/gtest.h>
 
