@@ -46,7 +46,7 @@ senet::task<void> accept_loop(tcp::acceptor& acceptor, ex::counting_scope& scope
     auto [s, peer] = co_await net::async_accept(acceptor);
     std::error_code ignored;
     s.set_option(tcp::socket::no_delay{true}, ignored);
-    ex::spawn(example::echo_session(std::move(s)) | ex::then([&scope, &finished, exit_after]() noexcept {
+    ex::spawn(example::coro_echo_session(std::move(s)) | ex::then([&scope, &finished, exit_after]() noexcept {
                 if (++finished == exit_after) {
                   scope.request_stop();
                 }

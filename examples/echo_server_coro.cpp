@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     example::usage(stderr, "echo_server_coro");
     return 2;
   }
-  return example::run_server(*opts, "echo server",
-                             [](senet::ip::tcp::socket s) { return example::echo_session(std::move(s)); });
+  return example::run_server(*opts, "echo server", [](senet::ip::tcp::socket s) {
+    return example::coro_echo_session(std::move(s));
+  });
 }

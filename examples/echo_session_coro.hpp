@@ -19,7 +19,7 @@ namespace example {
     error (a reset, the stop of a shutdown: `operation_aborted`) just ends the connection. The
     socket and the buffer live in the coroutine's frame, its one allocation; `write_now` writes all
     of what came, without suspending when the kernel takes it at once. */
-inline senet::task<void> echo_session(senet::ip::tcp::socket s) {
+inline senet::task<void> coro_echo_session(senet::ip::tcp::socket s) {
   std::array<char, 16 * 1024> buffer;
   senet::stream::write_now write_all(s);
   for (;;) {

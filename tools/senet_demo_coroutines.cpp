@@ -4,6 +4,8 @@
 // awaitables (read_some, write_now), which never throw.
 #include "senet_demo.hpp"
 
+#include "echo_session_coro.hpp"
+
 #include <senet/buffer.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/get_io_scheduler.hpp>
@@ -14,9 +16,6 @@
 #include <senet/net/timeout.hpp>
 #include <senet/stream/write_now.hpp>
 #include <senet/task.hpp>
-
-#include <senet/ip/tcp.hpp>
-#include <senet/net/basic_stream_socket.hpp>
 
 #include <array>
 #include <cstddef>
@@ -32,12 +31,6 @@ namespace senet_demo {
 
 namespace {
 
-// examples/echo_session_coro.hpp and examples/echo_session.hpp (the senders face's) both define
-// `example::echo_session(tcp::socket)`, differing only in their return type: one program that
-// uses both would break the one-definition rule. The coroutine one is given internal linkage here
-// (everything it includes is included above, so only its own definition lands in this namespace).
-#include "echo_session_coro.hpp"
-
 namespace net = senet::net;
 using senet::buffer;
 
@@ -47,7 +40,7 @@ senet::task<void> coro_accept_loop(tcp::acceptor& acceptor, ex::counting_scope& 
     auto [s, peer] = co_await net::async_accept(acceptor);
     std::error_code ignored;
     s.set_option(tcp::socket::no_delay{true}, ignored);
-    ex::spawn(example::echo_session(std::move(s)) | ex::upon_error([](std::exception_ptr) noexcept {}),
+    ex::spawn(example::coro_echo_session(std::move(s)) | ex::upon_error([](std::exception_ptr) noexcept {}),
               scope.get_token(), env);
   }
 }
