@@ -10,6 +10,7 @@
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_read_some.hpp>
 #include <senet/net/async_write.hpp>
+#include <senet/net/basic_stream_socket.hpp>
 
 #include <array>
 #include <cstddef>
@@ -18,14 +19,18 @@
 namespace example {
 
 /** A sender that echoes on `socket` until the peer closes; a connection that fails (reset by its
-    peer) just ends, so the sender always completes with `set_value()` or `set_stopped()`. */
+    peer) just ends, so the sender always completes with `set_value()` or `set_stopped()`.
+
+    The socket and the 16 KiB buffer are captured by the function of `let_value`, which lives in
+    the session's operation state for as long as the session runs: one copy of each per
+    connection. (`ex::let_value(ex::just(std::move(socket), buffer), f)` would hold two: `just`
+    keeps its values in its own operation state, and `let_value` keeps the copies it gives `f`.) */
 inline auto echo_session(senet::ip::tcp::socket socket) {
   namespace ex = senet::ex;
   namespace net = senet::net;
-  using senet::ip::tcp;
   return ex::let_value(
-             ex::just(std::move(socket), std::array<char, 16 * 1024>{}),
-             [](tcp::socket& s, std::array<char, 16 * 1024>& buffer) {
+             ex::just(),
+             [s = std::move(socket), buffer = std::array<char, 16 * 1024>{}]() mutable {
                return ex::repeat_effect_until(net::async_read_some(s, senet::buffer(buffer)) |
                                               ex::let_value([&s, &buffer](std::size_t n) {
                                                 return net::async_write(s, senet::buffer(buffer, n));
