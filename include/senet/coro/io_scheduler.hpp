@@ -56,10 +56,11 @@ struct to_status_fn {
   poll_status operator()(io::poll_events events) const noexcept { return to_poll_status(events); }
 };
 struct error_to_status_fn {
+  poll_target target;
   template <class E>
   poll_status operator()(const E& e) const noexcept {
     if constexpr (std::is_same_v<E, std::error_code>) {
-      return e == std::errc::timed_out ? poll_status::timeout : poll_status::error;
+      return to_poll_status(e, target);
     } else {
       return poll_status::error;
     }
@@ -73,9 +74,9 @@ struct ignore_stop_fn {
 };
 
 template <class Sndr>
-[[nodiscard]] auto readiness_as_status(Sndr&& sndr) {
+[[nodiscard]] auto readiness_as_status(Sndr&& sndr, poll_target target) {
   return ex::upon_stopped(
-      ex::upon_error(ex::then(std::forward<Sndr>(sndr), to_status_fn{}), error_to_status_fn{}),
+      ex::upon_error(ex::then(std::forward<Sndr>(sndr), to_status_fn{}), error_to_status_fn{target}),
       stopped_to_status_fn{});
 }
 
@@ -281,7 +282,7 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   [[nodiscard]] task<poll_status> poll(const Socket& sock, poll_op op,
                                        std::chrono::milliseconds timeout = std::chrono::milliseconds{0}) {
     if constexpr (requires { sock.wait_sender(context(), to_poll_events(op)); }) {
-      return poll_sender(sock.wait_sender(context(), to_poll_events(op)), timeout);
+      return poll_sender(sock.wait_sender(context(), to_poll_events(op)), timeout, poll_target::socket);
     } else {
       return poll(static_cast<fd_t>(sock.native_handle()), op, timeout);
     }
@@ -290,16 +291,17 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   /** senet: `poll` for any readiness sender (completing with `io::poll_events`, such as
       `net::async_wait(sch, sock, w)` or `io::async_poll(sch, fd, events)` on `context()`), with the
       same timeout, status mapping, shutdown and resumption rules. `readiness` is started on this
-      scheduler's io_context when the task is awaited. */
+      scheduler's io_context when the task is awaited. `target` says what it waits on, for the
+      status of a failed wait (see `to_poll_status(const std::error_code&, poll_target)`). */
   template <class Sndr>
-  [[nodiscard]] task<poll_status> poll_sender(Sndr readiness,
-                                              std::chrono::milliseconds timeout = std::chrono::milliseconds{
-                                                  0}) {
+  [[nodiscard]] task<poll_status> poll_sender(
+      Sndr readiness, std::chrono::milliseconds timeout = std::chrono::milliseconds{0},
+      poll_target target = poll_target::descriptor) {
     if (timeout <= std::chrono::milliseconds{0}) {
-      co_return co_await io_awaiter(detail::readiness_as_status(std::move(readiness)));
+      co_return co_await io_awaiter(detail::readiness_as_status(std::move(readiness), target));
     } else {
       co_return co_await io_awaiter(
-          detail::readiness_as_status(senet::net::timeout(std::move(readiness), timeout)));
+          detail::readiness_as_status(senet::net::timeout(std::move(readiness), timeout), target));
     }
   }
 
@@ -339,7 +341,30 @@ class io_scheduler : public std::enable_shared_from_this<io_scheduler>, private 
   }
 
   task<void> yield_for_internal(std::chrono::nanoseconds amount);
-  task<void> spawned(task<void> t);
+  /** One count of `size_`, released when it is destroyed (unless moved from). */
+  class spawn_count {
+   public:
+    explicit spawn_count(io_scheduler* s) noexcept : s_(s) {
+      s_->size_.fetch_add(1, std::memory_order_relaxed);
+    }
+    spawn_count(spawn_count&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+    spawn_count(const spawn_count&) = delete;
+    spawn_count& operator=(const spawn_count&) = delete;
+    spawn_count& operator=(spawn_count&&) = delete;
+    ~spawn_count() {
+      if (s_ != nullptr) {
+        s_->release_one();
+      }
+    }
+
+   private:
+    io_scheduler* s_;
+  };
+
+  // The task spawn() starts: sets `*started` as soon as it runs, then moves onto the executor and
+  // awaits `t`. `counted` lives in its frame: released when the frame is destroyed, whether the
+  // task ran to its end, threw, or was never started (a scope that refused it).
+  task<void> spawned(task<void> t, spawn_count counted, bool* started);
   void drain_manual() noexcept;
 
   options opts_;

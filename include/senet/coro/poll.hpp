@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <system_error>
 
 namespace senet::coro {
 
@@ -88,6 +89,23 @@ enum class poll_status {
   // A priority event alone (urgent data), which libcoro's poll never asks for.
   return poll_status::event;
 }
+
+/** senet extension: what was polled, for `to_poll_status(const std::error_code&, poll_target)`. */
+enum class poll_target {
+  /** A descriptor no senet socket owns (`io_scheduler::poll(fd, ...)`, `poll_sender`). */
+  descriptor,
+  /** A socket object of the facade (`client.poll`, `server.poll`, `peer.poll`,
+      `io_scheduler::poll(socket, ...)`). */
+  socket,
+};
+
+/** senet extension: the `poll_status` of a readiness wait that failed with `ec`, the same for
+    every kind of poll: `timeout` when the poll's time limit passed (`std::errc::timed_out`);
+    `closed` when the wait was cancelled because what it waited on was closed under it
+    (`senet::error::operation_aborted`), or when a socket object is polled after it was closed
+    (`std::errc::bad_file_descriptor` with `poll_target::socket`); `error` for anything else, such as
+    a descriptor that is not open or cannot be polled. */
+[[nodiscard]] poll_status to_poll_status(const std::error_code& ec, poll_target target) noexcept;
 
 }  // namespace senet::coro
 

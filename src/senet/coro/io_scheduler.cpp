@@ -137,28 +137,20 @@ bool io_scheduler::spawn(task<void>&& t) {
     return false;
   }
   task<void> owner;
+  bool started = false;
   try {
-    owner = spawned(std::move(t));
+    owner = spawned(std::move(t), spawn_count{this}, &started);
   } catch (...) {
-    return false;
+    return false;  // no frame: the count was released with the argument
   }
-  size_.fetch_add(1, std::memory_order_relaxed);
-  if (!detail::spawn_in(scope_, std::move(owner))) {
-    release_one();
-    return false;
-  }
-  return true;
+  // The scope starts the task inside spawn_in, which sets `started` before its first suspension.
+  // A scope that refuses it (shutdown() joined it meanwhile) destroys it unstarted, and its frame
+  // releases the count.
+  return detail::spawn_in(scope_, std::move(owner)) && started;
 }
 
-task<void> io_scheduler::spawned(task<void> t) {
-  // Counted in size_ from spawn() until here, whether the task returns or throws.
-  struct release {
-    explicit release(io_scheduler* s) noexcept : s_(s) {}
-    io_scheduler* s_;
-    release(const release&) = delete;
-    release& operator=(const release&) = delete;
-    ~release() { s_->release_one(); }
-  } counted{this};
+task<void> io_scheduler::spawned(task<void> t, [[maybe_unused]] spawn_count counted, bool* started) {
+  *started = true;
   co_await schedule();
   co_await std::move(t);
 }

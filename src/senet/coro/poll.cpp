@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <senet/coro/poll.hpp>
 
+#include <senet/error.hpp>
+
 #include <string>
+#include <system_error>
 
 namespace senet::coro {
 
@@ -38,6 +41,17 @@ const std::string& to_string(poll_status status) {
       return closed;
   }
   return unknown;
+}
+
+poll_status to_poll_status(const std::error_code& ec, poll_target target) noexcept {
+  if (ec == std::errc::timed_out) {
+    return poll_status::timeout;
+  }
+  if (ec == senet::error::operation_aborted ||
+      (target == poll_target::socket && ec == std::errc::bad_file_descriptor)) {
+    return poll_status::closed;
+  }
+  return poll_status::error;
 }
 
 }  // namespace senet::coro

@@ -6,6 +6,7 @@
 #include <senet/coro/net.hpp>
 
 #include <senet/coro.hpp>
+#include <senet/error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -825,6 +826,47 @@ TEST(CoroNetTcpClient, ClosingTheSocketEndsAPendingPoll) {
   };
   coro::sync_wait(task());
   scheduler->shutdown();
+}
+
+// A poll through the scheduler (`io_scheduler::poll(socket, ...)`) and the client's own poll report
+// a close the same way: `closed` when the socket is closed under the wait, and `closed` at once for
+// a socket already closed; a raw descriptor that is not open stays an `error`.
+TEST(CoroNetTcpClient, SchedulerPollAndClientPollAgreeOnAClosedSocket) {
+  auto scheduler = inline_scheduler();
+  auto task = [&]() -> coro::task<void> {
+    auto [c, a] = co_await connect_pair(scheduler);
+    auto waiter = [](scheduler_ptr s, coro::net::tcp::client& cl) -> coro::task<coro::poll_status> {
+      co_return co_await s->poll(cl.socket(), coro::poll_op::read);
+    };
+    auto closer = [](scheduler_ptr s, coro::net::tcp::client& cl) -> coro::task<void> {
+      co_await s->yield_for(10ms);
+      cl.socket().close();
+    };
+    auto [w, ignored] = co_await coro::when_all(waiter(scheduler, c), closer(scheduler, c));
+    (void)ignored;
+    EXPECT_EQ(w.return_value(), coro::poll_status::closed);
+    EXPECT_EQ(co_await c.poll(coro::poll_op::read), coro::poll_status::closed);
+    EXPECT_EQ(co_await scheduler->poll(c.socket(), coro::poll_op::write), coro::poll_status::closed);
+    EXPECT_EQ(co_await scheduler->poll(-1, coro::poll_op::read), coro::poll_status::error);
+  };
+  coro::sync_wait(task());
+  scheduler->shutdown();
+}
+
+TEST(CoroPollStatus, MapsAFailedWaitTheSameForEveryPoll) {
+  using coro::poll_status;
+  using coro::poll_target;
+  const auto timed_out = std::make_error_code(std::errc::timed_out);
+  const auto aborted = make_error_code(senet::error::operation_aborted);
+  const auto badf = std::make_error_code(std::errc::bad_file_descriptor);
+  const auto other = std::make_error_code(std::errc::invalid_argument);
+  for (auto target : {poll_target::descriptor, poll_target::socket}) {
+    EXPECT_EQ(coro::to_poll_status(timed_out, target), poll_status::timeout);
+    EXPECT_EQ(coro::to_poll_status(aborted, target), poll_status::closed);
+    EXPECT_EQ(coro::to_poll_status(other, target), poll_status::error);
+  }
+  EXPECT_EQ(coro::to_poll_status(badf, poll_target::descriptor), poll_status::error);
+  EXPECT_EQ(coro::to_poll_status(badf, poll_target::socket), poll_status::closed);
 }
 
 TEST(CoroNetTcpClient, ShutdownEndsAnAwaitedRecv) {

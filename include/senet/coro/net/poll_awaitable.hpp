@@ -39,13 +39,7 @@ class poll_policy {
     return io_step::done;
   }
   io_step on_error(const std::error_code& ec) noexcept {
-    if (is_timeout(ec)) {
-      status_ = poll_status::timeout;
-    } else if (ec == senet::error::operation_aborted || ec == std::errc::bad_file_descriptor) {
-      status_ = poll_status::closed;  // the socket was closed under the wait
-    } else {
-      status_ = poll_status::error;
-    }
+    status_ = to_poll_status(ec, poll_target::socket);
     return io_step::done;
   }
   void on_stopped() noexcept { status_ = poll_status::closed; }  // the scheduler shut down
