@@ -9,6 +9,7 @@
 #include <senet/io/detail/operation.hpp>
 #include <senet/net/async_wait.hpp>
 
+#include <support/child_process.hpp>
 #include <support/descriptor_pair.hpp>
 #include <support/operation_record.hpp>
 #include <support/refuse_io_uring.hpp>
@@ -164,7 +165,7 @@ int check_fallback_in_child() {
     io::io_context ctx;
     failures += ctx.backend() != io::backend_kind::epoll;
     // The fallback context works: a timer completes on it.
-    failures += !ctx.run_until(net::async_wait_for(1ms)).has_value();  // forked child: no watchdog
+    failures += !ctx.run_until(net::async_wait_for(1ms)).has_value();  // a child process: no watchdog
   } catch (...) {
     failures += 100;
   }
@@ -186,14 +187,14 @@ int check_fallback_in_child() {
 
 // Not a uring_backend test: it runs (and means something) whether or not this kernel allows
 // io_uring, since it takes io_uring away itself.
+SENET_TEST_CHILD(uring_backend_fallback) {
+  return check_fallback_in_child();
+}
+
 TEST(uring_fallback, io_context_falls_back_to_epoll_when_io_uring_setup_is_refused) {
-  ::pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::_exit(check_fallback_in_child());
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  // A process of its own (support/child_process.hpp): the seccomp filter cannot be removed.
+  int status = senet::test::run_child("uring_backend_fallback");
+  ASSERT_NE(status, -1) << "the child process could not be started";
   ASSERT_TRUE(WIFEXITED(status)) << "the child died, status " << status;
   if (WEXITSTATUS(status) == fallback_no_seccomp) {
     GTEST_SKIP() << "seccomp filters are not available here, io_uring cannot be refused";

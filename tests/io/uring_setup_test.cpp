@@ -17,6 +17,7 @@
 #include <senet/net/async_send.hpp>
 #include <senet/net/async_wait_for.hpp>
 
+#include <support/child_process.hpp>
 #include <support/descriptor_pair.hpp>
 #include <support/loopback.hpp>
 #include <support/operation_record.hpp>
@@ -368,7 +369,7 @@ TEST_F(uring_setup, wait_descriptor_wakes_a_foreign_loop_of_a_single_thread_cont
 constexpr int child_ok = 0;
 constexpr int child_no_seccomp = 77;
 
-// In a forked child: system call `nr` fails with `error`; the context falls back to epoll, says
+// In a child process: system call `nr` fails with `error`; the context falls back to epoll, says
 // that io_uring failed with `expected` at `step`, and works. Returns 0 or the failed checks
 // (bit-coded, plus one, for the parent).
 int check_fallback(long nr, int error, int expected, const char* step) {
@@ -384,7 +385,7 @@ int check_fallback(long nr, int error, int expected, const char* step) {
     failures |= info.uring_error != std::error_code(expected, std::system_category()) ? 2 : 0;
     failures |= info.uring_failed_step == nullptr || std::strcmp(info.uring_failed_step, step) != 0 ? 4 : 0;
     failures |= info.uring_setup_flags != 0 || info.completion_queue_entries != 0 ? 8 : 0;
-    // The fallback context works (forked child: no watchdog thread; the timer is short).
+    // The fallback context works (a child process: no watchdog thread; the timer is short).
     failures |= !ctx.run_until(net::async_wait_for(1ms)).has_value() ? 16 : 0;
     // Options without a backend fall back the same way, single_thread or not.
     io::context_options o;
@@ -407,14 +408,16 @@ int check_fallback(long nr, int error, int expected, const char* step) {
   return failures == 0 ? child_ok : (failures & 0x3f) + 1;
 }
 
+SENET_TEST_CHILD(uring_setup_fallback) {
+  return check_fallback(std::stol(args.at(0)), std::stoi(args.at(1)), std::stoi(args.at(2)),
+                        args.at(3).c_str());
+}
+
 void expect_fallback(long nr, int error, int expected, const char* step) {
-  ::pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::_exit(check_fallback(nr, error, expected, step));
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  // A process of its own (support/child_process.hpp): the seccomp filter cannot be removed.
+  int status = senet::test::run_child(
+      "uring_setup_fallback", {std::to_string(nr), std::to_string(error), std::to_string(expected), step});
+  ASSERT_NE(status, -1) << "the child process could not be started";
   ASSERT_TRUE(WIFEXITED(status)) << "the child died, status " << status;
   if (WEXITSTATUS(status) == child_no_seccomp) {
     GTEST_SKIP() << "seccomp filters are not available here, io_uring cannot be refused";

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // The main() of every senet test executable. Every test runs under a deadline_guard of
 // senet::test::test_limit (support/deadline.hpp): a test that hangs anywhere fails with its name
-// instead of running into ctest's timeout.
+// instead of running into ctest's timeout. A child process started by senet::test::run_child
+// (support/child_process.hpp) runs its function and nothing else.
+#include <support/child_process.hpp>
 #include <support/deadline.hpp>
 
 #include <gtest/gtest.h>
@@ -27,6 +29,10 @@ class test_deadline : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A child process of a test (support/child_process.hpp): its function only.
+  if (int code = 0; senet::test::run_child_if_asked(argc, argv, code)) {
+    return code;
+  }
   ::testing::InitGoogleTest(&argc, argv);
   ::testing::UnitTest::GetInstance()->listeners().Append(new test_deadline);
   return RUN_ALL_TESTS();
