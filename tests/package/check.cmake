@@ -21,7 +21,7 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIAB
 if(rc)
   message(FATAL_ERROR "building the consumer failed: ${rc}")
 endif()
-foreach(program consumer testing_consumer deflate_consumer)
+foreach(program consumer coro_consumer testing_consumer deflate_consumer)
   execute_process(COMMAND ${WORK_DIR}/build/${program} RESULT_VARIABLE rc)
   if(rc)
     message(FATAL_ERROR "the ${program} failed: ${rc}")
