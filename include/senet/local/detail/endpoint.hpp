@@ -95,7 +95,10 @@ class endpoint {
   [[nodiscard]] std::string to_string() const {
     std::string_view v = view();
     if (!v.empty() && v.front() == '\0') {
-      return "@" + std::string(v.substr(1));
+      // Not `"@" + std::string(...)`: g++ 12 at -O2 warns falsely about it (-Wrestrict).
+      std::string name(1, '@');
+      name.append(v.data() + 1, v.size() - 1);
+      return name;
     }
     return std::string(v);
   }
