@@ -243,7 +243,10 @@ TEST_F(http_server, answers_errors_with_their_status) {
   EXPECT_EQ(curl("/stream?n=99999999").status, 400);
   // Sizes: a request body over 1 MiB, a request head over 8 KiB.
   write_file(work_ / "big", std::string(2 << 20, 'b'));
-  EXPECT_EQ(curl("/hello.txt", {"--data-binary", "@" + (work_ / "big").string()}).status, 413);
+  // Appended, not `"@" + string`: g++ 12 at -O2 warns falsely about that (-Wrestrict).
+  std::string big_body = "@";
+  big_body += (work_ / "big").string();
+  EXPECT_EQ(curl("/hello.txt", {"--data-binary", big_body}).status, 413);
   EXPECT_EQ(curl("/hello.txt", {"--header", "X-Big: " + std::string(9000, 'h')}).status, 431);
 }
 
