@@ -185,12 +185,12 @@ int check_fallback_in_child() {
   return failures == 0 ? fallback_ok : 1;
 }
 
-// Not a uring_backend test: it runs (and means something) whether or not this kernel allows
-// io_uring, since it takes io_uring away itself.
 SENET_TEST_CHILD(uring_backend_fallback) {
   return check_fallback_in_child();
 }
 
+// Not a uring_backend test: it runs (and means something) whether or not this kernel allows
+// io_uring, since it takes io_uring away itself.
 TEST(uring_fallback, io_context_falls_back_to_epoll_when_io_uring_setup_is_refused) {
   // A process of its own (support/child_process.hpp): the seccomp filter cannot be removed.
   int status = senet::test::run_child("uring_backend_fallback");
