@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 
+namespace senet::io {
+class io_context;
+}  // namespace senet::io
+
 namespace senet::io::detail {
 
 /** Bits of `descriptor::eager`. */
@@ -44,6 +48,29 @@ class state_pointer {
 
  private:
   std::atomic<void*> p_{nullptr};
+};
+
+/** Bits of `descriptor_state_head::direct`. */
+inline constexpr std::uint8_t direct_send = 1;
+inline constexpr std::uint8_t direct_receive = 2;
+
+/** The first part of every backend's per-descriptor state (what `descriptor::context_state`
+    points at once a context registered the descriptor): what an operation state reads inline, on
+    the context's thread, to decide whether it may make its system call itself (`io::detail::
+    may_perform_directly`, operation.hpp) instead of handing a record to the core.
+
+    Written only by the registering context's thread (its backend and core). */
+struct descriptor_state_head {
+  /** The io_context that registered the descriptor; null once its backend is destroyed. */
+  const io_context* context = nullptr;
+  /** `direct_send` / `direct_receive`: a send / receive started now on the context's thread,
+      with the socket's `eager` bit of that direction set, would be tried at once with its system
+      call by the backend (nothing of that direction is pending, no standing operation takes that
+      direction's data; epoll: no earlier completion of it waits in the ready queue), so making
+      that system call directly keeps the order a record would keep. The backend sets a bit only
+      where it knows this and clears it before anything of the direction becomes pending: a clear
+      bit only means "start a record". */
+  std::uint8_t direct = 0;
 };
 
 /** What senet keeps with a socket's descriptor: the fd and the per-descriptor state of the

@@ -178,6 +178,8 @@ class epoll_backend final : public backend {
     // release_descriptor frees them.
     for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
       s->owner = nullptr;
+      s->context = nullptr;
+      s->direct = 0;
     }
     while (free_ != nullptr) {
       epoll_state* s = free_;
@@ -206,17 +208,23 @@ class epoll_backend final : public backend {
     }
     bool write = is_write_op(op.code_);
     op.backend_flags_ = write ? on_write_list : 0;
+    // The caller made the system call itself a moment ago and it would have blocked.
+    bool tried = (op.start_hints_ & start_would_block) != 0 && s != nullptr;
+    op.start_hints_ = 0;
     // Keep the order of operations in one direction: queue behind those already waiting.
     if (s == nullptr || (write ? s->write : s->read).empty()) {
-      if (!write && s != nullptr && s->read_drained && !s->read_closed && op.code_ == op_code::receive &&
-          (d.eager & eager_receive) == 0) {
+      if (!write && s != nullptr &&
+          (tried || (s->read_drained && !s->read_closed && op.code_ == op_code::receive &&
+                     (d.eager & eager_receive) == 0))) {
         // Known to find nothing: wait for the next edge (see epoll_state::read_drained), unless the
         // socket asked for the try (data may have arrived since, its edge not yet seen).
+        s->read_drained = true;
+        s->direct &= static_cast<std::uint8_t>(~direct_receive);
         s->read.push_back(op);
         op.backend_link_ = s;
         return false;
       }
-      if (try_perform(op, d.fd)) {
+      if (!tried && try_perform(op, d.fd)) {
         note_receive(s, op);
         if (s != nullptr) [[likely]] {
           std::uint64_t& ticket = write ? s->write_ticket : s->read_ticket;
@@ -227,6 +235,7 @@ class epoll_backend final : public backend {
             ticket = sink().ready_entered_;
             return false;
           }
+          allow_direct(*s, op.code_);
         }
         return true;
       }
@@ -243,6 +252,7 @@ class epoll_backend final : public backend {
         s->read_drained = true;
       }
     }
+    s->direct &= static_cast<std::uint8_t>(~(write ? direct_send : direct_receive));
     (write ? s->write : s->read).push_back(op);
     op.backend_link_ = s;
     return false;
@@ -348,6 +358,7 @@ class epoll_backend final : public backend {
 
   void cancel_all() noexcept override {
     for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
+      s->direct = 0;  // shutdown: from now on every operation goes to the core, which cancels it
       abort_all(s->read, -ECANCELED);
       abort_all(s->write, -ECANCELED);
       abort_all(s->polls, -ECANCELED);
@@ -370,6 +381,17 @@ class epoll_backend final : public backend {
     return s;
   }
 
+  // After an operation of `code` completed inline with nothing of its direction pending: a send or
+  // receive of that direction may be made directly (descriptor_state_head::direct), a receive only
+  // while no standing receive takes the descriptor's data.
+  static void allow_direct(epoll_state& s, op_code code) noexcept {
+    if (code == op_code::send) {
+      s.direct |= direct_send;
+    } else if (code == op_code::receive && s.multishot == nullptr && s.standing == nullptr) {
+      s.direct |= direct_receive;
+    }
+  }
+
   // A standing receive or accept (one per descriptor): performed now, and on every edge until it
   // ends. Its completions are handed to the core at once (on_shot_); its last one goes through
   // the ready queue.
@@ -390,6 +412,7 @@ class epoll_backend final : public backend {
     op.completion_flags_ = 0;
     op.backend_link_ = s;
     op.backend_flags_ = is_standing;
+    s->direct &= static_cast<std::uint8_t>(~direct_receive);
     s->multishot = &op;
     // Data (or connections) may be there already, reported by no edge to come.
     run_shots(*s);
@@ -569,6 +592,8 @@ class epoll_backend final : public backend {
       s->destroy = [](descriptor_state* state) noexcept { delete static_cast<epoll_state*>(state); };
     }
     s->owner = this;
+    s->context = sink().context_;
+    s->direct = 0;
     s->fd = d.fd;
     ::epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
@@ -608,6 +633,8 @@ class epoll_backend final : public backend {
       s->live_next->live_prev = s->live_prev;
     }
     s->owner = nullptr;
+    s->context = nullptr;
+    s->direct = 0;
     s->fd = -1;
     s->live_prev = nullptr;
     s->live_next = free_;
