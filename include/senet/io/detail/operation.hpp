@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 #include <sys/socket.h>
@@ -202,6 +203,21 @@ extern thread_local constinit io_context* current_context;
   for (;;) {
     ::ssize_t r = send ? ::sendmsg(d.fd, &msg, flags | MSG_NOSIGNAL | MSG_DONTWAIT)
                        : ::recvmsg(d.fd, &msg, flags | MSG_DONTWAIT);
+    if (r >= 0) {
+      return r;
+    }
+    if (errno != EINTR) {
+      return -errno;
+    }
+  }
+}
+
+/** `perform_directly` of one buffer (`send` / `recv`, which need no `msghdr`). */
+[[nodiscard]] inline std::int64_t perform_directly(const descriptor& d, bool send, void* data,
+                                                   std::size_t size, int flags) noexcept {
+  for (;;) {
+    ::ssize_t r = send ? ::send(d.fd, data, size, flags | MSG_NOSIGNAL | MSG_DONTWAIT)
+                       : ::recv(d.fd, data, size, flags | MSG_DONTWAIT);
     if (r >= 0) {
       return r;
     }

@@ -18,8 +18,9 @@
    The direct path. Before it builds an operation state, the awaitable asks the core whether it may
    make the system call itself (`io::detail::may_perform_directly`: on the context's thread, the
    socket registered with that context, and its backend said that nothing of that direction is
-   pending, so that a record started now would be tried at once anyway). Then it calls
-   `recvmsg` / `sendmsg` itself and completes with what a record would have delivered; when the
+   pending, so that a record started now would be tried at once anyway). Then it makes the system
+   call itself (`recv` / `send` for one buffer, `recvmsg` / `sendmsg` for a sequence) and
+   completes with what a record would have delivered; when the
    call would block, the record it starts carries `start_would_block`, so that the backend waits
    without trying again. The order of the socket's operations, the stop token (a stop already
    requested takes the record's path, which completes with `operation_aborted`) and the results
@@ -189,20 +190,33 @@ class socket_awaitable {
     if (!io::detail::may_perform_directly(*ctx_, d, direction) || token_.stop_requested()) {
       return false;
     }
-    iovec_view_for<Buffers> iov;
-    if (!iov.try_assign(buffers_)) [[unlikely]] {
-      return false;  // the record reports it
-    }
-    ::msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = iov.size();
     std::int64_t r;
-    if constexpr (Write) {
-      r = io::detail::perform_directly(d, true, msg, 0);
+    if constexpr (senet::detail::single_buffer<Buffers>) {
+      // send / recv: no iovec, no msghdr.
+      if constexpr (Write) {
+        r = io::detail::perform_directly(d, true, const_cast<void*>(buffers_.data()), buffers_.size(), 0);
+      } else {
+        bool message_socket = is_message_socket(*socket_);
+        r = io::detail::perform_directly(d, false, buffers_.data(), buffers_.size(),
+                                         kernel_receive_flags(message_flags{}, message_socket));
+        r = checked_receive_result(r, buffers_.size(), message_socket, message_flags{});
+      }
     } else {
-      bool message_socket = is_message_socket(*socket_);
-      r = io::detail::perform_directly(d, false, msg, kernel_receive_flags(message_flags{}, message_socket));
-      r = checked_receive_result(r, iov.bytes(), message_socket, message_flags{});
+      iovec_view_for<Buffers> iov;
+      if (!iov.try_assign(buffers_)) [[unlikely]] {
+        return false;  // the record reports it
+      }
+      ::msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = iov.size();
+      if constexpr (Write) {
+        r = io::detail::perform_directly(d, true, msg, 0);
+      } else {
+        bool message_socket = is_message_socket(*socket_);
+        r = io::detail::perform_directly(d, false, msg,
+                                         kernel_receive_flags(message_flags{}, message_socket));
+        r = checked_receive_result(r, iov.bytes(), message_socket, message_flags{});
+      }
     }
     if (r > 0 || (Write && r == 0)) {
       result_ = {no_error, static_cast<std::size_t>(r)};
