@@ -182,8 +182,9 @@ extern thread_local constinit io_context* current_context;
 
 /** True when the calling thread may make the system call of a send (`direction` is
     `direct_send`) or receive (`direct_receive`) on `d` itself, now, instead of starting a record
-    on `ctx`: it runs `ctx`, `d` is registered with `ctx`, and `ctx`'s backend said that such an
-    operation would be tried at once (`descriptor_state_head::direct`). The caller checks its stop
+    on `ctx`: it runs `ctx`, `d` is registered with `ctx`, `ctx`'s backend said that such an
+    operation would be tried at once (`descriptor_state_head::direct`), and no completion of that
+    direction waits in the ready queue (`descriptor_state_head::tickets`). The caller checks its stop
     token first. A few loads; no call. */
 [[nodiscard]] inline bool may_perform_directly(const io_context& ctx, const descriptor& d,
                                                std::uint8_t direction) noexcept {
@@ -191,7 +192,8 @@ extern thread_local constinit io_context* current_context;
     return false;
   }
   const auto* head = static_cast<const descriptor_state_head*>(d.context_state.load());
-  return head != nullptr && head->context == &ctx && (head->direct & direction) != 0;
+  return head != nullptr && head->context == &ctx && (head->direct & direction) != 0 &&
+         head->tickets[direct_index(direction)] <= *head->delivered;
 }
 
 /** The system call of a send (`sendmsg` with `MSG_NOSIGNAL`) or receive (`recvmsg`) of `msg` on

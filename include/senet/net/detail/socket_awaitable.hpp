@@ -242,7 +242,9 @@ class socket_awaitable {
     }
     io::detail::descriptor& d = socket_->io_descriptor();
     constexpr std::uint8_t bit = Write ? io::detail::eager_send : io::detail::eager_receive;
-    if ((d.eager & bit) == 0 && io::detail::running_in_this_thread(*ctx_)) {
+    if (!would_block_ && (d.eager & bit) == 0 && io::detail::running_in_this_thread(*ctx_)) {
+      // (After try_directly found that the call would block, the record does not try it again:
+      // the eager bit would change nothing.)
       d.eager = static_cast<std::uint8_t>(d.eager | bit);
       ex::start(*op);
       d.eager = static_cast<std::uint8_t>(d.eager & ~bit);

@@ -47,11 +47,12 @@ struct epoll_state : descriptor_state {
   bool read_drained = false;
   // End of stream, a reset or an error was signalled: sticky, receives always try.
   bool read_closed = false;
-  // The ready-queue number (completion_sink::ready_entered_) of the last operation of each list
-  // completed through the ready queue: until it is delivered, a new operation of that direction
-  // that succeeds at once completes through the ready queue too, behind it, not inline.
-  std::uint64_t read_ticket = 0;
-  std::uint64_t write_ticket = 0;
+  // descriptor_state_head::tickets: the ready-queue number (completion_sink::ready_entered_) of
+  // the last operation of each list completed through the ready queue: until it is delivered, a
+  // new operation of that direction that succeeds at once completes through the ready queue too,
+  // behind it, not inline (and none is made directly).
+  std::uint64_t& read_ticket() noexcept { return tickets[direct_index(direct_receive)]; }
+  std::uint64_t& write_ticket() noexcept { return tickets[direct_index(direct_send)]; }
   // The backend's list of live states (for orphaning at destruction), or its free list.
   epoll_state* live_prev = nullptr;
   epoll_state* live_next = nullptr;
@@ -227,7 +228,7 @@ class epoll_backend final : public backend {
       if (!tried && try_perform(op, d.fd)) {
         note_receive(s, op);
         if (s != nullptr) [[likely]] {
-          std::uint64_t& ticket = write ? s->write_ticket : s->read_ticket;
+          std::uint64_t& ticket = write ? s->write_ticket() : s->read_ticket();
           if (ticket > sink().ready_left_) [[unlikely]] {
             // An earlier operation of this direction completed and waits in the ready queue:
             // completing this one inline would overtake it.
@@ -357,6 +358,7 @@ class epoll_backend final : public backend {
   }
 
   void cancel_all() noexcept override {
+    shut_down_ = true;
     for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
       s->direct = 0;  // shutdown: from now on every operation goes to the core, which cancels it
       abort_all(s->read, -ECANCELED);
@@ -381,10 +383,14 @@ class epoll_backend final : public backend {
     return s;
   }
 
-  // After an operation of `code` completed inline with nothing of its direction pending: a send or
-  // receive of that direction may be made directly (descriptor_state_head::direct), a receive only
-  // while no standing receive takes the descriptor's data.
-  static void allow_direct(epoll_state& s, op_code code) noexcept {
+  // After an operation of `code` completed (inline, or the last of its wait list) with nothing of
+  // its direction pending: a send or receive of that direction may be made directly
+  // (descriptor_state_head::direct; its ticket says from when), a receive only while no standing
+  // receive takes the descriptor's data.
+  void allow_direct(epoll_state& s, op_code code) const noexcept {
+    if (shut_down_) {
+      return;
+    }
     if (code == op_code::send) {
       s.direct |= direct_send;
     } else if (code == op_code::receive && s.multishot == nullptr && s.standing == nullptr) {
@@ -567,7 +573,12 @@ class epoll_backend final : public backend {
       list.erase(*op);
       op->backend_link_ = nullptr;
       sink().complete(*op, op->result_);
-      (&list == &s.read ? s.read_ticket : s.write_ticket) = sink().ready_entered_;
+      (&list == &s.read ? s.read_ticket() : s.write_ticket()) = sink().ready_entered_;
+      if (list.empty()) {
+        // The direction is idle: direct calls may go on once this completion is delivered (the
+        // ticket just taken says when).
+        allow_direct(s, op->code_);
+      }
     }
   }
 
@@ -593,6 +604,7 @@ class epoll_backend final : public backend {
     }
     s->owner = this;
     s->context = sink().context_;
+    s->delivered = &sink().ready_left_;
     s->direct = 0;
     s->fd = d.fd;
     ::epoll_event ev{};
@@ -645,6 +657,8 @@ class epoll_backend final : public backend {
   int eventfd_ = -1;
   int timerfd_ = -1;
   bool have_pwait2_ = true;
+  // cancel_all() ran: no direct system calls any more (descriptor_state_head::direct).
+  bool shut_down_ = false;
   epoll_state* live_ = nullptr;
   epoll_state* free_ = nullptr;
 };

@@ -1367,6 +1367,7 @@ class uring_backend final : public backend {
     }
     s->owner = this;
     s->context = sink().context_;
+    s->delivered = &sink().ready_left_;
     s->direct = 0;
     s->standing = nullptr;
     s->backlogged = 0;
