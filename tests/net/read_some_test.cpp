@@ -4,9 +4,11 @@
 #include <senet/buffer.hpp>
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
+#include <senet/io/detail/descriptor.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_read.hpp>
+#include <senet/net/async_receive.hpp>
 #include <senet/net/async_write.hpp>
 #include <senet/net/basic_stream_socket.hpp>
 #include <senet/stream/read_stream.hpp>
@@ -15,10 +17,13 @@
 #include "stream/suspension_counter.hpp"
 #include "support/backend_fixture.hpp"
 #include "support/loopback.hpp"
+#include "support/test_env.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <exception>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -56,6 +61,47 @@ class read_some : public senet::test::backend_fixture<Backend> {
     ASSERT_TRUE(this->run(net::async_write(pair_.client, senet::buffer(s))));
   }
 
+  // Brings the server socket to where read_some makes its system call itself, without a record
+  // (io::detail::may_perform_directly): a read that waited (which registers the socket with the
+  // context on every backend), then one that found its data at once. The test backend never
+  // allows it; the kernel backends must.
+  void prime_direct_reads() {
+    std::array<char, 8> buf{};
+    auto reader = [&]() -> task<result> {
+      co_return co_await this->pair_.server.read_some(senet::buffer(buf));
+    };
+    auto writer = [&]() -> task<void> {
+      co_await ex::schedule(this->ctx().get_scheduler());
+      co_await net::async_write(this->pair_.client, senet::buffer("w", 1));
+    };
+    auto waited = this->run(ex::when_all(reader(), writer()));
+    ASSERT_TRUE(waited);
+    ASSERT_EQ(std::get<0>(*waited), ok(1u));
+    send("i");
+    auto at_once = this->run(reader());
+    ASSERT_TRUE(at_once);
+    ASSERT_EQ(std::get<0>(*at_once), ok(1u));
+    EXPECT_EQ(direct_reads_allowed(), this->kind != io::backend_kind::test);
+  }
+
+  // One read_some into `buf` in a task, counting its suspensions in `*suspensions`.
+  std::optional<result> read_once(std::span<char> buf, int* suspensions) {
+    auto body = [&]() -> task<result> {
+      co_return co_await counted(pair_.server.read_some(senet::buffer(buf.data(), buf.size())), suspensions);
+    };
+    auto r = this->run(body());
+    if (!r) {
+      return std::nullopt;
+    }
+    return std::get<0>(*r);
+  }
+
+  bool direct_reads_allowed() {
+    const auto* head = static_cast<const io::detail::descriptor_state_head*>(
+        pair_.server.io_descriptor().context_state.load());
+    return head != nullptr && (head->direct & io::detail::direct_receive) != 0;
+  }
+
   std::optional<tcp::acceptor> acceptor_;
   senet::test::stream_pair<tcp> pair_;
 };
@@ -65,12 +111,9 @@ TYPED_TEST(read_some, data_already_there_completes_without_suspending) {
   this->send("hello");
   int suspensions = 0;
   std::array<char, 16> buf{};
-  auto body = [&]() -> task<result> {
-    co_return co_await counted(this->pair_.server.read_some(senet::buffer(buf)), &suspensions);
-  };
-  auto r = this->run(body());
+  auto r = this->read_once(buf, &suspensions);
   ASSERT_TRUE(r);
-  auto [ec, n] = std::get<0>(*r);
+  auto [ec, n] = *r;
   EXPECT_FALSE(ec);
   EXPECT_EQ(n, 5u);
   EXPECT_EQ(std::string(buf.data(), n), "hello");
@@ -186,6 +229,137 @@ TYPED_TEST(read_some, the_socket_keeps_its_own_eager_setting) {
   this->pair_.server.eager_receive(true);
   ASSERT_TRUE(this->run(body()));
   EXPECT_TRUE(this->pair_.server.eager_receive());
+}
+
+// The direct path (socket_awaitable.hpp): once the backend allows it, read_some makes the system
+// call itself; everything the record's path promises still holds.
+
+TYPED_TEST(read_some, a_direct_read_completes_without_suspending) {
+  this->prime_direct_reads();
+  this->send("xyz");
+  int suspensions = 0;
+  std::array<char, 16> buf{};
+  EXPECT_EQ(this->read_once(buf, &suspensions), ok(3u));
+  EXPECT_EQ(std::string(buf.data(), 3), "xyz");
+  EXPECT_EQ(suspensions, 0);
+  EXPECT_EQ(this->direct_reads_allowed(), this->kind != io::backend_kind::test);
+}
+
+TYPED_TEST(read_some, a_direct_attempt_that_finds_nothing_waits_once_and_gets_the_data) {
+  this->prime_direct_reads();
+  int suspensions = 0;
+  std::array<char, 16> buf{};
+  auto reader = [&]() -> task<result> {
+    co_return co_await counted(this->pair_.server.read_some(senet::buffer(buf)), &suspensions);
+  };
+  auto writer = [&]() -> task<void> {
+    co_await ex::schedule(this->ctx().get_scheduler());
+    co_await net::async_write(this->pair_.client, senet::buffer("late", 4));
+  };
+  auto r = this->run(ex::when_all(reader(), writer()));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<0>(*r), ok(4u));
+  EXPECT_EQ(std::string(buf.data(), 4), "late");
+  EXPECT_EQ(suspensions, 1);
+  // The receive that waited ended its direction's wait: the next one may be direct again (at once
+  // on io_uring; on epoll after one that completes inline, since its completion went through the
+  // ready queue).
+  this->send("n");
+  auto again = this->run(reader());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(std::get<0>(*again), ok(1u));
+  EXPECT_EQ(this->direct_reads_allowed(), this->kind != io::backend_kind::test);
+}
+
+TYPED_TEST(read_some, a_read_started_behind_a_pending_receive_takes_the_bytes_after_it) {
+  this->prime_direct_reads();
+  // The data is there before either starts: on io_uring the sender's receive goes to the ring
+  // (the socket does not ask for eager receives) and is still pending when read_some starts, which
+  // must not take the first byte with a system call of its own.
+  this->send("xy");
+  char a = 0;
+  char b = 0;
+  auto second = [&]() -> task<result> {
+    co_return co_await this->pair_.server.read_some(senet::buffer(&b, 1));
+  };
+  // when_all starts its children in order.
+  auto r = this->run(ex::when_all(net::async_receive(this->pair_.server, senet::buffer(&a, 1)), second()));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<0>(*r), 1u);
+  EXPECT_EQ(std::get<1>(*r), ok(1u));
+  EXPECT_EQ(a, 'x');
+  EXPECT_EQ(b, 'y');
+}
+
+// A receiver whose environment has a stop token the test controls and the context's scheduler.
+struct stop_env_receiver {
+  using receiver_concept = ex::receiver_t;
+  std::optional<result>* out;
+  bool* done;
+  ex::inplace_stop_token token;
+  io::io_context* ctx;
+
+  void set_value(result r) && noexcept {
+    *out = r;
+    *done = true;
+  }
+  void set_error(std::exception_ptr) && noexcept {
+    ADD_FAILURE() << "the task failed";
+    *done = true;
+  }
+  void set_stopped() && noexcept {
+    ADD_FAILURE() << "the task was stopped: read_some reports a stop as operation_aborted";
+    *done = true;
+  }
+  [[nodiscard]] auto get_env() const noexcept {
+    return senet::test::make_env(senet::test::stop_token_entry(token),
+                                 senet::test::scheduler_entry(ctx->get_scheduler()));
+  }
+};
+
+TYPED_TEST(read_some, a_stop_requested_before_it_starts_gives_operation_aborted_although_data_is_there) {
+  this->prime_direct_reads();
+  this->send("data");
+  ex::inplace_stop_source source;
+  std::array<char, 16> buf{};
+  auto body = [&]() -> task<result> {
+    source.request_stop();
+    co_return co_await this->pair_.server.read_some(senet::buffer(buf));
+  };
+  std::optional<result> out;
+  bool done = false;
+  auto op = ex::connect(body(), stop_env_receiver{&out, &done, source.get_token(), &this->ctx()});
+  ex::start(op);
+  ASSERT_TRUE(senet::test::turn_until(this->ctx(), [&] { return done; }));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(std::get<0>(*out), senet::error::operation_aborted);
+  EXPECT_EQ(std::get<1>(*out), 0u);
+  // The data is still there for the next read.
+  auto r = this->run(
+      [&]() -> task<result> { co_return co_await this->pair_.server.read_some(senet::buffer(buf)); }());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<0>(*r), ok(4u));
+}
+
+TYPED_TEST(read_some, a_socket_registered_with_another_context_is_refused_there) {
+  if constexpr (TypeParam::kind == io::backend_kind::test) {
+    GTEST_SKIP() << "a test backend's sockets exist in their own context's network only";
+  } else {
+    this->prime_direct_reads();
+    this->send("data");
+    io::io_context other(TypeParam::kind);
+    std::array<char, 16> buf{};
+    auto r = senet::test::run(other, [&]() -> task<result> {
+      co_return co_await this->pair_.server.read_some(senet::buffer(buf));
+    }());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(std::get<0>(std::get<0>(*r)), std::errc::device_or_resource_busy);
+    // Its own context still reads it.
+    auto mine = this->run(
+        [&]() -> task<result> { co_return co_await this->pair_.server.read_some(senet::buffer(buf)); }());
+    ASSERT_TRUE(mine);
+    EXPECT_EQ(std::get<0>(*mine), ok(4u));
+  }
 }
 
 /** A minimal coroutine that is not a senet::task: its promise's environment has the I/O scheduler,

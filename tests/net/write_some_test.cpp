@@ -4,10 +4,14 @@
 #include <senet/buffer.hpp>
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
+#include <senet/io/detail/descriptor.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/io/test_network.hpp>
 #include <senet/ip/tcp.hpp>
 #include <senet/net/async_read.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/async_write.hpp>
 #include <senet/net/basic_stream_socket.hpp>
 #include <senet/stream/write_stream.hpp>
 #include <senet/task.hpp>
@@ -18,7 +22,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -51,6 +57,34 @@ class write_some : public senet::test::backend_fixture<Backend> {
     }
     acceptor_.emplace(senet::test::listen_tcp(tcp::v4()));
     pair_ = senet::test::connect_pair(this->ctx(), *acceptor_);
+  }
+
+  // Brings the client socket to where write_some makes its system call itself, without a record
+  // (io::detail::may_perform_directly): a read that waited (which registers the socket with the
+  // context on every backend), then a write that went out at once. The test backend never allows
+  // it; the kernel backends must.
+  void prime_direct_writes() {
+    std::array<char, 8> buf{};
+    auto reader = [&]() -> task<result> {
+      co_return co_await this->pair_.client.read_some(senet::buffer(buf));
+    };
+    auto writer = [&]() -> task<void> {
+      co_await ex::schedule(this->ctx().get_scheduler());
+      co_await net::async_write(this->pair_.server, senet::buffer("w", 1));
+    };
+    auto waited = this->run(ex::when_all(reader(), writer()));
+    ASSERT_TRUE(waited);
+    ASSERT_EQ(std::get<0>(*waited), ok(1u));
+    auto at_once = this->run(
+        [&]() -> task<result> { co_return co_await this->pair_.client.write_some(senet::buffer("p", 1)); }());
+    ASSERT_TRUE(at_once);
+    ASSERT_EQ(std::get<0>(*at_once), ok(1u));
+    char p = 0;
+    ASSERT_EQ(this->value_of(net::async_read(this->pair_.server, senet::buffer(&p, 1))), 1u);
+    const auto* head = static_cast<const io::detail::descriptor_state_head*>(
+        pair_.client.io_descriptor().context_state.load());
+    EXPECT_EQ(head != nullptr && (head->direct & io::detail::direct_send) != 0,
+              this->kind != io::backend_kind::test);
   }
 
   std::optional<tcp::acceptor> acceptor_;
@@ -131,6 +165,50 @@ TYPED_TEST(write_some, a_full_socket_suspends_until_the_peer_reads) {
   EXPECT_EQ(std::get<1>(*r), total);
   EXPECT_GE(suspensions, 1);
   EXPECT_TRUE(in == out);
+}
+
+// The direct path (socket_awaitable.hpp): a write started behind pending sends goes out after them
+// (order is per send: each send's bytes, as many as it reports, then the next one's).
+TYPED_TEST(write_some, a_write_started_behind_pending_sends_goes_out_after_them) {
+  this->prime_direct_writes();
+  if constexpr (TypeParam::kind == io::backend_kind::test) {
+    io::test_network::of(this->ctx()).set_send_buffer_limit(4096);
+  }
+  std::vector<char> big(8 << 20, 'b');
+  int suspensions = 0;
+  auto after = [&]() -> task<result> {
+    co_return co_await counted(this->pair_.client.write_some(senet::buffer("X", 1)), &suspensions);
+  };
+  // Reads until the 'X', counting the bytes before it.
+  auto reader = [&]() -> task<std::size_t> {
+    std::vector<char> chunk(1 << 16);
+    std::size_t before = 0;
+    for (;;) {
+      std::size_t n = co_await net::async_receive(this->pair_.server, senet::buffer(chunk));
+      if (n == 0) {
+        ADD_FAILURE() << "end of stream before the X";
+        co_return before;
+      }
+      auto end = chunk.begin() + static_cast<std::ptrdiff_t>(n);
+      auto x = std::find(chunk.begin(), end, 'X');
+      before += static_cast<std::size_t>(x - chunk.begin());
+      if (x != end) {
+        EXPECT_EQ(x + 1, end) << "bytes after the X";
+        co_return before;
+      }
+    }
+  };
+  // when_all starts its children in order: the first send fills the socket (or waits), the second
+  // waits behind it, write_some starts behind both, then the reader drains the socket.
+  auto r =
+      this->run(ex::when_all(net::async_send(this->pair_.client, senet::buffer(big)),
+                             net::async_send(this->pair_.client, senet::buffer(big)), after(), reader()));
+  ASSERT_TRUE(r);
+  auto [first, second, x, before] = *r;
+  EXPECT_GT(second, 0u);
+  EXPECT_EQ(x, ok(1u));
+  EXPECT_EQ(before, first + second);
+  EXPECT_EQ(suspensions, 1);
 }
 
 TYPED_TEST(write_some, a_stop_request_gives_operation_aborted) {

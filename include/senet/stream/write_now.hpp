@@ -171,7 +171,12 @@ write_now(Stream&) -> write_now<Stream>;
 template <write_stream Stream>
 template <class Buffers>
 class write_now<Stream>::operation {
-  using window_type = std::span<const const_buffer>;
+  // One buffer: what is left is that buffer, advanced (no cursor, no window to build); a sequence:
+  // a window of its next buffers.
+  static constexpr bool single = senet::detail::single_buffer<Buffers>;
+  using window_type = std::conditional_t<single, const_buffer, std::span<const const_buffer>>;
+  using rest_type =
+      std::conditional_t<single, const_buffer, net::detail::consuming_buffers<const_buffer, Buffers>>;
   using inner_type = decltype(std::declval<Stream&>().write_some(std::declval<window_type>()));
   static constexpr bool bindable = detail::io_bindable<inner_type>;
 
@@ -260,7 +265,7 @@ class write_now<Stream>::operation {
   // failed), false when a write_some is pending in inner_.
   bool run_ready() {
     while (written_ < total_) {
-      window_type window = rest_.prepare();
+      window_type window = prepare_window();
       inner_type* aw = ::new (static_cast<void*>(&storage_)) inner_type(owner_->stream_->write_some(window));
       has_inner_ = true;
       if constexpr (bindable) {
@@ -289,8 +294,20 @@ class write_now<Stream>::operation {
       return true;
     }
     written_ += n;
-    rest_.consume(n);
+    if constexpr (single) {
+      rest_ += n;
+    } else {
+      rest_.consume(n);
+    }
     return written_ >= total_;
+  }
+
+  [[nodiscard]] window_type prepare_window() noexcept {
+    if constexpr (single) {
+      return rest_;
+    } else {
+      return rest_.prepare();
+    }
   }
 
   inner_type& inner() noexcept { return *std::launder(reinterpret_cast<inner_type*>(&storage_)); }
@@ -303,7 +320,7 @@ class write_now<Stream>::operation {
 
   write_now* owner_;
   Buffers buffers_;
-  net::detail::consuming_buffers<const_buffer, Buffers> rest_;
+  rest_type rest_;
   std::size_t total_;
   std::size_t written_ = 0;
   std::error_code ec_{net::detail::no_error};

@@ -33,13 +33,19 @@ class completion_sink {
       start order (epoll). */
   std::uint64_t ready_entered_ = 0;
   std::uint64_t ready_left_ = 0;
+  /** The io_context this core belongs to (what a backend writes into
+      `descriptor_state_head::context` when it registers a descriptor). */
+  const io_context* context_ = nullptr;
 
  protected:
   ~completion_sink() = default;
 };
 
-/** The first member of every backend's per-descriptor state (`descriptor::context_state`). */
-struct descriptor_state {
+/** The first member of every backend's per-descriptor state (`descriptor::context_state`). Its
+    head (descriptor.hpp) is what operation states read inline: the backend sets `context` when it
+    registers the descriptor and keeps `direct` as `descriptor_state_head` says (a backend that
+    never sets a `direct` bit has no direct system calls: the test backend). */
+struct descriptor_state : descriptor_state_head {
   /** The backend that registered the descriptor; null once that backend is destroyed. */
   backend* owner = nullptr;
   /** Frees an orphaned state (owner null), called by release_descriptor. */

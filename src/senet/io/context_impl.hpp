@@ -46,6 +46,7 @@ class context_impl final : public completion_sink {
         backend_(options.backend ? make_required_backend(*options.backend, *this, options, &info_)
                                  : make_default_backend(*this, options, &info_)),
         handoff_(std::make_shared<handoff>(&owner)) {
+    context_ = &owner;
     if (options.single_thread && backend_->kind() == backend_kind::uring) {
       // The ring's submitter is this thread (IORING_SETUP_SINGLE_ISSUER); enter_run enforces it.
       issuer_ = std::this_thread::get_id();

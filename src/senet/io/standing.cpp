@@ -389,6 +389,7 @@ bool context_impl::pooled_start(io_operation& o) noexcept {
       return true;
     }
     state->standing = &ps->record;
+    state->direct &= static_cast<std::uint8_t>(~direct_receive);  // the standing receive takes the data
     ps->state = state;
   }
   if (ps->waiters.empty() && has_result(*ps)) {

@@ -225,6 +225,7 @@ bool context_impl::queued_accept_start(io_operation& op) noexcept {
       return true;
     }
     state->standing = &qa->record;
+    state->direct &= static_cast<std::uint8_t>(~direct_receive);
     qa->state = state;
   }
   if (qa->waiters.empty() && has_result(*qa)) {

@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 
+namespace senet::io {
+class io_context;
+}  // namespace senet::io
+
 namespace senet::io::detail {
 
 /** Bits of `descriptor::eager`. */
@@ -45,6 +49,42 @@ class state_pointer {
  private:
   std::atomic<void*> p_{nullptr};
 };
+
+/** Bits of `descriptor_state_head::direct`. */
+inline constexpr std::uint8_t direct_send = 1;
+inline constexpr std::uint8_t direct_receive = 2;
+
+/** The first part of every backend's per-descriptor state (what `descriptor::context_state`
+    points at once a context registered the descriptor): what an operation state reads inline, on
+    the context's thread, to decide whether it may make its system call itself (`io::detail::
+    may_perform_directly`, operation.hpp) instead of handing a record to the core.
+
+    Written only by the registering context's thread (its backend and core). */
+struct descriptor_state_head {
+  /** The io_context that registered the descriptor; null once its backend is destroyed. */
+  const io_context* context = nullptr;
+  /** How many records that context's core has delivered from its ready queue (its
+      `completion_sink::ready_left_`); set with `context`. */
+  const std::uint64_t* delivered = nullptr;
+  /** Per direction (`direct_index`): the ready-queue number of the last completion of that
+      direction that went through the ready queue (0: none). Until `*delivered` reaches it, that
+      completion has not been delivered, and an operation of the direction that finished now would
+      overtake it: a direct call is refused (epoll keeps these; io_uring leaves them 0). */
+  std::uint64_t tickets[2] = {0, 0};
+  /** `direct_send` / `direct_receive`: a send / receive started now on the context's thread,
+      with the socket's `eager` bit of that direction set, would be tried at once with its system
+      call by the backend (nothing of that direction is pending, no standing operation takes that
+      direction's data), so making that system call directly keeps the order a record would keep,
+      once `tickets` says that no completion of the direction waits for delivery. The backend sets
+      a bit only where it knows this and clears it before anything of the direction becomes
+      pending: a clear bit only means "start a record". */
+  std::uint8_t direct = 0;
+};
+
+/** The index of `tickets` for `direct_send` (0) or `direct_receive` (1). */
+[[nodiscard]] constexpr unsigned direct_index(std::uint8_t direction) noexcept {
+  return direction >> 1;
+}
 
 /** What senet keeps with a socket's descriptor: the fd and the per-descriptor state of the
     io_context that registered it (epoll: its wait lists; null until the first wait).

@@ -8,7 +8,9 @@
 #include <senet/io/detail/descriptor.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 #include <sys/socket.h>
@@ -62,6 +64,11 @@ inline constexpr std::uint8_t completion_buffer = 2;  ///< a pool buffer holds t
 inline constexpr std::uint8_t completion_buffer_more = 4;
 /** The kernel's notification that it no longer reads a zero-copy send's buffer. */
 inline constexpr std::uint8_t completion_notification = 8;
+
+/** Bit of `io_operation::start_hints_`: the caller has just made the record's system call itself
+    (`perform_directly`) and it would have blocked, so the backend waits for readiness (or hands
+    the record to the kernel) without trying it again. A backend may ignore it. */
+inline constexpr std::uint8_t start_would_block = 1;
 
 /** Where a record is; only the context's thread reads or writes it. */
 enum class op_state : std::uint8_t {
@@ -119,6 +126,9 @@ struct io_operation {
   std::uint8_t completion_flags_ = 0;
   /** Delivery waits for a cancel request still in the cross-thread queue. */
   bool deferred_ = false;
+  /** `start_*` hints from the operation state to the backend for the next start; the backend
+      clears them when it takes the record. */
+  std::uint8_t start_hints_ = 0;
   /** A stop callback on another thread queued a cancel request the loop has not drained yet. */
   std::atomic<bool> cancel_pending_{false};
 };
@@ -168,6 +178,55 @@ extern thread_local constinit io_context* current_context;
 /** True when the calling thread is running `ctx`. */
 [[nodiscard]] inline bool running_in_this_thread(const io_context& ctx) noexcept {
   return current_context == &ctx;
+}
+
+/** True when the calling thread may make the system call of a send (`direction` is
+    `direct_send`) or receive (`direct_receive`) on `d` itself, now, instead of starting a record
+    on `ctx`: it runs `ctx`, `d` is registered with `ctx`, `ctx`'s backend said that such an
+    operation would be tried at once (`descriptor_state_head::direct`), and no completion of that
+    direction waits in the ready queue (`descriptor_state_head::tickets`). The caller checks its stop
+    token first. A few loads; no call. */
+[[nodiscard]] inline bool may_perform_directly(const io_context& ctx, const descriptor& d,
+                                               std::uint8_t direction) noexcept {
+  if (!running_in_this_thread(ctx)) {
+    return false;
+  }
+  const auto* head = static_cast<const descriptor_state_head*>(d.context_state.load());
+  return head != nullptr && head->context == &ctx && (head->direct & direction) != 0 &&
+         head->tickets[direct_index(direction)] <= *head->delivered;
+}
+
+/** The system call of a send (`sendmsg` with `MSG_NOSIGNAL`) or receive (`recvmsg`) of `msg` on
+    `d`, never blocking (`MSG_DONTWAIT`), retried on `EINTR`: the bytes transferred, or `-errno`
+    (`-EAGAIN` / `-EWOULDBLOCK` when it would block: then start a record with
+    `start_would_block`). For callers that `may_perform_directly` allowed. */
+[[nodiscard]] inline std::int64_t perform_directly(const descriptor& d, bool send, ::msghdr& msg,
+                                                   int flags) noexcept {
+  for (;;) {
+    ::ssize_t r = send ? ::sendmsg(d.fd, &msg, flags | MSG_NOSIGNAL | MSG_DONTWAIT)
+                       : ::recvmsg(d.fd, &msg, flags | MSG_DONTWAIT);
+    if (r >= 0) {
+      return r;
+    }
+    if (errno != EINTR) {
+      return -errno;
+    }
+  }
+}
+
+/** `perform_directly` of one buffer (`send` / `recv`, which need no `msghdr`). */
+[[nodiscard]] inline std::int64_t perform_directly(const descriptor& d, bool send, void* data,
+                                                   std::size_t size, int flags) noexcept {
+  for (;;) {
+    ::ssize_t r = send ? ::send(d.fd, data, size, flags | MSG_NOSIGNAL | MSG_DONTWAIT)
+                       : ::recv(d.fd, data, size, flags | MSG_DONTWAIT);
+    if (r >= 0) {
+      return r;
+    }
+    if (errno != EINTR) {
+      return -errno;
+    }
+  }
 }
 
 /** Starts `op` (context's thread only). Returns true when it completed at once (`op.result_` is

@@ -15,6 +15,17 @@
    the per-direction order (it tries only when nothing of that direction is pending). The socket's
    own setting is restored at once.
 
+   The direct path. Before it builds an operation state, the awaitable asks the core whether it may
+   make the system call itself (`io::detail::may_perform_directly`: on the context's thread, the
+   socket registered with that context, and its backend said that nothing of that direction is
+   pending, so that a record started now would be tried at once anyway). Then it makes the system
+   call itself (`recv` / `send` for one buffer, `recvmsg` / `sendmsg` for a sequence) and
+   completes with what a record would have delivered; when the
+   call would block, the record it starts carries `start_would_block`, so that the backend waits
+   without trying again. The order of the socket's operations, the stop token (a stop already
+   requested takes the record's path, which completes with `operation_aborted`) and the results
+   are those of the record's path; only the instructions are fewer.
+
    Completion and resumption race when the operation completes on the context's thread while the
    coroutine runs on another: `state_` decides, as in the task's sender awaiter. */
 
@@ -29,9 +40,11 @@
 #include <senet/net/async_receive.hpp>
 #include <senet/net/async_send.hpp>
 #include <senet/net/detail/io_sender.hpp>
+#include <senet/net/detail/message_truncation.hpp>
 #include <senet/net/message_flags.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +54,8 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+
+#include <sys/socket.h>
 
 namespace senet::net::detail {
 
@@ -107,6 +122,9 @@ class socket_awaitable {
     if (ctx_ == nullptr) {
       return false;  // the context comes from the promise in await_suspend
     }
+    if (try_directly()) {
+      return true;
+    }
     start();
     return state_.load(std::memory_order_acquire) == done;
   }
@@ -123,6 +141,9 @@ class socket_awaitable {
         const auto& env = ex::get_env(h.promise());
         ctx_ = &io::get_io_scheduler(env).context();
         token_ = awaitable_stop_token(env);
+        if (try_directly()) {
+          return false;
+        }
         start();
       }
     }
@@ -159,13 +180,71 @@ class socket_awaitable {
     [[nodiscard]] env get_env() const noexcept { return {self_->token_}; }
   };
 
+  // The system call made here, without a record, when the backend allows it
+  // (io::detail::may_perform_directly): true when that completed the operation (result_ set, as
+  // the receiver would set it); false when a record must be started (it then does not try again
+  // when the call would have blocked).
+  bool try_directly() noexcept {
+    constexpr std::uint8_t direction = Write ? io::detail::direct_send : io::detail::direct_receive;
+    io::detail::descriptor& d = socket_->io_descriptor();
+    if (!io::detail::may_perform_directly(*ctx_, d, direction) || token_.stop_requested()) {
+      return false;
+    }
+    std::int64_t r;
+    if constexpr (senet::detail::single_buffer<Buffers>) {
+      // send / recv: no iovec, no msghdr.
+      if constexpr (Write) {
+        r = io::detail::perform_directly(d, true, const_cast<void*>(buffers_.data()), buffers_.size(), 0);
+      } else {
+        bool message_socket = is_message_socket(*socket_);
+        r = io::detail::perform_directly(d, false, buffers_.data(), buffers_.size(),
+                                         kernel_receive_flags(message_flags{}, message_socket));
+        r = checked_receive_result(r, buffers_.size(), message_socket, message_flags{});
+      }
+    } else {
+      iovec_view_for<Buffers> iov;
+      if (!iov.try_assign(buffers_)) [[unlikely]] {
+        return false;  // the record reports it
+      }
+      ::msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = iov.size();
+      if constexpr (Write) {
+        r = io::detail::perform_directly(d, true, msg, 0);
+      } else {
+        bool message_socket = is_message_socket(*socket_);
+        r = io::detail::perform_directly(d, false, msg,
+                                         kernel_receive_flags(message_flags{}, message_socket));
+        r = checked_receive_result(r, iov.bytes(), message_socket, message_flags{});
+      }
+    }
+    if (r > 0 || (Write && r == 0)) {
+      result_ = {no_error, static_cast<std::size_t>(r)};
+    } else if (r == 0) {
+      result_ = {make_error_code(senet::error::eof), 0};  // buffers are not empty here
+    } else if (r == -EAGAIN || r == -EWOULDBLOCK) {
+      would_block_ = true;
+      return false;
+    } else {
+      result_ = {io::detail::result_error(r), 0};
+    }
+    return true;
+  }
+
   void start() noexcept {
     auto* op = ::new (static_cast<void*>(&storage_))
         operation_type(ex::connect(make_sender(*ctx_, *socket_, buffers_), receiver{this}));
     started_ = true;
+    if constexpr (std::is_base_of_v<io::detail::io_operation, operation_type>) {
+      if (would_block_) {
+        static_cast<io::detail::io_operation&>(*op).start_hints_ = io::detail::start_would_block;
+      }
+    }
     io::detail::descriptor& d = socket_->io_descriptor();
     constexpr std::uint8_t bit = Write ? io::detail::eager_send : io::detail::eager_receive;
-    if ((d.eager & bit) == 0 && io::detail::running_in_this_thread(*ctx_)) {
+    if (!would_block_ && (d.eager & bit) == 0 && io::detail::running_in_this_thread(*ctx_)) {
+      // (After try_directly found that the call would block, the record does not try it again:
+      // the eager bit would change nothing.)
       d.eager = static_cast<std::uint8_t>(d.eager | bit);
       ex::start(*op);
       d.eager = static_cast<std::uint8_t>(d.eager & ~bit);
@@ -188,6 +267,7 @@ class socket_awaitable {
   std::coroutine_handle<> handle_{};
   std::atomic<int> state_{idle};
   bool started_ = false;
+  bool would_block_ = false;  // try_directly found that the call would block
   result_type result_{no_error, 0};
   alignas(operation_type) unsigned char storage_[sizeof(operation_type)];
 };

@@ -47,11 +47,12 @@ struct epoll_state : descriptor_state {
   bool read_drained = false;
   // End of stream, a reset or an error was signalled: sticky, receives always try.
   bool read_closed = false;
-  // The ready-queue number (completion_sink::ready_entered_) of the last operation of each list
-  // completed through the ready queue: until it is delivered, a new operation of that direction
-  // that succeeds at once completes through the ready queue too, behind it, not inline.
-  std::uint64_t read_ticket = 0;
-  std::uint64_t write_ticket = 0;
+  // descriptor_state_head::tickets: the ready-queue number (completion_sink::ready_entered_) of
+  // the last operation of each list completed through the ready queue: until it is delivered, a
+  // new operation of that direction that succeeds at once completes through the ready queue too,
+  // behind it, not inline (and none is made directly).
+  std::uint64_t& read_ticket() noexcept { return tickets[direct_index(direct_receive)]; }
+  std::uint64_t& write_ticket() noexcept { return tickets[direct_index(direct_send)]; }
   // The backend's list of live states (for orphaning at destruction), or its free list.
   epoll_state* live_prev = nullptr;
   epoll_state* live_next = nullptr;
@@ -178,6 +179,8 @@ class epoll_backend final : public backend {
     // release_descriptor frees them.
     for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
       s->owner = nullptr;
+      s->context = nullptr;
+      s->direct = 0;
     }
     while (free_ != nullptr) {
       epoll_state* s = free_;
@@ -206,20 +209,26 @@ class epoll_backend final : public backend {
     }
     bool write = is_write_op(op.code_);
     op.backend_flags_ = write ? on_write_list : 0;
+    // The caller made the system call itself a moment ago and it would have blocked.
+    bool tried = (op.start_hints_ & start_would_block) != 0 && s != nullptr;
+    op.start_hints_ = 0;
     // Keep the order of operations in one direction: queue behind those already waiting.
     if (s == nullptr || (write ? s->write : s->read).empty()) {
-      if (!write && s != nullptr && s->read_drained && !s->read_closed && op.code_ == op_code::receive &&
-          (d.eager & eager_receive) == 0) {
+      if (!write && s != nullptr &&
+          (tried || (s->read_drained && !s->read_closed && op.code_ == op_code::receive &&
+                     (d.eager & eager_receive) == 0))) {
         // Known to find nothing: wait for the next edge (see epoll_state::read_drained), unless the
         // socket asked for the try (data may have arrived since, its edge not yet seen).
+        s->read_drained = true;
+        s->direct &= static_cast<std::uint8_t>(~direct_receive);
         s->read.push_back(op);
         op.backend_link_ = s;
         return false;
       }
-      if (try_perform(op, d.fd)) {
+      if (!tried && try_perform(op, d.fd)) {
         note_receive(s, op);
         if (s != nullptr) [[likely]] {
-          std::uint64_t& ticket = write ? s->write_ticket : s->read_ticket;
+          std::uint64_t& ticket = write ? s->write_ticket() : s->read_ticket();
           if (ticket > sink().ready_left_) [[unlikely]] {
             // An earlier operation of this direction completed and waits in the ready queue:
             // completing this one inline would overtake it.
@@ -227,6 +236,7 @@ class epoll_backend final : public backend {
             ticket = sink().ready_entered_;
             return false;
           }
+          allow_direct(*s, op.code_);
         }
         return true;
       }
@@ -243,6 +253,7 @@ class epoll_backend final : public backend {
         s->read_drained = true;
       }
     }
+    s->direct &= static_cast<std::uint8_t>(~(write ? direct_send : direct_receive));
     (write ? s->write : s->read).push_back(op);
     op.backend_link_ = s;
     return false;
@@ -347,7 +358,9 @@ class epoll_backend final : public backend {
   }
 
   void cancel_all() noexcept override {
+    shut_down_ = true;
     for (epoll_state* s = live_; s != nullptr; s = s->live_next) {
+      s->direct = 0;  // shutdown: from now on every operation goes to the core, which cancels it
       abort_all(s->read, -ECANCELED);
       abort_all(s->write, -ECANCELED);
       abort_all(s->polls, -ECANCELED);
@@ -370,6 +383,21 @@ class epoll_backend final : public backend {
     return s;
   }
 
+  // After an operation of `code` completed (inline, or the last of its wait list) with nothing of
+  // its direction pending: a send or receive of that direction may be made directly
+  // (descriptor_state_head::direct; its ticket says from when), a receive only while no standing
+  // receive takes the descriptor's data.
+  void allow_direct(epoll_state& s, op_code code) const noexcept {
+    if (shut_down_) {
+      return;
+    }
+    if (code == op_code::send) {
+      s.direct |= direct_send;
+    } else if (code == op_code::receive && s.multishot == nullptr && s.standing == nullptr) {
+      s.direct |= direct_receive;
+    }
+  }
+
   // A standing receive or accept (one per descriptor): performed now, and on every edge until it
   // ends. Its completions are handed to the core at once (on_shot_); its last one goes through
   // the ready queue.
@@ -390,6 +418,7 @@ class epoll_backend final : public backend {
     op.completion_flags_ = 0;
     op.backend_link_ = s;
     op.backend_flags_ = is_standing;
+    s->direct &= static_cast<std::uint8_t>(~direct_receive);
     s->multishot = &op;
     // Data (or connections) may be there already, reported by no edge to come.
     run_shots(*s);
@@ -544,7 +573,12 @@ class epoll_backend final : public backend {
       list.erase(*op);
       op->backend_link_ = nullptr;
       sink().complete(*op, op->result_);
-      (&list == &s.read ? s.read_ticket : s.write_ticket) = sink().ready_entered_;
+      (&list == &s.read ? s.read_ticket() : s.write_ticket()) = sink().ready_entered_;
+      if (list.empty()) {
+        // The direction is idle: direct calls may go on once this completion is delivered (the
+        // ticket just taken says when).
+        allow_direct(s, op->code_);
+      }
     }
   }
 
@@ -569,6 +603,9 @@ class epoll_backend final : public backend {
       s->destroy = [](descriptor_state* state) noexcept { delete static_cast<epoll_state*>(state); };
     }
     s->owner = this;
+    s->context = sink().context_;
+    s->delivered = &sink().ready_left_;
+    s->direct = 0;
     s->fd = d.fd;
     ::epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
@@ -608,6 +645,8 @@ class epoll_backend final : public backend {
       s->live_next->live_prev = s->live_prev;
     }
     s->owner = nullptr;
+    s->context = nullptr;
+    s->direct = 0;
     s->fd = -1;
     s->live_prev = nullptr;
     s->live_next = free_;
@@ -618,6 +657,8 @@ class epoll_backend final : public backend {
   int eventfd_ = -1;
   int timerfd_ = -1;
   bool have_pwait2_ = true;
+  // cancel_all() ran: no direct system calls any more (descriptor_state_head::direct).
+  bool shut_down_ = false;
   epoll_state* live_ = nullptr;
   epoll_state* free_ = nullptr;
 };

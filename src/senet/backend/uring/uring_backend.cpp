@@ -298,6 +298,8 @@ class uring_backend final : public backend {
     // backend; what the kernel may still hold (the eventfd poll, a deadline) names no memory.
     for (uring_state* s = live_; s != nullptr; s = s->live_next) {
       s->owner = nullptr;
+      s->context = nullptr;
+      s->direct = 0;
     }
     while (free_ != nullptr) {
       uring_state* s = free_;
@@ -438,6 +440,9 @@ class uring_backend final : public backend {
     }
     op.backend_link_ = s;
     op.backend_flags_ = 0;
+    // The caller made the system call itself a moment ago and it would have blocked.
+    bool tried = (op.start_hints_ & start_would_block) != 0;
+    op.start_hints_ = 0;
     if (op.link_timeout_ns_ > 0 && links_timeouts_) [[unlikely]] {
       op.link_timeout_ns_ = absolute_deadline(op.link_timeout_ns_);
       op.backend_flags_ = f_linked;
@@ -449,15 +454,18 @@ class uring_backend final : public backend {
         enqueue(op, dir);
         return false;
       }
-      if (try_first(op, d)) {
+      if (!tried && try_first(op, d)) {
         op.backend_link_ = nullptr;
         op.backend_flags_ = 0;
+        allow_direct(*s, dir);
         return true;
       }
+      s->direct &= static_cast<std::uint8_t>(~direct_bit(*s, dir));
       dir.active = &op;
     } else if (op.code_ != op_code::poll) {
       // A standing multishot record: not ordered with the descriptor's other operations.
       op.backend_flags_ |= f_multishot;
+      s->direct &= static_cast<std::uint8_t>(~direct_receive);
       op.completion_flags_ = 0;
     }
     if (backlog_.empty() && queue(op)) [[likely]] {
@@ -712,7 +720,9 @@ class uring_backend final : public backend {
   }
 
   void cancel_all() noexcept override {
+    shut_down_ = true;
     for (uring_state* s = live_; s != nullptr; s = s->live_next) {
+      s->direct = 0;  // shutdown: from now on every operation goes to the core, which cancels it
       for (direction& dir : s->directions) {
         while (io_operation* op = dir.queued.front()) {
           dequeue(*op);
@@ -831,7 +841,24 @@ class uring_backend final : public backend {
       dir.active = nullptr;
       if (!dir.queued.empty()) [[unlikely]] {
         hand_on(*s, dir);
+      } else if (!shut_down_) {
+        allow_direct(*s, dir);
       }
+    }
+  }
+
+  // The descriptor_state_head::direct bit of `dir`.
+  static std::uint8_t direct_bit(const uring_state& s, const direction& dir) noexcept {
+    return &dir == &s.directions[0] ? direct_receive : direct_send;
+  }
+
+  // Nothing of `dir` is pending: a send or receive of it may be made directly (as try_first would
+  // make it), a receive only while no standing receive takes the descriptor's data.
+  static void allow_direct(uring_state& s, const direction& dir) noexcept {
+    if (&dir == &s.directions[1]) {
+      s.direct |= direct_send;
+    } else if (s.standing == nullptr) {
+      s.direct |= direct_receive;
     }
   }
 
@@ -1339,6 +1366,9 @@ class uring_backend final : public backend {
       s->destroy = [](descriptor_state* state) noexcept { delete static_cast<uring_state*>(state); };
     }
     s->owner = this;
+    s->context = sink().context_;
+    s->delivered = &sink().ready_left_;
+    s->direct = 0;
     s->standing = nullptr;
     s->backlogged = 0;
     s->directions[0].active = nullptr;
@@ -1363,6 +1393,8 @@ class uring_backend final : public backend {
       s->live_next->live_prev = s->live_prev;
     }
     s->owner = nullptr;
+    s->context = nullptr;
+    s->direct = 0;
     s->live_prev = nullptr;
     s->live_next = free_;
     free_ = s;
@@ -1375,6 +1407,8 @@ class uring_backend final : public backend {
   std::uint32_t batch_wait_us_ = 0;
   bool multishot_wake_ = true;
   bool wake_armed_ = false;
+  // cancel_all() ran: no direct system calls any more (descriptor_state_head::direct).
+  bool shut_down_ = false;
   int eventfd_ = -1;
   op_list backlog_;
   op_list cancelling_;
