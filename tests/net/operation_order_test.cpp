@@ -462,4 +462,36 @@ TYPED_TEST(operation_order_test, accepts_started_from_two_threads_take_connectio
   this->accepts_in_start_order(2);
 }
 
+// A send started outside the loop is handed to it; a send started after it, inside run_until,
+// must not overtake it on the wire (found by fuzz/test_network_fuzz.cpp). Likewise receives.
+TYPED_TEST(operation_order_test, a_send_started_before_run_until_is_written_before_one_started_in_it) {
+  auto pair = senet::test::tcp_pair(this->ctx());
+  completion_log log(1);
+  const std::string first(64, 'a');
+  const std::string second(64, 'b');
+  auto op = connect_and_start(net::async_send(pair.client, buffer(first)),
+                              transfer_receiver{&this->ctx(), &log, 0});
+  ASSERT_TRUE(this->run(net::async_send(pair.client, buffer(second))).has_value());
+  ASSERT_TRUE(drive(this->ctx(), [&] { return log.done(1); }));
+  EXPECT_EQ(log.bytes[0], 64);
+  std::string got(128, '?');
+  ASSERT_TRUE(this->run(net::async_read(pair.server, buffer(got))).has_value());
+  EXPECT_EQ(got, first + second);
+}
+
+TYPED_TEST(operation_order_test,
+           a_receive_started_before_run_until_takes_the_bytes_before_one_started_in_it) {
+  auto pair = senet::test::tcp_pair(this->ctx());
+  completion_log log(1);
+  std::string first(4, '?');
+  std::string second(4, '?');
+  auto op = connect_and_start(net::async_receive(pair.server, buffer(first)),
+                              transfer_receiver{&this->ctx(), &log, 0});
+  ASSERT_TRUE(this->run(net::async_write(pair.client, buffer(std::string_view("aaaabbbb")))).has_value());
+  ASSERT_TRUE(this->run(net::async_read(pair.server, buffer(second))).has_value());
+  ASSERT_TRUE(drive(this->ctx(), [&] { return log.done(1); }));
+  EXPECT_EQ(first, "aaaa");
+  EXPECT_EQ(second, "bbbb");
+}
+
 }  // namespace
