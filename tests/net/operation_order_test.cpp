@@ -479,6 +479,54 @@ TYPED_TEST(operation_order_test, a_send_started_before_run_until_is_written_befo
   EXPECT_EQ(got, first + second);
 }
 
+/** Records a transfer's result under its index; its environment has a stop token. */
+struct stoppable_transfer_receiver {
+  using receiver_concept = ex::receiver_t;
+  io::io_context* ctx;
+  completion_log* log;
+  int index;
+  ex::inplace_stop_token token;
+
+  struct env {
+    io::io_context* ctx;
+    ex::inplace_stop_token token;
+    [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
+      return ctx->get_scheduler();
+    }
+    [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
+  };
+  void set_value(std::size_t n) && noexcept { log->record(index, static_cast<std::int64_t>(n)); }
+  void set_error(std::error_code ec) && noexcept { log->record(index, -ec.value()); }
+  void set_stopped() && noexcept { log->record(index, -1); }
+  [[nodiscard]] env get_env() const noexcept { return {ctx, token}; }
+};
+
+// KNOWN BUG (core, reported; found by fuzz/test_network_fuzz.cpp): two receives wait; a stop is
+// requested on the first from outside the loop; bytes arrive before the loop has taken the
+// request. The first receive takes the first byte (it completed before the stop took effect, so
+// it completes with a value), but its completion waits for the queued stop request
+// (defer_for_cancel) and is delivered after the second's: completions are not in start order.
+// Run with --gtest_also_run_disabled_tests.
+TYPED_TEST(operation_order_test, DISABLED_a_receive_asked_to_stop_from_outside_completes_before_a_later_one) {
+  auto pair = senet::test::tcp_pair(this->ctx());
+  completion_log log(2);
+  std::array<char, 1> first{};
+  std::array<char, 1> second{};
+  ex::inplace_stop_source stop;
+  auto a = connect_and_start(net::async_receive(pair.server, buffer(first)),
+                             stoppable_transfer_receiver{&this->ctx(), &log, 0, stop.get_token()});
+  auto b = connect_and_start(net::async_receive(pair.server, buffer(second)),
+                             stoppable_transfer_receiver{&this->ctx(), &log, 1, {}});
+  this->ctx().poll();  // both wait in the backend
+  ASSERT_TRUE(this->run(net::async_write(pair.client, buffer(std::string_view("ab")))).has_value());
+  stop.request_stop();  // from outside the loop: queued for it
+  ASSERT_TRUE(drive(this->ctx(), [&] { return log.done(2); }));
+  if (log.bytes[0] == 1) {
+    EXPECT_EQ(first[0], 'a');
+    EXPECT_EQ(log.order[0], 0) << "the receive that took the first byte completes first";
+  }
+}
+
 TYPED_TEST(operation_order_test,
            a_receive_started_before_run_until_takes_the_bytes_before_one_started_in_it) {
   auto pair = senet::test::tcp_pair(this->ctx());
