@@ -44,6 +44,7 @@
 #include <senet/net/sockets.hpp>
 
 #include <support/allocation_counter.hpp>
+#include <support/test_env.hpp>
 
 #include <dirent.h>
 
@@ -102,7 +103,8 @@ struct operation_base {
   ex::inplace_stop_source stop;
   bool stop_asked = false;  // a stop request, or a cancel() of its socket after it started
   bool socket_closed = false;
-  bool broken_at_close = false;  // its connection was reset or shut down before the close
+  // Its connection was reset or shut down (for a connect: the listener closed) before the close.
+  bool broken_at_close = false;
   // Its start was handed to the loop: started outside the loop, or inside it behind such a start.
   bool handed_off = false;
 
@@ -116,15 +118,6 @@ struct operation_base {
     check(++completions == 1, "an operation completes exactly once");
     how = o;
   }
-};
-
-struct program_env {
-  io::io_context* ctx;
-  ex::inplace_stop_token token;
-  [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-    return ctx->get_scheduler();
-  }
-  [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
 };
 
 struct program_receiver {
@@ -146,7 +139,10 @@ struct program_receiver {
     op->error = ec;
   }
   void set_stopped() && noexcept { op->completed(outcome::stopped); }
-  [[nodiscard]] program_env get_env() const noexcept { return {ctx, op->stop.get_token()}; }
+  [[nodiscard]] auto get_env() const noexcept {
+    return senet::test::make_env(senet::test::scheduler_entry(ctx->get_scheduler()),
+                                 senet::test::stop_token_entry(op->stop.get_token()));
+  }
 };
 
 template <class Sndr>
@@ -416,7 +412,7 @@ class program {
     for (auto& op : ops_) {
       if (op->slot == s && op->kind != op_kind::accept) {
         op->socket_closed = true;
-        op->broken_at_close = e.broken;
+        op->broken_at_close = e.broken || (op->kind == op_kind::connect && !listener_->is_open());
       }
     }
     mark_broken(s);
@@ -465,13 +461,14 @@ class program {
     check(op.how != outcome::stopped || op.stop_asked, "set_stopped() only after a stop request or cancel()");
     if (op.how == outcome::error && op.socket_closed) {
       // Closed while it waited: operation_aborted. Unless it had failed already (its connection
-      // was reset or shut down: the result waited in the ready queue), or its start was handed to
-      // the loop, which had not run it yet: then it finds the descriptor closed (bad_descriptor),
-      // or open again (a handed-off connect opens a closed socket), and fails as it may there.
+      // was reset or shut down, or its listener closed: the result waited in the ready queue), or its start
+      // was handed to the loop, which had not run it yet: then it finds the descriptor closed
+      // (bad_descriptor), or open again (a handed-off connect opens a closed socket), and fails as it may
+      // there.
       const std::error_code& e = op.error;
       const bool earlier =
-          op.broken_at_close &&
-          (e == std::errc::connection_reset || e == std::errc::broken_pipe || e == std::errc::not_connected);
+          op.broken_at_close && (e == std::errc::connection_reset || e == std::errc::broken_pipe ||
+                                 e == std::errc::not_connected || e == std::errc::connection_refused);
       const bool late = op.handed_off;
       check(e == senet::error::operation_aborted || earlier || late,
             "an operation whose socket is closed while it waits fails with operation_aborted");

@@ -21,6 +21,7 @@
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
 #include <support/run.hpp>
+#include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
 
@@ -487,18 +488,13 @@ struct stoppable_transfer_receiver {
   int index;
   ex::inplace_stop_token token;
 
-  struct env {
-    io::io_context* ctx;
-    ex::inplace_stop_token token;
-    [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-      return ctx->get_scheduler();
-    }
-    [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
-  };
   void set_value(std::size_t n) && noexcept { log->record(index, static_cast<std::int64_t>(n)); }
   void set_error(std::error_code ec) && noexcept { log->record(index, -ec.value()); }
   void set_stopped() && noexcept { log->record(index, -1); }
-  [[nodiscard]] env get_env() const noexcept { return {ctx, token}; }
+  [[nodiscard]] auto get_env() const noexcept {
+    return senet::test::make_env(senet::test::scheduler_entry(ctx->get_scheduler()),
+                                 senet::test::stop_token_entry(token));
+  }
 };
 
 // KNOWN BUG (core, reported; found by fuzz/test_network_fuzz.cpp): two receives wait; a stop is

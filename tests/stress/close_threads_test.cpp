@@ -17,6 +17,7 @@
 #include <senet/net/sockets.hpp>
 
 #include <support/loopback.hpp>
+#include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
 
@@ -43,13 +44,6 @@ namespace io = senet::io;
 namespace net = senet::net;
 using senet::ip::tcp;
 
-struct io_env {
-  io::io_context* ctx;
-  [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-    return ctx->get_scheduler();
-  }
-};
-
 /** How one operation completed; written on the context's thread. */
 struct outcome {
   std::atomic<int> completions{0};
@@ -75,7 +69,7 @@ struct outcome_receiver {
     done(1);
   }
   void set_stopped() && noexcept { done(2); }
-  [[nodiscard]] io_env get_env() const noexcept { return {ctx}; }
+  [[nodiscard]] auto get_env() const noexcept { return senet::test::scheduler_env(ctx->get_scheduler()); }
 };
 
 template <class Sndr>

@@ -23,6 +23,7 @@
 #include <senet/task.hpp>
 
 #include <support/loopback.hpp>
+#include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
 
@@ -175,15 +176,6 @@ TEST(stress, ten_thousand_concurrent_connections_on_one_context) {
 
 // ---- one million operations started, then cancelled ---------------------------------------------------
 
-struct cancel_env {
-  io::io_context* ctx;
-  ex::inplace_stop_token token;
-  [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-    return ctx->get_scheduler();
-  }
-  [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
-};
-
 struct cancel_counts {
   long stopped = 0;
   long other = 0;
@@ -198,7 +190,10 @@ struct cancel_receiver {
   void set_value() && noexcept { ++counts->other; }
   void set_error(std::error_code) && noexcept { ++counts->other; }
   void set_stopped() && noexcept { ++counts->stopped; }
-  [[nodiscard]] cancel_env get_env() const noexcept { return {ctx, token}; }
+  [[nodiscard]] auto get_env() const noexcept {
+    return senet::test::make_env(senet::test::scheduler_entry(ctx->get_scheduler()),
+                                 senet::test::stop_token_entry(token));
+  }
 };
 
 template <class Sndr>
