@@ -461,14 +461,15 @@ class program {
     check(op.how != outcome::stopped || op.stop_asked, "set_stopped() only after a stop request or cancel()");
     if (op.how == outcome::error && op.socket_closed) {
       // Closed while it waited: operation_aborted. Unless it had failed already (its connection
-      // was reset or shut down, or its listener closed: the result waited in the ready queue), or its start
+      // was not intact when it started, or was reset or shut down since, or its listener closed:
+      // the result waited in the ready queue behind an earlier one of its direction), or its start
       // was handed to the loop, which had not run it yet: then it finds the descriptor closed
       // (bad_descriptor), or open again (a handed-off connect opens a closed socket), and fails as it may
       // there.
       const std::error_code& e = op.error;
-      const bool earlier =
-          op.broken_at_close && (e == std::errc::connection_reset || e == std::errc::broken_pipe ||
-                                 e == std::errc::not_connected || e == std::errc::connection_refused);
+      const bool earlier = (op.broken_at_close || !op.intact) &&
+                           (e == std::errc::connection_reset || e == std::errc::broken_pipe ||
+                            e == std::errc::not_connected || e == std::errc::connection_refused);
       const bool late = op.handed_off;
       check(e == senet::error::operation_aborted || earlier || late,
             "an operation whose socket is closed while it waits fails with operation_aborted");
