@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // The HTTP/1.1 request parsing of examples/http_server.cpp: pure functions on bytes, no I/O and no
 // allocation, so that a fuzzer can drive them directly (parse_request on any bytes must return,
-// and every string_view it gives points into its input).
+// and every string_view it gives points into its input, except the path "/" of an absolute-form
+// target that has none).
 #ifndef SENET_EXAMPLES_HTTP_REQUEST_HPP
 #define SENET_EXAMPLES_HTTP_REQUEST_HPP
 
@@ -28,7 +29,8 @@ struct request {
 
   std::string_view method;
   std::string_view target;  // as sent (origin-form "/a/b?c", or absolute-form "http://h/a")
-  std::string_view path;    // the target's path, still percent-encoded ("/a/b")
+  std::string_view path;    // the target's path, still percent-encoded ("/a/b"); a static "/" for
+                            // an absolute-form target without one ("http://h")
   std::string_view query;   // after '?', without it ("" if none)
   int minor_version = 1;    // HTTP/1.<minor_version>
   std::array<header, max_headers> headers{};

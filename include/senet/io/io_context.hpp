@@ -171,6 +171,10 @@ class io_context {
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
   friend bool detail::links_timeouts(const io_context&) noexcept;
   friend void detail::with_backend(io_context&, void (*)(void*, detail::backend&) noexcept, void*);
+  // The starts handed to the loop that it has not run yet (detail::start_here_or_post; found by ADL).
+  friend std::atomic<std::size_t>& handed_off_starts(io_context& ctx) noexcept {
+    return ctx.handed_off_starts_;
+  }
 
   // run_until's loop: one turn, which returns after a handler ran, or, unless `ignore_stop` (once
   // run_until has passed the stop on to its sender), as soon as the context is stopped.
@@ -187,6 +191,11 @@ class io_context {
   void add_work() noexcept;
   void remove_work() noexcept;
 
+  // Operation starts handed to the loop's thread (from another thread, or from this one outside
+  // the loop) whose start has not run there yet. While there are any, a start on the loop's
+  // thread is handed over too, behind them, so that operations keep their start order.
+  // (Before impl_, whose destruction may still run them.)
+  std::atomic<std::size_t> handed_off_starts_{0};
   std::unique_ptr<detail::context_impl> impl_;
 };
 

@@ -414,6 +414,7 @@ class ring_operation : ring_waiter {
 
   static void start_posted(io::detail::io_operation* op) noexcept {
     auto& self = *static_cast<ring_operation*>(op);
+    io::detail::started_handed_off(*self.ctx_);
     if (self.result_ < 0) {  // the context is being destroyed
       ex::set_stopped(std::move(self.rcvr_));
       return;

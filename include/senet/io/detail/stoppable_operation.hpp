@@ -12,7 +12,9 @@
 #include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
 
+#include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <optional>
 #include <system_error>
 #include <type_traits>
@@ -75,13 +77,28 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
       return false;
     }
   }
-  if (!running_in_this_thread(ctx)) {
-    // Backends are touched only by the context's thread: start there.
+  std::atomic<std::size_t>& handed_off = handed_off_starts(ctx);
+  if (!running_in_this_thread(ctx) || handed_off.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    // Backends are touched only by the context's thread: start there. A start on that thread
+    // while earlier ones handed to it wait goes behind them, or it would overtake them (a send
+    // started before run_until would go on the wire after one started inside it).
+    // `trampoline` calls `started_handed_off` first.
+    if (running_in_this_thread(ctx)) {
+      // Its trampoline then counts as a handler (a turn that ran it returns), so that run_until
+      // sees a completion it delivers inline. prepare() sets the real code.
+      op.code_ = op_code::schedule;
+    }
+    handed_off.fetch_add(1, std::memory_order_relaxed);
     op.complete_ = trampoline;
     post_remote(ctx, op);
     return false;
   }
   return true;
+}
+
+/** The first step of the trampoline of `start_here_or_post`, on the context's thread. */
+inline void started_handed_off(io_context& ctx) noexcept {
+  handed_off_starts(ctx).fetch_sub(1, std::memory_order_relaxed);
 }
 
 /** CRTP base of an operation state on an io_context. `Record` is `io_operation` or
@@ -175,7 +192,9 @@ class stoppable_operation : public Record {
   Derived& derived() noexcept { return static_cast<Derived&>(*this); }
 
   static void start_trampoline(io_operation* op) noexcept {
-    static_cast<stoppable_operation*>(op)->start_here();
+    auto& self = *static_cast<stoppable_operation*>(op);
+    started_handed_off(*self.ctx_);
+    self.start_here();
   }
 
   // Fills the record; false when that failed and the receiver got the error.
