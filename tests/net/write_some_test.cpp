@@ -18,6 +18,7 @@
 
 #include "stream/suspension_counter.hpp"
 #include "support/backend_fixture.hpp"
+#include "support/expect_receiver.hpp"
 #include "support/loopback.hpp"
 
 #include <gtest/gtest.h>
@@ -209,6 +210,25 @@ TYPED_TEST(write_some, a_write_started_behind_pending_sends_goes_out_after_them)
   EXPECT_EQ(x, ok(1u));
   EXPECT_EQ(before, first + second);
   EXPECT_EQ(suspensions, 1);
+}
+
+// A send started outside the loop is handed to it; write_some inside run_until, with the direct
+// path open, must not make its system call before that send has started.
+TYPED_TEST(write_some, a_send_handed_to_the_loop_goes_out_before_a_direct_write) {
+  this->prime_direct_writes();
+  const std::string first(64, 'a');
+  auto op =
+      ex::connect(net::async_send(this->ctx().get_scheduler(), this->pair_.client, senet::buffer(first)),
+                  senet::test::expect_value_receiver<std::size_t>{64u});
+  ex::start(op);
+  auto second = this->run([&]() -> task<result> {
+    co_return co_await this->pair_.client.write_some(senet::buffer("bbbb", 4));
+  }());
+  ASSERT_TRUE(second);
+  EXPECT_EQ(std::get<0>(*second), ok(4u));
+  std::string got(68, '?');
+  ASSERT_EQ(this->value_of(net::async_read(this->pair_.server, senet::buffer(got))), 68u);
+  EXPECT_EQ(got, first + "bbbb");
 }
 
 TYPED_TEST(write_some, a_stop_request_gives_operation_aborted) {

@@ -187,7 +187,9 @@ class socket_awaitable {
   bool try_directly() noexcept {
     constexpr std::uint8_t direction = Write ? io::detail::direct_send : io::detail::direct_receive;
     io::detail::descriptor& d = socket_->io_descriptor();
-    if (!io::detail::may_perform_directly(*ctx_, d, direction) || token_.stop_requested()) {
+    // Not while starts handed to the loop wait to run there: this call would overtake them.
+    if (!io::detail::may_perform_directly(*ctx_, d, direction) ||
+        handed_off_starts(*ctx_).load(std::memory_order_relaxed) != 0 || token_.stop_requested()) {
       return false;
     }
     std::int64_t r;
