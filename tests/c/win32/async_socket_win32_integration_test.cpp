@@ -317,6 +317,42 @@ TEST_F(integration, destroy_from_the_sockets_own_callback) {
   ::closesocket(p.client);
 }
 
+// A callback destroys its socket while another thread's close is waiting for that callback: the
+// close frees the socket when the callback has returned.
+TEST_F(integration, destroy_from_a_callback_while_another_thread_closes) {
+  tcp_pair p = make_tcp_pair();
+  ASSERT_NE(p.client, INVALID_SOCKET);
+  const std::int64_t before = live_allocations();
+  ASYNC_SOCKET_HANDLE h = open_socket(p.server);
+  ASSERT_NE(h, nullptr);
+  struct ctx {
+    ASYNC_SOCKET_HANDLE h;
+    gate g;
+    std::atomic<int> calls{0};
+  } c{h, {}};
+  char in[2];
+  ASYNC_SOCKET_BUFFER b{in, 2};
+  ASSERT_EQ(async_socket_receive_async(
+                h, &b, 1,
+                [](void* p, ASYNC_SOCKET_RECEIVE_RESULT, std::uint32_t) {
+                  auto* c = static_cast<ctx*>(p);
+                  c->g.wait();
+                  async_socket_destroy(c->h);
+                  ++c->calls;
+                },
+                &c),
+            0);
+  ASSERT_TRUE(send_all(p.client, "hi", 2));
+  ASSERT_TRUE(eventually([&] { return c.g.reached.load(); }));
+  std::thread closer([&] { async_socket_close(h); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  c.g.release();
+  closer.join();
+  EXPECT_EQ(c.calls.load(), 1);
+  EXPECT_TRUE(eventually([&] { return live_allocations() == before; })) << "the socket was not freed";
+  ::closesocket(p.client);
+}
+
 // The open callback destroys its socket: open returns 0 and the socket is freed then.
 TEST_F(integration, destroy_from_the_open_callback) {
   tcp_pair p = make_tcp_pair();
@@ -370,8 +406,11 @@ TEST_F(integration, echo_from_callbacks) {
       ASYNC_SOCKET_BUFFER ib{buf, sizeof buf};
       if (async_socket_receive_async(h, &ib, 1, on_received, this) != 0) {
         ++errors;
+      } else {
+        ++receives;
       }
     }
+    std::atomic<int> receives{0};
   } e{h, {}};
   e.receive();
   for (int i = 0; i < 100; ++i) {
@@ -381,6 +420,9 @@ TEST_F(integration, echo_from_callbacks) {
     ASSERT_TRUE(recv_all(p.client, back.data(), static_cast<int>(back.size())));
     EXPECT_EQ(back, msg);
   }
+  // The last send's callback starts the 101st receive: destroy once it is pending (a receive
+  // started after the close began would fail, as it must).
+  EXPECT_TRUE(eventually([&] { return e.receives.load() == 101; }));
   async_socket_destroy(h);
   ::closesocket(p.client);
   EXPECT_EQ(e.errors.load(), 0);

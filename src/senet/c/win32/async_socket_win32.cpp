@@ -210,9 +210,17 @@ void close_socket(ASYNC_SOCKET* s) noexcept {
     return;
   }
   ::WaitForThreadpoolIoCallbacks(s->io, FALSE);  // SRS_ASYNC_SOCKET_WIN32_01_040
-  lock_guard g(s);
-  wait(s, [&] { return s->pending == 0; });  // the callbacks have returned: their counts too
-  finish_close(s);
+  bool free_now = false;
+  {
+    lock_guard g(s);
+    wait(s, [&] { return s->pending == 0; });  // the callbacks have returned: their counts too
+    finish_close(s);
+    // A callback that ran meanwhile may have destroyed the socket, leaving the free to the close.
+    free_now = settle(s);
+  }
+  if (free_now) {
+    free_socket(s);
+  }
 }
 
 /** The size of an I/O context with `count` buffers, or 0 if it exceeds UINT32_MAX
