@@ -23,15 +23,23 @@ namespace {
 
 using namespace wintest;
 
-class integration : public engine_test {};
+class integration : public engine_test {
+ protected:
+  /** Two OPEN async sockets, the two ends of a new loopback connection. */
+  void open_both(ASYNC_SOCKET_HANDLE& a, ASYNC_SOCKET_HANDLE& b) {
+    tcp_pair p = make_tcp_pair();
+    ASSERT_NE(p.client, INVALID_SOCKET);
+    a = open_socket(p.client);
+    b = open_socket(p.server);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+  }
+};
 
 TEST_F(integration, one_byte_each_way) {
-  tcp_pair p = make_tcp_pair();
-  ASSERT_NE(p.client, INVALID_SOCKET);
-  ASYNC_SOCKET_HANDLE a = open_socket(p.client);
-  ASYNC_SOCKET_HANDLE b = open_socket(p.server);
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
+  ASYNC_SOCKET_HANDLE a = nullptr;
+  ASYNC_SOCKET_HANDLE b = nullptr;
+  ASSERT_NO_FATAL_FAILURE(open_both(a, b));
   for (int round = 0; round < 2; ++round) {
     ASYNC_SOCKET_HANDLE from = round == 0 ? a : b;
     ASYNC_SOCKET_HANDLE to = round == 0 ? b : a;
@@ -55,12 +63,9 @@ TEST_F(integration, one_byte_each_way) {
 }
 
 TEST_F(integration, receive_into_two_buffers) {
-  tcp_pair p = make_tcp_pair();
-  ASSERT_NE(p.client, INVALID_SOCKET);
-  ASYNC_SOCKET_HANDLE a = open_socket(p.client);
-  ASYNC_SOCKET_HANDLE b = open_socket(p.server);
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
+  ASYNC_SOCKET_HANDLE a = nullptr;
+  ASYNC_SOCKET_HANDLE b = nullptr;
+  ASSERT_NO_FATAL_FAILURE(open_both(a, b));
   char first[4] = {};
   char second[8] = {};
   ASYNC_SOCKET_BUFFER ib[2] = {{first, 4}, {second, 8}};
@@ -90,12 +95,9 @@ TEST_F(integration, receive_into_two_buffers) {
 }
 
 TEST_F(integration, peer_closing_with_a_receive_pending) {
-  tcp_pair p = make_tcp_pair();
-  ASSERT_NE(p.client, INVALID_SOCKET);
-  ASYNC_SOCKET_HANDLE a = open_socket(p.client);
-  ASYNC_SOCKET_HANDLE b = open_socket(p.server);
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
+  ASYNC_SOCKET_HANDLE a = nullptr;
+  ASYNC_SOCKET_HANDLE b = nullptr;
+  ASSERT_NO_FATAL_FAILURE(open_both(a, b));
   char in[4];
   ASYNC_SOCKET_BUFFER ib{in, 4};
   callback_record received;
@@ -156,12 +158,9 @@ TEST_F(integration, a_thousand_sockets) {
 // end: every byte arrives, no send's bytes interleave with another's (each record is whole), every
 // callback runs once.
 TEST_F(integration, several_threads_on_one_socket) {
-  tcp_pair p = make_tcp_pair();
-  ASSERT_NE(p.client, INVALID_SOCKET);
-  ASYNC_SOCKET_HANDLE a = open_socket(p.client);
-  ASYNC_SOCKET_HANDLE b = open_socket(p.server);
-  ASSERT_NE(a, nullptr);
-  ASSERT_NE(b, nullptr);
+  ASYNC_SOCKET_HANDLE a = nullptr;
+  ASYNC_SOCKET_HANDLE b = nullptr;
+  ASSERT_NO_FATAL_FAILURE(open_both(a, b));
   constexpr int threads = 4;
   constexpr int per_thread = 200;
   constexpr int total_bytes = threads * per_thread * 8;

@@ -194,21 +194,8 @@ TEST_F(srs, SRS_ASYNC_SOCKET_WIN32_01_093_destroy_waits_for_an_open_in_progress)
 TEST_F(srs, SRS_ASYNC_SOCKET_WIN32_01_093_destroy_waits_for_a_close_in_progress) {
   ASYNC_SOCKET_HANDLE h = open_server();
   ASSERT_NE(h, nullptr);
-  struct ctx {
-    gate g;
-    std::atomic<int> calls{0};
-  } c;
-  char in[8];
-  ASYNC_SOCKET_BUFFER b{in, sizeof in};
-  ASSERT_EQ(async_socket_receive_async(
-                h, &b, 1,
-                [](void* p, ASYNC_SOCKET_RECEIVE_RESULT, std::uint32_t) {
-                  auto* c = static_cast<ctx*>(p);
-                  c->g.wait();
-                  ++c->calls;
-                },
-                &c),
-            0);
+  gated_receive c;
+  ASSERT_TRUE(c.start(h));
   ASSERT_TRUE(send_all(pair_.client, "x", 1));
   ASSERT_TRUE(eventually([&] { return c.g.reached.load(); }));
   std::thread closer([&] { async_socket_close(h); });
@@ -429,21 +416,8 @@ TEST_F(srs, SRS_ASYNC_SOCKET_WIN32_01_022_close_of_a_socket_that_is_not_open_ret
 TEST_F(srs, SRS_ASYNC_SOCKET_WIN32_01_019_01_040_close_is_closing_until_callbacks_return) {
   ASYNC_SOCKET_HANDLE h = open_server();
   ASSERT_NE(h, nullptr);
-  struct ctx {
-    gate g;
-    std::atomic<int> calls{0};
-  } c;
-  char in[8];
-  ASYNC_SOCKET_BUFFER b{in, sizeof in};
-  ASSERT_EQ(async_socket_receive_async(
-                h, &b, 1,
-                [](void* p, ASYNC_SOCKET_RECEIVE_RESULT, std::uint32_t) {
-                  auto* c = static_cast<ctx*>(p);
-                  c->g.wait();
-                  ++c->calls;
-                },
-                &c),
-            0);
+  gated_receive c;
+  ASSERT_TRUE(c.start(h));
   ASSERT_TRUE(send_all(pair_.client, "x", 1));
   ASSERT_TRUE(eventually([&] { return c.g.reached.load(); }));
   std::atomic<bool> closed{false};

@@ -114,6 +114,27 @@ struct gate {
   }
 };
 
+/** A receive whose callback waits at a gate (bounded) before it counts its call: for tests of
+    what close and destroy do while a callback runs. */
+struct gated_receive {
+  gate g;
+  std::atomic<int> calls{0};
+  char in[8] = {};
+
+  /** Starts the receive on `h`; true when it was accepted. */
+  bool start(ASYNC_SOCKET_HANDLE h) {
+    ASYNC_SOCKET_BUFFER b{in, sizeof in};
+    return async_socket_receive_async(
+               h, &b, 1,
+               [](void* p, ASYNC_SOCKET_RECEIVE_RESULT, std::uint32_t) {
+                 auto* self = static_cast<gated_receive*>(p);
+                 self->g.wait();
+                 ++self->calls;
+               },
+               this) == 0;
+  }
+};
+
 /** An engine for one test, released at its end. */
 class engine_test : public ::testing::Test {
  protected:
