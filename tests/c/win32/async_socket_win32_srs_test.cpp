@@ -56,6 +56,19 @@ class srs : public engine_test {
     return h;
   }
 
+  /** Sends one byte on `h`, expecting `expected` at once and no callback (the thread pool I/O was
+      cancelled: close still returns), then closes and destroys `h`. */
+  static void expect_send_fails_at_once(ASYNC_SOCKET_HANDLE h, ASYNC_SOCKET_SEND_SYNC_RESULT expected) {
+    char a = 'x';
+    ASYNC_SOCKET_BUFFER b{&a, 1};
+    callback_record sent;
+    ASYNC_SOCKET_SEND_SYNC_RESULT r = async_socket_send_async(h, &b, 1, on_send, &sent);
+    EXPECT_EQ(r, expected) << async_socket_send_sync_result_to_string(r);
+    async_socket_close(h);
+    async_socket_destroy(h);
+    EXPECT_EQ(sent.count(), r == ASYNC_SOCKET_SEND_SYNC_OK ? 1 : 0);
+  }
+
   tcp_pair pair_;
   bool server_owned_ = false;
 };
@@ -656,16 +669,7 @@ TEST_F(srs, SRS_ASYNC_SOCKET_WIN32_42_002_01_100_send_after_a_reset_returns_not_
   reset_socket(pair_.client);
   pair_.client = INVALID_SOCKET;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  char a = 'r';
-  ASYNC_SOCKET_BUFFER b{&a, 1};
-  callback_record sent;
-  ASYNC_SOCKET_SEND_SYNC_RESULT r = async_socket_send_async(h, &b, 1, on_send, &sent);
-  EXPECT_EQ(r, ASYNC_SOCKET_SEND_SYNC_NOT_OPEN) << async_socket_send_sync_result_to_string(r);
-  async_socket_close(h);
-  async_socket_destroy(h);
-  if (r != ASYNC_SOCKET_SEND_SYNC_OK) {
-    EXPECT_EQ(sent.count(), 0);
-  }
+  expect_send_fails_at_once(h, ASYNC_SOCKET_SEND_SYNC_NOT_OPEN);
 }
 
 // 01_106, 01_029, 01_100: a send that fails at once with another error (the socket was shut down
@@ -674,16 +678,7 @@ TEST_F(srs, SRS_ASYNC_SOCKET_WIN32_01_106_01_029_send_failing_otherwise_returns_
   ASYNC_SOCKET_HANDLE h = open_server();
   ASSERT_NE(h, nullptr);
   ASSERT_EQ(::shutdown(pair_.server, SD_SEND), 0);
-  char a = 'e';
-  ASYNC_SOCKET_BUFFER b{&a, 1};
-  callback_record sent;
-  ASYNC_SOCKET_SEND_SYNC_RESULT r = async_socket_send_async(h, &b, 1, on_send, &sent);
-  EXPECT_EQ(r, ASYNC_SOCKET_SEND_SYNC_ERROR) << async_socket_send_sync_result_to_string(r);
-  async_socket_close(h);
-  async_socket_destroy(h);
-  if (r != ASYNC_SOCKET_SEND_SYNC_OK) {
-    EXPECT_EQ(sent.count(), 0);
-  }
+  expect_send_fails_at_once(h, ASYNC_SOCKET_SEND_SYNC_ERROR);
 }
 
 // ---- async_socket_receive_async ------------------------------------------------------------------
