@@ -16,8 +16,8 @@
 typedef struct echo_tag {
   ASYNC_SOCKET_HANDLE socket;
   char buffer[4096];
-  HANDLE done;        /* set when the connection has ended */
-  volatile LONG ok;   /* 1: ended by the peer's close; 0: an error */
+  HANDLE done;      /* set when the connection has ended */
+  volatile LONG ok; /* 1: ended by the peer's close; 0: an error */
 } echo;
 
 static void finish(echo* e, LONG ok) {
@@ -52,14 +52,16 @@ static void on_received(void* context, ASYNC_SOCKET_RECEIVE_RESULT result, uint3
     return;
   }
   if (result != ASYNC_SOCKET_RECEIVE_OK) {
-    fprintf(stderr, "c_echo_win32: receive completed with %s\n", async_socket_receive_result_to_string(result));
+    fprintf(stderr, "c_echo_win32: receive completed with %s\n",
+            async_socket_receive_result_to_string(result));
     finish(e, 0);
     return;
   }
   ASYNC_SOCKET_BUFFER b = {e->buffer, bytes};
   ASYNC_SOCKET_SEND_SYNC_RESULT r = async_socket_send_async(e->socket, &b, 1, on_sent, e);
   if (r != ASYNC_SOCKET_SEND_SYNC_OK) {
-    fprintf(stderr, "c_echo_win32: async_socket_send_async returned %s\n", async_socket_send_sync_result_to_string(r));
+    fprintf(stderr, "c_echo_win32: async_socket_send_async returned %s\n",
+            async_socket_send_sync_result_to_string(r));
     finish(e, 0);
   }
 }
