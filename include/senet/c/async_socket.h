@@ -53,6 +53,14 @@
 
     Linking: part of libsenet; `pkg-config --cflags --libs senet` or CMake's `senet::senet`.
     See docs/c_api.md for a complete example.
+
+    On Windows (the `windows` preset: docs/c_api_windows.md) the same functions follow
+    async-socket-win32-requirements.txt: `execution_engine` must not be NULL, every callback but
+    `on_open_complete` runs on a thread of the engine's thread pool (never inside the call), a send
+    on a socket that is not OPEN or whose peer reset it returns `ASYNC_SOCKET_SEND_SYNC_NOT_OPEN`,
+    a send that fails after it started completes with `ASYNC_SOCKET_SEND_ERROR`, and
+    `async_socket_notify_io_async` always fails. The notes above about the completion port's loop
+    thread are Linux's.
 */
 
 #include <stddef.h>

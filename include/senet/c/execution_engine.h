@@ -29,7 +29,9 @@ typedef struct EXECUTION_ENGINE* EXECUTION_ENGINE_HANDLE;
 /** Creates an execution engine and returns it with a reference count of 1.
 
     `execution_engine_parameters` is ignored on Linux (it exists for the platforms whose engine
-    takes settings, such as a thread pool's size); pass NULL.
+    takes settings, such as a thread pool's size); pass NULL. On Windows it is NULL (defaults) or a
+    pointer to an `EXECUTION_ENGINE_PARAMETERS_WIN32` (`execution_engine_win32.h`), and the engine
+    owns a Win32 thread pool of its own instead of sharing the completion port's thread.
     Starts the completion port's loop thread if no other engine or socket holds it.
     Returns NULL if memory or the loop thread (its io_context or the thread itself) cannot be
     obtained.

@@ -47,6 +47,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "senet/c/c_enum.hpp"
 #include "senet/c/completion_port.hpp"
 
 namespace senet::c_api {
@@ -788,17 +789,6 @@ send_op* make_send_op(socket_impl* s, const ASYNC_SOCKET_BUFFER* payload, std::u
 
 }  // namespace
 
-// The value a C caller passed for an enum parameter, read as the int it is in C. C lets a program
-// pass any int there, while in C++ loading an enum object that holds no enumerator's value is
-// undefined (UBSan's -fsanitize=enum reports it): reading the object's bytes is not such a load.
-template <class Enum>
-int c_enum_value(const Enum& value) noexcept {
-  static_assert(sizeof(Enum) == sizeof(int), "C enums are ints here");
-  int v;
-  std::memcpy(&v, &value, sizeof v);
-  return v;
-}
-
 }  // namespace senet::c_api
 
 using senet::c_api::c_enum_value;
@@ -806,80 +796,6 @@ using senet::c_api::socket_impl;
 using senet::c_api::socket_state;
 
 extern "C" {
-
-// ---- enum names ----------------------------------------------------------------------------------
-
-const char* async_socket_open_result_to_string(ASYNC_SOCKET_OPEN_RESULT value) {
-  switch (c_enum_value(value)) {
-    case ASYNC_SOCKET_OPEN_OK:
-      return "ASYNC_SOCKET_OPEN_OK";
-    case ASYNC_SOCKET_OPEN_ERROR:
-      return "ASYNC_SOCKET_OPEN_ERROR";
-  }
-  return "UNKNOWN";
-}
-
-const char* async_socket_send_sync_result_to_string(ASYNC_SOCKET_SEND_SYNC_RESULT value) {
-  switch (c_enum_value(value)) {
-    case ASYNC_SOCKET_SEND_SYNC_OK:
-      return "ASYNC_SOCKET_SEND_SYNC_OK";
-    case ASYNC_SOCKET_SEND_SYNC_ERROR:
-      return "ASYNC_SOCKET_SEND_SYNC_ERROR";
-    case ASYNC_SOCKET_SEND_SYNC_ABANDONED:
-      return "ASYNC_SOCKET_SEND_SYNC_ABANDONED";
-    case ASYNC_SOCKET_SEND_SYNC_NOT_OPEN:
-      return "ASYNC_SOCKET_SEND_SYNC_NOT_OPEN";
-  }
-  return "UNKNOWN";
-}
-
-const char* async_socket_send_result_to_string(ASYNC_SOCKET_SEND_RESULT value) {
-  switch (c_enum_value(value)) {
-    case ASYNC_SOCKET_SEND_OK:
-      return "ASYNC_SOCKET_SEND_OK";
-    case ASYNC_SOCKET_SEND_ERROR:
-      return "ASYNC_SOCKET_SEND_ERROR";
-    case ASYNC_SOCKET_SEND_ABANDONED:
-      return "ASYNC_SOCKET_SEND_ABANDONED";
-  }
-  return "UNKNOWN";
-}
-
-const char* async_socket_receive_result_to_string(ASYNC_SOCKET_RECEIVE_RESULT value) {
-  switch (c_enum_value(value)) {
-    case ASYNC_SOCKET_RECEIVE_OK:
-      return "ASYNC_SOCKET_RECEIVE_OK";
-    case ASYNC_SOCKET_RECEIVE_ERROR:
-      return "ASYNC_SOCKET_RECEIVE_ERROR";
-    case ASYNC_SOCKET_RECEIVE_ABANDONED:
-      return "ASYNC_SOCKET_RECEIVE_ABANDONED";
-  }
-  return "UNKNOWN";
-}
-
-const char* async_socket_notify_io_type_to_string(ASYNC_SOCKET_NOTIFY_IO_TYPE value) {
-  switch (c_enum_value(value)) {
-    case ASYNC_SOCKET_NOTIFY_IO_TYPE_IN:
-      return "ASYNC_SOCKET_NOTIFY_IO_TYPE_IN";
-    case ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT:
-      return "ASYNC_SOCKET_NOTIFY_IO_TYPE_OUT";
-  }
-  return "UNKNOWN";
-}
-
-const char* async_socket_notify_io_result_to_string(ASYNC_SOCKET_NOTIFY_IO_RESULT value) {
-  switch (c_enum_value(value)) {
-    case ASYNC_SOCKET_NOTIFY_IO_RESULT_IN:
-      return "ASYNC_SOCKET_NOTIFY_IO_RESULT_IN";
-    case ASYNC_SOCKET_NOTIFY_IO_RESULT_OUT:
-      return "ASYNC_SOCKET_NOTIFY_IO_RESULT_OUT";
-    case ASYNC_SOCKET_NOTIFY_IO_RESULT_ABANDONED:
-      return "ASYNC_SOCKET_NOTIFY_IO_RESULT_ABANDONED";
-    case ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR:
-      return "ASYNC_SOCKET_NOTIFY_IO_RESULT_ERROR";
-  }
-  return "UNKNOWN";
-}
 
 // ---- create / destroy ----------------------------------------------------------------------------
 
