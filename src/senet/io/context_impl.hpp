@@ -172,8 +172,8 @@ class context_impl final : public completion_sink {
  private:
   // enter_run for a thread that only wants the runner's role if it is free: never nested, never
   // throws. False when another thread runs the context.
-  // While it holds the role, borrowers_ is non-zero, so that a run call meanwhile waits instead of
-  // reporting a second runner; end_borrow() ends it.
+  // A run call meanwhile waits instead of reporting a second runner (held_by_run_ is false);
+  // end_borrow() ends it.
   bool try_enter_run(io_context::run_token& token) noexcept;
 
   void end_borrow(io_context::run_token token) noexcept;
@@ -299,8 +299,11 @@ class context_impl final : public completion_sink {
   std::atomic<std::thread::id> runner_{};
   // Threads waiting in descriptor_action for the context's thread.
   std::atomic<std::uint32_t> request_waiters_{0};
-  // Threads in try_enter_run .. end_borrow.
-  std::atomic<std::uint32_t> borrowers_{0};
+  // True while a run call (enter_run .. leave_run, not a borrow by try_enter_run) holds runner_:
+  // set after its exchange of runner_, cleared before runner_ is released. A run call that finds
+  // runner_ taken reports a second runner only when this is true; otherwise the role is held by a
+  // closing thread for a moment, or being entered or left, and it waits.
+  std::atomic<bool> held_by_run_{false};
   std::mutex request_mutex_;
   std::condition_variable request_done_;
   std::shared_ptr<handoff> handoff_;

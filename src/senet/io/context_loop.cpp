@@ -133,16 +133,19 @@ io_context::run_token context_impl::enter_run() {
   }
   std::thread::id none{};
   while (!runner_.compare_exchange_strong(none, self, std::memory_order_seq_cst) && none != self) {
-    if (borrowers_.load(std::memory_order_seq_cst) == 0) {
+    if (held_by_run_.load(std::memory_order_seq_cst)) {
       throw std::logic_error("senet: io_context is already being run by another thread");
     }
-    // A closing thread holds the runner's role for a moment (try_enter_run): wait for it.
+    // A closing thread holds the runner's role for a moment (try_enter_run), or a run call is
+    // entering or leaving it: wait. (A test of a borrowers' count here reported a second runner
+    // when the closing thread left between the exchange above and the test.)
     std::this_thread::yield();
     none = std::thread::id{};
   }
   io_context::run_token token{current_context, none == self};
   current_context = owner_;
   if (!token.nested) {
+    held_by_run_.store(true, std::memory_order_seq_cst);
     sleeping_.store(false, std::memory_order_seq_cst);
   }
   return token;
@@ -156,6 +159,7 @@ void context_impl::leave_run(io_context::run_token token) noexcept {
     if (!ready_.empty() || !remote_.empty() || !remote_cancel_.empty()) {
       backend_->wake();
     }
+    held_by_run_.store(false, std::memory_order_seq_cst);
     runner_.store(std::thread::id{}, std::memory_order_seq_cst);
     if (request_waiters_.load(std::memory_order_seq_cst) != 0) [[unlikely]] {
       // A thread waits for a descriptor request this runner may have left undone: let it

@@ -64,13 +64,11 @@ void context_impl::on_loop_thread(loop_action action, void* arg) noexcept {
 
 // enter_run for a thread that only wants the runner's role if it is free: never nested, never
 // throws. False when another thread runs the context.
-// While it holds the role, borrowers_ is non-zero, so that a run call meanwhile waits instead of
+// While it holds the role, held_by_run_ stays false, so that a run call meanwhile waits instead of
 // reporting a second runner; end_borrow() ends it.
 bool context_impl::try_enter_run(io_context::run_token& token) noexcept {
-  borrowers_.fetch_add(1, std::memory_order_seq_cst);
   std::thread::id none{};
   if (!runner_.compare_exchange_strong(none, std::this_thread::get_id(), std::memory_order_seq_cst)) {
-    borrowers_.fetch_sub(1, std::memory_order_seq_cst);
     return false;
   }
   token = io_context::run_token{current_context, false};
@@ -81,7 +79,6 @@ bool context_impl::try_enter_run(io_context::run_token& token) noexcept {
 
 void context_impl::end_borrow(io_context::run_token token) noexcept {
   leave_run(token);
-  borrowers_.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 // Runner only: the release or cancel itself. d.context_state is read again here: the state the
