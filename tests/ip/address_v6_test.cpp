@@ -257,29 +257,41 @@ TEST(address_v6, numeric_scope) {
   EXPECT_EQ("::ffff:1.2.3.4%3", parse("::ffff:1.2.3.4%3").to_string());
 }
 
-// Linux-only: it needs the Linux loopback interface "lo" (Windows names its interfaces otherwise,
-// and Wine after the host's); left out on Windows, where unknown_interface_name below still runs the
-// lookup of a zone name through if_nametoindex.
-#ifndef _WIN32
+// The loopback interface's name: "lo" on Linux; on Windows the first interface whose name starts
+// with "loopback" ("loopback_0"; Wine names it "loopback_1"), empty if there is none.
+std::string loopback_interface_name() {
+#ifdef _WIN32
+  for (unsigned index = 1; index <= 256; ++index) {
+    char name[IF_NAMESIZE];
+    if (::if_indextoname(index, name) != nullptr && std::string_view(name).starts_with("loopback")) {
+      return name;
+    }
+  }
+  return {};
+#else
+  return "lo";
+#endif
+}
+
 TEST(address_v6, scope_with_interface_names) {
-  unsigned lo = ::if_nametoindex("lo");
+  const std::string lo_name = loopback_interface_name();
+  unsigned lo = ::if_nametoindex(lo_name.c_str());
   ASSERT_NE(0u, lo) << "this test needs the loopback interface";
-  address_v6 a = parse("fe80::1%lo");
+  address_v6 a = parse("fe80::1%" + lo_name);
   EXPECT_EQ(lo, a.scope_id());
   // A link-local address is written with the interface name, and reads back the same.
-  EXPECT_EQ("fe80::1%lo", a.to_string());
+  EXPECT_EQ("fe80::1%" + lo_name, a.to_string());
   EXPECT_EQ(a, parse(a.to_string()));
-  EXPECT_EQ("fe80::1%lo", parse("fe80::1%" + std::to_string(lo)).to_string());
-  EXPECT_EQ("ff02::1%lo", parse("ff02::1%" + std::to_string(lo)).to_string());
+  EXPECT_EQ("fe80::1%" + lo_name, parse("fe80::1%" + std::to_string(lo)).to_string());
+  EXPECT_EQ("ff02::1%" + lo_name, parse("ff02::1%" + std::to_string(lo)).to_string());
   // Other addresses keep the number.
-  EXPECT_EQ("2001:db8::1%" + std::to_string(lo), parse("2001:db8::1%lo").to_string());
+  EXPECT_EQ("2001:db8::1%" + std::to_string(lo), parse("2001:db8::1%" + lo_name).to_string());
   // A link-local address whose scope names no interface is written with the number.
   unsigned unused = 0xfffffff0u;
   char name[IF_NAMESIZE];
   ASSERT_EQ(nullptr, ::if_indextoname(unused, name));
   EXPECT_EQ("fe80::1%4294967280", address_v6(pton("fe80::1"), unused).to_string());
 }
-#endif  // !_WIN32
 
 TEST(address_v6, unknown_interface_name) {
   std::error_code ec;
