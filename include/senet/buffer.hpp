@@ -11,6 +11,10 @@
     Both buffer types are layout-compatible with POSIX `struct iovec` (a data pointer, then a
     `std::size_t`), so that a contiguous range of buffers is handed to the kernel in place, without a
     copy: see `senet/detail/iovec_view.hpp`.
+
+    On Windows (the `windows` preset) this header is portable: everything but the `iovec` layout
+    guarantee, which is Linux-only (Winsock's `WSABUF` puts a 32-bit length first; no I/O of senet
+    hands buffers to Winsock there).
 */
 
 #include <array>
@@ -25,7 +29,9 @@
 #include <type_traits>
 #include <vector>
 
+#ifndef _WIN32
 #include <sys/uio.h>
+#endif
 
 namespace senet {
 
@@ -125,6 +131,7 @@ class const_buffer {
 
 namespace detail {
 
+#ifndef _WIN32
 // The buffer types must be usable in place as arrays of iovec: same size, same alignment, and the
 // pointer and the length at the same offsets. Checked here, where the private members are visible.
 struct buffer_layout {
@@ -138,12 +145,14 @@ struct buffer_layout {
   }
 };
 
-static_assert(std::is_standard_layout_v<mutable_buffer> && std::is_trivially_copyable_v<mutable_buffer>);
-static_assert(std::is_standard_layout_v<const_buffer> && std::is_trivially_copyable_v<const_buffer>);
 static_assert(buffer_layout::matches_iovec<mutable_buffer>(),
               "mutable_buffer must be layout-compatible with iovec");
 static_assert(buffer_layout::matches_iovec<const_buffer>(),
               "const_buffer must be layout-compatible with iovec");
+#endif
+
+static_assert(std::is_standard_layout_v<mutable_buffer> && std::is_trivially_copyable_v<mutable_buffer>);
+static_assert(std::is_standard_layout_v<const_buffer> && std::is_trivially_copyable_v<const_buffer>);
 
 template <class T>
 concept buffer_element = std::is_trivially_copyable_v<T> && !std::is_reference_v<T>;

@@ -9,6 +9,11 @@
     std::system_category())` and are compared with `std::errc` values (`ec == std::errc::timed_out`).
     The senet category holds only the conditions that have no errno value: end of stream, an
     operation aborted by its object's closing, a name-resolution failure, ...
+
+    On Windows `std::system_category()` holds Windows error codes (`GetLastError`,
+    `WSAGetLastError`), not errno values: there the errno values of this header are in
+    `std::generic_category()` (`senet::detail::errno_category()`), and compare with `std::errc`
+    values all the same.
 */
 
 #include <cerrno>
@@ -71,8 +76,11 @@ using enum net_errc;
     `EAI_SOCKTYPE` `socket_type_not_supported`; `EAI_FAMILY` and `EAI_ADDRFAMILY`
     `address_family_not_supported`; `EAI_CANCELED` `operation_aborted`; `EAI_BADFLAGS`
     `std::errc::invalid_argument`; `EAI_MEMORY` `std::errc::not_enough_memory`; `EAI_OVERFLOW`
-    `std::errc::no_buffer_space` (those three in `std::system_category()`); `EAI_SYSTEM` the system
+    `std::errc::no_buffer_space` (those three in `detail::errno_category()`); `EAI_SYSTEM` the system
     error `errno_value` (`no_recovery` if it is 0); any other value `no_recovery`.
+
+    On Windows the `EAI_*` values are Winsock's (`EAI_NONAME` is `WSAHOST_NOT_FOUND`, ...) and there
+    is no `EAI_OVERFLOW`, `EAI_SYSTEM`, `EAI_ADDRFAMILY` nor `EAI_CANCELED`: `errno_value` is unused.
 */
 [[nodiscard]] std::error_code make_gai_error(int eai_code, int errno_value) noexcept;
 
@@ -89,12 +97,23 @@ struct std::is_error_code_enum<senet::error::net_errc> : std::true_type {};
 
 namespace senet::detail {
 
-/** `std::error_code(value, std::system_category())`: an errno value as an error code. */
-[[nodiscard]] inline std::error_code errno_code(int value) noexcept {
-  return {value, std::system_category()};
+/** The category of errno values: `std::system_category()` on Linux; `std::generic_category()` on
+    Windows, whose `std::system_category()` holds Windows error codes. */
+[[nodiscard]] inline const std::error_category& errno_category() noexcept {
+#ifdef _WIN32
+  return std::generic_category();
+#else
+  return std::system_category();
+#endif
 }
 
-/** The current `errno` as an error code in `std::system_category()`. */
+/** `std::error_code(value, errno_category())`: an errno value as an error code
+    (`std::system_category()` on Linux). */
+[[nodiscard]] inline std::error_code errno_code(int value) noexcept {
+  return {value, errno_category()};
+}
+
+/** The current `errno` as an error code in `errno_category()` (`std::system_category()` on Linux). */
 [[nodiscard]] inline std::error_code last_error() noexcept {
   return errno_code(errno);
 }

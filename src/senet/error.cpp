@@ -3,7 +3,11 @@
 
 #include <string>
 
+#ifdef _WIN32
+#include <ws2tcpip.h>  // EAI_*: Winsock's WSA* values; there is no EAI_OVERFLOW nor EAI_SYSTEM
+#else
 #include <netdb.h>
+#endif
 
 namespace senet::error {
 
@@ -60,7 +64,7 @@ class senet_category final : public std::error_category {
 };
 
 std::error_code system_code(std::errc e) noexcept {
-  return {static_cast<int>(e), std::system_category()};
+  return {static_cast<int>(e), detail::errno_category()};
 }
 
 }  // namespace
@@ -70,7 +74,8 @@ const std::error_category& category() noexcept {
   return instance;
 }
 
-std::error_code make_gai_error(int eai_code, int errno_value) noexcept {
+// (errno_value is unused on Windows, which has no EAI_SYSTEM.)
+std::error_code make_gai_error(int eai_code, [[maybe_unused]] int errno_value) noexcept {
   switch (eai_code) {
     case 0:
       return {};
@@ -102,6 +107,7 @@ std::error_code make_gai_error(int eai_code, int errno_value) noexcept {
       return system_code(std::errc::invalid_argument);
     case EAI_MEMORY:
       return system_code(std::errc::not_enough_memory);
+#ifndef _WIN32
     case EAI_OVERFLOW:
       return system_code(std::errc::no_buffer_space);
     case EAI_SYSTEM:
@@ -110,6 +116,7 @@ std::error_code make_gai_error(int eai_code, int errno_value) noexcept {
         return no_recovery;
       }
       return std::error_code(errno_value, std::system_category());
+#endif
     default:
       return no_recovery;
   }

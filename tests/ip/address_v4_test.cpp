@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#ifdef _WIN32
+#include <ws2tcpip.h>  // inet_pton
+#else
 #include <arpa/inet.h>
+#endif
 
 #include <cstring>
 #include <sstream>

@@ -6,11 +6,18 @@
 
 #include <gtest/gtest.h>
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include <iphlpapi.h>  // if_nametoindex (after <ws2tcpip.h>, as in src/senet/ip/address_text.cpp)
+#else
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <cstring>
 #include <sstream>
@@ -30,7 +37,8 @@ static_assert(std::is_same_v<tcp::endpoint, senet::ip::basic_endpoint<tcp>>);
 static_assert(std::is_same_v<udp::endpoint, senet::ip::basic_endpoint<udp>>);
 static_assert(std::is_same_v<tcp::endpoint::protocol_type, tcp>);
 static_assert(std::is_trivially_copyable_v<tcp::endpoint>);
-static_assert(tcp::endpoint::capacity() >= sizeof(sockaddr_in6));
+// (std::size_t: socklen_t is an int on Windows.)
+static_assert(std::size_t{tcp::endpoint::capacity()} >= sizeof(sockaddr_in6));
 static_assert(sizeof(tcp::endpoint) == sizeof(sockaddr_in6), "a union, nothing else");
 
 TEST(basic_endpoint, default_is_v4_any_port_0) {
@@ -133,6 +141,8 @@ TEST(basic_endpoint, to_string_and_stream) {
   EXPECT_EQ("[::]:65535", udp::endpoint(udp::v6(), 65535).to_string());
   EXPECT_EQ("[::ffff:10.0.0.1]:7", udp::endpoint(make_address("::ffff:10.0.0.1"), 7).to_string());
   EXPECT_EQ("[2001:db8::1%12]:8", udp::endpoint(make_address("2001:db8::1%12"), 8).to_string());
+  // Only where the Linux loopback interface "lo" exists (not on Windows, where no interface has
+  // that name).
   if (::if_nametoindex("lo") != 0) {
     EXPECT_EQ("[fe80::1%lo]:8", udp::endpoint(make_address("fe80::1%lo"), 8).to_string());
   }
@@ -158,19 +168,39 @@ TEST(basic_endpoint, comparisons_and_hash) {
 
 TEST(basic_endpoint, round_trips_through_real_sockets) {
   // bind() reads data()/size(); getsockname() writes data() up to capacity(), then resize().
+#ifdef _WIN32
+  // Winsock: started by WSAStartup (and stopped by WSACleanup), SOCKET handles, closesocket.
+  WSADATA wsa_data;
+  ASSERT_EQ(0, ::WSAStartup(MAKEWORD(2, 2), &wsa_data));
+  struct winsock_cleanup {
+    ~winsock_cleanup() { ::WSACleanup(); }
+  } cleanup;
+#endif
   for (tcp::endpoint want :
        {tcp::endpoint(address_v4::loopback(), 0), tcp::endpoint(address_v6::loopback(), 0)}) {
+#ifdef _WIN32
+    SOCKET fd = ::socket(want.protocol().family(), want.protocol().type(), want.protocol().protocol());
+    if (fd == INVALID_SOCKET && want.protocol() == tcp::v6()) {
+      GTEST_SKIP() << "no IPv6 on this machine";
+    }
+    ASSERT_NE(INVALID_SOCKET, fd);
+#else
     int fd = ::socket(want.protocol().family(), want.protocol().type(), want.protocol().protocol());
     if (fd < 0 && want.protocol() == tcp::v6()) {
       GTEST_SKIP() << "no IPv6 on this machine";
     }
     ASSERT_GE(fd, 0);
+#endif
     ASSERT_EQ(0, ::bind(fd, want.data(), want.size())) << want;
     tcp::endpoint got;
     socklen_t len{got.capacity()};
     ASSERT_EQ(0, ::getsockname(fd, got.data(), &len));
     got.resize(len);
+#ifdef _WIN32
+    ::closesocket(fd);
+#else
     ::close(fd);
+#endif
     EXPECT_EQ(want.protocol(), got.protocol());
     EXPECT_EQ(want.address(), got.address());
     EXPECT_NE(0, got.port()) << "the kernel chose a port";

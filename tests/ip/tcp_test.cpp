@@ -3,9 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#ifdef _WIN32
+#include <winsock2.h>
+#else
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 namespace {
 
@@ -22,6 +26,9 @@ static_assert(std::is_same_v<tcp::endpoint, senet::ip::basic_endpoint<tcp>>);
 static_assert(std::is_same_v<tcp::socket, senet::net::basic_stream_socket<tcp>>);
 static_assert(std::is_same_v<tcp::acceptor, senet::net::basic_socket_acceptor<tcp>>);
 
+// Linux-only: it reads the protocol back with SO_PROTOCOL, which Winsock does not have; left out on
+// Windows (the endpoint round trip of basic_endpoint_test opens TCP sockets there).
+#ifndef _WIN32
 TEST(tcp, opens_sockets_of_its_kind) {
   for (tcp p : {tcp::v4(), tcp::v6()}) {
     int fd = ::socket(p.family(), p.type(), p.protocol());
@@ -40,6 +47,7 @@ TEST(tcp, opens_sockets_of_its_kind) {
     ::close(fd);
   }
 }
+#endif  // !_WIN32
 
 TEST(tcp, endpoint_protocol_follows_the_family) {
   EXPECT_EQ(tcp::v4(), tcp::endpoint(tcp::v4(), 1).protocol());

@@ -2,6 +2,11 @@
 #ifndef SENET_DETAIL_IOVEC_VIEW_HPP
 #define SENET_DETAIL_IOVEC_VIEW_HPP
 
+#ifdef _WIN32
+#error \
+    "senet/detail/iovec_view.hpp is Linux-only (iovec, for readv/writev/sendmsg); senet/buffer.hpp is portable"
+#endif
+
 #include <senet/buffer.hpp>
 
 #include <array>

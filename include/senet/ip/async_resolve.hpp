@@ -2,6 +2,11 @@
 #ifndef SENET_IP_ASYNC_RESOLVE_HPP
 #define SENET_IP_ASYNC_RESOLVE_HPP
 
+#ifdef _WIN32
+#error \
+    "senet/ip/async_resolve.hpp is Linux-only; on Windows senet builds IP addresses and endpoints, not the resolver"
+#endif
+
 #include <sys/socket.h>
 
 #include <atomic>

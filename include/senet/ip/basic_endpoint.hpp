@@ -12,7 +12,12 @@
 #include <string>
 #include <system_error>
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>  // socklen_t
+#else
 #include <sys/socket.h>
+#endif
 
 namespace senet::ip {
 

@@ -2,6 +2,11 @@
 #ifndef SENET_IP_RESOLVER_HPP
 #define SENET_IP_RESOLVER_HPP
 
+#ifdef _WIN32
+#error \
+    "senet/ip/resolver.hpp is Linux-only; on Windows senet builds IP addresses and endpoints, not the resolver"
+#endif
+
 #include <netdb.h>
 #include <sys/socket.h>
 

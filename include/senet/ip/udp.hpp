@@ -5,8 +5,13 @@
 #include <senet/ip/basic_endpoint.hpp>
 #include <senet/ip/detail/socket_fwd.hpp>
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>  // sockaddr_in6, socklen_t
+#else
 #include <netinet/in.h>
 #include <sys/socket.h>
+#endif
 
 namespace senet::ip {
 

@@ -3,7 +3,16 @@
 
 #include <cstring>
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+// if_nametoindex, if_indextoname, IF_NAMESIZE (<netioapi.h>; iphlpapi.lib). After <ws2tcpip.h>:
+// mingw-w64's IF_NAMESIZE needs what that includes.
+#include <iphlpapi.h>
+#else
 #include <net/if.h>
+#endif
 
 namespace senet::ip::detail {
 

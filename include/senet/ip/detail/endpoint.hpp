@@ -11,8 +11,13 @@
 #include <string>
 #include <system_error>
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>  // sockaddr_in6, socklen_t
+#else
 #include <netinet/in.h>
 #include <sys/socket.h>
+#endif
 
 namespace senet::ip {
 
