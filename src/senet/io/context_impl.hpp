@@ -173,6 +173,10 @@ class context_impl final : public completion_sink {
   void leave_run(io_context::run_token token) noexcept;
 
  private:
+  // enter_run found the role taken by `seen`: true when that is another thread running the
+  // context, not a closing thread borrowing the role for a moment.
+  [[nodiscard]] bool held_by_runner(std::thread::id seen) const noexcept;
+
   // enter_run for a thread that only wants the runner's role if it is free: never nested, never
   // throws. False when another thread runs the context.
   // While it holds the role, borrowers_ is non-zero, so that a run call meanwhile waits instead of
@@ -304,6 +308,8 @@ class context_impl final : public completion_sink {
   std::atomic<std::uint32_t> request_waiters_{0};
   // Threads in try_enter_run .. end_borrow.
   std::atomic<std::uint32_t> borrowers_{0};
+  // try_enter_run calls so far (held_by_runner).
+  std::atomic<std::uint64_t> borrow_attempts_{0};
   std::mutex request_mutex_;
   std::condition_variable request_done_;
   std::shared_ptr<handoff> handoff_;

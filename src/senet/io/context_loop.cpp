@@ -133,7 +133,7 @@ io_context::run_token context_impl::enter_run() {
   }
   std::thread::id none{};
   while (!runner_.compare_exchange_strong(none, self, std::memory_order_seq_cst) && none != self) {
-    if (borrowers_.load(std::memory_order_seq_cst) == 0) {
+    if (held_by_runner(none)) {
       throw std::logic_error("senet: io_context is already being run by another thread");
     }
     // A closing thread holds the runner's role for a moment (try_enter_run): wait for it.
@@ -146,6 +146,23 @@ io_context::run_token context_impl::enter_run() {
     sleeping_.store(false, std::memory_order_seq_cst);
   }
   return token;
+}
+
+// `seen` (another thread) held the runner's role a moment ago: true when it is a thread running
+// the context, false when it may be a closing thread that borrows the role for a moment
+// (try_enter_run), or has left. A borrower holds the role only while borrowers_ is non-zero, but
+// one borrow may end and the next begin between two reads (a closing thread that closes a socket
+// and then its peer borrows twice in a row), so borrowers_ == 0 alone does not say that the
+// holder seen before is no borrower: only when the same thread holds the role before and after
+// that read, with no borrow attempt in between (each counts in borrow_attempts_ before it takes
+// the role), did it hold the role throughout, as no borrower.
+bool context_impl::held_by_runner(std::thread::id seen) const noexcept {
+  const std::uint64_t attempts = borrow_attempts_.load(std::memory_order_seq_cst);
+  if (runner_.load(std::memory_order_seq_cst) != seen || borrowers_.load(std::memory_order_seq_cst) != 0) {
+    return false;
+  }
+  return runner_.load(std::memory_order_seq_cst) == seen &&
+         borrow_attempts_.load(std::memory_order_seq_cst) == attempts;
 }
 
 void context_impl::leave_run(io_context::run_token token) noexcept {

@@ -68,6 +68,7 @@ void context_impl::on_loop_thread(loop_action action, void* arg) noexcept {
 // reporting a second runner; end_borrow() ends it.
 bool context_impl::try_enter_run(io_context::run_token& token) noexcept {
   borrowers_.fetch_add(1, std::memory_order_seq_cst);
+  borrow_attempts_.fetch_add(1, std::memory_order_seq_cst);
   std::thread::id none{};
   if (!runner_.compare_exchange_strong(none, std::this_thread::get_id(), std::memory_order_seq_cst)) {
     borrowers_.fetch_sub(1, std::memory_order_seq_cst);
