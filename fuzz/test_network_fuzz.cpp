@@ -20,10 +20,8 @@
 //   byte; a receive at most its buffer; a timer completes with a value only once virtual time has
 //   reached its deadline;
 // - sends, and receives, complete in start order on each socket (a value completion comes after
-//   every earlier operation of the same direction has completed, but those asked to stop: see
-//   account);
-// - what each socket received (its receives' bytes in their start order) is a prefix of what its
-//   peer reported sent (likewise), and,
+//   every earlier operation of the same direction has completed, but those asked to stop);
+// - what each socket received is a prefix of what its peer reported sent (in start order), and,
 //   when the loop is idle on an intact connection, sent = received + what the peer has not read
 //   (`test_network::buffered`);
 // - nothing leaks: after the context and the sockets are gone, every allocation made by the input
@@ -53,7 +51,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -166,35 +163,17 @@ std::unique_ptr<operation_base> start_operation(op_kind k, int slot, std::size_t
   return op;
 }
 
-/** The bytes of a socket's transfers of one direction, by the start order of their operations. */
-struct byte_record {
-  std::map<std::size_t, std::string> pieces;
-  std::size_t size = 0;
-  void add(std::size_t serial, const char* data, std::size_t n) {
-    pieces[serial].assign(data, n);
-    size += n;
-  }
-  [[nodiscard]] std::string joined() const {
-    std::string all;
-    for (const auto& [serial, piece] : pieces) {
-      all += piece;
-    }
-    return all;
-  }
-};
-
 /** One socket slot: the socket and what the program knows of its connection. */
 struct end {
   std::optional<tcp::socket> sock;
   int peer = -1;           // the slot of the other end, -1 when none
   bool connected = false;  // its connect or accept completed
   bool broken = false;     // this connection was closed, reset or shut down at either end
-  // What the sends reported and what the receives got, by start order (an operation asked to stop
-  // by another thread may be delivered after a later one: see account); the peer's `sent` is
+  // What the sends reported, in start order, and what the receives got; the peer's `sent` is
   // shared, so that it stays checkable after the peer's slot is reused.
-  std::shared_ptr<byte_record> sent = std::make_shared<byte_record>();
-  std::shared_ptr<byte_record> peer_sent;
-  byte_record received;
+  std::shared_ptr<std::string> sent = std::make_shared<std::string>();
+  std::shared_ptr<std::string> peer_sent;
+  std::string received;
 };
 
 class program {
@@ -475,10 +454,8 @@ class program {
             "an operation whose socket is closed while it waits fails with operation_aborted");
     }
     if (op.how == outcome::value && (op.kind == op_kind::send || op.kind == op_kind::receive)) {
-      // Except after an earlier one asked to stop: its completion waits for the stop request when
-      // that came from outside the loop (io/detail: defer_for_cancel), and may be delivered after
-      // a later operation's, even when it took bytes first. A known bug, reported; the bytes are
-      // checked in start order below.
+      // (An earlier one asked to stop moves no bytes, and its set_stopped() may still wait in the
+      // ready queue when its stop came before the loop started it.)
       for (std::size_t j = 0; j < index; ++j) {
         check(ops_[j]->slot != op.slot || ops_[j]->kind != op.kind || ops_[j]->stop_asked,
               "operations of one direction complete in start order");
@@ -524,11 +501,11 @@ class program {
     check(op.bytes <= op.buffer.size(), "a transfer reports at most its buffer");
     if (op.kind == op_kind::send) {
       check(op.buffer.empty() || op.bytes > 0, "a successful non-empty send moves at least a byte");
-      e.sent->add(op.serial, op.buffer.data(), op.bytes);
+      e.sent->append(op.buffer.data(), op.bytes);
     } else {
       check(op.buffer.empty() || op.bytes > 0 || !intact,
             "end of stream only on a closed, reset or shut down connection");
-      e.received.add(op.serial, op.buffer.data(), op.bytes);
+      e.received.append(op.buffer.data(), op.bytes);
     }
   }
 
@@ -582,7 +559,7 @@ class program {
       if (!intact(static_cast<int>(i))) {
         continue;
       }
-      check(slots_[e.peer].sent->size == e.received.size + net_.buffered(*e.sock),
+      check(slots_[e.peer].sent->size() == e.received.size() + net_.buffered(*e.sock),
             "sent = received + unread, on an intact connection at rest");
     }
   }
@@ -614,9 +591,8 @@ class program {
 
   static void check_received(const end& e) {
     if (e.peer_sent) {
-      const std::string from = e.peer_sent->joined();
-      const std::string got = e.received.joined();
-      check(got.size() <= from.size() && from.compare(0, got.size(), got) == 0,
+      const std::string& from = *e.peer_sent;
+      check(e.received.size() <= from.size() && from.compare(0, e.received.size(), e.received) == 0,
             "what a socket received is a prefix of what its peer sent");
     }
   }

@@ -132,10 +132,8 @@ struct remote_receive : iod::io_operation {
 
   static void done(iod::io_operation* op) noexcept {
     auto& self = static_cast<remote_receive&>(*op);
-    // A cancel request still queued must be drained before the record is reused.
-    if (iod::defer_for_cancel(self)) {
-      return;
-    }
+    // A cancel request still queued must be taken before the record is reused.
+    iod::take_queued_cancel(*self.ctx, self);
     self.result = self.result_;
     self.completions.fetch_add(1);
     self.ctx->stop();

@@ -168,6 +168,7 @@ class io_context {
   friend void detail::post(io_context&, detail::io_operation&) noexcept;
   friend void detail::post_remote(io_context&, detail::io_operation&) noexcept;
   friend void detail::request_cancel(io_context&, detail::io_operation&) noexcept;
+  friend void detail::take_cancel_requests(io_context&) noexcept;
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
   friend bool detail::links_timeouts(const io_context&) noexcept;
   friend void detail::with_backend(io_context&, void (*)(void*, detail::backend&) noexcept, void*);

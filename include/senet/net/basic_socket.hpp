@@ -440,8 +440,11 @@ class basic_socket : public socket_base {
   }
 
   /// Closes the descriptor. Operations still waiting on it in an io_context complete with
-  /// `senet::error::operation_aborted`. The socket is closed afterwards even if close(2) reports
-  /// an error. Closing a closed socket is not an error.
+  /// `senet::error::operation_aborted`, whatever happens on the connection after `close()`
+  /// returned (the peer closing or resetting it, data arriving: on io_uring the kernel may still
+  /// hold such an operation for a moment, and its result is then replaced); only a completion the
+  /// context had already collected before is delivered as it was. The socket is closed afterwards
+  /// even if close(2) reports an error. Closing a closed socket is not an error.
   void close(std::error_code& ec) noexcept {
     if (!is_open()) {
       ec.clear();
@@ -457,8 +460,12 @@ class basic_socket : public socket_base {
   }
 
   /// Cancels every asynchronous operation of the socket that is pending in an io_context: each
-  /// completes with `set_stopped()` (an `-ECANCELED` result), on the context's thread. The socket
-  /// stays open and usable. `not_open` if the socket is closed. Any thread (see Thread safety).
+  /// completes with `set_stopped()` (an `-ECANCELED` result), on the context's thread, also when
+  /// the peer closes or resets the connection right after `cancel()` returned. Only bytes, a
+  /// connection or readiness that the operation had already obtained complete it with them (on
+  /// io_uring, whose cancellation reaches the kernel at the loop's next turn, they may come until
+  /// then), so that nothing is lost. The socket stays open and usable. `not_open` if the socket is
+  /// closed. Any thread (see Thread safety).
   void cancel(std::error_code& ec) noexcept {
     if (check_open(ec)) {
       io::detail::cancel_descriptor(desc_);
@@ -471,7 +478,8 @@ class basic_socket : public socket_base {
   }
 
   /// Gives up ownership: returns the descriptor (or -1 when closed) and leaves the socket closed.
-  /// Operations still waiting on it in an io_context complete with `senet::error::operation_aborted`.
+  /// Operations still waiting on it in an io_context complete with `senet::error::operation_aborted`
+  /// (as for `close()`).
   [[nodiscard]] native_handle_type release() noexcept {
     if (!is_open()) {
       return -1;

@@ -101,6 +101,9 @@ class context_impl final : public completion_sink {
 
   void request_cancel(io_operation& op) noexcept;
 
+  // Performs the cancel requests queued from other threads (io::detail::take_cancel_requests).
+  void take_cancel_requests() noexcept;
+
   [[nodiscard]] bool shutting_down() const noexcept { return shutting_down_; }
 
   // ---- standing operations and buffer pools (standing.cpp) ----

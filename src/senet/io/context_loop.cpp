@@ -259,20 +259,17 @@ void context_impl::drain_remote() noexcept {
     ++outstanding_;
     op = next;
   }
+  take_cancel_requests();
+}
+
+void context_impl::take_cancel_requests() noexcept {
   for (io_operation* op = remote_cancel_.take_all(); op != nullptr;) {
     io_operation* next = op->cancel_next_;
     op->cancel_next_ = nullptr;
     op->cancel_pending_.store(false, std::memory_order_relaxed);
-    if (op->deferred_) {
-      // Its completion already ran once and waited for this request: run it again.
-      op->deferred_ = false;
-      op->state_ = op_state::ready;
-      ready_.push_back(*op);
-      ++ready_entered_;
-      ++outstanding_;
-    } else {
-      cancel_now(*op);
-    }
+    // Nothing when it is no longer pending: it completed (its completion then waits in the ready
+    // queue, or it is being delivered: take_queued_cancel).
+    cancel_now(*op);
     op = next;
   }
 }
@@ -324,6 +321,9 @@ void post_remote(io_context& ctx, io_operation& op) noexcept {
 }
 void request_cancel(io_context& ctx, io_operation& op) noexcept {
   ctx.impl_->request_cancel(op);
+}
+void take_cancel_requests(io_context& ctx) noexcept {
+  ctx.impl_->take_cancel_requests();
 }
 clock::time_point now(const io_context& ctx) noexcept {
   return ctx.impl_->now();

@@ -124,8 +124,6 @@ struct io_operation {
   std::uint8_t backend_flags_ = 0;
   /** `completion_*` bits that came with the final completion (0 for single-shot operations). */
   std::uint8_t completion_flags_ = 0;
-  /** Delivery waits for a cancel request still in the cross-thread queue. */
-  bool deferred_ = false;
   /** `start_*` hints from the operation state to the backend for the next start; the backend
       clears them when it takes the record. */
   std::uint8_t start_hints_ = 0;
@@ -244,14 +242,23 @@ void post_remote(io_context& ctx, io_operation& op) noexcept;
     another thread the request is queued (`cancel_pending_` set until the loop drains it). */
 void request_cancel(io_context& ctx, io_operation& op) noexcept;
 
-/** Called by `complete_` of a record that must wait for its queued cancel request (see
-    docs/design/io_core.md, "Completion and cancellation"). */
-inline bool defer_for_cancel(io_operation& op) noexcept {
-  if (op.cancel_pending_.load(std::memory_order_acquire)) {
-    op.deferred_ = true;
-    return true;
+/** Context's thread only: takes every cancel request queued from other threads
+    (`request_cancel`) out of the cross-thread cancel queue and performs it now, as the loop does
+    when it gathers work. */
+void take_cancel_requests(io_context& ctx) noexcept;
+
+/** The step of `complete_` that follows the destruction of the record's stop callback (which
+    waited for a callback running on another thread, so that no new cancel request for `op` can
+    come): when a cancel request for `op` made on another thread still waits in the cross-thread
+    queue, the queue is taken now (`take_cancel_requests`), so that the core no longer refers to the
+    record and the completion may be delivered at once, in its place in the ready queue. (Waiting
+    for the loop to drain the request instead would deliver it after later completions of the same
+    socket and direction: out of start order.) See docs/design/io_core.md, "Completion and
+    cancellation". */
+inline void take_queued_cancel(io_context& ctx, io_operation& op) noexcept {
+  if (op.cancel_pending_.load(std::memory_order_acquire)) [[unlikely]] {
+    take_cancel_requests(ctx);
   }
-  return false;
 }
 
 /** True when the context's backend honours `io_operation::link_timeout_ns_` (io_uring with

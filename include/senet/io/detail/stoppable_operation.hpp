@@ -161,16 +161,17 @@ class stoppable_operation : public Record {
   void deliver_cancelled() noexcept { ex::set_stopped(std::move(rcvr_)); }
 
   /** Destroys the stop callback (waiting for one running on another thread), so that no cancel
-      request is made afterwards; true when `record`'s completion must wait for its cancel request
-      still queued (docs/design/io_core.md, "Completion and cancellation"). The first thing a
-      record's completion does. */
-  bool release_stop_callback(io_operation& record) noexcept {
+      request is made afterwards, then performs a cancel request for `record` that another thread
+      queued and the loop has not taken yet (`take_queued_cancel`): afterwards the core no longer
+      refers to `record`, and its completion is delivered now, in start order
+      (docs/design/io_core.md, "Completion and cancellation"). The first thing a record's
+      completion does. */
+  void release_stop_callback(io_operation& record) noexcept {
     if constexpr (stoppable) {
       callback_.reset();
-      return defer_for_cancel(record);
+      take_queued_cancel(*ctx_, record);
     } else {
       (void)record;
-      return false;
     }
   }
 
@@ -225,11 +226,10 @@ class stoppable_operation : public Record {
 
   static void on_complete(io_operation* op) noexcept {
     auto& self = *static_cast<stoppable_operation*>(op);
-    // Waits for a callback running on another thread; afterwards cancel_pending_ is stable.
-    if (self.release_stop_callback(self) || !self.derived().record_completed()) {
-      return;
+    self.release_stop_callback(self);
+    if (self.derived().record_completed()) {
+      self.finish();
     }
-    self.finish();
   }
 
   // Delivers the result of the step that completed; true when the record is to be started again

@@ -127,9 +127,7 @@ class timed_io_operation : public io::detail::stoppable_operation<timed_io_opera
 
   static void on_timer_complete(io::detail::io_operation* op) noexcept {
     auto& self = *static_cast<timer_record*>(op)->owner_;
-    if (self.release_stop_callback(self.timer_)) {
-      return;
-    }
+    self.release_stop_callback(self.timer_);
     self.timer_done_ = true;
     if (self.timer_.result_ == 0 && !self.io_done_) {
       // The time is up. If the I/O has already completed (it waits in the ready queue) this does

@@ -75,11 +75,14 @@
    comes back -EINPROGRESS completes with SO_ERROR once the socket is writable.
 
    Cancellation. cancel() moves the record to the cancelling lists and queues an ASYNC_CANCEL for
-   its user_data; the CQE that arrives decides: -ECANCELED (or -EINTR) means stopped, anything else
-   means it completed first. release(d) cancels the records of d the same way and reports their
-   failures as io_operation::aborted; a success that raced the release (bytes received, an accepted
-   fd) is delivered as such, so no accepted descriptor leaks. cancel_all() (shutdown) cancels
-   everything, and the core reaps until nothing is outstanding before the ring is freed.
+   its user_data, submitted with the loop's next turn; the CQE that arrives decides: bytes, a
+   connection or events mean it completed first, anything else (-ECANCELED, a failure or the end
+   of a stream that came before the request reached the kernel) means stopped
+   (cancelled_result). release(d) cancels the records of d the same way, and each reports
+   io_operation::aborted whatever its CQE says (released_result: an fd accepted after all is
+   closed), because close() returns before the requests reach the kernel, and the peer can still
+   complete them until then. cancel_all() (shutdown) cancels everything, and the core reaps until
+   nothing is outstanding before the ring is freed.
 
    Linked timeouts (links_timeouts() is true when the probe found IORING_OP_LINK_TIMEOUT). A
    positive io_operation::link_timeout_ns_ (a limit relative to start) becomes, in start(), an
@@ -1334,22 +1337,54 @@ class uring_backend final : public backend {
   void finish(io_operation& op, std::int64_t result) noexcept {
     std::uint8_t flags = op.backend_flags_;
     if ((flags & f_released) != 0) {
-      // A readiness wait whose POLL_ADD fired after its descriptor was released (closed,
-      // forgotten) transferred nothing: it reports the release, as the waits that io_uring
-      // cancelled in time do, not an event that came after it (the owner may close the descriptor
-      // as soon as forget_descriptor or close returns, which hangs up a pipe's other end).
-      if (result < 0 || op.code_ == op_code::poll) {
-        result = io_operation::aborted;
-      }
+      result = released_result(op, result);
     } else if ((flags & f_cancelling) != 0) {
-      if (result == -ECANCELED || result == -EINTR) {
-        result = -ECANCELED;
-      }
+      result = cancelled_result(op, result);
     }
     advance(op);
     op.backend_link_ = nullptr;
     op.backend_flags_ = 0;
     sink().complete(op, result);
+  }
+
+  // The result of a record whose descriptor was released (closed, given away) while the kernel
+  // had it. close(), release() and the destructor of a socket promise operation_aborted to every
+  // operation pending when they return, but the kernel may complete one after that: until its
+  // cancel request is submitted (the loop's next turn), the ring's request keeps the socket's file
+  // alive, and the peer's FIN or RST, or data, can complete it first (0, ECONNRESET, bytes). So
+  // whatever came reports the release: bytes received are dropped with the socket, a connection
+  // accepted after all is closed. A readiness wait likewise reports the release, not an event
+  // that came after it (the owner may close the descriptor as soon as forget_descriptor or close
+  // returns, which hangs up a pipe's other end). A multishot record keeps a success: the core
+  // takes back the pool buffer that comes with it, and serves nobody from it any more.
+  static std::int64_t released_result(const io_operation& op, std::int64_t result) noexcept {
+    if ((op.backend_flags_ & f_multishot) != 0) {
+      return result < 0 ? io_operation::aborted : result;
+    }
+    if (op.code_ == op_code::accept && result >= 0) {
+      ::close(static_cast<int>(result));
+    }
+    return io_operation::aborted;
+  }
+
+  // The result of a record whose cancellation was asked for (a stop request, cancel() of its
+  // socket, also one released afterwards): -ECANCELED, unless it completed first with bytes, a
+  // connection or events. A failure, or the end of a stream, that the kernel reported before the
+  // cancel request reached it (submitted at the loop's next turn) reports the cancellation too, as
+  // cancel() promises set_stopped() to every operation pending when it returns: the peer's FIN or
+  // RST may come in between. Nothing is lost: the end of a stream is seen again by the next
+  // receive, and a reset by the next operation (EPIPE, or the end of the stream). (A zero-byte
+  // datagram that came at that moment without an endpoint asked for is taken for the end of a
+  // stream: the record does not say which it is, and the descriptor may be closing on another
+  // thread.)
+  static std::int64_t cancelled_result(const io_operation& op, std::int64_t result) noexcept {
+    if ((op.backend_flags_ & f_multishot) != 0) {
+      return result == -EINTR ? -ECANCELED : result;
+    }
+    if (result < 0 || (result == 0 && op.code_ == op_code::receive && op.msg_.msg_name == nullptr)) {
+      return -ECANCELED;
+    }
+    return result;
   }
 
   // ---- descriptor states ----
