@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -150,14 +149,10 @@ TEST_F(uring_backend, environment_variable_overrides_the_default) {
   }
 }
 
-// Exit codes of the child process below.
-constexpr int fallback_ok = 0;
-constexpr int fallback_no_seccomp = 77;
-
 int check_fallback_in_child() {
   // Fails io_uring_setup the way a seccomp policy does.
   if (!senet::test::refuse_io_uring_setup(EPERM)) {
-    return fallback_no_seccomp;
+    return senet::test::refused_child_no_seccomp;
   }
   ::unsetenv("SENET_BACKEND");
   int failures = 0;
@@ -182,7 +177,7 @@ int check_fallback_in_child() {
     failures += 10;
   } catch (const std::system_error&) {
   }
-  return failures == 0 ? fallback_ok : 1;
+  return failures == 0 ? senet::test::refused_child_ok : 1;
 }
 
 SENET_TEST_CHILD(uring_backend_fallback) {
@@ -192,14 +187,7 @@ SENET_TEST_CHILD(uring_backend_fallback) {
 // Not a uring_backend test: it runs (and means something) whether or not this kernel allows
 // io_uring, since it takes io_uring away itself.
 TEST(uring_fallback, io_context_falls_back_to_epoll_when_io_uring_setup_is_refused) {
-  // A process of its own (support/child_process.hpp): the seccomp filter cannot be removed.
-  int status = senet::test::run_child("uring_backend_fallback");
-  ASSERT_NE(status, -1) << "the child process could not be started";
-  ASSERT_TRUE(WIFEXITED(status)) << "the child died, status " << status;
-  if (WEXITSTATUS(status) == fallback_no_seccomp) {
-    GTEST_SKIP() << "seccomp filters are not available here, io_uring cannot be refused";
-  }
-  EXPECT_EQ(WEXITSTATUS(status), fallback_ok);
+  senet::test::expect_refused_child("uring_backend_fallback");
 }
 
 // ---- socket operations --------------------------------------------------------------------------

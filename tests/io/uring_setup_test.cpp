@@ -30,7 +30,6 @@
 #include <linux/io_uring.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -374,15 +373,12 @@ TEST_F(uring_setup, wait_descriptor_wakes_a_foreign_loop_of_a_single_thread_cont
 
 // ---- the fallback to epoll ----------------------------------------------------------------------
 
-constexpr int child_ok = 0;
-constexpr int child_no_seccomp = 77;
-
 // In a child process: system call `nr` fails with `error`; the context falls back to epoll, says
 // that io_uring failed with `expected` at `step`, and works. Returns 0 or the failed checks
 // (bit-coded, plus one, for the parent).
 int check_fallback(long nr, int error, int expected, const char* step) {
   if (!senet::test::refuse_system_call(nr, error)) {
-    return child_no_seccomp;
+    return senet::test::refused_child_no_seccomp;
   }
   ::unsetenv("SENET_BACKEND");
   int failures = 0;
@@ -413,7 +409,7 @@ int check_fallback(long nr, int error, int expected, const char* step) {
   } catch (const std::system_error& e) {
     failures |= e.code() != std::errc::function_not_supported ? 128 : 0;
   }
-  return failures == 0 ? child_ok : (failures & 0x3f) + 1;
+  return failures == 0 ? senet::test::refused_child_ok : (failures & 0x3f) + 1;
 }
 
 SENET_TEST_CHILD(uring_setup_fallback) {
@@ -422,15 +418,8 @@ SENET_TEST_CHILD(uring_setup_fallback) {
 }
 
 void expect_fallback(long nr, int error, int expected, const char* step) {
-  // A process of its own (support/child_process.hpp): the seccomp filter cannot be removed.
-  int status = senet::test::run_child(
+  senet::test::expect_refused_child(
       "uring_setup_fallback", {std::to_string(nr), std::to_string(error), std::to_string(expected), step});
-  ASSERT_NE(status, -1) << "the child process could not be started";
-  ASSERT_TRUE(WIFEXITED(status)) << "the child died, status " << status;
-  if (WEXITSTATUS(status) == child_no_seccomp) {
-    GTEST_SKIP() << "seccomp filters are not available here, io_uring cannot be refused";
-  }
-  EXPECT_EQ(WEXITSTATUS(status), child_ok) << "failed checks (bits, plus one): " << WEXITSTATUS(status);
 }
 
 // Not uring_setup tests: they mean something whether or not this kernel allows io_uring.

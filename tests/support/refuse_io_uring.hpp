@@ -3,18 +3,26 @@
 #define SENET_TEST_SUPPORT_REFUSE_IO_URING_HPP
 
 /* Takes io_uring (or another system call) away from the calling process the way a container's
-   seccomp profile does, for the tests of the fallback to epoll. Call it in a forked child: the
-   filter cannot be removed. */
+   seccomp profile does, for the tests of the fallback to epoll. Call it in a child process of its
+   own (support/child_process.hpp; expect_refused_child below runs one): the filter cannot be
+   removed. */
+
+#include "support/child_process.hpp"
+
+#include <gtest/gtest.h>
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <string>
+#include <vector>
 
 namespace senet::test {
 
@@ -41,6 +49,25 @@ inline bool refuse_io_uring_setup(int error) {
   static_cast<void>(error);
   return false;
 #endif
+}
+
+/** The exit codes of a child function (support/child_process.hpp) that takes io_uring away and
+    checks what follows: every check passed, or seccomp filters are not available here. Any other
+    code is a failure, which the child describes. */
+constexpr int refused_child_ok = 0;
+constexpr int refused_child_no_seccomp = 77;
+
+/** Runs the child function `name` with `args` in a process of its own (the seccomp filter cannot
+    be removed) and checks its exit code: `refused_child_ok` passes, `refused_child_no_seccomp`
+    skips the test (io_uring cannot be refused here), anything else fails it, with the code. */
+inline void expect_refused_child(const std::string& name, const std::vector<std::string>& args = {}) {
+  int status = run_child(name, args);
+  ASSERT_NE(status, -1) << "the child process could not be started";
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died, status " << status;
+  if (WEXITSTATUS(status) == refused_child_no_seccomp) {
+    GTEST_SKIP() << "seccomp filters are not available here, io_uring cannot be refused";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), refused_child_ok) << "the child's exit code (its failed checks)";
 }
 
 }  // namespace senet::test
