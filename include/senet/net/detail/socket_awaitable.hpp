@@ -18,7 +18,8 @@
    The direct path. Before it builds an operation state, the awaitable asks the core whether it may
    make the system call itself (`io::detail::may_perform_directly`: on the context's thread, the
    socket registered with that context, and its backend said that nothing of that direction is
-   pending, so that a record started now would be tried at once anyway). Then it makes the system
+   pending, so that a record started now would be tried at once anyway), and no start handed to
+   the loop from outside it waits to run there (it would be overtaken). Then it makes the system
    call itself (`recv` / `send` for one buffer, `recvmsg` / `sendmsg` for a sequence) and
    completes with what a record would have delivered; when the
    call would block, the record it starts carries `start_would_block`, so that the backend waits
