@@ -48,6 +48,7 @@
 #include <utility>
 
 #include "senet/c/c_enum.hpp"
+#include "senet/c/callback_frames.hpp"
 #include "senet/c/completion_port.hpp"
 
 namespace senet::c_api {
@@ -113,42 +114,18 @@ namespace {
 
 // ---- frames: which sockets' callbacks (or API calls) the calling thread is inside ---------------
 
-struct frame {
-  const socket_impl* socket;
-  bool in_api;  // an API call of the socket (a send completing at once) is executing its callback
-  frame* next;
-};
-
-constinit thread_local frame* frames = nullptr;
-
-class frame_guard {
- public:
-  frame_guard(const socket_impl* s, bool in_api) noexcept : f_{s, in_api, frames} { frames = &f_; }
-  frame_guard(const frame_guard&) = delete;
-  frame_guard& operator=(const frame_guard&) = delete;
-  ~frame_guard() { frames = f_.next; }
-
- private:
-  frame f_;
-};
+// A frame of kind true: an API call of the socket (a send completing at once) is executing its
+// callback; of kind false: a callback the loop runs.
+using frame_guard = callback_frame<socket_impl>;
 
 /** How many of the calling thread's API calls of `s` are running one of its callbacks. */
 unsigned own_api_calls(const socket_impl* s) noexcept {
-  unsigned n = 0;
-  for (frame* f = frames; f != nullptr; f = f->next) {
-    n += (f->socket == s && f->in_api) ? 1U : 0U;
-  }
-  return n;
+  return frame_guard::count_of(s, true);
 }
 
 /** Whether the calling thread is inside a callback of `s`. */
 bool inside_callback_of(const socket_impl* s) noexcept {
-  for (frame* f = frames; f != nullptr; f = f->next) {
-    if (f->socket == s) {
-      return true;
-    }
-  }
-  return false;
+  return frame_guard::innermost_of(s) != nullptr;
 }
 
 // ---- results ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <new>
 
+#include "senet/c/callback_frames.hpp"
 #include "senet/c/win32/async_socket_win32_internal.hpp"
 #include "senet/c/win32/socket_transport.h"
 
@@ -44,24 +45,10 @@ struct io_context {
 };
 static_assert(sizeof(io_context) % alignof(SOCKET_BUFFER) == 0);
 
-struct frame {
-  const ASYNC_SOCKET* socket;
-  bool io_callback;  // an I/O completion callback (false: the open callback, inside the open call)
-  frame* next;
-};
-
-constinit thread_local frame* frames = nullptr;
-
-class frame_guard {
- public:
-  frame_guard(const ASYNC_SOCKET* s, bool io_callback) noexcept : f_{s, io_callback, frames} { frames = &f_; }
-  frame_guard(const frame_guard&) = delete;
-  frame_guard& operator=(const frame_guard&) = delete;
-  ~frame_guard() { frames = f_.next; }
-
- private:
-  frame f_;
-};
+// A frame of kind true: an I/O completion callback; of kind false: the open callback, inside the
+// open call.
+using frame = callback_frame<ASYNC_SOCKET>;
+using frame_guard = frame;
 
 }  // namespace
 }  // namespace senet::c_api::win32
@@ -107,21 +94,12 @@ void wait(ASYNC_SOCKET* s, Pred pred) noexcept {
 
 /** Whether the calling thread runs a callback of `s` (and so must not wait for its callbacks). */
 const frame* callback_frame_of(const ASYNC_SOCKET* s) noexcept {
-  for (frame* f = frames; f != nullptr; f = f->next) {
-    if (f->socket == s) {
-      return f;
-    }
-  }
-  return nullptr;
+  return frame::innermost_of(s);
 }
 
 /** How many API calls of `s` the calling thread is inside (the open whose callback it runs). */
 std::uint32_t own_api_calls(const ASYNC_SOCKET* s) noexcept {
-  std::uint32_t n = 0;
-  for (frame* f = frames; f != nullptr; f = f->next) {
-    n += (f->socket == s && !f->io_callback) ? 1U : 0U;
-  }
-  return n;
+  return frame::count_of(s, false);
 }
 
 void free_socket(ASYNC_SOCKET* s) noexcept {
@@ -197,7 +175,7 @@ void close_socket(ASYNC_SOCKET* s) noexcept {
   }
   // SRS_ASYNC_SOCKET_WIN32_01_021: closing the socket completes its pending I/O with an error.
   socket_transport_disconnect(s->transport);
-  if (own != nullptr && own->io_callback) {
+  if (own != nullptr && own->kind()) {
     // Called from an I/O callback of this socket: waiting for the callbacks would wait for this
     // one. The last callback (or call) of the socket to end finishes the close.
     bool free_now = false;
