@@ -11,6 +11,8 @@
 #include <senet/net/async_receive.hpp>
 #include <senet/net/async_write.hpp>
 #include <senet/net/basic_stream_socket.hpp>
+#include <senet/net/detail/socket_awaitable.hpp>
+#include <senet/net/without_stop_token.hpp>
 #include <senet/stream/read_stream.hpp>
 #include <senet/task.hpp>
 
@@ -360,6 +362,84 @@ TYPED_TEST(read_some, a_socket_registered_with_another_context_is_refused_there)
     ASSERT_TRUE(mine);
     EXPECT_EQ(std::get<0>(*mine), ok(4u));
   }
+}
+
+// The wait after a direct attempt (socket_awaitable.hpp's wait record): on the kernel backends a
+// read that finds nothing goes there, registers a stop callback only when the awaiting task's
+// token can be stopped, and a stop request still ends it with operation_aborted. The test backend
+// has no direct path: its reads take the operation state's path, with the same results.
+
+TYPED_TEST(read_some, a_wait_after_a_direct_attempt_registers_a_stop_callback_only_when_stop_is_possible) {
+  const bool kernel = this->kind != io::backend_kind::test;
+  std::array<char, 16> buf{};
+  auto reader = [&]() -> task<result> {
+    co_return co_await this->pair_.server.read_some(senet::buffer(buf));
+  };
+  auto writer = [&]() -> task<void> {
+    co_await ex::schedule(this->ctx().get_scheduler());
+    co_await net::async_write(this->pair_.client, senet::buffer("late", 4));
+  };
+  const auto& counts = net::detail::wait_counts;
+
+  // when_all gives its children a token that can be stopped.
+  this->prime_direct_reads();
+  auto before = counts;
+  auto r = this->run(ex::when_all(reader(), writer()));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<0>(*r), ok(4u));
+  EXPECT_EQ(counts.waits - before.waits, kernel ? 1u : 0u);
+  EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, kernel ? 1u : 0u);
+
+  // Without a stop token (never_stop_token): the wait registers no callback.
+  this->prime_direct_reads();
+  before = counts;
+  auto unstoppable = this->run(ex::when_all(net::without_stop_token(reader()), writer()));
+  ASSERT_TRUE(unstoppable);
+  EXPECT_EQ(std::get<0>(*unstoppable), ok(4u));
+  EXPECT_EQ(std::string(buf.data(), 4), "late");
+  EXPECT_EQ(counts.waits - before.waits, kernel ? 1u : 0u);
+  EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, 0u);
+}
+
+TYPED_TEST(read_some, a_stop_request_ends_a_wait_after_a_direct_attempt_with_operation_aborted) {
+  this->prime_direct_reads();
+  const auto before = net::detail::wait_counts;
+  std::optional<result> got;
+  std::array<char, 8> buf{};
+  auto reader = [&]() -> task<void> { got = co_await this->pair_.server.read_some(senet::buffer(buf)); };
+  auto stopper = [&]() -> task<void> {
+    co_await ex::schedule(this->ctx().get_scheduler());
+    co_await ex::just_stopped();  // when_all stops the reader
+  };
+  EXPECT_FALSE(this->run(ex::when_all(reader(), stopper())));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::get<0>(*got), senet::error::operation_aborted);
+  EXPECT_EQ(std::get<1>(*got), 0u);
+  const bool kernel = this->kind != io::backend_kind::test;
+  EXPECT_EQ(net::detail::wait_counts.stop_callbacks - before.stop_callbacks, kernel ? 1u : 0u);
+  // The socket stays usable, and the bytes sent afterwards go to the next read.
+  this->send("after");
+  auto next = this->run(
+      [&]() -> task<result> { co_return co_await this->pair_.server.read_some(senet::buffer(buf)); }());
+  ASSERT_TRUE(next);
+  EXPECT_EQ(std::get<0>(*next), ok(5u));
+}
+
+TYPED_TEST(read_some, closing_the_socket_ends_a_wait_after_a_direct_attempt_with_operation_aborted) {
+  this->prime_direct_reads();
+  const auto before = net::detail::wait_counts;
+  std::array<char, 8> buf{};
+  auto reader = [&]() -> task<result> {
+    co_return co_await this->pair_.server.read_some(senet::buffer(buf));
+  };
+  auto closer = [&]() -> task<void> {
+    co_await ex::schedule(this->ctx().get_scheduler());
+    this->pair_.server.close();
+  };
+  auto r = this->run(ex::when_all(reader(), closer()));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<0>(std::get<0>(*r)), senet::error::operation_aborted);
+  EXPECT_EQ(net::detail::wait_counts.waits - before.waits, this->kind != io::backend_kind::test ? 1u : 0u);
 }
 
 /** A minimal coroutine that is not a senet::task: its promise's environment has the I/O scheduler,

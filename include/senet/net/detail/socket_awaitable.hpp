@@ -27,6 +27,14 @@
    requested takes the record's path, which completes with `operation_aborted`) and the results
    are those of the record's path; only the instructions are fewer.
 
+   The wait after a direct attempt. When that call would block, the awaitable starts a record of
+   its own (`wait_record`), not the sender's operation state: it is on the context's thread, the
+   checks of `start()`'s path are already made, and so nothing of the sender layer (connect, the
+   start-or-post decision, `prepare`, the restart loop, the receiver chain) is needed. The record
+   goes to the core with `start_would_block` like the operation state's would, keeps a stop
+   callback only when the awaiting coroutine's token can be stopped (`stop_possible()`), and its
+   completion maps the result as the sender's receiver would (`-ECANCELED`: `operation_aborted`).
+
    Completion and resumption race when the operation completes on the context's thread while the
    coroutine runs on another: `state_` decides, as in the task's sender awaiter. */
 
@@ -44,6 +52,7 @@
 #include <senet/net/detail/message_truncation.hpp>
 #include <senet/net/message_flags.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <coroutine>
@@ -51,6 +60,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <optional>
 #include <system_error>
 #include <tuple>
 #include <type_traits>
@@ -63,6 +73,16 @@ namespace senet::net::detail {
 /** A success `std::error_code`, copied where one is needed on the hot path: constructing one calls
     the out-of-line `std::system_category()` each time. */
 inline const std::error_code no_error{};
+
+/** What the socket awaitables' wait path (the `wait_record` after a direct attempt that would
+    have blocked) did on the calling thread: for tests, which check that the path is taken and that
+    it registers a stop callback only when the awaiting coroutine's token can be stopped. Plain
+    increments of a thread-local on the context's thread. */
+struct awaitable_wait_counts {
+  std::uint64_t waits = 0;           ///< wait records started
+  std::uint64_t stop_callbacks = 0;  ///< stop callbacks those registered
+};
+inline thread_local constinit awaitable_wait_counts wait_counts{};
 
 /** The stop token a socket awaitable gives its operation, from an awaiting coroutine's
     environment. */
@@ -104,8 +124,10 @@ class socket_awaitable {
   socket_awaitable(const socket_awaitable&) = delete;
   socket_awaitable& operator=(const socket_awaitable&) = delete;
   ~socket_awaitable() {
-    if (started_) {
+    if (started_ == started_operation) {
       std::launder(reinterpret_cast<operation_type*>(&storage_))->~operation_type();
+    } else if (started_ == started_wait) {
+      std::launder(reinterpret_cast<wait_record*>(&storage_))->~wait_record();
     }
   }
 
@@ -126,6 +148,9 @@ class socket_awaitable {
     if (try_directly()) {
       return true;
     }
+    if (would_block_) {
+      return start_wait();
+    }
     start();
     return state_.load(std::memory_order_acquire) == done;
   }
@@ -133,30 +158,59 @@ class socket_awaitable {
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
     handle_ = h;
-    if (!started_) {
-      using env_type = ex::env_of_t<Promise>;
-      static_assert(io::detail::env_with_io_scheduler<env_type>,
-                    "senet: co_await sock.read_some / write_some needs an I/O scheduler in the awaiting "
-                    "coroutine's environment: await it in a senet::task started on an io_context");
-      if constexpr (io::detail::env_with_io_scheduler<env_type>) {
-        const auto& env = ex::get_env(h.promise());
-        ctx_ = &io::get_io_scheduler(env).context();
-        token_ = awaitable_stop_token(env);
-        if (try_directly()) {
-          return false;
-        }
-        start();
-      }
+    if (started_ != not_started) [[likely]] {
+      // Started in await_ready (inside a senet::task): what is left is small enough to inline.
+      return state_.exchange(suspended, std::memory_order_acq_rel) != done;
     }
-    // Completed inside start() (here or in await_ready: then await_suspend is not called), or
-    // later, maybe on another thread before this exchange.
-    return state_.exchange(suspended, std::memory_order_acq_rel) != done;
+    return start_in_await_suspend(h);
   }
 
   [[nodiscard]] result_type await_resume() noexcept { return result_; }
 
  private:
+  template <class Promise>
+  bool start_in_await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    using env_type = ex::env_of_t<Promise>;
+    static_assert(io::detail::env_with_io_scheduler<env_type>,
+                  "senet: co_await sock.read_some / write_some needs an I/O scheduler in the awaiting "
+                  "coroutine's environment: await it in a senet::task started on an io_context");
+    if constexpr (io::detail::env_with_io_scheduler<env_type>) {
+      const auto& env = ex::get_env(h.promise());
+      ctx_ = &io::get_io_scheduler(env).context();
+      token_ = awaitable_stop_token(env);
+      if (try_directly()) {
+        return false;
+      }
+      if (would_block_) {
+        if (start_wait()) {
+          return false;
+        }
+      } else {
+        start();
+      }
+    }
+    // Completed inside start(), or later, maybe on another thread before this exchange.
+    return state_.exchange(suspended, std::memory_order_acq_rel) != done;
+  }
+
   enum : int { idle = 0, suspended = 1, done = 2 };
+  enum : std::uint8_t { not_started = 0, started_operation = 1, started_wait = 2 };
+
+  // The record of the wait after a direct attempt that would have blocked (see the top of the
+  // file): what the sender's operation state would hand to the core, and no more.
+  struct wait_record : io::detail::io_operation {
+    struct on_stop {
+      wait_record* record_;
+      void operator()() const noexcept { io::detail::request_cancel(*record_->self_->ctx_, *record_); }
+    };
+    // One buffer: its iovec (no view to clear and fill); a sequence: its view.
+    using iov_type =
+        std::conditional_t<senet::detail::single_buffer<Buffers>, ::iovec, iovec_view_for<Buffers>>;
+    socket_awaitable* self_;
+    iov_type iov_;
+    bool message_socket_ = false;
+    std::optional<ex::stop_callback_for_t<ex::inplace_stop_token, on_stop>> callback_;
+  };
 
   struct receiver {
     using receiver_concept = ex::receiver_t;
@@ -234,10 +288,89 @@ class socket_awaitable {
     return true;
   }
 
+  // After try_directly found that the call would block (so: on the context's thread, the socket
+  // registered there, nothing of the direction pending, no handed-off start waiting, no stop
+  // requested): starts a `wait_record`. True when it completed at once (`result_` set).
+  bool start_wait() noexcept {
+    // Default-initialised: the record's fields have their initialisers, the iovec is filled here.
+    auto* w = ::new (static_cast<void*>(&storage_)) wait_record;
+    started_ = started_wait;
+    w->self_ = this;
+    if constexpr (senet::detail::single_buffer<Buffers>) {
+      w->iov_.iov_base = const_cast<void*>(static_cast<const void*>(buffers_.data()));
+      w->iov_.iov_len = buffers_.size();
+      w->msg_.msg_iov = &w->iov_;
+      w->msg_.msg_iovlen = 1;
+    } else {
+      if (!w->iov_.try_assign(buffers_)) [[unlikely]] {
+        // (try_directly made no call then, so this is not reached: the operation state reports it.)
+        result_ = {std::make_error_code(std::errc::argument_list_too_long), 0};
+        return true;
+      }
+      w->msg_.msg_iov = w->iov_.data();
+      w->msg_.msg_iovlen = w->iov_.size();
+    }
+    w->code_ = Write ? io::detail::op_code::send : io::detail::op_code::receive;
+    w->descriptor_ = &socket_->io_descriptor();
+    if constexpr (!Write) {
+      w->message_socket_ = is_message_socket(*socket_);
+      w->flags_ = kernel_receive_flags(message_flags{}, w->message_socket_);
+    }
+    w->start_hints_ = io::detail::start_would_block;
+    w->complete_ = &wait_record_completed;
+    ++wait_counts.waits;
+    if (io::detail::start_operation(*ctx_, *w)) {
+      set_wait_result(*w);
+      return true;
+    }
+    if (token_.stop_possible()) {
+      // After the start, as an operation state does: a stop requested meanwhile (from another
+      // thread) runs the callback here, which cancels the record through the ready queue.
+      ++wait_counts.stop_callbacks;
+      w->callback_.emplace(token_, typename wait_record::on_stop{w});
+    }
+    return false;
+  }
+
+  // The record's `result_` as the receiver of the sender's path would give it.
+  void set_wait_result(wait_record& w) noexcept {
+    std::int64_t r = w.result_;
+    if constexpr (!Write) {
+      if (w.message_socket_) [[unlikely]] {
+        r = checked_receive_result(r, buffer_size(buffers_), true, message_flags{});
+      }
+    }
+    if (r > 0 || (Write && r == 0)) {
+      result_ = {no_error, static_cast<std::size_t>(r)};
+    } else if (r == 0) {
+      result_ = {make_error_code(senet::error::eof), 0};  // buffers are not empty here
+    } else if (r == -ECANCELED) {
+      result_ = {make_error_code(senet::error::operation_aborted), 0};
+    } else {
+      result_ = {io::detail::result_error(r), 0};
+    }
+  }
+
+  // The record's completion (context's thread): the stop callback goes first (waiting for one
+  // running on another thread), then a cancel request of another thread still queued is taken, as
+  // `stoppable_operation::release_stop_callback` does; then the coroutine resumes.
+  static void wait_record_completed(io::detail::io_operation* op) noexcept {
+    auto& w = static_cast<wait_record&>(*op);
+    socket_awaitable& self = *w.self_;
+    if (w.callback_) {
+      w.callback_.reset();
+      io::detail::take_queued_cancel(*self.ctx_, w);
+    }
+    self.set_wait_result(w);
+    if (self.state_.exchange(done, std::memory_order_acq_rel) == suspended) {
+      self.handle_.resume();
+    }
+  }
+
   void start() noexcept {
     auto* op = ::new (static_cast<void*>(&storage_))
         operation_type(ex::connect(make_sender(*ctx_, *socket_, buffers_), receiver{this}));
-    started_ = true;
+    started_ = started_operation;
     if constexpr (std::is_base_of_v<io::detail::io_operation, operation_type>) {
       if (would_block_) {
         static_cast<io::detail::io_operation&>(*op).start_hints_ = io::detail::start_would_block;
@@ -269,10 +402,11 @@ class socket_awaitable {
   ex::inplace_stop_token token_{};
   std::coroutine_handle<> handle_{};
   std::atomic<int> state_{idle};
-  bool started_ = false;
-  bool would_block_ = false;  // try_directly found that the call would block
+  std::uint8_t started_ = not_started;  // what storage_ holds
+  bool would_block_ = false;            // try_directly found that the call would block
   result_type result_{no_error, 0};
-  alignas(operation_type) unsigned char storage_[sizeof(operation_type)];
+  alignas(operation_type) alignas(
+      wait_record) unsigned char storage_[std::max(sizeof(operation_type), sizeof(wait_record))];
 };
 
 /** The awaitable of `socket.read_some(buffers)` / `write_some(buffers)`. */

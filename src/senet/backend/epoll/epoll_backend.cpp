@@ -66,12 +66,35 @@ void note_receive(epoll_state* s, const io_operation& op) noexcept {
       (op.flags_ & (MSG_PEEK | MSG_WAITALL)) != 0) {
     return;
   }
-  std::size_t requested = 0;
-  for (std::size_t i = 0; i < op.msg_.msg_iovlen; ++i) {
+  if (op.msg_.msg_iovlen == 0) {
+    return;
+  }
+  std::size_t requested = op.msg_.msg_iov[0].iov_len;
+  for (std::size_t i = 1; i < op.msg_.msg_iovlen; ++i) {
     requested += op.msg_.msg_iov[i].iov_len;
   }
   if (static_cast<std::size_t>(op.result_) < requested) {
     s->read_drained = true;
+  }
+}
+
+/** `try_perform` of a receive, inline where the loop retries its read list. */
+inline bool try_receive(io_operation& op, int fd) noexcept {
+  for (;;) {
+    ::ssize_t r = ::recvmsg(fd, &op.msg_, op.flags_);
+    if (r >= 0) {
+      op.result_ = r;
+      return true;
+    }
+    int e = errno;
+    if (e == EINTR) {
+      continue;
+    }
+    if (e == EAGAIN || e == EWOULDBLOCK) {
+      return false;
+    }
+    op.result_ = -e;
+    return true;
   }
 }
 
@@ -197,6 +220,45 @@ class epoll_backend final : public backend {
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::epoll; }
 
   bool start(io_operation& op) noexcept override {
+    descriptor& d = *op.descriptor_;
+    if (op.code_ == op_code::receive) [[likely]] {
+      // The hot case first: a receive on a registered descriptor whose read list is empty and that
+      // is known to find nothing (the caller's own attempt would have blocked, or the last receive
+      // drained the queue and the socket does not ask for a try): it waits for the next edge. The
+      // same as the general path below, without its steps.
+      auto* s = static_cast<epoll_state*>(d.context_state);
+      if (s != nullptr && s->owner == this && s->read.empty() &&
+          ((op.start_hints_ & start_would_block) != 0 ||
+           (s->read_drained && !s->read_closed && (d.eager & eager_receive) == 0))) {
+        op.start_hints_ = 0;
+        op.backend_flags_ = 0;
+        s->read_drained = true;
+        s->direct &= static_cast<std::uint8_t>(~direct_receive);
+        s->read.push_back(op);
+        op.backend_link_ = s;
+        return false;
+      }
+    }
+    return start_general(op);
+  }
+
+  void cancel(io_operation& op) noexcept override {
+    auto* s = static_cast<epoll_state*>(op.backend_link_);
+    if (s == nullptr) {
+      return;
+    }
+    if ((op.backend_flags_ & is_standing) != 0) {
+      end_multishot(*s, -ECANCELED);
+      return;
+    }
+    list_of(*s, op).erase(op);
+    op.backend_link_ = nullptr;
+    sink().complete(op, -ECANCELED);
+  }
+
+ private:
+  // start() of everything but the hot wait: out of line, so that the hot path saves no registers.
+  [[gnu::noinline]] bool start_general(io_operation& op) noexcept {
     if (op.code_ >= op_code::poll) [[unlikely]] {
       return op.code_ == op_code::poll ? start_poll(op) : start_multishot(op);
     }
@@ -259,20 +321,7 @@ class epoll_backend final : public backend {
     return false;
   }
 
-  void cancel(io_operation& op) noexcept override {
-    auto* s = static_cast<epoll_state*>(op.backend_link_);
-    if (s == nullptr) {
-      return;
-    }
-    if ((op.backend_flags_ & is_standing) != 0) {
-      end_multishot(*s, -ECANCELED);
-      return;
-    }
-    list_of(*s, op).erase(op);
-    op.backend_link_ = nullptr;
-    sink().complete(op, -ECANCELED);
-  }
-
+ public:
   void run_once(std::chrono::nanoseconds timeout) override {
     std::array<::epoll_event, 128> events;
     int n = wait(events.data(), static_cast<int>(events.size()), timeout);
@@ -562,7 +611,7 @@ class epoll_backend final : public backend {
   // Retries the records of one list in order after a readiness edge, until one would block.
   void retry(epoll_state& s, op_list& list) noexcept {
     while (io_operation* op = list.front()) {
-      if (!try_perform(*op, s.fd)) {
+      if (!(op->code_ == op_code::receive ? try_receive(*op, s.fd) : try_perform(*op, s.fd))) {
         if (&list == &s.read) {
           s.read_drained = true;
         }
