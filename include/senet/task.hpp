@@ -227,6 +227,7 @@ class task<T>::operation {
       return;
     }
     promise_type& p = handle_.promise();
+    ctx_.stop_slot = &stop_slot_;
     p.ctx_ = &ctx_;
     p.on_done_ = &operation::on_done;
     p.done_arg_ = this;
@@ -278,6 +279,8 @@ class task<T>::operation {
   detail::task_context ctx_{};
   [[no_unique_address]] source_type source_{};
   [[no_unique_address]] callback_type callback_{};
+  // After source_: its callback goes first.
+  io::detail::stop_slot stop_slot_{};
 };
 
 }  // namespace senet

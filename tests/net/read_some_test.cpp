@@ -365,15 +365,23 @@ TYPED_TEST(read_some, a_socket_registered_with_another_context_is_refused_there)
 }
 
 // The wait after a direct attempt (socket_awaitable.hpp's wait record): on the kernel backends a
-// read that finds nothing goes there, registers a stop callback only when the awaiting task's
-// token can be stopped, and a stop request still ends it with operation_aborted. The test backend
-// has no direct path: its reads take the operation state's path, with the same results.
+// read that finds nothing goes there. Awaited directly in a senet::task it arms the task's stop
+// slot (io/detail/stop_slot.hpp: one stop callback per task); awaited through another awaiter
+// that forwards only the context and token (suspension_counter.hpp's `counted`) it registers a
+// callback of its own; either only when the task's token can be stopped. A stop request ends it
+// with operation_aborted on both paths. The test backend has no direct path: its reads take the
+// operation state's path, with the same results.
 
-TYPED_TEST(read_some, a_wait_after_a_direct_attempt_registers_a_stop_callback_only_when_stop_is_possible) {
-  const bool kernel = this->kind != io::backend_kind::test;
+TYPED_TEST(read_some,
+           a_wait_after_a_direct_attempt_arms_the_stop_slot_or_a_callback_only_when_stop_is_possible) {
+  const unsigned kernel = this->kind != io::backend_kind::test ? 1u : 0u;
   std::array<char, 16> buf{};
+  int suspensions = 0;
   auto reader = [&]() -> task<result> {
     co_return co_await this->pair_.server.read_some(senet::buffer(buf));
+  };
+  auto counted_reader = [&]() -> task<result> {
+    co_return co_await counted(this->pair_.server.read_some(senet::buffer(buf)), &suspensions);
   };
   auto writer = [&]() -> task<void> {
     co_await ex::schedule(this->ctx().get_scheduler());
@@ -381,48 +389,78 @@ TYPED_TEST(read_some, a_wait_after_a_direct_attempt_registers_a_stop_callback_on
   };
   const auto& counts = net::detail::wait_counts;
 
-  // when_all gives its children a token that can be stopped.
+  // when_all gives its children a token that can be stopped: the task's slot.
   this->prime_direct_reads();
   auto before = counts;
   auto r = this->run(ex::when_all(reader(), writer()));
   ASSERT_TRUE(r);
   EXPECT_EQ(std::get<0>(*r), ok(4u));
-  EXPECT_EQ(counts.waits - before.waits, kernel ? 1u : 0u);
-  EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, kernel ? 1u : 0u);
+  EXPECT_EQ(counts.waits - before.waits, kernel);
+  EXPECT_EQ(counts.slot_arms - before.slot_arms, kernel);
+  EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, 0u);
 
-  // Without a stop token (never_stop_token): the wait registers no callback.
+  // Without the slot: a callback of its own.
   this->prime_direct_reads();
   before = counts;
-  auto unstoppable = this->run(ex::when_all(net::without_stop_token(reader()), writer()));
-  ASSERT_TRUE(unstoppable);
-  EXPECT_EQ(std::get<0>(*unstoppable), ok(4u));
-  EXPECT_EQ(std::string(buf.data(), 4), "late");
-  EXPECT_EQ(counts.waits - before.waits, kernel ? 1u : 0u);
-  EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, 0u);
+  auto c = this->run(ex::when_all(counted_reader(), writer()));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(std::get<0>(*c), ok(4u));
+  EXPECT_EQ(suspensions, 1);
+  EXPECT_EQ(counts.waits - before.waits, kernel);
+  EXPECT_EQ(counts.slot_arms - before.slot_arms, 0u);
+  EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, kernel);
+
+  // Without a stop token (never_stop_token): neither.
+  for (bool with_counter : {false, true}) {
+    this->prime_direct_reads();
+    before = counts;
+    auto unstoppable = with_counter
+                           ? this->run(ex::when_all(net::without_stop_token(counted_reader()), writer()))
+                           : this->run(ex::when_all(net::without_stop_token(reader()), writer()));
+    ASSERT_TRUE(unstoppable);
+    EXPECT_EQ(std::get<0>(*unstoppable), ok(4u));
+    EXPECT_EQ(std::string(buf.data(), 4), "late");
+    EXPECT_EQ(counts.waits - before.waits, kernel);
+    EXPECT_EQ(counts.slot_arms - before.slot_arms, 0u);
+    EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, 0u);
+  }
 }
 
 TYPED_TEST(read_some, a_stop_request_ends_a_wait_after_a_direct_attempt_with_operation_aborted) {
-  this->prime_direct_reads();
-  const auto before = net::detail::wait_counts;
-  std::optional<result> got;
+  const unsigned kernel = this->kind != io::backend_kind::test ? 1u : 0u;
   std::array<char, 8> buf{};
-  auto reader = [&]() -> task<void> { got = co_await this->pair_.server.read_some(senet::buffer(buf)); };
-  auto stopper = [&]() -> task<void> {
-    co_await ex::schedule(this->ctx().get_scheduler());
-    co_await ex::just_stopped();  // when_all stops the reader
-  };
-  EXPECT_FALSE(this->run(ex::when_all(reader(), stopper())));
-  ASSERT_TRUE(got);
-  EXPECT_EQ(std::get<0>(*got), senet::error::operation_aborted);
-  EXPECT_EQ(std::get<1>(*got), 0u);
-  const bool kernel = this->kind != io::backend_kind::test;
-  EXPECT_EQ(net::detail::wait_counts.stop_callbacks - before.stop_callbacks, kernel ? 1u : 0u);
-  // The socket stays usable, and the bytes sent afterwards go to the next read.
-  this->send("after");
-  auto next = this->run(
-      [&]() -> task<result> { co_return co_await this->pair_.server.read_some(senet::buffer(buf)); }());
-  ASSERT_TRUE(next);
-  EXPECT_EQ(std::get<0>(*next), ok(5u));
+  for (bool with_counter : {false, true}) {
+    SCOPED_TRACE(with_counter ? "its own stop callback" : "the task's stop slot");
+    this->prime_direct_reads();
+    const auto before = net::detail::wait_counts;
+    std::optional<result> got;
+    int suspensions = 0;
+    auto reader = [&]() -> task<void> {
+      if (with_counter) {
+        got = co_await counted(this->pair_.server.read_some(senet::buffer(buf)), &suspensions);
+      } else {
+        got = co_await this->pair_.server.read_some(senet::buffer(buf));
+      }
+    };
+    auto stopper = [&]() -> task<void> {
+      co_await ex::schedule(this->ctx().get_scheduler());
+      co_await ex::just_stopped();  // when_all stops the reader
+    };
+    EXPECT_FALSE(this->run(ex::when_all(reader(), stopper())));
+    ASSERT_TRUE(got);
+    EXPECT_EQ(std::get<0>(*got), senet::error::operation_aborted);
+    EXPECT_EQ(std::get<1>(*got), 0u);
+    const auto& counts = net::detail::wait_counts;
+    EXPECT_EQ(counts.waits - before.waits, kernel);
+    EXPECT_EQ(counts.slot_arms - before.slot_arms, with_counter ? 0u : kernel);
+    EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, with_counter ? kernel : 0u);
+    // The socket stays usable, and the bytes sent afterwards go to the next read.
+    this->send("after");
+    auto next = this->run(
+        [&]() -> task<result> { co_return co_await this->pair_.server.read_some(senet::buffer(buf)); }());
+    ASSERT_TRUE(next);
+    EXPECT_EQ(std::get<0>(*next), ok(5u));
+  }
 }
 
 TYPED_TEST(read_some, closing_the_socket_ends_a_wait_after_a_direct_attempt_with_operation_aborted) {

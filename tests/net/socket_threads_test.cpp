@@ -4,7 +4,9 @@
 // async_write.hpp, async_accept.hpp, timer.hpp): one receive and one send in flight per socket,
 // started from different threads while another runs the context; operations started from several
 // threads complete in each thread's start order; async_read beside one async_write on a stream;
-// distinct sockets on distinct contexts on distinct threads; a timer cancelled from several threads.
+// distinct sockets on distinct contexts on distinct threads; a timer cancelled from several threads;
+// a read_some waiting in a task, stopped from another thread (its task's stop slot or its own
+// callback).
 // (Closing, cancelling, releasing and moving from other threads: basic_socket_threads_test.cpp.)
 #include <senet/net/basic_socket.hpp>
 
@@ -22,6 +24,8 @@
 #include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
 #include <senet/net/timer.hpp>
+#include <senet/net/without_stop_token.hpp>
+#include <senet/task.hpp>
 
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
@@ -37,7 +41,9 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -538,6 +544,76 @@ TYPED_TEST(socket_threads, timer_waits_and_cancel_from_several_threads) {
   EXPECT_GE(started[0] + started[1], senet::test::minimum_iterations);
   std::printf("%d waits, %d stopped (%d in start()); cancel() counted %zu\n", started[0] + started[1],
               stopped, stopped_in_start, cancelled.load());
+}
+
+// read_some's wait after a direct attempt (net/detail/socket_awaitable.hpp) stopped from another
+// thread while the context runs on its own: awaited directly in a task it is armed in the task's
+// stop slot (io/detail/stop_slot.hpp), whose callback runs on the stopping thread; awaited in a
+// task whose token cannot stop it is not cancellable, and the data ends it. Each round completes
+// the read exactly once, with operation_aborted when stopped, and the socket goes on working.
+TYPED_TEST(socket_threads, a_read_some_waiting_in_a_task_is_stopped_from_another_thread) {
+  constexpr bool kernel = !TestFixture::test_backend;
+  auto pair = senet::test::connect_pair(this->ctx(), this->acceptor_);
+  using result = std::tuple<std::error_code, std::size_t>;
+  std::array<char, 8> buf{};
+  auto read_task = [&]() -> senet::task<result> { co_return co_await pair.server.read_some(buffer(buf)); };
+  auto write_task = [&]() -> senet::task<void> {
+    co_await ex::schedule(this->ctx().get_scheduler());
+    co_await net::async_write(pair.client, buffer("w", 1));
+  };
+  // Brings the server socket to where read_some makes its system call itself (this thread runs the
+  // context): a read that waits, then one that finds its data at once.
+  auto prime = [&] {
+    ASSERT_TRUE(this->run(ex::when_all(read_task(), write_task())));
+    ASSERT_TRUE(this->run(net::async_write(pair.client, buffer("i", 1))));
+    auto at_once = this->run(read_task());
+    ASSERT_TRUE(at_once);
+    ASSERT_EQ(std::get<0>(*at_once), result(std::error_code{}, 1u));
+  };
+  for (int round = 0; round < 20; ++round) {
+    const bool stoppable = round % 4 != 3;
+    SCOPED_TRACE(stoppable ? "stopped" : "unstoppable, ended by data");
+    prime();
+    std::atomic<bool> waiting{false};
+    std::atomic<int> reads{0};
+    result got{};
+    std::uint64_t arms = 0;
+    auto reader = [&]() -> senet::task<void> {
+      const std::uint64_t before = net::detail::wait_counts.slot_arms;
+      got = co_await pair.server.read_some(buffer(buf));
+      arms = net::detail::wait_counts.slot_arms - before;
+      reads.fetch_add(1);
+    };
+    // when_all starts its children in order: the reader waits when this one runs. For the reader
+    // that cannot be stopped it sends the data first (on the context's thread), which ends the read.
+    auto signal = [&]() -> senet::task<void> {
+      if (!stoppable) {
+        co_await net::async_write(pair.client, buffer("d", 1));
+      }
+      waiting.store(true);
+    };
+    completion_record rec;
+    auto run_round = [&](auto sndr) {
+      context_runner runner(this->ctx());
+      auto op = connect_slot(ex::starts_on(this->ctx().get_scheduler(), std::move(sndr)),
+                             record_receiver{&this->ctx(), &rec});
+      op->start();
+      ASSERT_TRUE(eventually([&] { return waiting.load(); }));
+      rec.stop.request_stop();
+      ASSERT_TRUE(this->wait_for(rec));
+      runner.finish();
+    };
+    if (stoppable) {
+      run_round(ex::when_all(reader(), signal()));
+    } else {
+      run_round(ex::when_all(net::without_stop_token(reader()), signal()));
+    }
+    EXPECT_EQ(reads.load(), 1);
+    EXPECT_EQ(std::get<0>(got),
+              stoppable ? std::error_code(senet::error::operation_aborted) : std::error_code{});
+    EXPECT_EQ(std::get<1>(got), stoppable ? 0u : 1u);
+    EXPECT_EQ(arms, stoppable && kernel ? 1u : 0u);
+  }
 }
 
 }  // namespace

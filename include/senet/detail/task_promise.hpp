@@ -23,6 +23,7 @@
 
 #include <senet/detail/frame_allocator.hpp>
 #include <senet/execution.hpp>
+#include <senet/io/detail/stop_slot.hpp>
 #include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
 
@@ -52,6 +53,9 @@ struct task_context {
   io::io_context* io = nullptr;
   ex::inplace_stop_token token{};
   const frame_allocator* alloc = nullptr;
+  /** The outermost task's one stop callback for the waits of the chain (io/detail/stop_slot.hpp),
+      or null (then each wait registers its own). */
+  io::detail::stop_slot* stop_slot = nullptr;
 };
 
 [[noreturn]] inline void no_io_context_for_task() noexcept {
@@ -93,6 +97,13 @@ class task_env {
 template <class A>
 concept binds_io_environment = requires(A& a, io::io_context* io, ex::inplace_stop_token token) {
   a.bind_io_environment(io, token);
+};
+
+/** One that also takes the chain's stop slot (`task_context::stop_slot`). */
+template <class A>
+concept binds_stop_slot = requires(A& a, io::io_context* io, ex::inplace_stop_token token,
+                                   io::detail::stop_slot* slot) {
+  a.bind_io_environment(io, token, slot);
 };
 
 /** The awaiter of an awaitable `A` (an awaiter, or a type with a member `operator co_await`). */
@@ -398,7 +409,11 @@ auto promise_base::await_transform(Sndr&& sndr) {
     static_assert(!std::is_lvalue_reference_v<Sndr>, "senet::task: co_await a task rvalue (std::move(t))");
     return task_awaiter<typename plain::senet_task_value_type>(std::move(sndr).release_handle());
   } else if constexpr (binds_io_environment<plain>) {
-    sndr.bind_io_environment(ctx_->io, ctx_->token);
+    if constexpr (binds_stop_slot<plain>) {
+      sndr.bind_io_environment(ctx_->io, ctx_->token, ctx_->stop_slot);
+    } else {
+      sndr.bind_io_environment(ctx_->io, ctx_->token);
+    }
     return forwarding_awaiter<Sndr&>(sndr, *this);
   } else if constexpr (ex::sender<plain>) {
     return sender_awaiter<Sndr>(std::forward<Sndr>(sndr), *this);

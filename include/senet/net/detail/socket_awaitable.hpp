@@ -43,6 +43,7 @@
 #include <senet/execution.hpp>
 #include <senet/io/detail/descriptor.hpp>
 #include <senet/io/detail/operation.hpp>
+#include <senet/io/detail/stop_slot.hpp>
 #include <senet/io/detail/stoppable_operation.hpp>
 #include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
@@ -80,7 +81,8 @@ inline const std::error_code no_error{};
     increments of a thread-local on the context's thread. */
 struct awaitable_wait_counts {
   std::uint64_t waits = 0;           ///< wait records started
-  std::uint64_t stop_callbacks = 0;  ///< stop callbacks those registered
+  std::uint64_t stop_callbacks = 0;  ///< stop callbacks those registered (no stop slot)
+  std::uint64_t slot_arms = 0;       ///< of the task's stop slot instead (io/detail/stop_slot.hpp)
 };
 inline thread_local constinit awaitable_wait_counts wait_counts{};
 
@@ -135,6 +137,14 @@ class socket_awaitable {
   void bind_io_environment(io::io_context* ctx, ex::inplace_stop_token token) noexcept {
     ctx_ = ctx;
     token_ = token;
+  }
+  /** The same, with the task's stop slot (io/detail/stop_slot.hpp; may be null), which a wait then
+      arms instead of registering a stop callback of its own. */
+  void bind_io_environment(io::io_context* ctx, ex::inplace_stop_token token,
+                           io::detail::stop_slot* slot) noexcept {
+    ctx_ = ctx;
+    token_ = token;
+    slot_ = slot;
   }
 
   [[nodiscard]] bool await_ready() noexcept {
@@ -209,6 +219,7 @@ class socket_awaitable {
     socket_awaitable* self_;
     iov_type iov_;
     bool message_socket_ = false;
+    io::detail::stop_slot* slot_ = nullptr;  // armed: the task's slot cancels it on a stop
     std::optional<ex::stop_callback_for_t<ex::inplace_stop_token, on_stop>> callback_;
   };
 
@@ -325,7 +336,20 @@ class socket_awaitable {
     }
     if (token_.stop_possible()) {
       // After the start, as an operation state does: a stop requested meanwhile (from another
-      // thread) runs the callback here, which cancels the record through the ready queue.
+      // thread) cancels the record through the ready queue.
+      if (slot_ != nullptr) {
+        switch (slot_->arm(*ctx_, *w, token_)) {
+          case io::detail::stop_slot::armed::yes:
+            ++wait_counts.slot_arms;
+            w->slot_ = slot_;
+            return false;
+          case io::detail::stop_slot::armed::stopped:
+            io::detail::request_cancel(*ctx_, *w);
+            return false;
+          case io::detail::stop_slot::armed::elsewhere:
+            break;
+        }
+      }
       ++wait_counts.stop_callbacks;
       w->callback_.emplace(token_, typename wait_record::on_stop{w});
     }
@@ -357,7 +381,9 @@ class socket_awaitable {
   static void wait_record_completed(io::detail::io_operation* op) noexcept {
     auto& w = static_cast<wait_record&>(*op);
     socket_awaitable& self = *w.self_;
-    if (w.callback_) {
+    if (w.slot_ != nullptr) {
+      w.slot_->disarm(w);
+    } else if (w.callback_) {
       w.callback_.reset();
       io::detail::take_queued_cancel(*self.ctx_, w);
     }
@@ -400,6 +426,7 @@ class socket_awaitable {
   Buffers buffers_;
   io::io_context* ctx_ = nullptr;
   ex::inplace_stop_token token_{};
+  io::detail::stop_slot* slot_ = nullptr;
   std::coroutine_handle<> handle_{};
   std::atomic<int> state_{idle};
   std::uint8_t started_ = not_started;  // what storage_ holds
