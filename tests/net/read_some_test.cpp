@@ -98,6 +98,21 @@ class read_some : public senet::test::backend_fixture<Backend> {
     return std::get<0>(*r);
   }
 
+  // A read_some that waits, ended by another task that closes the server socket.
+  std::optional<result> read_until_closed() {
+    std::array<char, 8> buf{};
+    auto reader = [&]() -> task<result> { co_return co_await pair_.server.read_some(senet::buffer(buf)); };
+    auto closer = [&]() -> task<void> {
+      co_await ex::schedule(this->ctx().get_scheduler());
+      pair_.server.close();
+    };
+    auto r = this->run(ex::when_all(reader(), closer()));
+    if (!r) {
+      return std::nullopt;
+    }
+    return std::get<0>(*r);
+  }
+
   bool direct_reads_allowed() {
     const auto* head = static_cast<const io::detail::descriptor_state_head*>(
         pair_.server.io_descriptor().context_state.load());
@@ -199,17 +214,9 @@ TYPED_TEST(read_some, a_stop_request_gives_operation_aborted) {
 }
 
 TYPED_TEST(read_some, closing_the_socket_gives_operation_aborted) {
-  std::array<char, 8> buf{};
-  auto reader = [&]() -> task<result> {
-    co_return co_await this->pair_.server.read_some(senet::buffer(buf));
-  };
-  auto closer = [&]() -> task<void> {
-    co_await ex::schedule(this->ctx().get_scheduler());
-    this->pair_.server.close();
-  };
-  auto r = this->run(ex::when_all(reader(), closer()));
+  auto r = this->read_until_closed();
   ASSERT_TRUE(r);
-  EXPECT_EQ(std::get<0>(std::get<0>(*r)), senet::error::operation_aborted);
+  EXPECT_EQ(std::get<0>(*r), senet::error::operation_aborted);
 }
 
 TYPED_TEST(read_some, errors_are_results_never_exceptions) {
@@ -466,17 +473,9 @@ TYPED_TEST(read_some, a_stop_request_ends_a_wait_after_a_direct_attempt_with_ope
 TYPED_TEST(read_some, closing_the_socket_ends_a_wait_after_a_direct_attempt_with_operation_aborted) {
   this->prime_direct_reads();
   const auto before = net::detail::wait_counts;
-  std::array<char, 8> buf{};
-  auto reader = [&]() -> task<result> {
-    co_return co_await this->pair_.server.read_some(senet::buffer(buf));
-  };
-  auto closer = [&]() -> task<void> {
-    co_await ex::schedule(this->ctx().get_scheduler());
-    this->pair_.server.close();
-  };
-  auto r = this->run(ex::when_all(reader(), closer()));
+  auto r = this->read_until_closed();
   ASSERT_TRUE(r);
-  EXPECT_EQ(std::get<0>(std::get<0>(*r)), senet::error::operation_aborted);
+  EXPECT_EQ(std::get<0>(*r), senet::error::operation_aborted);
   EXPECT_EQ(net::detail::wait_counts.waits - before.waits, this->kind != io::backend_kind::test ? 1u : 0u);
 }
 

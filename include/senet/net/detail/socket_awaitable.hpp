@@ -31,9 +31,11 @@
    its own (`wait_record`), not the sender's operation state: it is on the context's thread, the
    checks of `start()`'s path are already made, and so nothing of the sender layer (connect, the
    start-or-post decision, `prepare`, the restart loop, the receiver chain) is needed. The record
-   goes to the core with `start_would_block` like the operation state's would, keeps a stop
-   callback only when the awaiting coroutine's token can be stopped (`stop_possible()`), and its
-   completion maps the result as the sender's receiver would (`-ECANCELED`: `operation_aborted`).
+   goes to the core with `start_would_block` like the operation state's would, and its completion
+   maps the result as the sender's receiver would (`-ECANCELED`: `operation_aborted`). Only when
+   the awaiting coroutine's token can be stopped (`stop_possible()`) is a stop arranged for: in a
+   `senet::task` by arming the task's stop slot (io/detail/stop_slot.hpp: one callback per task,
+   two atomic exchanges per wait), otherwise by a stop callback of the record's own.
 
    Completion and resumption race when the operation completes on the context's thread while the
    coroutine runs on another: `state_` decides, as in the task's sender awaiter. */

@@ -78,23 +78,31 @@ void note_receive(epoll_state* s, const io_operation& op) noexcept {
   }
 }
 
+/** What the return value `r` of one attempt of `op`'s system call means: 1 finished (`op.result_`
+    set), 0 would block (never for a connect, whose EAGAIN is an error), -1 interrupted (try
+    again). */
+inline int settle(io_operation& op, ::ssize_t r) noexcept {
+  if (r >= 0) {
+    op.result_ = r;
+    return 1;
+  }
+  int e = errno;
+  if (e == EINTR) {
+    return -1;
+  }
+  if ((e == EAGAIN || e == EWOULDBLOCK) && op.code_ != op_code::connect) {
+    return 0;
+  }
+  op.result_ = -e;
+  return 1;
+}
+
 /** `try_perform` of a receive, inline where the loop retries its read list. */
 inline bool try_receive(io_operation& op, int fd) noexcept {
   for (;;) {
-    ::ssize_t r = ::recvmsg(fd, &op.msg_, op.flags_);
-    if (r >= 0) {
-      op.result_ = r;
-      return true;
+    if (int s = settle(op, ::recvmsg(fd, &op.msg_, op.flags_)); s >= 0) {
+      return s != 0;
     }
-    int e = errno;
-    if (e == EINTR) {
-      continue;
-    }
-    if (e == EAGAIN || e == EWOULDBLOCK) {
-      return false;
-    }
-    op.result_ = -e;
-    return true;
   }
 }
 
@@ -149,19 +157,9 @@ bool try_perform(io_operation& op, int fd) noexcept {
         op.result_ = -EINVAL;
         return true;
     }
-    if (r >= 0) {
-      op.result_ = r;
-      return true;
+    if (int settled = settle(op, r); settled >= 0) {
+      return settled != 0;
     }
-    int e = errno;
-    if (e == EINTR) {
-      continue;
-    }
-    if ((e == EAGAIN || e == EWOULDBLOCK) && op.code_ != op_code::connect) {
-      return false;
-    }
-    op.result_ = -e;
-    return true;
   }
 }
 
