@@ -55,6 +55,25 @@ bool is_write_op(op_code code) noexcept {
   return code == op_code::send || code == op_code::connect;
 }
 
+using fault_kind = test_network::operation;
+constexpr std::size_t fault_kinds = static_cast<std::size_t>(fault_kind::wait) + 1;
+
+/** The kind of fault (test_network::fail_next) that an operation takes. */
+fault_kind fault_kind_of(op_code code) noexcept {
+  switch (code) {
+    case op_code::send:
+      return fault_kind::send;
+    case op_code::accept:
+      return fault_kind::accept;
+    case op_code::connect:
+      return fault_kind::connect;
+    case op_code::poll:
+      return fault_kind::wait;
+    default:
+      return fault_kind::receive;
+  }
+}
+
 std::int64_t neg_errno() noexcept {
   return -static_cast<std::int64_t>(errno);
 }
@@ -237,6 +256,12 @@ struct sim_socket : descriptor_state {
   bool ignores_cancel = false;
   /** Its descriptor was closed while registered (behind senet's back): only release frees it. */
   bool zombie = false;
+  /** Some fault_left is not 0 (the one check on the operations' path). */
+  bool faulty = false;
+  /** Faults armed by test_network::fail_next, by fault_kind: the errno, and how many operations
+      it still fails. */
+  int fault_errno[fault_kinds]{};
+  unsigned fault_left[fault_kinds]{};
   /** The local address, once final. */
   bool bound_known = false;
   sock_address bound{};
@@ -629,6 +654,45 @@ class test_backend final : public backend {
     return s->inbox.payload_bytes();
   }
 
+  /** test_network::fail_next, its arguments checked: 0, or the errno for which `fd` cannot have
+      faults (not open, not a socket). */
+  int fail_next(int fd, fault_kind kind, int error, unsigned times) noexcept {
+    sim_socket* s = find_fd(fd);
+    if (s == nullptr) {
+      std::int64_t e = 0;
+      s = create(fd, e);
+      if (s == nullptr) {
+        return static_cast<int>(-e);
+      }
+    }
+    auto k = static_cast<std::size_t>(kind);
+    s->fault_errno[k] = error;
+    s->fault_left[k] = times;
+    s->faulty = true;
+    // The operations already waiting take the fault at once, as the kernel's error would wake
+    // them: a connect delayed by latency here, the others through their socket's retry.
+    if (io_operation* op = s->writes.front();
+        kind == fault_kind::connect && op != nullptr && (op->backend_flags_ & connect_in_flight) != 0) {
+      unlink_op(*s, *op);
+      finish(*op, -take_fault(*s, kind));
+    }
+    mark_dirty(*s);
+    flush();
+    return 0;
+  }
+
+  unsigned faults_left(int fd, fault_kind kind) noexcept {
+    sim_socket* s = find_fd(fd);
+    return s == nullptr ? 0 : s->fault_left[static_cast<std::size_t>(kind)];
+  }
+
+  void clear_faults(int fd) noexcept {
+    if (sim_socket* s = find_fd(fd)) {
+      std::fill(std::begin(s->fault_left), std::end(s->fault_left), 0U);
+      s->faulty = false;
+    }
+  }
+
   [[nodiscard]] test_network& network() noexcept { return network_; }
 
   /** Calls `fn(backend)` for each live test backend until it returns true; returns whether one
@@ -651,6 +715,18 @@ class test_backend final : public backend {
     ++completions_;
     op.backend_link_ = nullptr;
     sink().complete(op, result);
+  }
+
+  /** The errno of the fault armed for `kind` on `s`, counted as taken; 0 if none is armed. */
+  static int take_fault(sim_socket& s, fault_kind kind) noexcept {
+    auto k = static_cast<std::size_t>(kind);
+    if (!s.faulty || s.fault_left[k] == 0) {
+      return 0;
+    }
+    --s.fault_left[k];
+    s.faulty =
+        std::any_of(std::begin(s.fault_left), std::end(s.fault_left), [](unsigned n) { return n != 0; });
+    return s.fault_errno[k];
   }
 
   void mark_dirty(sim_socket& s) noexcept {
@@ -689,7 +765,8 @@ class test_backend final : public backend {
       r = -EBADF;
     } else if ((s = attach(*op.descriptor_, r, true)) != nullptr) {
       refresh(*s);
-      r = poll_state(*s, requested_events(op));
+      int fault = take_fault(*s, fault_kind::wait);
+      r = fault != 0 ? -fault : poll_state(*s, requested_events(op));
     }
     if (r != 0) {
       finish(op, r);
@@ -704,7 +781,8 @@ class test_backend final : public backend {
   void pump_polls(sim_socket& s) noexcept {
     for (io_operation* op = s.polls.front(); op != nullptr;) {
       io_operation* next = op->next_;
-      if (std::int64_t r = poll_state(s, requested_events(*op)); r != 0) {
+      int fault = take_fault(s, fault_kind::wait);
+      if (std::int64_t r = fault != 0 ? -fault : poll_state(s, requested_events(*op)); r != 0) {
         s.polls.erase(*op);
         finish(*op, r);
       }
@@ -1244,6 +1322,13 @@ class test_backend final : public backend {
 
   /** Performs `op` on `s` if it can complete now (`r` then holds its result). */
   bool try_perform(sim_socket& s, io_operation& op, std::int64_t& r) noexcept {
+    if (s.faulty) [[unlikely]] {
+      // An injected fault fails the operation before it does anything, as a failed system call.
+      if (int fault = take_fault(s, fault_kind_of(op.code_)); fault != 0) {
+        r = -fault;
+        return true;
+      }
+    }
     if (outside_simulation(s)) {
       // A stream socket in no simulated connection: the kernel's state is the truth (connected by
       // a socketpair, a synchronous connect or a real accept; reset or closed; never connected).
@@ -1962,6 +2047,40 @@ std::size_t test_network::peer_address(int fd, ::sockaddr* out, std::size_t capa
 
 std::size_t test_network::buffered(int fd) const noexcept {
   return backend_->buffered(fd);
+}
+
+void test_network::fail_next(int fd, operation op, std::error_code ec, unsigned times) {
+  if ((ec.category() != std::system_category() && ec.category() != std::generic_category()) ||
+      ec.value() <= 0) {
+    throw std::invalid_argument("senet::io::test_network::fail_next: the error is not an errno value");
+  }
+  int e = ec.value();
+  if (e == EAGAIN /* == EWOULDBLOCK */ || e == EINPROGRESS || e == EINTR || e == ECANCELED) {
+    throw std::invalid_argument(
+        "senet::io::test_network::fail_next: EAGAIN, EWOULDBLOCK, EINPROGRESS, EINTR and ECANCELED are "
+        "not errors an operation reports");
+  }
+  if (times == 0) {
+    throw std::invalid_argument("senet::io::test_network::fail_next: times is 0");
+  }
+  if (static_cast<unsigned>(op) > static_cast<unsigned>(operation::wait)) {
+    throw std::invalid_argument("senet::io::test_network::fail_next: unknown operation");
+  }
+  if (int bad = backend_->fail_next(fd, op, e, times); bad != 0) {
+    throw std::system_error(std::error_code(bad, std::generic_category()),
+                            "senet::io::test_network::fail_next");
+  }
+}
+
+unsigned test_network::faults_left(int fd, operation op) const noexcept {
+  if (static_cast<unsigned>(op) > static_cast<unsigned>(operation::wait)) {
+    return 0;
+  }
+  return backend_->faults_left(fd, op);
+}
+
+void test_network::clear_faults(int fd) noexcept {
+  backend_->clear_faults(fd);
 }
 
 bool test_network::shutdown_simulated(int fd, int how) noexcept {
