@@ -634,6 +634,16 @@ class test_backend final : public backend {
     return {};
   }
 
+  /** SO_LINGER was set on `fd`: reads it now if `fd` is an end of a simulated connection. */
+  bool linger_set(int fd) noexcept {
+    sim_socket* s = find_fd(fd);
+    if (s == nullptr || s->conn == nullptr) {
+      return false;
+    }
+    note_linger(*s);
+    return true;
+  }
+
   bool peer_of(int fd, sock_address& out) noexcept {
     sim_socket* s = find_fd(fd);
     if (s == nullptr || s->conn == nullptr || s->conn->connect_op != nullptr) {
@@ -1939,6 +1949,10 @@ class test_backend final : public backend {
 
 std::unique_ptr<backend> make_test_backend(completion_sink& sink) {
   return std::make_unique<test_backend>(sink);
+}
+
+void note_linger_set(int fd) noexcept {
+  test_backend::for_each_backend([&](test_backend& b) { return b.linger_set(fd); });
 }
 
 }  // namespace senet::io::detail
