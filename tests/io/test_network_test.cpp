@@ -820,6 +820,14 @@ TEST(test_network_faults, bad_arguments_are_refused) {
     SCOPED_TRACE(ec.message());
     EXPECT_THROW(net.fail_next(s, fault::send, ec), std::invalid_argument);
   }
+  EXPECT_THROW(net.fail_next(s, fault::receive, system_error_of(EAGAIN)), std::invalid_argument);
+  EXPECT_THROW(net.fail_next(s, fault::accept, system_error_of(EAGAIN)), std::invalid_argument);
+  EXPECT_THROW(net.fail_next(s, fault::wait, system_error_of(EAGAIN)), std::invalid_argument);
+  EXPECT_THROW(net.fail_next(s, fault::connect, system_error_of(EINPROGRESS)), std::invalid_argument);
+  // A connect reports EAGAIN (a Unix socket connecting to a full backlog), as the epoll backend does.
+  net.fail_next(s, fault::connect, system_error_of(EAGAIN));
+  EXPECT_EQ(net.faults_left(s, fault::connect), 1U);
+  net.clear_faults(s);
   EXPECT_THROW(net.fail_next(s, fault::send, system_error_of(EPIPE), 0), std::invalid_argument);
   EXPECT_THROW(net.fail_next(s, static_cast<fault>(99), system_error_of(EPIPE)), std::invalid_argument);
   EXPECT_EQ(net.faults_left(s, fault::send), 0U);

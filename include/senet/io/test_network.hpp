@@ -257,9 +257,11 @@ class test_network {
       ```
 
       Errors. Throws `std::invalid_argument` when `ec` is not an `errno` value (empty, or of a
-      category other than the system and generic ones), when it is one that operations never
-      report (`EAGAIN`/`EWOULDBLOCK` and `EINPROGRESS`, which make a backend wait; `EINTR`, which it
-      retries; `ECANCELED`, which it reports as `set_stopped()`), or when `times` is 0. Throws
+      category other than the system and generic ones), when it is one that the operation never
+      reports (`EAGAIN`/`EWOULDBLOCK`, except for a connect, and `EINPROGRESS`, which make a
+      backend wait; `EINTR`, which it retries; `ECANCELED`, which it reports as `set_stopped()`;
+      a connect does report `EAGAIN`: a Unix socket connecting to a full backlog), or when `times`
+      is 0 or `op` not one of the enumerators. Throws
       `std::system_error` with `std::errc::bad_file_descriptor` when `sock` is not an open
       descriptor, `std::errc::not_a_socket` when it is not a socket. `sock` must be used with this
       context.

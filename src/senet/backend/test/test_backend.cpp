@@ -10,6 +10,7 @@
 #include "senet/backend/test/byte_queue.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -1524,7 +1525,8 @@ class test_backend final : public backend {
       return true;
     }
     if (is_listening(s)) {
-      r = -EINVAL;
+      // As Linux: a listening TCP socket is connected already; a Unix one is in the wrong state.
+      r = s.family == AF_UNIX ? -EINVAL : -EISCONN;
       return true;
     }
     sock_address target;
@@ -1537,7 +1539,7 @@ class test_backend final : public backend {
     if (!delayed) {
       listener = refused(target) ? nullptr : find_bound(SOCK_STREAM, target);
       if (listener == nullptr) {
-        r = -ECONNREFUSED;
+        r = refusal(target);
         return true;
       }
     }
@@ -1567,6 +1569,23 @@ class test_backend final : public backend {
     op.backend_flags_ |= connect_in_flight;
     schedule(sim_event::kind::connect, c, 0, 0);
     return false;
+  }
+
+  /** The error of a stream connect to `target`, where nobody listens: ECONNREFUSED, or, as Linux
+      says for a Unix path that names no file, the error of looking the path up (ENOENT...). */
+  static std::int64_t refusal(const sock_address& target) noexcept {
+    if (target.family() == AF_UNIX) {
+      auto [p, n] = unix_name(target);
+      std::array<char, sizeof(::sockaddr_un::sun_path) + 1> path{};
+      if (n > 0 && p[0] != '\0' && n < path.size()) {
+        std::memcpy(path.data(), p, n);
+        struct ::stat st {};
+        if (::stat(path.data(), &st) != 0) {
+          return neg_errno();
+        }
+      }
+    }
+    return -ECONNREFUSED;
   }
 
   void enqueue(sim_socket& listener, sim_connection& c) noexcept {
@@ -1837,7 +1856,7 @@ class test_backend final : public backend {
         } else {
           s->conn = nullptr;
           c.end[0] = nullptr;
-          finish(*op, -ECONNREFUSED);
+          finish(*op, refusal(c.addr[1]));
           release_connection(c);
         }
         mark_dirty(*s);
@@ -2069,10 +2088,13 @@ void test_network::fail_next(int fd, operation op, std::error_code ec, unsigned 
     throw std::invalid_argument("senet::io::test_network::fail_next: the error is not an errno value");
   }
   int e = ec.value();
-  if (e == EAGAIN /* == EWOULDBLOCK */ || e == EINPROGRESS || e == EINTR || e == ECANCELED) {
+  // What the backends wait on (EAGAIN, except from a connect: a Unix connect to a full backlog
+  // reports it; EINPROGRESS), retry (EINTR) or report as set_stopped() (ECANCELED).
+  if ((e == EAGAIN /* == EWOULDBLOCK */ && op != operation::connect) || e == EINPROGRESS || e == EINTR ||
+      e == ECANCELED) {
     throw std::invalid_argument(
-        "senet::io::test_network::fail_next: EAGAIN, EWOULDBLOCK, EINPROGRESS, EINTR and ECANCELED are "
-        "not errors an operation reports");
+        "senet::io::test_network::fail_next: not an error this operation reports (EAGAIN, EWOULDBLOCK "
+        "but from a connect, EINPROGRESS, EINTR, ECANCELED)");
   }
   if (times == 0) {
     throw std::invalid_argument("senet::io::test_network::fail_next: times is 0");
