@@ -54,6 +54,9 @@ class test_backend;
       `async_connect` on a datagram socket is the real `connect(2)`; a connected datagram socket
       only receives from its peer.
     - `async_wait` readiness follows the simulated state.
+    - Any operation can be made to fail on purpose with an `errno` of your choice, as if its system
+      call had failed (`fail_next`), to test a program's error paths; `reset_connection`,
+      `shutdown`, `refuse_connections` and `set_latency` make the network itself misbehave.
     - What the simulation does not know goes to the kernel: a stream socket that is no end of a
       simulated connection (made by `socketpair`, a synchronous `connect`, or accepted from a real
       connection) performs its operations with the real system calls, and the loop polls it; a
