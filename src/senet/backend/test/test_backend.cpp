@@ -635,10 +635,14 @@ class test_backend final : public backend {
     return {};
   }
 
-  /** SO_LINGER was set on `fd`: reads it now if `fd` is an end of a simulated connection. */
+  /** SO_LINGER was set on `fd`: reads it now if `fd` is an end of a simulated connection. Only
+      looks (it forgets no closed socket: find_fd would), so that it touches nothing but the flag. */
   bool linger_set(int fd) noexcept {
-    sim_socket* s = find_fd(fd);
-    if (s == nullptr || s->conn == nullptr) {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size()) {
+      return false;
+    }
+    sim_socket* s = by_fd_[static_cast<std::size_t>(fd)];
+    if (s == nullptr || s->conn == nullptr || !same_file(*s)) {
       return false;
     }
     note_linger(*s);
