@@ -477,12 +477,13 @@ TYPED_TEST(backend_fault, send_on_an_unconnected_datagram_socket_is_edestaddrreq
 
 TYPED_TEST(backend_fault, receive_after_a_datagram_to_a_closed_port_is_econnrefused) {
   SKIP_IF_NOT_SIMULATED("the simulation sends no ICMP errors: a datagram to nobody is dropped");
-  // A port taken, then given up: nobody receives there.
-  udp::endpoint nobody;
-  {
-    auto gone = senet::test::bind_udp(udp::v4());
-    nobody = gone.local_endpoint();
-  }
+  // A port nobody else can take, where nobody receives from us: its socket is connected to itself
+  // (the kernel delivers a datagram to a connected UDP socket only from its peer).
+  auto guard = senet::test::bind_udp(udp::v4());
+  ASSERT_EQ(::connect(guard.native_handle(), guard.local_endpoint().data(),
+                      static_cast<::socklen_t>(guard.local_endpoint().size())),
+            0);
+  udp::endpoint nobody = guard.local_endpoint();
   auto sock = senet::test::bind_udp(udp::v4());
   ASSERT_TRUE(this->run(net::async_connect(sock, nobody)));
   std::string d = "d";
