@@ -612,6 +612,244 @@ TEST(test_network, fallbacks_for_the_socket_classes) {
   ::close(client_fd);
 }
 
+// ---- injected faults (fail_next) ---------------------------------------------------------------
+
+using fault = io::test_network::operation;
+
+std::error_code system_error_of(int e) {
+  return {e, std::system_category()};
+}
+
+TEST(test_network_faults, a_send_fails_as_often_as_asked_sends_nothing_then_works) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  auto p = tcp_pair(ctx);
+  std::string data = "abc";
+  // An std::errc value (generic category) comes back as the backends report errno: system category.
+  net.fail_next(p.client, fault::send, std::make_error_code(std::errc::connection_reset), 2);
+  EXPECT_EQ(net.faults_left(p.client, fault::send), 2U);
+  for (int i = 0; i < 2; ++i) {
+    std::error_code ec = error_of(ctx, net::async_send(p.client, senet::buffer(data)));
+    EXPECT_EQ(ec, system_error_of(ECONNRESET));
+    EXPECT_EQ(&ec.category(), &std::system_category());
+  }
+  EXPECT_EQ(net.faults_left(p.client, fault::send), 0U);
+  EXPECT_EQ(net.buffered(p.server), 0U);
+  // Only that socket and that kind: the peer sends, and this socket receives.
+  std::array<char, 3> three{};
+  ASSERT_TRUE(senet::test::run(ctx, ex::when_all(net::async_write(p.server, senet::buffer(data)),
+                                                 net::async_read(p.client, senet::buffer(three)))));
+  ASSERT_TRUE(senet::test::run(ctx, ex::when_all(net::async_write(p.client, senet::buffer(data)),
+                                                 net::async_read(p.server, senet::buffer(three)))));
+  EXPECT_EQ(std::string(three.data(), 3), "abc");
+}
+
+TEST(test_network_faults, a_failed_receive_takes_no_bytes) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  auto p = tcp_pair(ctx);
+  std::string data = "ab";
+  ASSERT_TRUE(senet::test::run(ctx, net::async_write(p.client, senet::buffer(data))));
+  net.fail_next(p.server, fault::receive, system_error_of(ETIMEDOUT));
+  std::array<char, 8> buf{};
+  EXPECT_EQ(error_of(ctx, net::async_receive(p.server, senet::buffer(buf))), system_error_of(ETIMEDOUT));
+  EXPECT_EQ(net.buffered(p.server), 2U);
+  EXPECT_EQ(senet::test::value_of(ctx, net::async_receive(p.server, senet::buffer(buf))), 2U);
+  EXPECT_EQ(std::string(buf.data(), 2), "ab");
+}
+
+TEST(test_network_faults, a_waiting_receive_fails_at_once) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  auto p = tcp_pair(ctx);
+  std::array<char, 8> buf{};
+  auto t0 = net.now();
+  auto fail_later = ex::then(net::async_wait_for(1s),
+                             [&] { net.fail_next(p.server, fault::receive, system_error_of(ECONNRESET)); });
+  EXPECT_EQ(error_of(ctx, ex::when_all(net::async_receive(p.server, senet::buffer(buf)), fail_later)),
+            system_error_of(ECONNRESET));
+  EXPECT_EQ(net.now() - t0, 1s);
+  EXPECT_EQ(net.faults_left(p.server, fault::receive), 0U);
+  std::string data = "x";
+  ASSERT_TRUE(senet::test::run(ctx, net::async_write(p.client, senet::buffer(data))));
+  EXPECT_EQ(senet::test::value_of(ctx, net::async_receive(p.server, senet::buffer(buf))), 1U);
+}
+
+TEST(test_network_faults, a_failed_accept_leaves_the_connection_for_the_next) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  net::tcp_acceptor acceptor{loopback4};
+  net::tcp_socket client;
+  ASSERT_TRUE(senet::test::run(ctx, net::async_connect(client, acceptor.local_endpoint())));
+  net.fail_next(acceptor, fault::accept, system_error_of(EMFILE));
+  EXPECT_EQ(error_of(ctx, net::async_accept(acceptor)), system_error_of(EMFILE));
+  auto accepted = senet::test::run(ctx, net::async_accept(acceptor));
+  ASSERT_TRUE(accepted);
+  auto& [server, peer] = *accepted;
+  EXPECT_EQ(peer, client.local_endpoint());
+  std::string data = "hi";
+  std::array<char, 2> two{};
+  ASSERT_TRUE(senet::test::run(ctx, ex::when_all(net::async_write(client, senet::buffer(data)),
+                                                 net::async_read(server, senet::buffer(two)))));
+  EXPECT_EQ(std::string(two.data(), 2), "hi");
+}
+
+TEST(test_network_faults, a_failed_connect_leaves_the_socket_unconnected_and_unbound) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  net::tcp_acceptor acceptor{loopback4};
+  net::tcp_socket client{ip::tcp::v4()};
+  net.fail_next(client, fault::connect, system_error_of(ENETUNREACH));
+  EXPECT_EQ(error_of(ctx, net::async_connect(client, acceptor.local_endpoint())),
+            system_error_of(ENETUNREACH));
+  EXPECT_EQ(client.local_endpoint().port(), 0);
+  // The same socket connects, and the listener sees only that connection.
+  auto r = senet::test::run(
+      ctx, ex::when_all(net::async_connect(client, acceptor.local_endpoint()), net::async_accept(acceptor)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<1>(*r), client.local_endpoint());
+}
+
+TEST(test_network_faults, a_connect_delayed_by_latency_fails_at_once_and_is_never_seen) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  net.set_latency(10s);
+  net::tcp_acceptor acceptor{loopback4};
+  net::tcp_socket client{ip::tcp::v4()};
+  auto t0 = net.now();
+  auto fail_later = ex::then(net::async_wait_for(1s),
+                             [&] { net.fail_next(client, fault::connect, system_error_of(ETIMEDOUT)); });
+  EXPECT_EQ(error_of(ctx, ex::when_all(net::async_connect(client, acceptor.local_endpoint()), fail_later)),
+            system_error_of(ETIMEDOUT));
+  EXPECT_EQ(net.now() - t0, 1s);
+  net.set_latency(0s);
+  net::tcp_socket other{ip::tcp::v4()};
+  auto r = senet::test::run(
+      ctx, ex::when_all(net::async_connect(other, acceptor.local_endpoint()), net::async_accept(acceptor)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<1>(*r), other.local_endpoint());
+}
+
+TEST(test_network_faults, a_readiness_wait_fails_then_waits) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  auto p = tcp_pair(ctx);
+  net.fail_next(p.client, fault::wait, system_error_of(ENOMEM));
+  EXPECT_EQ(error_of(ctx, net::async_wait(p.client, net::socket_base::wait_write)), system_error_of(ENOMEM));
+  auto events = senet::test::value_of(ctx, net::async_wait(p.client, net::socket_base::wait_write));
+  EXPECT_TRUE(io::has(events, io::poll_events::writable));
+}
+
+TEST(test_network_faults, datagrams_send_to_and_receive_from) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  net::udp_socket receiver{ip::udp::v4()};
+  receiver.bind(ip::udp::endpoint(ip::address_v4::loopback(), 0));
+  net::udp_socket sender{ip::udp::v4()};
+  std::string d = "datagram";
+  net.fail_next(sender, fault::send, system_error_of(ENOBUFS));
+  EXPECT_EQ(error_of(ctx, net::async_send_to(sender, senet::buffer(d), receiver.local_endpoint())),
+            system_error_of(ENOBUFS));
+  EXPECT_EQ(net.buffered(receiver), 0U);
+  EXPECT_EQ(sender.local_endpoint().port(), 0);  // not even bound implicitly
+  EXPECT_EQ(
+      senet::test::value_of(ctx, net::async_send_to(sender, senet::buffer(d), receiver.local_endpoint())),
+      d.size());
+  net.fail_next(receiver, fault::receive, system_error_of(ECONNREFUSED));
+  std::array<char, 16> buf{};
+  EXPECT_EQ(error_of(ctx, net::async_receive_from(receiver, senet::buffer(buf))),
+            system_error_of(ECONNREFUSED));
+  auto r = senet::test::run(ctx, net::async_receive_from(receiver, senet::buffer(buf)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<0>(*r), d.size());
+  EXPECT_EQ(std::get<1>(*r).port(), sender.local_endpoint().port());
+}
+
+TEST(test_network_faults, sockets_outside_the_simulation_fail_too) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  std::array<int, 2> fds{};
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds.data()), 0);
+  net::local_stream_socket a{senet::local::stream_protocol{}, fds[0]};
+  net::local_stream_socket b{senet::local::stream_protocol{}, fds[1]};
+  std::string data = "k";
+  ASSERT_TRUE(senet::test::run(ctx, net::async_write(a, senet::buffer(data))));
+  net.fail_next(b, fault::receive, system_error_of(EIO));
+  std::array<char, 4> buf{};
+  EXPECT_EQ(error_of(ctx, net::async_receive(b, senet::buffer(buf))), system_error_of(EIO));
+  EXPECT_EQ(senet::test::value_of(ctx, net::async_receive(b, senet::buffer(buf))), 1U);
+}
+
+TEST(test_network_faults, clear_faults_removes_them) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  auto p = tcp_pair(ctx);
+  net.fail_next(p.client, fault::send, system_error_of(EPIPE), 3);
+  net.fail_next(p.client, fault::receive, system_error_of(EPIPE), 3);
+  // Arming again replaces the fault.
+  net.fail_next(p.client, fault::send, system_error_of(ENOBUFS), 1);
+  EXPECT_EQ(net.faults_left(p.client, fault::send), 1U);
+  EXPECT_EQ(net.faults_left(p.client, fault::receive), 3U);
+  std::string data = "x";
+  EXPECT_EQ(error_of(ctx, net::async_send(p.client, senet::buffer(data))), system_error_of(ENOBUFS));
+  net.clear_faults(p.client);
+  EXPECT_EQ(net.faults_left(p.client, fault::receive), 0U);
+  EXPECT_EQ(senet::test::value_of(ctx, net::async_send(p.client, senet::buffer(data))), 1U);
+  EXPECT_EQ(senet::test::value_of(ctx, net::async_send(p.server, senet::buffer(data))), 1U);
+  std::array<char, 1> one{};
+  EXPECT_EQ(senet::test::value_of(ctx, net::async_receive(p.client, senet::buffer(one))), 1U);
+  // A closed socket forgets its faults, and a new socket given its descriptor has none.
+  net::tcp_socket s{ip::tcp::v4()};
+  int fd = s.native_handle();
+  net.fail_next(s, fault::connect, system_error_of(EACCES));
+  s.close();
+  net::tcp_socket again{ip::tcp::v4()};
+  ASSERT_EQ(again.native_handle(), fd);
+  EXPECT_EQ(net.faults_left(again, fault::connect), 0U);
+  net.clear_faults(-1);  // nothing to clear: no effect
+}
+
+TEST(test_network_faults, bad_arguments_are_refused) {
+  io::io_context ctx{io::test};
+  io::test_network& net = io::test_network::of(ctx);
+  net::tcp_socket s{ip::tcp::v4()};
+  for (std::error_code ec :
+       {std::error_code{}, make_error_code(senet::error::eof), system_error_of(EAGAIN),
+        system_error_of(EWOULDBLOCK), system_error_of(EINTR), system_error_of(EINPROGRESS),
+        system_error_of(ECANCELED), std::make_error_code(std::errc::interrupted)}) {
+    SCOPED_TRACE(ec.message());
+    EXPECT_THROW(net.fail_next(s, fault::send, ec), std::invalid_argument);
+  }
+  EXPECT_THROW(net.fail_next(s, fault::receive, system_error_of(EAGAIN)), std::invalid_argument);
+  EXPECT_THROW(net.fail_next(s, fault::accept, system_error_of(EAGAIN)), std::invalid_argument);
+  EXPECT_THROW(net.fail_next(s, fault::wait, system_error_of(EAGAIN)), std::invalid_argument);
+  EXPECT_THROW(net.fail_next(s, fault::connect, system_error_of(EINPROGRESS)), std::invalid_argument);
+  // A connect reports EAGAIN (a Unix socket connecting to a full backlog), as the epoll backend does.
+  net.fail_next(s, fault::connect, system_error_of(EAGAIN));
+  EXPECT_EQ(net.faults_left(s, fault::connect), 1U);
+  net.clear_faults(s);
+  EXPECT_THROW(net.fail_next(s, fault::send, system_error_of(EPIPE), 0), std::invalid_argument);
+  EXPECT_THROW(net.fail_next(s, static_cast<fault>(99), system_error_of(EPIPE)), std::invalid_argument);
+  EXPECT_EQ(net.faults_left(s, fault::send), 0U);
+  auto code_of = [&](int fd) {
+    try {
+      net.fail_next(fd, fault::send, system_error_of(EPIPE));
+    } catch (const std::system_error& e) {
+      return e.code();
+    }
+    return std::error_code{};
+  };
+  EXPECT_EQ(code_of(-1), std::errc::bad_file_descriptor);
+  int closed = ::dup(s.native_handle());
+  ::close(closed);
+  EXPECT_EQ(code_of(closed), std::errc::bad_file_descriptor);
+  std::array<int, 2> pipe_fds{};
+  ASSERT_EQ(::pipe(pipe_fds.data()), 0);
+  EXPECT_EQ(code_of(pipe_fds[0]), std::errc::not_a_socket);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
 // senet::testing is linked into this program (tests/CMakeLists.txt): the test backend is there,
 // by name and through SENET_BACKEND (tests/io/without_testing_library.cpp checks the opposite).
 TEST(test_network_library, linked_test_backend_is_available_by_name_and_environment) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <limits>
+#include <system_error>
 
 #include <sys/socket.h>
 
@@ -53,6 +54,9 @@ class test_backend;
       `async_connect` on a datagram socket is the real `connect(2)`; a connected datagram socket
       only receives from its peer.
     - `async_wait` readiness follows the simulated state.
+    - Any operation can be made to fail on purpose with an `errno` of your choice, as if its system
+      call had failed (`fail_next`), to test a program's error paths; `reset_connection`,
+      `shutdown`, `refuse_connections` and `set_latency` make the network itself misbehave.
     - What the simulation does not know goes to the kernel: a stream socket that is no end of a
       simulated connection (made by `socketpair`, a synchronous `connect`, or accepted from a real
       connection) performs its operations with the real system calls, and the loop polls it; a
@@ -209,6 +213,84 @@ class test_network {
   template <class Socket>
   [[nodiscard]] std::size_t buffered(const Socket& sock) const noexcept {
     return buffered(sock.native_handle());
+  }
+
+  // ---- injected faults ----
+
+  /** The kinds of operation `fail_next` can make fail. */
+  enum class operation : unsigned char {
+    /** `async_send`, `async_send_to` and the sends of `async_write` and the stream faces. */
+    send,
+    /** `async_receive`, `async_receive_from` and the receives of `async_read` and the stream faces. */
+    receive,
+    /** `async_accept`. */
+    accept,
+    /** `async_connect` (on stream and datagram sockets). */
+    connect,
+    /** Readiness waits: `net::async_wait`, `io::async_poll`. */
+    wait,
+  };
+
+  /** Makes the next `times` operations of kind `op` on `sock` (a socket, or its descriptor) fail
+      with `ec`, as if the system call that performs them had failed with that `errno`: each
+      completes with `set_error({ec.value(), std::system_category()})`, the completion the epoll
+      backend gives when its system call fails so (an `std::errc` value, whose category is
+      generic, is accepted and reported in the system category, to which it compares equal).
+      Then operations of that kind work normally again.
+
+      What the fault does is exactly what the failed system call does: nothing else. A failed send
+      sends nothing, a failed receive takes no bytes (they stay readable), a failed accept leaves
+      the connection in the listener's backlog for the next accept, a failed connect leaves the
+      socket unconnected and unbound (it may connect again), and the connection and its peer are
+      not affected: to reset or shut down a connection, use `reset_connection` and `shutdown`.
+      Operations of that kind that are already waiting take the fault first, at once, in the order
+      they started (a receive waiting for data fails now; so does a connect delayed by
+      `set_latency`, and its listener never sees the connection); each later one takes it when it
+      is performed (when it starts, or, queued behind another, when it gets its turn). Calling
+      `fail_next` again for the same socket and kind replaces the fault armed; `clear_faults`
+      removes them. Faults apply to every operation of `sock`, simulated or passed through to the
+      kernel (a socket outside the simulation); a socket closed, or its descriptor given to another
+      socket, forgets them.
+
+      ```cpp
+      auto& net = senet::io::test_network::of(ctx);
+      net.fail_next(sock, senet::io::test_network::operation::send,
+                    std::make_error_code(std::errc::connection_reset));
+      // The next send on sock completes with set_error(ECONNRESET); the one after it sends.
+      ```
+
+      Errors. Throws `std::invalid_argument` when `ec` is not an `errno` value (empty, or of a
+      category other than the system and generic ones), when it is one that the operation never
+      reports (`EAGAIN`/`EWOULDBLOCK`, except for a connect, and `EINPROGRESS`, which make a
+      backend wait; `EINTR`, which it retries; `ECANCELED`, which it reports as `set_stopped()`;
+      a connect does report `EAGAIN`: a Unix socket connecting to a full backlog), or when `times`
+      is 0 or `op` not one of the enumerators. Throws
+      `std::system_error` with `std::errc::bad_file_descriptor` when `sock` is not an open
+      descriptor, `std::errc::not_a_socket` when it is not a socket. `sock` must be used with this
+      context.
+
+      Thread safety: as the other members. */
+  void fail_next(int fd, operation op, std::error_code ec, unsigned times = 1);
+  template <class Socket>
+  void fail_next(const Socket& sock, operation op, std::error_code ec, unsigned times = 1) {
+    fail_next(sock.native_handle(), op, ec, times);
+  }
+
+  /** How many operations of kind `op` on `sock` (a socket, or its descriptor) the fault armed by
+      `fail_next` will still fail: 0 when none is armed, or for a descriptor the test backend does
+      not know. */
+  [[nodiscard]] unsigned faults_left(int fd, operation op) const noexcept;
+  template <class Socket>
+  [[nodiscard]] unsigned faults_left(const Socket& sock, operation op) const noexcept {
+    return faults_left(sock.native_handle(), op);
+  }
+
+  /** Removes every fault armed on `sock` (a socket, or its descriptor) by `fail_next`; its next
+      operations work normally. Does nothing for a descriptor without faults. */
+  void clear_faults(int fd) noexcept;
+  template <class Socket>
+  void clear_faults(const Socket& sock) noexcept {
+    clear_faults(sock.native_handle());
   }
 
   // ---- for socket implementations ----

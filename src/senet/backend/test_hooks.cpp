@@ -32,4 +32,10 @@ std::size_t test_backend_peer(int fd, ::sockaddr* out, std::size_t capacity) noe
   return hooks != nullptr ? hooks->simulated_peer(fd, out, capacity) : 0;
 }
 
+void test_backend_linger_set(int fd) noexcept {
+  if (const test_backend_hooks* hooks = test_backend_registration(); hooks != nullptr) {
+    hooks->linger_set(fd);
+  }
+}
+
 }  // namespace senet::io::detail

@@ -25,6 +25,9 @@ struct test_backend_hooks {
   bool (*shutdown_simulated)(int fd, int how) noexcept;
   /** `io::test_network::simulated_peer`. */
   std::size_t (*simulated_peer)(int fd, ::sockaddr* out, std::size_t capacity) noexcept;
+  /** `SO_LINGER` was set on `fd` (the test backend notes whether closing it resets its connection:
+      it may not see the socket again before the close). */
+  void (*linger_set)(int fd) noexcept;
 };
 
 /** Called by senet::testing (once, before main); `hooks` must live for the whole program. */
@@ -45,6 +48,9 @@ inline constexpr const char* test_backend_missing =
     and 0 when senet::testing is not linked or `fd` is not simulated. */
 [[nodiscard]] bool test_backend_shutdown(int fd, int how) noexcept;
 [[nodiscard]] std::size_t test_backend_peer(int fd, ::sockaddr* out, std::size_t capacity) noexcept;
+/** For the socket classes' `set_option`: `SO_LINGER` was set on `fd`; nothing when senet::testing
+    is not linked. */
+void test_backend_linger_set(int fd) noexcept;
 
 }  // namespace senet::io::detail
 

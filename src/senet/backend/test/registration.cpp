@@ -14,7 +14,7 @@ namespace senet::io::detail {
 namespace {
 
 constexpr test_backend_hooks hooks{&make_test_backend, &test_network::shutdown_simulated,
-                                   &test_network::simulated_peer};
+                                   &test_network::simulated_peer, &note_linger_set};
 
 }  // namespace
 }  // namespace senet::io::detail

@@ -10,6 +10,7 @@
 #include "senet/backend/test/byte_queue.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -53,6 +54,25 @@ constinit char network_query_key = 0;
 
 bool is_write_op(op_code code) noexcept {
   return code == op_code::send || code == op_code::connect;
+}
+
+using fault_kind = test_network::operation;
+constexpr std::size_t fault_kinds = static_cast<std::size_t>(fault_kind::wait) + 1;
+
+/** The kind of fault (test_network::fail_next) that an operation takes. */
+fault_kind fault_kind_of(op_code code) noexcept {
+  switch (code) {
+    case op_code::send:
+      return fault_kind::send;
+    case op_code::accept:
+      return fault_kind::accept;
+    case op_code::connect:
+      return fault_kind::connect;
+    case op_code::poll:
+      return fault_kind::wait;
+    default:
+      return fault_kind::receive;
+  }
 }
 
 std::int64_t neg_errno() noexcept {
@@ -237,6 +257,12 @@ struct sim_socket : descriptor_state {
   bool ignores_cancel = false;
   /** Its descriptor was closed while registered (behind senet's back): only release frees it. */
   bool zombie = false;
+  /** Some fault_left is not 0 (the one check on the operations' path). */
+  bool faulty = false;
+  /** Faults armed by test_network::fail_next, by fault_kind: the errno, and how many operations
+      it still fails. */
+  int fault_errno[fault_kinds]{};
+  unsigned fault_left[fault_kinds]{};
   /** The local address, once final. */
   bool bound_known = false;
   sock_address bound{};
@@ -609,6 +635,20 @@ class test_backend final : public backend {
     return {};
   }
 
+  /** SO_LINGER was set on `fd`: reads it now if `fd` is an end of a simulated connection. Only
+      looks (it forgets no closed socket: find_fd would), so that it touches nothing but the flag. */
+  bool linger_set(int fd) noexcept {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size()) {
+      return false;
+    }
+    sim_socket* s = by_fd_[static_cast<std::size_t>(fd)];
+    if (s == nullptr || s->conn == nullptr || !same_file(*s)) {
+      return false;
+    }
+    note_linger(*s);
+    return true;
+  }
+
   bool peer_of(int fd, sock_address& out) noexcept {
     sim_socket* s = find_fd(fd);
     if (s == nullptr || s->conn == nullptr || s->conn->connect_op != nullptr) {
@@ -627,6 +667,45 @@ class test_backend final : public backend {
       return static_cast<std::size_t>(s->conn->to[s->side].unread());
     }
     return s->inbox.payload_bytes();
+  }
+
+  /** test_network::fail_next, its arguments checked: 0, or the errno for which `fd` cannot have
+      faults (not open, not a socket). */
+  int fail_next(int fd, fault_kind kind, int error, unsigned times) noexcept {
+    sim_socket* s = find_fd(fd);
+    if (s == nullptr) {
+      std::int64_t e = 0;
+      s = create(fd, e);
+      if (s == nullptr) {
+        return static_cast<int>(-e);
+      }
+    }
+    auto k = static_cast<std::size_t>(kind);
+    s->fault_errno[k] = error;
+    s->fault_left[k] = times;
+    s->faulty = true;
+    // The operations already waiting take the fault at once, as the kernel's error would wake
+    // them: a connect delayed by latency here, the others through their socket's retry.
+    if (io_operation* op = s->writes.front();
+        kind == fault_kind::connect && op != nullptr && (op->backend_flags_ & connect_in_flight) != 0) {
+      unlink_op(*s, *op);
+      finish(*op, -take_fault(*s, kind));
+    }
+    mark_dirty(*s);
+    flush();
+    return 0;
+  }
+
+  unsigned faults_left(int fd, fault_kind kind) noexcept {
+    sim_socket* s = find_fd(fd);
+    return s == nullptr ? 0 : s->fault_left[static_cast<std::size_t>(kind)];
+  }
+
+  void clear_faults(int fd) noexcept {
+    if (sim_socket* s = find_fd(fd)) {
+      std::fill(std::begin(s->fault_left), std::end(s->fault_left), 0U);
+      s->faulty = false;
+    }
   }
 
   [[nodiscard]] test_network& network() noexcept { return network_; }
@@ -651,6 +730,18 @@ class test_backend final : public backend {
     ++completions_;
     op.backend_link_ = nullptr;
     sink().complete(op, result);
+  }
+
+  /** The errno of the fault armed for `kind` on `s`, counted as taken; 0 if none is armed. */
+  static int take_fault(sim_socket& s, fault_kind kind) noexcept {
+    auto k = static_cast<std::size_t>(kind);
+    if (!s.faulty || s.fault_left[k] == 0) {
+      return 0;
+    }
+    --s.fault_left[k];
+    s.faulty =
+        std::any_of(std::begin(s.fault_left), std::end(s.fault_left), [](unsigned n) { return n != 0; });
+    return s.fault_errno[k];
   }
 
   void mark_dirty(sim_socket& s) noexcept {
@@ -689,7 +780,8 @@ class test_backend final : public backend {
       r = -EBADF;
     } else if ((s = attach(*op.descriptor_, r, true)) != nullptr) {
       refresh(*s);
-      r = poll_state(*s, requested_events(op));
+      int fault = take_fault(*s, fault_kind::wait);
+      r = fault != 0 ? -fault : poll_state(*s, requested_events(op));
     }
     if (r != 0) {
       finish(op, r);
@@ -704,7 +796,8 @@ class test_backend final : public backend {
   void pump_polls(sim_socket& s) noexcept {
     for (io_operation* op = s.polls.front(); op != nullptr;) {
       io_operation* next = op->next_;
-      if (std::int64_t r = poll_state(s, requested_events(*op)); r != 0) {
+      int fault = take_fault(s, fault_kind::wait);
+      if (std::int64_t r = fault != 0 ? -fault : poll_state(s, requested_events(*op)); r != 0) {
         s.polls.erase(*op);
         finish(*op, r);
       }
@@ -1244,6 +1337,13 @@ class test_backend final : public backend {
 
   /** Performs `op` on `s` if it can complete now (`r` then holds its result). */
   bool try_perform(sim_socket& s, io_operation& op, std::int64_t& r) noexcept {
+    if (s.faulty) [[unlikely]] {
+      // An injected fault fails the operation before it does anything, as a failed system call.
+      if (int fault = take_fault(s, fault_kind_of(op.code_)); fault != 0) {
+        r = -fault;
+        return true;
+      }
+    }
     if (outside_simulation(s)) {
       // A stream socket in no simulated connection: the kernel's state is the truth (connected by
       // a socketpair, a synchronous connect or a real accept; reset or closed; never connected).
@@ -1429,7 +1529,8 @@ class test_backend final : public backend {
       return true;
     }
     if (is_listening(s)) {
-      r = -EINVAL;
+      // As Linux: a listening TCP socket is connected already; a Unix one is in the wrong state.
+      r = s.family == AF_UNIX ? -EINVAL : -EISCONN;
       return true;
     }
     sock_address target;
@@ -1442,7 +1543,7 @@ class test_backend final : public backend {
     if (!delayed) {
       listener = refused(target) ? nullptr : find_bound(SOCK_STREAM, target);
       if (listener == nullptr) {
-        r = -ECONNREFUSED;
+        r = refusal(target);
         return true;
       }
     }
@@ -1472,6 +1573,23 @@ class test_backend final : public backend {
     op.backend_flags_ |= connect_in_flight;
     schedule(sim_event::kind::connect, c, 0, 0);
     return false;
+  }
+
+  /** The error of a stream connect to `target`, where nobody listens: ECONNREFUSED, or, as Linux
+      says for a Unix path that names no file, the error of looking the path up (ENOENT...). */
+  static std::int64_t refusal(const sock_address& target) noexcept {
+    if (target.family() == AF_UNIX) {
+      auto [p, n] = unix_name(target);
+      std::array<char, sizeof(::sockaddr_un::sun_path) + 1> path{};
+      if (n > 0 && p[0] != '\0' && n < path.size()) {
+        std::memcpy(path.data(), p, n);
+        struct ::stat st {};
+        if (::stat(path.data(), &st) != 0) {
+          return neg_errno();
+        }
+      }
+    }
+    return -ECONNREFUSED;
   }
 
   void enqueue(sim_socket& listener, sim_connection& c) noexcept {
@@ -1742,7 +1860,7 @@ class test_backend final : public backend {
         } else {
           s->conn = nullptr;
           c.end[0] = nullptr;
-          finish(*op, -ECONNREFUSED);
+          finish(*op, refusal(c.addr[1]));
           release_connection(c);
         }
         mark_dirty(*s);
@@ -1856,6 +1974,10 @@ std::unique_ptr<backend> make_test_backend(completion_sink& sink) {
   return std::make_unique<test_backend>(sink);
 }
 
+void note_linger_set(int fd) noexcept {
+  test_backend::for_each_backend([&](test_backend& b) { return b.linger_set(fd); });
+}
+
 }  // namespace senet::io::detail
 
 // ---- test_network ------------------------------------------------------------------------------
@@ -1962,6 +2084,43 @@ std::size_t test_network::peer_address(int fd, ::sockaddr* out, std::size_t capa
 
 std::size_t test_network::buffered(int fd) const noexcept {
   return backend_->buffered(fd);
+}
+
+void test_network::fail_next(int fd, operation op, std::error_code ec, unsigned times) {
+  if ((ec.category() != std::system_category() && ec.category() != std::generic_category()) ||
+      ec.value() <= 0) {
+    throw std::invalid_argument("senet::io::test_network::fail_next: the error is not an errno value");
+  }
+  int e = ec.value();
+  // What the backends wait on (EAGAIN, except from a connect: a Unix connect to a full backlog
+  // reports it; EINPROGRESS), retry (EINTR) or report as set_stopped() (ECANCELED).
+  if ((e == EAGAIN /* == EWOULDBLOCK */ && op != operation::connect) || e == EINPROGRESS || e == EINTR ||
+      e == ECANCELED) {
+    throw std::invalid_argument(
+        "senet::io::test_network::fail_next: not an error this operation reports (EAGAIN, EWOULDBLOCK "
+        "but from a connect, EINPROGRESS, EINTR, ECANCELED)");
+  }
+  if (times == 0) {
+    throw std::invalid_argument("senet::io::test_network::fail_next: times is 0");
+  }
+  if (static_cast<unsigned>(op) > static_cast<unsigned>(operation::wait)) {
+    throw std::invalid_argument("senet::io::test_network::fail_next: unknown operation");
+  }
+  if (int bad = backend_->fail_next(fd, op, e, times); bad != 0) {
+    throw std::system_error(std::error_code(bad, std::generic_category()),
+                            "senet::io::test_network::fail_next");
+  }
+}
+
+unsigned test_network::faults_left(int fd, operation op) const noexcept {
+  if (static_cast<unsigned>(op) > static_cast<unsigned>(operation::wait)) {
+    return 0;
+  }
+  return backend_->faults_left(fd, op);
+}
+
+void test_network::clear_faults(int fd) noexcept {
+  backend_->clear_faults(fd);
 }
 
 bool test_network::shutdown_simulated(int fd, int how) noexcept {

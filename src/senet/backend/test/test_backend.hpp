@@ -14,6 +14,12 @@ namespace senet::io::detail {
 /** Creates the test backend (src/senet/backend/test/); throws std::system_error on failure. */
 std::unique_ptr<backend> make_test_backend(completion_sink& sink);
 
+/** `SO_LINGER` was set on `fd`: if `fd` is an end of a simulated connection of a live test
+    context, that context reads the option now, so that closing `fd` resets the connection as the
+    kernel would, even if no operation shows it the socket before the close. Thread safety: as
+    `test_network::shutdown_simulated`. */
+void note_linger_set(int fd) noexcept;
+
 }  // namespace senet::io::detail
 
 #endif  // SENET_BACKEND_TEST_TEST_BACKEND_HPP
