@@ -253,15 +253,6 @@ TYPED_TEST(backend_fault, connect_to_a_port_nobody_listens_on_is_refused_then_th
 TYPED_TEST(backend_fault, connect_of_a_connected_socket_is_eisconn_and_the_connection_stays) {
   auto pair = this->tcp_pair();
   std::error_code ec = this->outcome_of(net::async_connect(pair.client, pair.acceptor.local_endpoint()));
-  if (this->kind == io::backend_kind::epoll) {
-    // A difference (docs/reliability.md, "Fault injection"): epoll completes a connect that
-    // returned EINPROGRESS by reading SO_ERROR, which leaves the kernel's socket "connecting", so
-    // the next connect(2) reports that connect's success (0) instead of EISCONN; io_uring retries
-    // the connect itself, which marks the socket connected. When epoll does the same, this
-    // expectation fails: then expect EISCONN here on every backend.
-    EXPECT_EQ(ec, std::error_code()) << ec.message();
-    ec = this->outcome_of(net::async_connect(pair.client, pair.acceptor.local_endpoint()));
-  }
   EXPECT_EQ(ec, system_error_of(EISCONN));
   this->expect_round_trip(pair.client, pair.server);
 }
@@ -343,17 +334,7 @@ TYPED_TEST(backend_fault, local_connect_to_a_full_backlog_is_eagain) {
   // A Unix connect does not wait for room in the backlog: non-blocking, it fails with EAGAIN.
   senet::local::stream_protocol::socket second(senet::local::stream_protocol{});
   std::error_code ec = this->outcome_of(net::async_connect(second, ep));
-  if (this->kind == io::backend_kind::uring) {
-    // A bug of the io_uring backend (docs/reliability.md, "Fault injection"): the connect's CQE
-    // says -EAGAIN, the backend polls for writability and then reads SO_ERROR, which is 0, and
-    // reports success; the socket is not connected (its send fails). When it is fixed, this
-    // expectation fails: then expect EAGAIN on every backend.
-    EXPECT_EQ(ec, std::error_code()) << ec.message();
-    std::string d = "d";
-    EXPECT_EQ(this->error_of(net::async_send(second, senet::buffer(d))), system_error_of(ENOTCONN));
-  } else {
-    EXPECT_EQ(ec, system_error_of(EAGAIN));
-  }
+  EXPECT_EQ(ec, system_error_of(EAGAIN));
   // Once the first is accepted, there is room again.
   ASSERT_TRUE(this->run(net::async_accept(listener.acceptor())));
   senet::local::stream_protocol::socket third(senet::local::stream_protocol{});

@@ -71,8 +71,9 @@
    Completion. run_once reaps every CQE in batches (io_uring_for_each_cqe + io_uring_cq_advance),
    asks the kernel to flush its overflow list when the completion queue overflowed (NODROP), and
    turns CQEs into core completions. A socket operation that comes back with -EAGAIN (only when the
-   kernel could not arm its internal poll) is retried after an explicit POLL_ADD; a connect that
-   comes back -EINPROGRESS completes with SO_ERROR once the socket is writable.
+   kernel could not arm its internal poll) is retried after an explicit POLL_ADD, but for a connect,
+   whose -EAGAIN is a result (a Unix listener's full backlog); a connect that comes back
+   -EINPROGRESS completes with SO_ERROR once the socket is writable.
 
    Cancellation. cancel() moves the record to the cancelling lists and queues an ASYNC_CANCEL for
    its user_data, submitted with the loop's next turn; the CQE that arrives decides: bytes, a
@@ -1274,7 +1275,11 @@ class uring_backend final : public backend {
       return;
     }
     if ((op.backend_flags_ & f_cancelling) == 0) {
-      if (res == -EAGAIN || (op.code_ == op_code::connect && (res == -EINPROGRESS || res == -EALREADY))) {
+      // A connect's -EAGAIN is its result (a Unix listener's backlog is full: the epoll backend
+      // reports it too), not a wait that failed to arm: polling would find the unconnected socket
+      // writable and report a success (tests/fault/backend_fault_test.cpp).
+      if ((res == -EAGAIN && op.code_ != op_code::connect) ||
+          (op.code_ == op_code::connect && (res == -EINPROGRESS || res == -EALREADY))) {
         // The kernel could not wait for readiness itself: poll, then try again.
         op.backend_flags_ |= f_repoll;
         to_backlog(op, *state_of(op));
