@@ -11,7 +11,15 @@
    - bulk: N connections, each keeping up to --window bytes of S-byte writes in flight; GB/s of
      echoed bytes;
    - idle: N connections, each doing one round trip (so that the server has accepted it and waits
-     in a receive) and then held idle; the server's resident memory per connection.
+     in a receive) and then held idle; the server's resident memory per connection;
+   - soak: N connections of mixed traffic for T seconds (bench/soak, docs/reliability.md): each
+     connection runs one episode after another, drawn from a generator seeded by --seed: ping-pong
+     of 1 to 65,536-byte messages, bursts of up to 1 MiB, idle pauses, and endings that make it
+     reconnect: a half close (the server must echo everything, then close), a reset (SO_LINGER 0,
+     sometimes with bytes still in flight) and an abandoned connection (closed with its echo still
+     to come). With --server-pid the server's descriptors are counted before the first connection
+     and after the last one is closed (they must be equal) and its resident memory is read a
+     quarter into the run and at the end (it must stay flat: growth at most 1 MiB + 10 %).
 
    With --server-pid the server's cost is read from the kernel during the measured interval only:
    CPU time (/proc/PID/task/TID/schedstat, nanoseconds, split into user and system by the ticks of
@@ -50,22 +58,24 @@ static const char usage_text[] =
     "measured on one line of key=value pairs, or as a JSON object with --json.\n"
     "\n"
     "  --port P           the server's port (required)\n"
-    "  --mode M           ping-pong (default), bulk or idle\n"
+    "  --mode M           ping-pong (default), bulk, idle or soak\n"
     "  --connections N    connections (default 64; 1 for bulk), at most 60000\n"
     "  --size S           bytes per message (ping-pong: 64) or per write (bulk: 65536), at most 1 MiB\n"
     "  --seconds T        length of the measured interval (default 1; idle: how long to hold)\n"
     "  --warmup T         seconds of load before the measured interval (default 0.2)\n"
     "  --round-trips R    ping-pong: instead of timing, R round trips per connection, then stop\n"
     "  --window B         bulk: bytes in flight per connection (default 4 x size)\n"
+    "  --seed S           soak: the seed of the episodes drawn (default 1)\n"
     "  --server-pid PID   also report the server's CPU time, system calls and (where the CPU\n"
-    "                     counts them) instructions per round trip, or its memory for idle\n"
+    "                     counts them) instructions per round trip, or its memory for idle;\n"
+    "                     soak: check that its descriptors and memory stay flat\n"
     "  --json             print a JSON object instead of key=value pairs\n"
     "  --help             print this text\n"
     "\n"
     "Exit status: 0 on success, 1 if the server failed (a refused or closed connection, a wrong\n"
-    "echo), 2 for a bad option.\n";
+    "echo; soak: a descriptor or memory kept), 2 for a bad option.\n";
 
-enum mode { ping_pong, bulk, idle };
+enum mode { ping_pong, bulk, idle, soak };
 
 struct conn {
   int fd;
@@ -87,6 +97,7 @@ struct options {
   long round_trips;
   size_t window;
   long server_pid;
+  unsigned long seed;
   int json;
 };
 
@@ -147,6 +158,7 @@ static void parse_options(int argc, char** argv, struct options* o) {
   o->seconds = 1;
   o->warmup = 0.2;
   o->server_pid = 0;
+  o->seed = 1;
   for (int i = 1; i < argc; ++i) {
     const char* arg = argv[i];
     const char* value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -176,8 +188,10 @@ static void parse_options(int argc, char** argv, struct options* o) {
         o->mode = bulk;
       } else if (strcmp(value, "idle") == 0) {
         o->mode = idle;
+      } else if (strcmp(value, "soak") == 0) {
+        o->mode = soak;
       } else {
-        bad_option("--mode wants ping-pong, bulk or idle, not", value);
+        bad_option("--mode wants ping-pong, bulk, idle or soak, not", value);
       }
     } else if (strcmp(arg, "--connections") == 0) {
       if (parse_long(value, 1, MAX_CONNECTIONS, &connections) != 0) {
@@ -203,6 +217,12 @@ static void parse_options(int argc, char** argv, struct options* o) {
       if (parse_long(value, 1, 64L << 20, &window) != 0) {
         bad_option("--window wants 1..67108864 bytes, not", value);
       }
+    } else if (strcmp(arg, "--seed") == 0) {
+      long seed = 0;
+      if (parse_long(value, 0, 2147483647L, &seed) != 0) {
+        bad_option("--seed wants 0..2147483647, not", value);
+      }
+      o->seed = (unsigned long)seed;
     } else if (strcmp(arg, "--server-pid") == 0) {
       if (parse_long(value, 1, 1L << 30, &o->server_pid) != 0) {
         bad_option("--server-pid wants a process id, not", value);
@@ -221,7 +241,10 @@ static void parse_options(int argc, char** argv, struct options* o) {
     bad_option("--window is for --mode bulk", NULL);
   }
   o->port = (unsigned short)port;
-  o->connections = connections != 0 ? connections : (o->mode == bulk ? 1 : 64);
+  if (size != 0 && o->mode == soak) {
+    bad_option("--size is not for --mode soak (its episodes draw their sizes)", NULL);
+  }
+  o->connections = connections != 0 ? connections : (o->mode == bulk ? 1 : o->mode == soak ? 32 : 64);
   o->size = size != 0 ? (size_t)size : (o->mode == bulk ? 65536u : 64u);
   o->window = window != 0 ? (size_t)window : 4 * o->size;
   if (o->window < o->size) {
@@ -470,11 +493,15 @@ static size_t send_some(struct conn* c, size_t n) {
   return total;
 }
 
-/* Receives what is there and checks it; returns the bytes received, 0 when nothing was there. */
-static size_t receive_some(struct conn* c, size_t limit) {
+/* Receives up to `limit` bytes of what is there and checks them: the bytes received, 0 when nothing
+   was there, -1 at the end of the stream. */
+static long receive_checked(struct conn* c, size_t limit) {
   ssize_t r;
   if (limit == 0) {
     limit = 1; /* nothing is expected: a byte that comes is a wrong echo, an end is an end */
+  }
+  if (limit > MAX_SIZE) {
+    limit = MAX_SIZE;
   }
   do {
     r = recv(c->fd, scratch, limit, MSG_DONTWAIT);
@@ -486,8 +513,7 @@ static size_t receive_some(struct conn* c, size_t limit) {
     fail("receive");
   }
   if (r == 0) {
-    fprintf(stderr, "senet-loadgen: the server closed a connection\n");
-    exit(1);
+    return -1;
   }
   if ((unsigned long long)r > c->sent - c->received ||
       memcmp(scratch, pattern + c->received % PATTERN_PERIOD, (size_t)r) != 0) {
@@ -495,6 +521,16 @@ static size_t receive_some(struct conn* c, size_t limit) {
     exit(1);
   }
   c->received += (unsigned long long)r;
+  return (long)r;
+}
+
+/* Receives what is there and checks it; returns the bytes received, 0 when nothing was there. */
+static size_t receive_some(struct conn* c, size_t limit) {
+  long r = receive_checked(c, limit);
+  if (r < 0) {
+    fprintf(stderr, "senet-loadgen: the server closed a connection\n");
+    exit(1);
+  }
   return (size_t)r;
 }
 
@@ -556,6 +592,10 @@ struct report {
   struct server_sample after;
   long rss_before_kib;
   long rss_after_kib;
+  /* soak */
+  unsigned long long opened, bursts, pauses, half_closes, resets, abandoned;
+  unsigned long long opened_after_warm; /* connections opened after the memory's first reading */
+  long fds_before, fds_after;
 };
 
 static void print_field(int json, int* first, const char* key, const char* fmt, double v) {
@@ -586,9 +626,32 @@ static void print_report(const struct report* r) {
   const struct options* o = r->o;
   int json = o->json;
   int first = 1;
-  static const char* mode_names[] = {"ping-pong", "bulk", "idle"};
+  static const char* mode_names[] = {"ping-pong", "bulk", "idle", "soak"};
   print_text(json, &first, "mode", mode_names[o->mode]);
   print_field(json, &first, "connections", "%.0f", (double)o->connections);
+  if (o->mode == soak) {
+    print_field(json, &first, "seconds", "%.3f", r->seconds);
+    print_field(json, &first, "seed", "%.0f", (double)o->seed);
+    print_field(json, &first, "connections_opened", "%.0f", (double)r->opened);
+    print_field(json, &first, "round_trips", "%.0f", (double)r->round_trips);
+    print_field(json, &first, "bytes", "%.0f", (double)r->bytes);
+    print_field(json, &first, "bursts", "%.0f", (double)r->bursts);
+    print_field(json, &first, "pauses", "%.0f", (double)r->pauses);
+    print_field(json, &first, "half_closes", "%.0f", (double)r->half_closes);
+    print_field(json, &first, "resets", "%.0f", (double)r->resets);
+    print_field(json, &first, "abandoned", "%.0f", (double)r->abandoned);
+    if (r->have_server) {
+      print_field(json, &first, "server_fds_before", "%.0f", (double)r->fds_before);
+      print_field(json, &first, "server_fds_after", "%.0f", (double)r->fds_after);
+      print_field(json, &first, "server_rss_warm_kib", "%.0f", (double)r->rss_before_kib);
+      print_field(json, &first, "server_rss_end_kib", "%.0f", (double)r->rss_after_kib);
+      print_field(json, &first, "server_rss_growth_kib", "%.0f",
+                  (double)(r->rss_after_kib - r->rss_before_kib));
+      print_field(json, &first, "connections_after_warm", "%.0f", (double)r->opened_after_warm);
+    }
+    printf(json ? "}\n" : "\n");
+    return;
+  }
   print_field(json, &first, "size", "%.0f", (double)o->size);
   if (o->mode == idle) {
     print_field(json, &first, "seconds", "%.3f", r->seconds);
@@ -808,6 +871,299 @@ static void run_load(const struct options* o, struct conn* conns, struct report*
   close(ep);
 }
 
+/* ---- soak ---- */
+
+enum episode { episode_ping_pong, episode_burst, episode_pause, episode_half_close };
+
+struct soak_conn {
+  struct conn c;
+  enum episode episode;
+  long rounds;                  /* ping-pong: round trips still to do after the one in flight */
+  size_t size;                  /* ping-pong: the message size */
+  unsigned long long burst_end; /* burst: the value of c.sent once the burst is out */
+  double until;                 /* pause: its end; otherwise the deadline of the next progress */
+};
+
+#define SOAK_WINDOW (256u << 10) /* a burst's bytes in flight */
+#define SOAK_PATIENCE 10.0       /* seconds without progress before the server counts as stuck */
+
+static unsigned long long soak_random_state;
+
+/* xorshift64*: the same episodes for the same --seed. */
+static unsigned long draw(unsigned long n) {
+  soak_random_state ^= soak_random_state >> 12;
+  soak_random_state ^= soak_random_state << 25;
+  soak_random_state ^= soak_random_state >> 27;
+  return (unsigned long)((soak_random_state * 2685821657736338717ULL) >> 33) % n;
+}
+
+static long count_fds(long pid) {
+  char path[64];
+  long n = 0;
+  snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+  DIR* dir = opendir(path);
+  if (dir == NULL) {
+    fprintf(stderr, "senet-loadgen: cannot read %s: %s\n", path, strerror(errno));
+    exit(1);
+  }
+  struct dirent* entry;
+  while ((entry = readdir(dir)) != NULL) {
+    n += entry->d_name[0] != '.';
+  }
+  closedir(dir);
+  return n;
+}
+
+static void soak_close(int ep, struct soak_conn* s, int reset, struct report* r) {
+  if (reset) {
+    struct linger linger = {1, 0};
+    setsockopt(s->c.fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+  }
+  epoll_ctl(ep, EPOLL_CTL_DEL, s->c.fd, NULL);
+  close(s->c.fd);
+  r->bytes += s->c.received;
+}
+
+/* Sends what the episode in flight has still to send, within its window. */
+static void soak_pump(int ep, struct soak_conn* s) {
+  struct conn* c = &s->c;
+  unsigned long long end = s->episode == episode_burst ? s->burst_end : c->target;
+  unsigned long long limit = s->episode == episode_burst ? c->received + SOAK_WINDOW : end;
+  if (limit > end) {
+    limit = end;
+  }
+  if (c->sent < limit) {
+    send_some(c, (size_t)(limit - c->sent));
+  }
+  set_interest(ep, c, c->sent < limit);
+}
+
+/* Starts the connection's next episode; an ending (reset, abandon) reconnects and draws again. */
+static void soak_next(int ep, struct soak_conn* s, const struct options* o, struct report* r, double now) {
+  for (;;) {
+    struct conn* c = &s->c;
+    unsigned long k = draw(100);
+    s->until = now + SOAK_PATIENCE;
+    if (k < 50) {
+      s->episode = episode_ping_pong;
+      s->rounds = (long)draw(32);
+      s->size = draw(4) == 0 ? 1 + draw(65536) : 1 + draw(512);
+      c->target = c->sent + s->size;
+      soak_pump(ep, s);
+      return;
+    }
+    if (k < 65) {
+      s->episode = episode_burst;
+      s->burst_end = c->sent + 65536 + draw((1u << 20) - 65536 + 1);
+      soak_pump(ep, s);
+      return;
+    }
+    if (k < 75) {
+      s->episode = episode_pause;
+      s->until = now + (double)(5 + draw(96)) / 1000.0;
+      set_interest(ep, c, 0);
+      return;
+    }
+    if (k < 85) {
+      /* The server must echo what it has, see the end, and close. */
+      s->episode = episode_half_close;
+      set_interest(ep, c, 0);
+      if (shutdown(c->fd, SHUT_WR) != 0) {
+        fail("shutdown");
+      }
+      return;
+    }
+    if (k < 93) {
+      /* A reset, sometimes with bytes in flight to the server. */
+      if (draw(2) != 0) {
+        send_some(c, 1 + draw(65536));
+      }
+      soak_close(ep, s, 1, r);
+      ++r->resets;
+    } else {
+      /* Abandoned: closed with an echo still to come, which the kernel answers with a reset. */
+      send_some(c, 1 + draw(4096));
+      soak_close(ep, s, 0, r);
+      ++r->abandoned;
+    }
+    memset(c, 0, sizeof *c);
+    c->fd = connect_to(o->port);
+    struct epoll_event ev;
+    ev.events = EPOLLIN;
+    ev.data.ptr = s;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+      fail("epoll_ctl");
+    }
+    ++r->opened;
+  }
+}
+
+static void soak_open(int ep, struct soak_conn* s, const struct options* o, struct report* r, double now) {
+  memset(s, 0, sizeof *s);
+  s->c.fd = connect_to(o->port);
+  struct epoll_event ev;
+  ev.events = EPOLLIN;
+  ev.data.ptr = s;
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, s->c.fd, &ev) != 0) {
+    fail("epoll_ctl");
+  }
+  ++r->opened;
+  soak_next(ep, s, o, r, now);
+}
+
+/* What came on a soak connection: checks it and moves its episode on. */
+static void soak_event(int ep, struct soak_conn* s, const struct options* o, struct report* r, double now) {
+  struct conn* c = &s->c;
+  long got;
+  int progress = 0;
+  while ((got = receive_checked(c, c->sent - c->received)) > 0) {
+    progress = 1;
+  }
+  if (got < 0) {
+    if (s->episode != episode_half_close) {
+      fprintf(stderr, "senet-loadgen: the server closed a connection that had not ended its side\n");
+      exit(1);
+    }
+    if (c->received != c->sent) {
+      fprintf(stderr,
+              "senet-loadgen: the server closed a half-closed connection with %llu bytes not echoed\n",
+              c->sent - c->received);
+      exit(1);
+    }
+    ++r->half_closes;
+    soak_close(ep, s, 0, r);
+    soak_open(ep, s, o, r, now);
+    return;
+  }
+  if (progress) {
+    s->until = now + SOAK_PATIENCE;
+  }
+  switch (s->episode) {
+    case episode_ping_pong:
+      if (c->received < c->target) {
+        soak_pump(ep, s);
+        return;
+      }
+      ++r->round_trips;
+      if (s->rounds-- > 0) {
+        c->target = c->sent + s->size;
+        soak_pump(ep, s);
+      } else {
+        soak_next(ep, s, o, r, now);
+      }
+      return;
+    case episode_burst:
+      if (c->received < s->burst_end) {
+        soak_pump(ep, s);
+        return;
+      }
+      ++r->bursts;
+      soak_next(ep, s, o, r, now);
+      return;
+    case episode_pause:
+    case episode_half_close:
+      return;
+  }
+}
+
+static void run_soak(const struct options* o, struct report* r) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    fail("epoll_create1");
+  }
+  struct soak_conn* conns = calloc((size_t)o->connections, sizeof *conns);
+  if (conns == NULL) {
+    fail("memory");
+  }
+  soak_random_state = 0x9e3779b97f4a7c15ULL ^ ((unsigned long long)o->seed << 1 | 1);
+  r->have_server = o->server_pid != 0;
+  if (r->have_server) {
+    r->fds_before = count_fds(o->server_pid);
+  }
+  double start = now_seconds();
+  double warm_at = start + o->seconds / 4;
+  double end = start + o->seconds;
+  int warm = 0;
+  for (long i = 0; i < o->connections; ++i) {
+    soak_open(ep, &conns[i], o, r, start);
+  }
+  struct epoll_event events[256];
+  for (;;) {
+    double now = now_seconds();
+    if (now >= end) {
+      break;
+    }
+    if (!warm && now >= warm_at) {
+      warm = 1;
+      r->opened_after_warm = r->opened;
+      if (r->have_server) {
+        r->rss_before_kib = rss_kib(o->server_pid);
+      }
+    }
+    int n = epoll_wait(ep, events, 256, 5);
+    if (n < 0 && errno != EINTR) {
+      fail("epoll_wait");
+    }
+    now = now_seconds();
+    for (int i = 0; i < n; ++i) {
+      soak_event(ep, events[i].data.ptr, o, r, now);
+    }
+    for (long i = 0; i < o->connections; ++i) {
+      struct soak_conn* s = &conns[i];
+      if (now < s->until) {
+        continue;
+      }
+      if (s->episode == episode_pause) {
+        ++r->pauses;
+        soak_next(ep, s, o, r, now);
+        continue;
+      }
+      fprintf(stderr, "senet-loadgen: a connection made no progress for %.0f s (%s)\n", SOAK_PATIENCE,
+              s->episode == episode_half_close ? "the server did not close after the client's half close"
+                                               : "no echo");
+      exit(1);
+    }
+  }
+  r->seconds = now_seconds() - start;
+  r->opened_after_warm = r->opened - r->opened_after_warm;
+  if (r->have_server) {
+    r->rss_after_kib = rss_kib(o->server_pid);
+  }
+  for (long i = 0; i < o->connections; ++i) {
+    soak_close(ep, &conns[i], 0, r);
+  }
+  close(ep);
+  free(conns);
+  if (!r->have_server) {
+    return;
+  }
+  /* The server sees every end within moments; give it SOAK_PATIENCE seconds. */
+  double deadline = now_seconds() + SOAK_PATIENCE;
+  while ((r->fds_after = count_fds(o->server_pid)) != r->fds_before && now_seconds() < deadline) {
+    usleep(10000);
+  }
+  long growth = r->rss_after_kib - r->rss_before_kib;
+  long allowed = 1024 + r->rss_before_kib / 10;
+  int failed = 0;
+  if (r->fds_after != r->fds_before) {
+    fprintf(stderr, "senet-loadgen: the server holds %ld descriptors after the soak, %ld before it\n",
+            r->fds_after, r->fds_before);
+    failed = 1;
+  }
+  if (growth > allowed) {
+    fprintf(
+        stderr,
+        "senet-loadgen: the server's resident memory grew by %ld KiB (from %ld KiB) over %llu connections, "
+        "more than the %ld KiB allowed\n",
+        growth, r->rss_before_kib, r->opened_after_warm, allowed);
+    failed = 1;
+  }
+  if (failed) {
+    print_report(r);
+    exit(1);
+  }
+}
+
 int main(int argc, char** argv) {
   struct options o;
   struct report r;
@@ -840,6 +1196,14 @@ int main(int argc, char** argv) {
   r.latencies = &latencies;
   r.probe = &probe;
   r.have_server = o.server_pid != 0;
+  if (o.mode == soak) {
+    run_soak(&o, &r);
+    print_report(&r);
+    free(conns);
+    free(scratch);
+    free(pattern);
+    return 0;
+  }
   if (o.mode == idle) {
     run_idle(&o, conns, &r);
   } else {

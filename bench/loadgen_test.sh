@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSL-1.0
 # Checks senet-loadgen against the raw echo loops (a CTest test; bench/CMakeLists.txt):
-# ping-pong, counted round trips, bulk and idle each succeed and report their figures; a bad
-# option exits with status 2 and says why; a refused connection exits with status 1.
+# ping-pong, counted round trips, bulk, idle and soak each succeed and report their figures; the
+# soak fails when the process it watches keeps a descriptor; a bad option exits with status 2 and
+# says why; a refused connection exits with status 1.
 #
 #   bench/loadgen_test.sh BINARY_DIR
 set -eu
@@ -63,10 +64,37 @@ for server in c_epoll_echo c_uring_multishot_echo; do
   server_pid=""
 done
 
+# The soak: mixed traffic, and the server's descriptors and memory checked. A soak whose watched
+# process opens a descriptor during the run (and keeps it) fails and says so.
+"$dir/c_epoll_echo" > "$work/port" 2> "$work/err" &
+server_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$work/port")
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "c_epoll_echo did not start: $(cat "$work/err")"
+out=$("$dir/senet-loadgen" --port "$port" --mode soak --connections 4 --seconds 1 --server-pid $server_pid)
+expect "$out" "mode=soak" "round_trips=" "half_closes=" "resets=" "abandoned=" "server_fds_after=" \
+  "server_rss_growth_kib="
+case "$out" in *" half_closes=0 "* | *" resets=0 "* | *" round_trips=0 "*) fail "a soak without mixed traffic: $out" ;; esac
+sh -c 'sleep 0.5; exec 7< /dev/null; sleep 30' &
+leaky=$!
+status=0
+"$dir/senet-loadgen" --port "$port" --mode soak --connections 2 --seconds 1 --server-pid "$leaky" \
+  > /dev/null 2> "$work/err" || status=$?
+kill "$leaky" 2> /dev/null || true
+[ "$status" -eq 1 ] || fail "a soak whose process kept a descriptor exited with status $status, not 1"
+expect "$(cat "$work/err")" "descriptors after the soak"
+kill "$server_pid"
+wait "$server_pid" || true
+server_pid=""
+
 status=0
 "$dir/senet-loadgen" --port 1 --mode sideways > /dev/null 2> "$work/err" || status=$?
 [ "$status" -eq 2 ] || fail "a bad --mode exited with status $status, not 2"
-expect "$(cat "$work/err")" "--mode wants ping-pong, bulk or idle, not: sideways" "usage:"
+expect "$(cat "$work/err")" "--mode wants ping-pong, bulk, idle or soak, not: sideways" "usage:"
 status=0
 "$dir/senet-loadgen" --connections 3 > /dev/null 2> "$work/err" || status=$?
 [ "$status" -eq 2 ] || fail "a missing --port exited with status $status, not 2"

@@ -7,6 +7,7 @@
 // tests/CMakeLists.txt for every test), else in ../examples next to this test's executable (the
 // build tree's layout). The test is skipped, saying so, when they are not built.
 #include <support/example_process.hpp>
+#include <support/sanitizers.hpp>
 
 #include <gtest/gtest.h>
 
@@ -102,7 +103,7 @@ TEST_F(echo_server_coro, epoll_backend_and_open_connection_at_shutdown) {
 // more clients than that): accept fails with EMFILE. It must say so once, keep running, and serve
 // new connections once the clients have gone.
 void echo_server_coro::out_of_descriptors(const std::vector<std::string>& extra) {
-#if defined(__SANITIZE_ADDRESS__)
+#if SENET_TEST_ADDRESS_SANITIZER
   // The asan preset builds the server with UndefinedBehaviorSanitizer too, whose vptr check
   // probes memory through a pipe (sanitizer_common's IsAccessibleMemoryRange): with no descriptor
   // left it cannot make one, and it reports the next virtual call as made on an invalid object

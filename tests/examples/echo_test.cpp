@@ -8,6 +8,7 @@
 // leaves it out otherwise, and builds the programs before it), so a program that cannot be found
 // is a failure, not a skip.
 #include <support/example_process.hpp>
+#include <support/sanitizers.hpp>
 
 #include <gtest/gtest.h>
 
@@ -97,7 +98,7 @@ TEST_F(echo_examples, epoll_backend_and_open_connection_at_shutdown) {
 // more clients than that): accept fails with EMFILE. It must say so once, keep running, and serve
 // new connections once the clients have gone.
 void echo_examples::out_of_descriptors(const std::vector<std::string>& extra) {
-#if defined(__SANITIZE_ADDRESS__)
+#if SENET_TEST_ADDRESS_SANITIZER
   // The asan preset builds the server with UndefinedBehaviorSanitizer too, whose vptr check
   // probes memory through a pipe (sanitizer_common's IsAccessibleMemoryRange): with no descriptor
   // left it cannot make one, and it reports the next virtual call as made on an invalid object

@@ -346,8 +346,9 @@ TEST(async_resolve, started_during_destruction_completes_stopped) {
                                      std::declval<context_receiver>()))>
       late;
   {
-    senet::io::io_context ctx;
-    auto sch = ctx.get_scheduler();
+    // The context is destroyed while `first`, whose completion it delivers, is still alive.
+    std::optional<senet::io::io_context> ctx{std::in_place};
+    auto sch = ctx->get_scheduler();
     auto first = ex::connect(
         ex::schedule(sch) | ex::upon_stopped([&] {
           late.emplace(senet::ip::detail::emplace_result{[&] {
@@ -357,6 +358,7 @@ TEST(async_resolve, started_during_destruction_completes_stopped) {
         }),
         any_receiver{});
     ex::start(first);
+    ctx.reset();
   }
   EXPECT_EQ(rec.completions, 1);
   EXPECT_TRUE(rec.stopped);

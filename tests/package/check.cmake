@@ -6,6 +6,11 @@
 # Variables: BUILD_DIR (senet's build), SOURCE_DIR (tests/package), WORK_DIR (scratch), CXX, CXX_FLAGS,
 # CC, C_FLAGS.
 file(REMOVE_RECURSE ${WORK_DIR})
+# A C program linking a libsenet built with clang's UndefinedBehaviorSanitizer needs the sanitizer's
+# C++ runtime too (the vptr check's handlers), which clang's C driver leaves out unless asked.
+if(CC MATCHES "clang" AND C_FLAGS MATCHES "-fsanitize=[^ ]*undefined")
+  string(APPEND C_FLAGS " -fsanitize-link-c++-runtime")
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
   RESULT_VARIABLE rc OUTPUT_QUIET)
 if(rc)

@@ -23,6 +23,7 @@
 #include <senet/task.hpp>
 
 #include <support/loopback.hpp>
+#include <support/sanitizers.hpp>
 #include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
@@ -441,7 +442,7 @@ class stress_emfile : public ::testing::TestWithParam<bool> {};
 
 TEST_P(stress_emfile, accept_loop_reports_it_keeps_serving_and_does_not_spin) {
   constexpr int clients_count = 16;
-#if defined(__SANITIZE_ADDRESS__)
+#if SENET_TEST_ADDRESS_SANITIZER
   // The asan preset adds UndefinedBehaviorSanitizer, whose vptr check probes memory through a pipe
   // (sanitizer_common's IsAccessibleMemoryRange): a process without a descriptor left cannot make
   // one, and the check reports the next virtual call as made on an invalid object. Nothing turns

@@ -5,9 +5,10 @@
 /* Tools for the tests that hold the headers' thread-safety promises with real threads:
 
    - `race_budget`: a race loop runs until an iteration cap OR a wall-clock cap, whichever comes
-     first, and the test then asserts that a minimum number of iterations was reached (so a slow
-     machine or ThreadSanitizer shortens a test instead of timing it out, and a test that stopped
-     racing at all fails).
+     first, but at least a minimum number of iterations (up to 20 times the wall-clock cap), which
+     the test then asserts (so a slow machine or ThreadSanitizer shortens a test instead of timing
+     it out, a loaded one lengthens it instead of failing it, and a test that stopped racing at
+     all fails).
    - `eventually(pred, limit)`: waits for `pred` without sleeping as synchronisation (it yields),
      and returns false after `limit`, so that a test fails with a message instead of hanging.
    - `join_within(thread, limit, what)`: joins, or ends the program with a message when the thread
@@ -64,9 +65,12 @@ class race_budget {
   race_budget(int max_iterations, std::chrono::milliseconds wall, int minimum) noexcept
       : max_(max_iterations), wall_(wall), minimum_(minimum), start_(std::chrono::steady_clock::now()) {}
 
-  /** Whether another iteration may run; counts it. */
+  /** Whether another iteration may run; counts it. The wall-clock cap ends the loop only once the
+      minimum has run, so that a loaded machine makes the test longer instead of failing it; 20
+      times the cap ends it in any case (and the test then fails: it stopped racing). */
   bool next() noexcept {
-    if (done_ >= max_ || std::chrono::steady_clock::now() - start_ >= wall_) {
+    auto elapsed = std::chrono::steady_clock::now() - start_;
+    if (done_ >= max_ || (elapsed >= wall_ && done_ >= minimum_) || elapsed >= 20 * wall_) {
       return false;
     }
     ++done_;
