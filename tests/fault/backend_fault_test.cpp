@@ -56,10 +56,7 @@ namespace ip = senet::ip;
 using ip::tcp;
 using ip::udp;
 using senet::test::backend_fixture;
-
-std::error_code system_error_of(int e) {
-  return {e, std::system_category()};
-}
+using senet::test::system_error_of;
 
 const ip::address_v4 loopback4 = ip::address_v4::loopback();
 

@@ -113,11 +113,8 @@ namespace io = senet::io;
 namespace net = senet::net;
 using senet::ip::tcp;
 using senet::test::error_of;
+using senet::test::system_error_of;
 using senet::test::value_of;
-
-std::error_code system_error_of(int e) {
-  return {e, std::system_category()};
-}
 
 /** ASSERT_TRUE in a function that returns a `std::error_code`. */
 #define ASSERT_TRUE_OR_RETURN(cond) \

@@ -615,9 +615,15 @@ TEST(test_network, fallbacks_for_the_socket_classes) {
 // ---- injected faults (fail_next) ---------------------------------------------------------------
 
 using fault = io::test_network::operation;
+using senet::test::system_error_of;
 
-std::error_code system_error_of(int e) {
-  return {e, std::system_category()};
+// `sock` connects to `acceptor`, and the connection the acceptor takes is that one.
+void expect_connects_and_is_the_one_accepted(io::io_context& ctx, net::tcp_socket& sock,
+                                             net::tcp_acceptor& acceptor) {
+  auto r = senet::test::run(
+      ctx, ex::when_all(net::async_connect(sock, acceptor.local_endpoint()), net::async_accept(acceptor)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<1>(*r), sock.local_endpoint());
 }
 
 TEST(test_network_faults, a_send_fails_as_often_as_asked_sends_nothing_then_works) {
@@ -704,10 +710,7 @@ TEST(test_network_faults, a_failed_connect_leaves_the_socket_unconnected_and_unb
             system_error_of(ENETUNREACH));
   EXPECT_EQ(client.local_endpoint().port(), 0);
   // The same socket connects, and the listener sees only that connection.
-  auto r = senet::test::run(
-      ctx, ex::when_all(net::async_connect(client, acceptor.local_endpoint()), net::async_accept(acceptor)));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(std::get<1>(*r), client.local_endpoint());
+  expect_connects_and_is_the_one_accepted(ctx, client, acceptor);
 }
 
 TEST(test_network_faults, a_connect_delayed_by_latency_fails_at_once_and_is_never_seen) {
@@ -724,10 +727,7 @@ TEST(test_network_faults, a_connect_delayed_by_latency_fails_at_once_and_is_neve
   EXPECT_EQ(net.now() - t0, 1s);
   net.set_latency(0s);
   net::tcp_socket other{ip::tcp::v4()};
-  auto r = senet::test::run(
-      ctx, ex::when_all(net::async_connect(other, acceptor.local_endpoint()), net::async_accept(acceptor)));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(std::get<1>(*r), other.local_endpoint());
+  expect_connects_and_is_the_one_accepted(ctx, other, acceptor);
 }
 
 TEST(test_network_faults, a_readiness_wait_fails_then_waits) {

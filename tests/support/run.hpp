@@ -194,6 +194,12 @@ auto value_of(io::io_context& ctx, Sndr&& sndr, char const* what = "value_of") {
   }
 }
 
+/** The error code an operation documents for the errno value `e`: `{e, std::system_category()}`
+    (written out here rather than taken from the library, so that the tests pin the category). */
+inline std::error_code system_error_of(int e) {
+  return {e, std::system_category()};
+}
+
 /** Runs `sndr` on `ctx` and returns the `std::error_code` it completed with; fails the test, and
     returns an empty code, on any other completion. */
 template <class Sndr>
