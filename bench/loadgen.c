@@ -938,6 +938,19 @@ static void soak_pump(int ep, struct soak_conn* s) {
   set_interest(ep, c, c->sent < limit);
 }
 
+/* Opens a new connection in `s` (its episode still to be drawn) and watches it for input. */
+static void soak_connect(int ep, struct soak_conn* s, const struct options* o, struct report* r) {
+  memset(s, 0, sizeof *s);
+  s->c.fd = connect_to(o->port);
+  struct epoll_event ev;
+  ev.events = EPOLLIN;
+  ev.data.ptr = s;
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, s->c.fd, &ev) != 0) {
+    fail("epoll_ctl");
+  }
+  ++r->opened;
+}
+
 /* Starts the connection's next episode; an ending (reset, abandon) reconnects and draws again. */
 static void soak_next(int ep, struct soak_conn* s, const struct options* o, struct report* r, double now) {
   for (;;) {
@@ -986,28 +999,12 @@ static void soak_next(int ep, struct soak_conn* s, const struct options* o, stru
       soak_close(ep, s, 0, r);
       ++r->abandoned;
     }
-    memset(c, 0, sizeof *c);
-    c->fd = connect_to(o->port);
-    struct epoll_event ev;
-    ev.events = EPOLLIN;
-    ev.data.ptr = s;
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-      fail("epoll_ctl");
-    }
-    ++r->opened;
+    soak_connect(ep, s, o, r);
   }
 }
 
 static void soak_open(int ep, struct soak_conn* s, const struct options* o, struct report* r, double now) {
-  memset(s, 0, sizeof *s);
-  s->c.fd = connect_to(o->port);
-  struct epoll_event ev;
-  ev.events = EPOLLIN;
-  ev.data.ptr = s;
-  if (epoll_ctl(ep, EPOLL_CTL_ADD, s->c.fd, &ev) != 0) {
-    fail("epoll_ctl");
-  }
-  ++r->opened;
+  soak_connect(ep, s, o, r);
   soak_next(ep, s, o, r, now);
 }
 
