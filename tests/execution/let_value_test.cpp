@@ -10,11 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 
 namespace {
 
@@ -166,6 +169,107 @@ TEST(let_value, returned_sender_connects_to_an_environment_of_internal_linkage) 
   t::start_inline(ex::just(2) | ex::let_value([](int x) noexcept { return env_reading_sender{x + 3}; }),
                   internal_env_receiver{&value});
   EXPECT_EQ(value, 5);
+}
+
+// A sender whose operation state holds `Size` bytes, counts itself in `*alive` while it exists and
+// completes with `value`: inside start() (then writes to itself once more, as an operation may
+// until its start() returns), or from another thread `*thread` runs: joined inside start() when
+// `join_in_start`, else left for the test to join.
+template <std::size_t Size>
+struct sized_sender {
+  using sender_concept = ex::sender_t;
+  using completion_signatures = ex::completion_signatures<ex::set_value_t(int)>;
+  std::atomic<int>* alive;
+  int value;
+  std::thread* thread = nullptr;
+  bool join_in_start = false;
+
+  template <class Rcvr>
+  struct operation {
+    using operation_state_concept = ex::operation_state_t;
+    operation(Rcvr r, const sized_sender& s) : rcvr(std::move(r)), sndr(s) { ++*sndr.alive; }
+    operation(operation&&) = delete;
+    ~operation() { --*sndr.alive; }
+    void start() & noexcept {
+      if (sndr.thread == nullptr) {
+        ex::set_value(std::move(rcvr), sndr.value);
+      } else {
+        *sndr.thread = std::thread([this] { ex::set_value(std::move(rcvr), sndr.value); });
+        if (!sndr.join_in_start) {
+          return;  // the other thread may complete and end this state at any time
+        }
+        sndr.thread->join();
+      }
+      bytes[0] = 1;
+    }
+    Rcvr rcvr;
+    sized_sender sndr;
+    unsigned char bytes[Size]{};
+  };
+  template <class Rcvr>
+  operation<Rcvr> connect(Rcvr rcvr) const noexcept {
+    return {std::move(rcvr), *this};
+  }
+};
+
+TEST(let_value, predecessor_state_ends_before_the_returned_sender_is_connected) {
+  std::atomic<int> alive{0};
+  int seen_alive = -1;
+  auto sndr = sized_sender<4096>{&alive, 20} | ex::let_value([&](int x) noexcept {
+                seen_alive = alive.load();
+                return sized_sender<4096>{&alive, x + 22};
+              });
+  int value = 0;
+  {
+    auto op = ex::connect(std::move(sndr), internal_env_receiver{&value});
+    // One storage for both: the predecessor's state and the returned sender's are never alive at once.
+    EXPECT_LT(sizeof(op), 2 * 4096);
+    EXPECT_EQ(alive.load(), 1);
+    ex::start(op);
+    EXPECT_EQ(seen_alive, 0);
+    EXPECT_EQ(alive.load(), 1);  // the returned sender's
+  }
+  EXPECT_EQ(value, 42);
+  EXPECT_EQ(alive.load(), 0);
+}
+
+TEST(let_value, predecessor_completing_on_another_thread_inside_its_start) {
+  // The predecessor completes on another thread while its start() still runs (and touches its
+  // state after): its state ends only once start() has returned.
+  for (int i = 0; i < 200; ++i) {
+    std::atomic<int> alive{0};
+    std::thread thread;
+    int value = 0;
+    auto sndr = sized_sender<64>{&alive, i, &thread, true} | ex::let_value([&](int x) noexcept {
+                  return sized_sender<64>{&alive, x + 1};
+                });
+    {
+      auto op = ex::connect(std::move(sndr), internal_env_receiver{&value});
+      ex::start(op);
+      EXPECT_EQ(value, i + 1);
+    }
+    EXPECT_EQ(alive.load(), 0);
+  }
+}
+
+TEST(let_value, predecessor_completing_on_another_thread_after_its_start) {
+  // The completion races with the end of start(): whichever comes second continues.
+  for (int i = 0; i < 200; ++i) {
+    std::atomic<int> alive{0};
+    std::atomic<int> value{0};
+    std::thread thread;
+    auto sndr = sized_sender<64>{&alive, i, &thread, false} | ex::let_value([&](int x) noexcept {
+                  return sized_sender<64>{&alive, x + 1};
+                }) |
+                ex::then([&](int x) noexcept { value.store(x); });
+    {
+      auto op = ex::connect(std::move(sndr), t::expect_void_receiver{});
+      ex::start(op);
+      thread.join();
+      EXPECT_EQ(value.load(), i + 1);
+    }
+    EXPECT_EQ(alive.load(), 0);
+  }
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <senet/execution/sender.hpp>
 #include <senet/execution/sender_adaptor_closure.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <tuple>
@@ -122,11 +124,14 @@ struct let_sigs<Tag, Fn, EnvList, completion_signatures<Sigs...>> {
                                   typename first_failed<let_map<Tag, Fn, EnvList, Sigs>...>::type>;
 };
 
-// The types an operation needs for the Tag completions Tag(Args...) of its predecessor.
-template <class Fn, class Rcvr, class ArgLists>
+// The types an operation needs for the Tag completions Tag(Args...) of its predecessor, whose
+// operation state is ChildOp: the predecessor's operation state and those of the senders the
+// function may return share one storage (`ops_variant`), since the predecessor's ends (its values
+// moved into `args_variant`) before the next one is connected.
+template <class Fn, class Rcvr, class ChildOp, class ArgLists>
 struct let_types;
-template <class Fn, class Rcvr, class... ArgLists>
-struct let_types<Fn, Rcvr, type_list<ArgLists...>> {
+template <class Fn, class Rcvr, class ChildOp, class... ArgLists>
+struct let_types<Fn, Rcvr, ChildOp, type_list<ArgLists...>> {
   template <class List>
   struct one;
   template <class... Args>
@@ -137,7 +142,7 @@ struct let_types<Fn, Rcvr, type_list<ArgLists...>> {
   };
   using args_variant =
       apply_t<std::variant, unique_t<type_list<std::monostate, typename one<ArgLists>::tuple...>>>;
-  using ops_variant = apply_t<manual_variant, unique_t<type_list<typename one<ArgLists>::op...>>>;
+  using ops_variant = apply_t<manual_variant, unique_t<type_list<ChildOp, typename one<ArgLists>::op...>>>;
 };
 
 template <class Op>
@@ -179,47 +184,85 @@ struct let_operation {
   using tag = Tag;
   using env_type = env_of_t<Rcvr>;
   using child_sigs = completion_sigs_t<Child, env_type>;
-  using types = let_types<Fn, Rcvr, gather_args_t<Tag, child_sigs>>;
   using child_receiver = let_receiver<let_operation>;
+  using child_op = connect_result_t<Child, child_receiver>;
+  using types = let_types<Fn, Rcvr, child_op, gather_args_t<Tag, child_sigs>>;
+  static constexpr bool nothrow = let_sigs<Tag, Fn, type_list<env_type>, child_sigs>::nothrow;
 
-  let_operation(Child&& child, Fn fn, Rcvr rcvr)
-      : rcvr_(std::move(rcvr)),
-        fn_(std::move(fn)),
-        child_op_(execution::connect(std::forward<Child>(child), child_receiver{this})) {}
+  let_operation(Child&& child, Fn fn, Rcvr rcvr) : rcvr_(std::move(rcvr)), fn_(std::move(fn)) {
+    ops_.template emplace_from<child_op>(
+        [&] { return execution::connect(std::forward<Child>(child), child_receiver{this}); });
+  }
   let_operation(let_operation&&) = delete;
 
-  void start() & noexcept { execution::start(child_op_); }
+  void start() & noexcept {
+    phase_.store(starting, std::memory_order_relaxed);
+    execution::start(ops_.template get<child_op>());
+    if (phase_.exchange(running, std::memory_order_acq_rel) == completed) {
+      // The predecessor completed inside its start(): its operation state is destroyed only now.
+      std::visit(
+          [&](auto& stored) noexcept {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(stored)>, std::monostate>) {
+              continue_with(stored);
+            }
+          },
+          args_);
+    }
+  }
 
+  // The predecessor's Tag completion: its values are kept, its operation state destroyed, and the
+  // sender the function returns for them connected in the same storage and started.
   template <class... Args>
   void complete(Args&&... args) noexcept {
-    if constexpr (let_map<Tag, Fn, type_list<env_type>, Tag(Args...)>::nothrow) {
-      complete_impl(std::forward<Args>(args)...);
+    using tuple_t = std::tuple<std::decay_t<Args>...>;
+    tuple_t* stored = nullptr;
+    if constexpr (nothrow) {
+      stored = &args_.template emplace<tuple_t>(std::forward<Args>(args)...);
     } else {
       try {
-        complete_impl(std::forward<Args>(args)...);
+        stored = &args_.template emplace<tuple_t>(std::forward<Args>(args)...);
+      } catch (...) {
+        execution::set_error(std::move(rcvr_), std::current_exception());
+        return;
+      }
+    }
+    if (phase_.exchange(completed, std::memory_order_acq_rel) == starting) {
+      return;  // start() goes on once the predecessor's start() has returned
+    }
+    continue_with(*stored);
+  }
+
+  template <class Tuple>
+  void continue_with(Tuple& stored) noexcept {
+    using sender_t = decltype(std::apply(std::move(fn_), stored));
+    using op_t = connect_result_t<sender_t, forward_receiver<Rcvr>>;
+    ops_.reset();  // the predecessor's: nothing of it is used any more
+    if constexpr (nothrow) {
+      start_next<op_t>(stored);
+    } else {
+      try {
+        start_next<op_t>(stored);
       } catch (...) {
         execution::set_error(std::move(rcvr_), std::current_exception());
       }
     }
   }
 
-  template <class... Args>
-  void complete_impl(Args&&... args) {
-    using tuple_t = std::tuple<std::decay_t<Args>...>;
-    using sender_t = std::invoke_result_t<Fn, std::decay_t<Args>&...>;
-    using op_t = connect_result_t<sender_t, forward_receiver<Rcvr>>;
-    auto& stored = args_.template emplace<tuple_t>(std::forward<Args>(args)...);
-    auto& op = ops_.template emplace_from<op_t>([&] {
+  template <class Op, class Tuple>
+  void start_next(Tuple& stored) {
+    auto& op = ops_.template emplace_from<Op>([&] {
       return execution::connect(std::apply(std::move(fn_), stored), forward_receiver<Rcvr>{&rcvr_});
     });
     execution::start(op);
   }
 
+  enum phase : std::uint8_t { idle, starting, running, completed };
+
   Rcvr rcvr_;
   Fn fn_;
   typename types::args_variant args_;
   typename types::ops_variant ops_;
-  connect_result_t<Child, child_receiver> child_op_;
+  std::atomic<std::uint8_t> phase_{idle};
 };
 
 template <class Tag, class Child, class Fn>

@@ -71,6 +71,13 @@ class manual_variant {
     }
   }
 
+  /** The alternative `T`, which the last `emplace_from` made. */
+  template <class T>
+  T& get() noexcept {
+    static_assert(one_of<T, Ts...>);
+    return *std::launder(reinterpret_cast<T*>(buffer_));
+  }
+
  private:
   alignas(max_align<Ts...>) unsigned char buffer_[max_size<Ts...>];
   void (*destroy_)(void*) noexcept = nullptr;
