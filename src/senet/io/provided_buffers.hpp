@@ -56,7 +56,14 @@ class provided_buffers {
   /** A free piece record (the table grows, by doubling, when every record is in use: a pool
       without incremental consumption never needs more than one per buffer), or `no_buffer`
       when memory runs out. */
-  std::uint32_t new_piece() noexcept;
+  std::uint32_t new_piece() noexcept {
+    if (free_piece_ == no_buffer) [[unlikely]] {
+      return grow_pieces();
+    }
+    std::uint32_t p = free_piece_;
+    free_piece_ = pieces_[p].next;
+    return p;
+  }
   void free_piece(std::uint32_t p) noexcept {
     pieces_[p].next = free_piece_;
     free_piece_ = p;
@@ -127,6 +134,9 @@ class provided_buffers {
   provided_buffers* next_pool_ = nullptr;
 
  private:
+  // new_piece() when no record is free: doubles the table.
+  std::uint32_t grow_pieces() noexcept;
+
   std::size_t size_;
   std::uint32_t count_;
   std::unique_ptr<unsigned char[]> storage_;

@@ -68,26 +68,24 @@ provided_buffers::provided_buffers(context_impl& impl, std::size_t buffer_size, 
   }
 }
 
-std::uint32_t provided_buffers::new_piece() noexcept {
-  if (free_piece_ == no_buffer) {
-    if (piece_capacity_ > 0x7fffffffU) {
-      return no_buffer;
-    }
-    std::uint32_t capacity = piece_capacity_ * 2;
-    auto* grown = new (std::nothrow) piece[capacity];
-    if (grown == nullptr) {
-      return no_buffer;
-    }
-    std::copy(pieces_.get(), pieces_.get() + piece_capacity_, grown);
-    pieces_.reset(grown);
-    for (std::uint32_t p = capacity; p > piece_capacity_; --p) {
-      free_piece(p - 1);
-    }
-    piece_capacity_ = capacity;
+std::uint32_t provided_buffers::grow_pieces() noexcept {
+  if (piece_capacity_ > 0x7fffffffU) {
+    return no_buffer;
   }
-  std::uint32_t p = free_piece_;
-  free_piece_ = pieces_[p].next;
-  return p;
+  std::uint32_t capacity = piece_capacity_ * 2;
+  auto* grown = new (std::nothrow) piece[capacity];
+  if (grown == nullptr) {
+    return no_buffer;
+  }
+  std::copy(pieces_.get(), pieces_.get() + piece_capacity_, grown);
+  pieces_.reset(grown);
+  // The new records in reverse, so that the first of them is taken first.
+  for (std::uint32_t p = capacity - 1; p > piece_capacity_; --p) {
+    free_piece(p);
+  }
+  std::uint32_t first = piece_capacity_;
+  piece_capacity_ = capacity;
+  return first;
 }
 
 provided_buffers::~provided_buffers() = default;
