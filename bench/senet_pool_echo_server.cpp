@@ -11,7 +11,9 @@
 //
 // Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P", and exits
 // with status 0 once N connections (default: unlimited) have been served and closed. The pool has
-// --buffers (default 1024) buffers of --buffer-size (default 4096) bytes.
+// --buffers (default 1024) buffers of --buffer-size (default 4096) bytes; stderr says whether the
+// kernel consumes them incrementally (io_uring, Linux 6.12: a message then takes its bytes, not a
+// whole buffer).
 #include <senet/buffer.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/io_context.hpp>
@@ -109,6 +111,8 @@ int main(int argc, char** argv) {
     tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), port));
     std::printf("listening on port %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
     std::fflush(stdout);
+    std::fprintf(stderr, "buffer pool: %zu buffers of %zu bytes, %s\n", pool.buffer_count(),
+                 pool.buffer_size(), pool.incremental() ? "consumed incrementally" : "a buffer per receive");
 
     ex::counting_scope scope;
     std::size_t finished = 0;

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include <sys/socket.h>
+#include <sys/utsname.h>
 
 namespace {
 
@@ -129,6 +131,17 @@ void settle(io::io_context& ctx) {
   }
 }
 
+// Whether the running kernel consumes provided buffers incrementally (IOU_PBUF_RING_INC, 6.12).
+bool kernel_has_incremental_buffers() {
+  ::utsname u{};
+  int major = 0;
+  int minor = 0;
+  if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &major, &minor) != 2) {
+    return false;
+  }
+  return major > 6 || (major == 6 && minor >= 12);
+}
+
 template <class Backend>
 class buffer_pool_test : public senet::test::backend_fixture<Backend> {
  protected:
@@ -162,6 +175,8 @@ TYPED_TEST(buffer_pool_test, receives_into_a_pool_buffer_that_goes_back_on_destr
   EXPECT_EQ(256u, pool.buffer_size());
   EXPECT_EQ(8u, pool.buffer_count());
   EXPECT_EQ(TypeParam::kind == io::backend_kind::uring, pool.kernel_ring());
+  EXPECT_EQ(TypeParam::kind == io::backend_kind::uring && kernel_has_incremental_buffers(),
+            pool.incremental());
   auto c = this->tcp_pair();
   send_now(c.client, "hello");
   {
@@ -296,6 +311,112 @@ TYPED_TEST(buffer_pool_test, a_dry_pool_stops_receiving_and_goes_on_when_a_buffe
   held.clear();
   got += this->receive_bytes(c.server, pool, data.size() - got.size());
   EXPECT_EQ(data, got);
+}
+
+TYPED_TEST(buffer_pool_test, many_small_messages_share_a_few_large_buffers_with_incremental_consumption) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 4096, .buffer_count = 2, .socket_watermark = 1 << 20});
+  if (!pool.incremental()) {
+    // Each message would take a whole buffer: two buffers hold two messages.
+    EXPECT_FALSE(TypeParam::kind == io::backend_kind::uring && kernel_has_incremental_buffers());
+    GTEST_SKIP() << "no incremental buffer consumption here";
+  }
+  auto a = this->tcp_pair();
+  auto b = this->tcp_pair();
+  // 120 messages, two sockets in turn, all held at once: far more messages than buffers.
+  std::vector<std::string> sent;
+  std::vector<net::pooled_buffer> held;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < 120; ++i) {
+    sent.push_back(std::to_string(i) + ":" + pattern(5 + i % 17, i));
+    bytes += sent.back().size();
+    auto& c = i % 2 == 0 ? a : b;
+    send_now(c.client, sent.back());
+    held.push_back(this->value_of(net::async_receive(c.server, pool)));
+  }
+  ASSERT_LT(bytes, 4096u);
+  // One buffer holds them all, one after the other in arrival order, whichever socket they came on.
+  EXPECT_EQ(1u, pool.in_use());
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    EXPECT_EQ(sent[i], text_of(held[i])) << i;
+    if (i > 0) {
+      EXPECT_EQ(held[i - 1].data() + held[i - 1].size(), held[i].data()) << i;
+    }
+  }
+  held.clear();
+  EXPECT_EQ(0u, pool.in_use());
+  // Both sockets still receive, into what is left of the buffer.
+  send_now(a.client, "after");
+  EXPECT_EQ("after", text_of(this->value_of(net::async_receive(a.server, pool))));
+}
+
+TYPED_TEST(buffer_pool_test,
+           an_incremental_buffer_returns_after_its_last_piece_and_the_kernels_last_completion) {
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 2, .socket_watermark = 1 << 20});
+  if (!pool.incremental()) {
+    GTEST_SKIP() << "no incremental buffer consumption here";
+  }
+  auto c = this->tcp_pair();
+  std::vector<net::pooled_buffer> first;  // pieces of buffer 0
+  unsigned char* base = nullptr;
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::string m = pattern(20, i);
+    send_now(c.client, m);
+    first.push_back(this->value_of(net::async_receive(c.server, pool)));
+    EXPECT_EQ(m, text_of(first.back()));
+    if (i == 0) {
+      // Its only piece back while the kernel still fills the buffer: no buffer is held, and the
+      // buffer stays in the kernel's use (not added to the ring a second time).
+      base = first[0].data();
+      first[0].reset();
+      EXPECT_EQ(0u, pool.in_use());
+    }
+  }
+  EXPECT_EQ(base + 20, first[1].data());
+  EXPECT_EQ(base + 40, first[2].data());
+  EXPECT_EQ(1u, pool.in_use());
+  // 30 bytes: the 4 left in buffer 0 (the kernel's last completion for it), the rest in buffer 1.
+  std::string m30 = pattern(30, 7);
+  send_now(c.client, m30);
+  net::pooled_buffer tail = this->value_of(net::async_receive(c.server, pool));
+  ASSERT_EQ(4u, tail.size());
+  EXPECT_EQ(base + 60, tail.data());
+  std::vector<net::pooled_buffer> second;  // pieces of buffer 1
+  std::string got = text_of(tail);
+  while (got.size() < m30.size()) {
+    second.push_back(this->value_of(net::async_receive(c.server, pool)));
+    ASSERT_FALSE(second.back().empty());
+    got += text_of(second.back());
+  }
+  EXPECT_EQ(m30, got);
+  // Buffer 1's other 38 bytes.
+  std::string m38 = pattern(38, 8);
+  send_now(c.client, m38);
+  got.clear();
+  while (got.size() < m38.size()) {
+    second.push_back(this->value_of(net::async_receive(c.server, pool)));
+    ASSERT_FALSE(second.back().empty());
+    got += text_of(second.back());
+  }
+  EXPECT_EQ(m38, got);
+  EXPECT_EQ(2u, pool.in_use());
+  // Both buffers are full and held: the ring is empty, and a receive waits.
+  // Buffer 0's pieces back out of order: the newest first, the kernel is done, one piece still out.
+  tail.reset();
+  first[2].reset();
+  pending_receive r(this->ctx(), c.server, pool);
+  send_now(c.client, "late");
+  settle(this->ctx());
+  EXPECT_FALSE(r.done());
+  EXPECT_EQ(2u, pool.in_use());
+  // Buffer 0's last piece: back into the ring, from its start, and receiving goes on.
+  first.clear();
+  ASSERT_TRUE(turn(this->ctx(), [&] { return r.done(); }));
+  ASSERT_TRUE(r.value) << r.error.message();
+  EXPECT_EQ("late", text_of(*r.value));
+  EXPECT_EQ(base, r.value->data());
+  r.value.reset();
+  second.clear();
+  EXPECT_EQ(0u, pool.in_use());
 }
 
 TYPED_TEST(buffer_pool_test, a_socket_holds_at_most_about_its_watermark) {

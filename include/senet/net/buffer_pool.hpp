@@ -13,7 +13,8 @@ namespace senet::net {
 
 /** The sizes of a `net::buffer_pool`. */
 struct buffer_pool_options {
-  /** Bytes per buffer (a receive completes with at most this many). */
+  /** Bytes per buffer (a receive completes with at most this many; with incremental
+      consumption, at most what is left of the buffer it lands in). */
   std::size_t buffer_size = 4096;
   /** How many buffers (1 .. 32768): all that the pool's sockets may hold at once. */
   std::size_t buffer_count = 256;
@@ -32,7 +33,13 @@ struct buffer_pool_options {
     On io_uring the pool is a provided-buffer ring (IORING_REGISTER_PBUF_RING): a socket that
     receives into the pool keeps a multishot receive armed, the kernel picks a buffer only when
     data arrives, and what arrives between two receives is queued on the socket, in order, and
-    handed to the next receives. So an idle connection holds no buffer at all. On epoll the pool
+    handed to the next receives. So an idle connection holds no buffer at all. Where the kernel
+    offers incremental consumption (IOU_PBUF_RING_INC, Linux 6.12; `incremental()` says so), a
+    receive takes only the bytes it received of a buffer and the next one goes on in the same
+    buffer, possibly for another socket: memory per message is then the message, not a whole
+    buffer, so a few large buffers serve many small messages, and a buffer goes back to the ring
+    when the kernel has filled it and every `pooled_buffer` of it is gone. Nothing changes in the
+    API; `in_use()` counts buffers of which a piece is held. On epoll the pool
     is filled the same way by `recv` on each readiness edge, with the same queueing rules.
     The test backend has no buffer pools: a pooled receive there fails with
     `std::errc::operation_not_supported`.
@@ -79,10 +86,13 @@ class buffer_pool {
   [[nodiscard]] std::size_t buffer_size() const noexcept { return state().buffer_size; }
   /** Number of buffers. */
   [[nodiscard]] std::size_t buffer_count() const noexcept { return state().count; }
-  /** Buffers held now by sockets' queues and by `pooled_buffer`s. */
+  /** Buffers of which sockets' queues or `pooled_buffer`s hold bytes now. */
   [[nodiscard]] std::size_t in_use() const noexcept { return state().in_use; }
   /** True when the kernel picks the buffers itself (io_uring's provided-buffer ring). */
   [[nodiscard]] bool kernel_ring() const noexcept { return state().kernel_ring; }
+  /** True when the kernel consumes the buffers incrementally (io_uring with IOU_PBUF_RING_INC,
+      Linux 6.12): several received messages share one buffer. */
+  [[nodiscard]] bool incremental() const noexcept { return state().incremental; }
 
   /** Internal: the io core's pool. */
   [[nodiscard]] io::detail::provided_buffers& native() const noexcept { return *pool_; }

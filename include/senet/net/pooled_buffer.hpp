@@ -12,7 +12,10 @@
 namespace senet::net {
 
 /** Bytes received into a buffer of a `net::buffer_pool`, owned: the buffer goes back to its pool
-    when the `pooled_buffer` is destroyed or `reset()`.
+    when the `pooled_buffer` is destroyed or `reset()`. Where the pool consumes buffers
+    incrementally (`buffer_pool::incremental()`), it owns a piece of a buffer (its id, and the
+    bytes at their offset): the buffer goes back once the kernel is done with it and its last
+    piece is destroyed, in any order.
 
     `net::async_receive(socket, pool)` completes with one. An empty `pooled_buffer` (`size() == 0`,
     no buffer held) means end of stream, as a receive of 0 bytes does.
@@ -66,7 +69,7 @@ class pooled_buffer {
     size_ -= n;
   }
 
-  /** Gives the buffer back to its pool now; the object becomes empty. */
+  /** Gives the buffer (piece) back to its pool now; the object becomes empty. */
   void reset() noexcept {
     if (pool_ != nullptr) {
       io::detail::return_buffer(*std::exchange(pool_, nullptr), id_);
@@ -78,7 +81,7 @@ class pooled_buffer {
   /** Whether a pool buffer is held (also after `consume` took every byte). */
   [[nodiscard]] bool holds_buffer() const noexcept { return pool_ != nullptr; }
 
-  /** Internal: takes over buffer `id` of `pool`, `size` bytes at `data`. */
+  /** Internal: takes over a piece of buffer `id` of `pool`, `size` bytes at `data`. */
   pooled_buffer(io::detail::provided_buffers* pool, std::uint32_t id, unsigned char* data,
                 std::size_t size) noexcept
       : pool_(pool), data_(data), size_(size), id_(id) {}

@@ -5,9 +5,16 @@
    A socket that receives into a pool gets a `pooled_socket` (allocated on its first pooled
    receive, recycled through the context's free list, so a steady server allocates nothing). It
    holds the socket's standing multishot receive (a `multishot_operation` that the backend
-   completes once per arriving chunk), the queue of received buffers that nobody has asked for
-   yet (linked through the pool's per-buffer `next_`, so the queue costs no memory of its own), and
-   the pooled receives that wait for data, in start order.
+   completes once per arriving chunk), the queue of received pieces that nobody has asked for
+   yet (records of the pool's piece table, linked through `piece::next`), and the pooled receives
+   that wait for data, in start order.
+
+   A piece is what one completion received: a whole buffer, or, when the kernel consumes buffers
+   incrementally (IOU_PBUF_RING_INC), the bytes at the buffer's current offset, the kernel going on
+   filling the rest (IORING_CQE_F_BUF_MORE) for this or another socket. A buffer is free again (back
+   in the kernel's ring, or on the core's free stack) when the kernel is done with it and every
+   piece of it has come back: `pooled_buffer`s name their buffer, and the pool counts the pieces
+   out per buffer.
 
    Invariants:
    - Data is taken from the queue in arrival order, and a receive that waits is served before a
@@ -32,6 +39,7 @@
 
 #include "senet/backend/op_list.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <new>
 #include <stdexcept>
@@ -43,16 +51,41 @@ provided_buffers::provided_buffers(context_impl& impl, std::size_t buffer_size, 
                                    std::size_t watermark)
     : impl_(&impl),
       watermark_(watermark),
-      next_(new std::uint32_t[count]),
-      length_(new std::uint32_t[count]),
       size_(buffer_size),
       count_(count),
       storage_(new unsigned char[buffer_size * count]),
-      free_(new std::uint32_t[count]) {
+      free_(new std::uint32_t[count]),
+      held_(new std::uint32_t[count]()),
+      offset_(new std::uint32_t[count]()),
+      kernel_has_(new bool[count]),
+      pieces_(new piece[count]),
+      piece_capacity_(count) {
   // Pushed in reverse, so that take() hands out buffer 0 first.
   for (std::uint32_t i = count; i > 0; --i) {
     free_[free_count_++] = i - 1;
+    kernel_has_[i - 1] = true;
+    free_piece(i - 1);
   }
+}
+
+std::uint32_t provided_buffers::grow_pieces() noexcept {
+  if (piece_capacity_ > 0x7fffffffU) {
+    return no_buffer;
+  }
+  std::uint32_t capacity = piece_capacity_ * 2;
+  auto* grown = new (std::nothrow) piece[capacity];
+  if (grown == nullptr) {
+    return no_buffer;
+  }
+  std::copy(pieces_.get(), pieces_.get() + piece_capacity_, grown);
+  pieces_.reset(grown);
+  // The new records in reverse, so that the first of them is taken first.
+  for (std::uint32_t p = capacity - 1; p > piece_capacity_; --p) {
+    free_piece(p);
+  }
+  std::uint32_t first = piece_capacity_;
+  piece_capacity_ = capacity;
+  return first;
 }
 
 provided_buffers::~provided_buffers() = default;
@@ -93,44 +126,47 @@ pooled_socket& socket_of(multishot_operation& op) noexcept {
   return *reinterpret_cast<pooled_socket*>(&op);
 }
 
-void give_back(provided_buffers& pool, std::uint32_t id) noexcept;
+bool give_back(provided_buffers& pool, std::uint32_t id) noexcept;
 
-void enqueue(pooled_socket& ps, std::uint32_t id) noexcept {
+void enqueue(pooled_socket& ps, std::uint32_t p) noexcept {
   provided_buffers& pool = *ps.pool;
-  pool.next_[id] = provided_buffers::no_buffer;
+  pool.piece_at(p).next = provided_buffers::no_buffer;
   if (ps.tail == provided_buffers::no_buffer) {
-    ps.head = id;
+    ps.head = p;
   } else {
-    pool.next_[ps.tail] = id;
+    pool.piece_at(ps.tail).next = p;
   }
-  ps.tail = id;
-  ps.queued_bytes += pool.length_[id];
+  ps.tail = p;
+  ps.queued_bytes += pool.piece_at(p).length;
 }
 
-std::uint32_t dequeue(pooled_socket& ps) noexcept {
+// Takes the first piece off the queue; the caller frees its record.
+provided_buffers::piece dequeue(pooled_socket& ps) noexcept {
   provided_buffers& pool = *ps.pool;
-  std::uint32_t id = ps.head;
-  ps.head = pool.next_[id];
+  std::uint32_t p = ps.head;
+  provided_buffers::piece taken = pool.piece_at(p);
+  pool.free_piece(p);
+  ps.head = taken.next;
   if (ps.head == provided_buffers::no_buffer) {
     ps.tail = provided_buffers::no_buffer;
   }
-  ps.queued_bytes -= pool.length_[id];
-  return id;
+  ps.queued_bytes -= taken.length;
+  return taken;
 }
 
 void drop_queue(pooled_socket& ps) noexcept {
   while (ps.head != provided_buffers::no_buffer) {
-    give_back(*ps.pool, dequeue(ps));
+    give_back(*ps.pool, dequeue(ps).buffer);
   }
 }
 
-// Fills a pooled receive from the queue (a buffer) or the end (0 or an error).
+// Fills a pooled receive from the queue (a piece) or the end (0 or an error).
 void fill(pooled_socket& ps, pooled_receive_operation& op) noexcept {
   if (ps.head != provided_buffers::no_buffer) {
-    std::uint32_t id = dequeue(ps);
-    op.buffer_ = id;
-    op.data_ = ps.pool->data(id);
-    op.result_ = ps.pool->length_[id];
+    provided_buffers::piece p = dequeue(ps);
+    op.buffer_ = p.buffer;
+    op.data_ = ps.pool->data(p.buffer) + p.offset;
+    op.result_ = p.length;
   } else {
     op.data_ = nullptr;
     op.result_ = ps.end;
@@ -196,19 +232,41 @@ void free_socket(pooled_socket& ps) noexcept {
   release_pool_if_unused(pool);
 }
 
-// What one completion of the standing receive carries.
+// Gives a buffer whose last piece came back, or that took no piece, to the kernel's ring (or the
+// free stack) once the kernel is done with it.
+void reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept;
+
+// What one completion of the standing receive carries: with incremental consumption a piece of a
+// buffer that may stay in the kernel's use (completion_buffer_more), otherwise a whole buffer.
 void take_data(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::uint32_t id) noexcept {
   provided_buffers& pool = *ps.pool;
   if ((flags & completion_buffer) == 0) {
     return;
   }
-  ++pool.taken_;
-  if (ps.detached || result <= 0) {
-    give_back(pool, id);
+  if (pool.incremental_ && result <= 0) {
+    // The kernel consumed nothing of the buffer (end of stream): it stays at the ring's head.
     return;
   }
-  pool.length_[id] = static_cast<std::uint32_t>(result);
-  enqueue(ps, id);
+  auto length = static_cast<std::uint32_t>(result > 0 ? result : 0);
+  std::uint32_t offset = pool.consumed(id, length, (flags & completion_buffer_more) == 0);
+  if (ps.detached || result <= 0) {
+    reuse_if_free(pool, id);
+    return;
+  }
+  std::uint32_t p = pool.new_piece();
+  if (p == provided_buffers::no_buffer) {
+    // No memory for the piece's record: the bytes are lost, so the stream ends here.
+    reuse_if_free(pool, id);
+    ps.end = -ENOMEM;
+    if (ps.armed) {
+      ps.impl->get_backend().cancel(ps.record);
+    }
+    serve(ps);
+    return;
+  }
+  pool.hold(id);
+  pool.piece_at(p) = {id, offset, length, provided_buffers::no_buffer};
+  enqueue(ps, p);
   serve(ps);
   if (ps.armed && !ps.paused && ps.queued_bytes > pool.watermark_) {
     // Hold the socket back: what keeps arriving waits in the kernel's socket buffer.
@@ -241,7 +299,7 @@ void on_last(pooled_socket& ps) noexcept {
   } else if (result == -ENOBUFS) {
     if (pool.closed_) {
       ps.end = -ENOBUFS;
-    } else if (pool.taken_ < pool.count()) {
+    } else if (pool.out_ < pool.count()) {
       rearm = true;  // buffers came back before this completion was delivered
     } else {
       ps.starved = true;
@@ -286,13 +344,25 @@ void arm(pooled_socket& ps) noexcept {
   }
 }
 
-void give_back(provided_buffers& pool, std::uint32_t id) noexcept {
-  --pool.taken_;
+void reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept {
+  if (!pool.reusable(id)) {
+    return;
+  }
+  pool.refilled(id);
   if (pool.ring_ != nullptr && pool.impl_ != nullptr) {
     pool.impl_->get_backend().recycle_buffer(pool, id);
   } else {
     pool.untake(id);
   }
+}
+
+// A piece of buffer `id` came back. True when the buffer became free again.
+bool give_back(provided_buffers& pool, std::uint32_t id) noexcept {
+  if (!pool.unhold(id) || !pool.reusable(id)) {
+    return false;
+  }
+  reuse_if_free(pool, id);
+  return true;
 }
 
 pooled_socket* new_socket(context_impl& impl, provided_buffers& pool, descriptor& d) noexcept {
@@ -532,9 +602,14 @@ void close_buffer_pool(provided_buffers* pool) noexcept {
 }
 
 void return_buffer(provided_buffers& pool, std::uint32_t id) noexcept {
-  give_back(pool, id);
+  bool freed = give_back(pool, id);
   if (pool.closed_) {
     release_pool_if_unused(&pool);
+    return;
+  }
+  if (!freed) {
+    // Other pieces of the buffer are still out, or the kernel still fills it: nothing new to
+    // receive into.
     return;
   }
   // A buffer is back: every standing receive that ran dry may go on (not on a timer).

@@ -20,8 +20,9 @@ namespace senet::io::detail {
 class provided_buffers;
 
 /** A receive into a pool buffer (op_code::receive_pooled). On success `result_` is the length
-    received (0: end of stream, no buffer) and `data_` / `buffer_` say where: the receiver then
-    owns that buffer and gives it back with `return_buffer`. */
+    received (0: end of stream, no buffer) and `data_` / `buffer_` say where (`data_` is inside
+    buffer `buffer_`, at an offset with incremental consumption): the receiver then owns that
+    piece of the buffer and gives it back with `return_buffer`. */
 struct pooled_receive_operation : io_operation {
   provided_buffers* pool_ = nullptr;
   unsigned char* data_ = nullptr;
@@ -39,7 +40,8 @@ struct pooled_receive_operation : io_operation {
     thread (the work is done on the context's thread, and waited for). */
 void close_buffer_pool(provided_buffers* pool) noexcept;
 
-/** Gives buffer `id` back to `pool` (the context's thread, or any thread while no thread runs
+/** Gives a piece of buffer `id` back to `pool`; the buffer is free again once its last piece came
+    back and the kernel is done with it (the context's thread, or any thread while no thread runs
     the context). */
 void return_buffer(provided_buffers& pool, std::uint32_t id) noexcept;
 
@@ -47,7 +49,7 @@ void return_buffer(provided_buffers& pool, std::uint32_t id) noexcept;
 struct buffer_pool_state {
   std::size_t buffer_size = 0;
   std::size_t count = 0;
-  std::size_t in_use = 0;    ///< buffers held by sockets' queues or by pooled_buffers
+  std::size_t in_use = 0;    ///< buffers of which sockets' queues or pooled_buffers hold a piece
   bool kernel_ring = false;  ///< io_uring: a provided-buffer ring
   bool incremental = false;  ///< the kernel consumes a buffer incrementally
 };

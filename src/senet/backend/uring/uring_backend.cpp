@@ -104,8 +104,10 @@
    CQE without it is the last completion, detached and finished like any record's, with the
    completion flags and buffer id in the record. cancel_descriptor() leaves them armed. A receive
    selects its buffer from its pool's provided-buffer ring (attach_buffers: memory of our own,
-   IORING_REGISTER_PBUF_RING, one group per pool; recycle_buffer adds a buffer back with two
-   stores); the kernel ends it with -ENOBUFS when the ring is empty.
+   IORING_REGISTER_PBUF_RING, one group per pool, with IOU_PBUF_RING_INC where the kernel takes it;
+   recycle_buffer adds a buffer back with two stores); the kernel ends it with -ENOBUFS when the
+   ring is empty. With incremental consumption IORING_CQE_F_BUF_MORE (completion_buffer_more) says
+   the kernel keeps the rest of the buffer: the core tracks the offset (io/standing.cpp).
 
    Wake-ups. wake() writes an eventfd that the ring polls (a multishot POLL_ADD, re-armed when a CQE
    arrives without IORING_CQE_F_MORE; single-shot if the kernel rejects multishot). The core calls
@@ -125,6 +127,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <new>
@@ -174,6 +177,15 @@ constexpr std::uint8_t f_multishot = 128;  // a multishot_operation: CQEs with I
 #ifndef IORING_CQE_F_BUF_MORE
 constexpr unsigned IORING_CQE_F_BUF_MORE = 1U << 4;
 #endif
+// io_uring_buf_reg::flags (Linux 6.12; the field is `pad` in the 6.1 headers): the kernel consumes
+// a provided buffer incrementally, only what a completion received, and goes on at that offset.
+constexpr std::uint16_t pbuf_ring_inc = 2;  // IOU_PBUF_RING_INC
+
+// Sets io_uring_buf_reg::flags, whatever the headers call the field.
+void set_buf_reg_flags(::io_uring_buf_reg& reg, std::uint16_t flags) noexcept {
+  static_assert(sizeof(::io_uring_buf_reg) == 40, "io_uring_buf_reg: flags at byte 14");
+  std::memcpy(reinterpret_cast<unsigned char*>(&reg) + 14, &flags, sizeof flags);
+}
 
 /** A pool's provided-buffer ring (IORING_REGISTER_PBUF_RING), in memory of our own. */
 struct buffer_ring {
@@ -674,14 +686,22 @@ class uring_backend final : public backend {
     reg.ring_addr = reinterpret_cast<std::uintptr_t>(memory);
     reg.ring_entries = entries;
     reg.bgid = next_group_;
+    // Incremental consumption where the kernel has it (6.12), so that a small message takes only
+    // its bytes of a buffer; an older kernel refuses the flag with EINVAL: a plain ring then.
+    set_buf_reg_flags(reg, pbuf_ring_inc);
     int r = ::io_uring_register_buf_ring(&ring_, &reg, 0);
+    bool incremental = r == 0;
+    if (r == -EINVAL) {
+      set_buf_reg_flags(reg, 0);
+      r = ::io_uring_register_buf_ring(&ring_, &reg, 0);
+    }
     if (r < 0) {
       ::munmap(memory, bytes);
       delete handle;
       return r;
     }
     pool.group_ = next_group_++;
-    pool.incremental_ = false;
+    pool.incremental_ = incremental;
     int mask = ::io_uring_buf_ring_mask(entries);
     for (std::uint32_t id = 0; id < pool.count(); ++id) {
       ::io_uring_buf_ring_add(handle->ring, pool.data(id), static_cast<unsigned>(pool.buffer_size()),
