@@ -62,8 +62,12 @@ inline constexpr std::uint8_t completion_more = 1;    ///< more completions of t
 inline constexpr std::uint8_t completion_buffer = 2;  ///< a pool buffer holds the data (its id given)
 /** The buffer stays in the kernel's use after this completion (incremental consumption). */
 inline constexpr std::uint8_t completion_buffer_more = 4;
-/** The kernel's notification that it no longer reads a zero-copy send's buffer. */
+/** The kernel's notification that it no longer reads a zero-copy send's buffer came, and the
+    send's completion waited for it (io_uring; see `descriptor::zero_copy_threshold`). */
 inline constexpr std::uint8_t completion_notification = 8;
+/** With `completion_notification`: the kernel copied the data after all (it says so on loopback,
+    where the receiving socket needs its own copy). */
+inline constexpr std::uint8_t completion_copied = 16;
 
 /** Bit of `io_operation::start_hints_`: the caller has just made the record's system call itself
     (`perform_directly`) and it would have blocked, so the backend waits for readiness (or hands

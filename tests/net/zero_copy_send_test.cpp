@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: BSL-1.0
+// Zero-copy sends above a socket's threshold (basic_socket::zero_copy_threshold): io_uring sends
+// them as IORING_OP_SEND_ZC / SENDMSG_ZC and completes them only after the kernel's notification;
+// epoll and the test backend accept the setting and copy.
+#include <senet/net/basic_socket.hpp>
+
+#include <senet/buffer.hpp>
+#include <senet/execution.hpp>
+#include <senet/net/async_read.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/async_write.hpp>
+#include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
+
+#include <support/allocation_counter.hpp>
+#include <support/backend_fixture.hpp>
+#include <support/io_probe.hpp>
+#include <support/loopback.hpp>
+#include <support/operation_record.hpp>
+
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace ex = senet::ex;
+namespace io = senet::io;
+namespace iod = senet::io::detail;
+namespace ip = senet::ip;
+namespace net = senet::net;
+using senet::buffer;
+
+constexpr std::size_t big = 4 * 1024 * 1024;
+constexpr std::size_t threshold = 64 * 1024;
+
+// Byte `i` of the data the tests send: no period that a lost or repeated chunk could hide behind.
+char pattern(std::size_t i) noexcept {
+  return static_cast<char>((i * 131 + i / 4093) & 0xff);
+}
+
+std::vector<char> patterned(std::size_t n) {
+  std::vector<char> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = pattern(i);
+  }
+  return v;
+}
+
+// The offset of the first byte of `got` that is not `pattern(from + i)`, or got.size().
+std::size_t first_wrong(const std::vector<char>& got, std::size_t from = 0) {
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (got[i] != pattern(from + i)) {
+      return i;
+    }
+  }
+  return got.size();
+}
+
+// ---- on every backend: the setting, and sends over it -------------------------------------------
+
+template <class Backend>
+class zero_copy_send_test : public senet::test::backend_fixture<Backend> {};
+
+TYPED_TEST_SUITE(zero_copy_send_test, senet::test::all_backends, senet::test::backend_names);
+
+TYPED_TEST(zero_copy_send_test, the_threshold_is_off_by_default_and_moves_with_the_socket) {
+  ip::tcp::socket s;
+  EXPECT_EQ(s.zero_copy_threshold(), 0U);
+  s.zero_copy_threshold(threshold);
+  EXPECT_EQ(s.zero_copy_threshold(), threshold);
+  ip::tcp::socket moved(std::move(s));
+  EXPECT_EQ(moved.zero_copy_threshold(), threshold);
+  moved.zero_copy_threshold(std::size_t{1} << 40);  // saturates: no value is refused
+  EXPECT_EQ(moved.zero_copy_threshold(), std::size_t{0xffffffffU});
+  moved.zero_copy_threshold(0);
+  EXPECT_EQ(moved.zero_copy_threshold(), 0U);
+}
+
+// async_write of 4 MiB over the threshold to a peer with a small receive buffer (it drains slowly):
+// the write completes once with every byte, and the buffer is overwritten the moment it
+// completes; the peer still gets exactly the original bytes (none was read from the buffer after
+// the completion).
+TYPED_TEST(zero_copy_send_test, a_write_over_the_threshold_delivers_the_original_bytes) {
+  auto pair = this->tcp_pair();
+  if (this->kind != io::backend_kind::test) {
+    pair.server.set_option(net::socket_base::receive_buffer_size{128 * 1024});
+  }
+  pair.client.zero_copy_threshold(threshold);
+  std::vector<char> out = patterned(big);
+  std::vector<char> in(big);
+  int completions = 0;
+  auto write = net::async_write(pair.client, buffer(out)) | ex::then([&](std::size_t n) {
+                 ++completions;
+                 std::fill(out.begin(), out.end(), 'X');
+                 return n;
+               });
+  auto r = this->run(ex::when_all(std::move(write), net::async_read(pair.server, buffer(in))));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), big);
+  EXPECT_EQ(std::get<1>(*r), big);
+  EXPECT_EQ(completions, 1);
+  EXPECT_EQ(first_wrong(in), big);
+}
+
+// ---- on the kernel backends: records, cancellation, close, allocations -----------------------------
+
+/** A send record over a heap buffer that, when it completes, overwrites the buffer at once (as a
+    program that reuses its buffer would) and remembers the flags its completion came with. */
+struct overwriting_send : iod::io_operation {
+  std::vector<char> data;
+  ::iovec iov{};
+  int completions = 0;
+  std::int64_t result = 0;
+  std::uint8_t flags = 0;
+
+  overwriting_send(iod::descriptor& d, std::size_t n) : data(patterned(n)) {
+    complete_ = &overwriting_send::on_complete;
+    iov = {data.data(), data.size()};
+    msg_.msg_iov = &iov;
+    msg_.msg_iovlen = 1;
+    code_ = iod::op_code::send;
+    descriptor_ = &d;
+  }
+
+  static void on_complete(iod::io_operation* op) noexcept {
+    auto& self = static_cast<overwriting_send&>(*op);
+    ++self.completions;
+    self.result = self.result_;
+    self.flags = self.completion_flags_;
+    std::memset(self.data.data(), 'X', self.data.size());
+  }
+};
+
+template <class Backend>
+class zero_copy_record_test : public senet::test::backend_fixture<Backend> {
+ protected:
+  // Starts `op` as the context's thread would; delivers it at once if it completed in start()
+  // (epoll tries a send first).
+  void start(iod::io_operation& op) {
+    iod::context_scope scope(this->ctx());
+    if (iod::start_operation(this->ctx(), op)) {
+      op.complete_(&op);
+    }
+  }
+
+  // Runs `op` (a send of the pattern) to completion while the peer `s` reads at most 16 KiB per
+  // turn of the loop; then reads the rest of what it reported sent and checks every byte.
+  void send_and_check(overwriting_send& op, ip::tcp::socket& s) {
+    std::vector<char> in(op.data.size());
+    std::size_t got = 0;
+    start(op);
+    senet::test::deadline_guard limit("send_and_check");
+    while (op.completions == 0 && !limit.expired()) {
+      this->ctx().run_for(1ms);
+      ::ssize_t n = ::recv(s.native_handle(), in.data() + got,
+                           std::min<std::size_t>(16 * 1024, in.size() - got), MSG_DONTWAIT);
+      got += n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    ASSERT_EQ(op.completions, 1);
+    ASSERT_GT(op.result, 0);
+    auto sent = static_cast<std::size_t>(op.result);
+    ASSERT_LE(got, sent);
+    while (got < sent) {
+      got += this->value_of(net::async_receive(s, buffer(in.data() + got, sent - got)));
+    }
+    in.resize(sent);
+    EXPECT_EQ(first_wrong(in), sent);
+  }
+
+  // Fills the connection from `s` (64 KiB buffers both ways): sends until one would block, again
+  // until the socket has stayed unwritable for 50 ms (acknowledgements can free room after the
+  // first refusal). Returns the bytes sent, which the peer has to read.
+  static std::size_t fill(ip::tcp::socket& s, ip::tcp::socket& peer) {
+    s.set_option(net::socket_base::send_buffer_size{64 * 1024});
+    peer.set_option(net::socket_base::receive_buffer_size{64 * 1024});
+    std::vector<char> chunk(64 * 1024, 'f');
+    std::size_t sent = 0;
+    for (int i = 0; i < 10'000; ++i) {
+      ::ssize_t n = ::send(s.native_handle(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      EXPECT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << std::strerror(errno);
+      ::pollfd p{s.native_handle(), POLLOUT, 0};
+      if (::poll(&p, 1, 50) == 0) {
+        return sent;
+      }
+    }
+    ADD_FAILURE() << "the connection never filled up";
+    return sent;
+  }
+
+  // A send of `data` on `s` reporting to `outcome`.
+  auto connect_send(ip::tcp::socket& s, std::vector<char>& data,
+                    senet::test::io_outcome<std::size_t>& outcome) {
+    return ex::connect(net::async_send(s, buffer(data)),
+                       senet::test::io_probe<std::size_t>{&this->ctx(), &outcome});
+  }
+
+  // Starts `op` on the filled connection: it waits.
+  template <class Op>
+  void start_waiting(Op& op, const senet::test::io_outcome<std::size_t>& outcome) {
+    ex::start(op);
+    this->ctx().poll();
+    EXPECT_FALSE(outcome.done.load()) << "the socket's buffers should still be full";
+  }
+};
+
+TYPED_TEST_SUITE(zero_copy_record_test, senet::test::kernel_backends, senet::test::backend_names);
+
+// The "not reused early" check: the record's buffer is overwritten in its completion, and the
+// receiver still gets the original bytes. On io_uring the completion waited for the notification.
+TYPED_TEST(zero_copy_record_test, a_send_over_the_threshold_completes_after_its_notification) {
+  auto pair = this->tcp_pair();
+  pair.client.zero_copy_threshold(threshold);
+  auto op = std::make_unique<overwriting_send>(pair.client.io_descriptor(), big);
+  this->send_and_check(*op, pair.server);
+  bool notified = (op->flags & iod::completion_notification) != 0;
+  EXPECT_EQ(notified, this->kind == io::backend_kind::uring);
+  if (notified) {
+    ::testing::Test::RecordProperty("kernel_copied",
+                                    (op->flags & iod::completion_copied) != 0 ? "yes" : "no");
+  }
+  // The record is restarted as a plain send below the threshold: no notification any more.
+  auto small = std::make_unique<overwriting_send>(pair.client.io_descriptor(), threshold - 1);
+  this->send_and_check(*small, pair.server);
+  EXPECT_EQ(small->flags & iod::completion_notification, 0);
+}
+
+TYPED_TEST(zero_copy_record_test, with_threshold_zero_a_send_is_never_zero_copy) {
+  auto pair = this->tcp_pair();
+  ASSERT_EQ(pair.client.zero_copy_threshold(), 0U);
+  auto op = std::make_unique<overwriting_send>(pair.client.io_descriptor(), big);
+  this->send_and_check(*op, pair.server);
+  EXPECT_EQ(op->flags & iod::completion_notification, 0);
+}
+
+// The threshold counts the bytes of all buffers of a gather send (IORING_OP_SENDMSG_ZC).
+TYPED_TEST(zero_copy_record_test, a_gather_send_over_the_threshold_in_all_is_zero_copy) {
+  auto pair = this->tcp_pair();
+  pair.client.zero_copy_threshold(threshold);
+  auto op = std::make_unique<overwriting_send>(pair.client.io_descriptor(), threshold);
+  std::array<::iovec, 2> iovs{
+      {{op->data.data(), threshold / 2}, {op->data.data() + threshold / 2, threshold / 2}}};
+  op->msg_.msg_iov = iovs.data();
+  op->msg_.msg_iovlen = iovs.size();
+  this->send_and_check(*op, pair.server);
+  EXPECT_EQ((op->flags & iod::completion_notification) != 0, this->kind == io::backend_kind::uring);
+}
+
+TYPED_TEST(zero_copy_record_test, stopping_a_waiting_send_completes_it_once_with_set_stopped) {
+  auto pair = this->tcp_pair();
+  pair.client.zero_copy_threshold(threshold);
+  std::size_t filled = this->fill(pair.client, pair.server);
+  std::vector<char> data(1024 * 1024, 'z');
+  senet::test::io_outcome<std::size_t> outcome;
+  auto op = this->connect_send(pair.client, data, outcome);
+  this->start_waiting(op, outcome);
+  outcome.stop.request_stop();
+  senet::test::run_until_done(this->ctx(), outcome);
+  EXPECT_TRUE(outcome.stopped_once()) << outcome.describe();
+  // The socket still writes (zero-copy) once the peer reads: what the fill sent, then the data. (A
+  // zero-copy send completes only when its data has left the socket, so the peer reads it all.)
+  std::vector<char> in(filled + data.size());
+  auto r = this->run(
+      ex::when_all(net::async_write(pair.client, buffer(data)), net::async_read(pair.server, buffer(in))));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::get<0>(*r), data.size());
+  EXPECT_TRUE(std::all_of(in.begin() + static_cast<std::ptrdiff_t>(filled), in.end(),
+                          [](char c) { return c == 'z'; }));
+}
+
+TYPED_TEST(zero_copy_record_test, closing_the_socket_while_a_send_waits_aborts_it_once) {
+  auto pair = this->tcp_pair();
+  pair.client.zero_copy_threshold(threshold);
+  this->fill(pair.client, pair.server);
+  std::vector<char> data(1024 * 1024, 'z');
+  senet::test::io_outcome<std::size_t> outcome;
+  auto op = this->connect_send(pair.client, data, outcome);
+  this->start_waiting(op, outcome);
+  pair.client.close();
+  senet::test::run_until_done(this->ctx(), outcome);
+  EXPECT_TRUE(outcome.error_once(senet::error::operation_aborted)) << outcome.describe();
+}
+
+TYPED_TEST(zero_copy_record_test, a_waiting_send_with_a_time_limit_times_out_once) {
+  auto pair = this->tcp_pair();
+  pair.client.zero_copy_threshold(threshold);
+  this->fill(pair.client, pair.server);
+  std::vector<char> data(1024 * 1024, 'z');
+  EXPECT_EQ(this->error_of(net::timeout(net::async_send(pair.client, buffer(data)), 50ms)),
+            std::errc::timed_out);
+}
+
+// Shutdown while a zero-copy send waits: the context's destructor cancels it, and it completes once
+// (set_stopped) before the destructor returns.
+TYPED_TEST(zero_copy_record_test, shutdown_while_a_send_waits_stops_it_once) {
+  auto pair = this->tcp_pair();
+  pair.client.zero_copy_threshold(threshold);
+  this->fill(pair.client, pair.server);
+  std::vector<char> data(1024 * 1024, 'z');
+  senet::test::io_outcome<std::size_t> outcome;
+  auto op = this->connect_send(pair.client, data, outcome);
+  this->start_waiting(op, outcome);
+  this->ctx_.reset();
+  EXPECT_TRUE(outcome.stopped_once()) << outcome.describe();
+}
+
+// Zero-copy writes back to back on three connections allocate nothing (after the first round,
+// which registers the descriptors).
+TYPED_TEST(zero_copy_record_test, back_to_back_sends_on_several_sockets_allocate_nothing) {
+  constexpr std::size_t size = 256 * 1024;
+  std::array<senet::test::tcp_connection, 3> pairs{this->tcp_pair(), this->tcp_pair(), this->tcp_pair()};
+  std::vector<char> out = patterned(size);
+  std::array<std::vector<char>, 3> in{std::vector<char>(size), std::vector<char>(size),
+                                      std::vector<char>(size)};
+  for (auto& p : pairs) {
+    p.client.zero_copy_threshold(16 * 1024);
+  }
+  auto round = [&] {
+    auto r = this->run(ex::when_all(
+        net::async_write(pairs[0].client, buffer(out)), net::async_read(pairs[0].server, buffer(in[0])),
+        net::async_write(pairs[1].client, buffer(out)), net::async_read(pairs[1].server, buffer(in[1])),
+        net::async_write(pairs[2].client, buffer(out)), net::async_read(pairs[2].server, buffer(in[2]))));
+    return r.has_value() && std::get<0>(*r) == size && std::get<1>(*r) == size && std::get<2>(*r) == size &&
+           std::get<3>(*r) == size && std::get<4>(*r) == size && std::get<5>(*r) == size;
+  };
+  ASSERT_TRUE(round());
+  senet::test::allocation_scope scope;
+  bool ok = true;
+  for (int i = 0; i < 50; ++i) {
+    ok = round() && ok;
+  }
+  std::size_t allocations = scope.count();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0U);
+  for (const auto& v : in) {
+    EXPECT_EQ(first_wrong(v), size);
+  }
+}
+
+}  // namespace
