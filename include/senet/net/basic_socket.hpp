@@ -160,6 +160,12 @@ class basic_socket : public socket_base {
       accept the setting and copy as before (as does io_uring on a kernel without zero-copy
       sends); so do the synchronous `send`, `send_to` and `write_some`.
 
+      The kernel lets go of a TCP send's pages only once their data has left the socket (been
+      acknowledged; on loopback, copied to the peer), so a zero-copy send to a slow peer completes
+      later than a copied one, and one to a peer that does not read completes only when it reads
+      or the connection ends: also after a stop request (it then reports the bytes it sent) or a
+      close (`operation_aborted`), and the io_context's destructor waits for it.
+
       Off by default because it does not pay on loopback, where the kernel copies the data for the
       receiving socket anyway (docs/benchmarks.md, "Zero-copy send"); it can pay for large sends
       (tens of KiB and more) through a real network interface. A partial send (a stream socket
