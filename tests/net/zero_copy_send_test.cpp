@@ -33,6 +33,7 @@
 #include <cstring>
 #include <memory>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -233,7 +234,8 @@ class zero_copy_record_test : public senet::test::backend_fixture<Backend> {
   // for a peer that does not read): a stop request or close then finds nothing to cancel, and the
   // send completes once, after the notification, which comes when the peer has read the data: with
   // its bytes when stopped, operation_aborted when closed. (epoll copies: the send completes at once.)
-  void end_a_send_waiting_for_its_notification(bool close) {
+  // `elsewhere`: the stop or close comes from another thread while nobody runs the context.
+  void end_a_send_waiting_for_its_notification(bool close, bool elsewhere = false) {
     pair_ = this->tcp_pair();
     auto& pair = pair_;
     pair.client.set_option(net::socket_base::send_buffer_size{2 * 1024 * 1024});
@@ -245,10 +247,17 @@ class zero_copy_record_test : public senet::test::backend_fixture<Backend> {
     this->ctx().run_for(100ms);
     if (this->kind == io::backend_kind::uring) {
       ASSERT_FALSE(outcome_.done.load()) << "completed before its notification: " << outcome_.describe();
-      if (close) {
-        pair.client.close();
+      auto end = [&] {
+        if (close) {
+          pair.client.close();
+        } else {
+          outcome_.stop.request_stop();
+        }
+      };
+      if (elsewhere) {
+        std::thread(end).join();
       } else {
-        outcome_.stop.request_stop();
+        end();
       }
       this->ctx().run_for(100ms);
       ASSERT_FALSE(outcome_.done.load()) << "completed before its notification: " << outcome_.describe();
@@ -356,6 +365,14 @@ TYPED_TEST(zero_copy_record_test, stopping_a_send_waiting_for_its_notification_k
 
 TYPED_TEST(zero_copy_record_test, closing_while_a_send_waits_for_its_notification_aborts_it_after) {
   this->end_a_send_waiting_for_its_notification(true);
+}
+
+TYPED_TEST(zero_copy_record_test, a_stop_from_another_thread_of_a_send_waiting_for_its_notification) {
+  this->end_a_send_waiting_for_its_notification(false, true);
+}
+
+TYPED_TEST(zero_copy_record_test, a_close_on_another_thread_of_a_send_waiting_for_its_notification) {
+  this->end_a_send_waiting_for_its_notification(true, true);
 }
 
 // Shutdown while a zero-copy send waits: the context's destructor cancels it, and it completes once
