@@ -12,12 +12,14 @@
 #include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
 #include <senet/net/timeout.hpp>
+#include <senet/task.hpp>
 
 #include <support/allocation_counter.hpp>
 #include <support/backend_fixture.hpp>
 #include <support/io_probe.hpp>
 #include <support/loopback.hpp>
 #include <support/operation_record.hpp>
+#include "stream/suspension_counter.hpp"
 
 #include <gtest/gtest.h>
 
@@ -117,6 +119,37 @@ TYPED_TEST(zero_copy_send_test, a_write_over_the_threshold_delivers_the_original
   EXPECT_EQ(std::get<1>(*r), big);
   EXPECT_EQ(completions, 1);
   EXPECT_EQ(first_wrong(in), big);
+}
+
+// A coroutine's write_some makes its system call itself when it can (socket_awaitable.hpp), and
+// a send record tries it first inside start(): both would copy, so neither happens for a write
+// over the threshold. On io_uring it then goes to the ring (zero-copy) and the coroutine suspends;
+// below the threshold it completes without suspending, as it does on epoll and the test backend.
+TYPED_TEST(zero_copy_send_test, a_coroutine_write_over_the_threshold_is_not_made_directly) {
+  auto pair = this->tcp_pair();
+  pair.client.zero_copy_threshold(threshold);
+  std::vector<char> out = patterned(threshold);
+  std::vector<char> in(2 * threshold);
+  auto write = [&](std::size_t n, int& suspensions) -> senet::task<std::size_t> {
+    auto [ec, written] =
+        co_await senet::test::counted(pair.client.write_some(buffer(out.data(), n)), &suspensions);
+    EXPECT_FALSE(ec) << ec.message();
+    co_return written;
+  };
+  std::size_t sent = 0;
+  for (int i = 0; i < 2; ++i) {  // the first registers the socket; the second may be made directly
+    int suspensions = 0;
+    auto r = this->run(write(100, suspensions));
+    ASSERT_TRUE(r.has_value());
+    sent += std::get<0>(*r);
+    EXPECT_EQ(suspensions, 0) << "a write below the threshold, " << i;
+  }
+  int suspensions = 0;
+  auto r = this->run(write(threshold, suspensions));
+  ASSERT_TRUE(r.has_value());
+  sent += std::get<0>(*r);
+  EXPECT_EQ(suspensions, this->kind == io::backend_kind::uring ? 1 : 0);
+  ASSERT_EQ(this->value_of(net::async_read(pair.server, buffer(in.data(), sent))), sent);
 }
 
 // ---- on the kernel backends: records, cancellation, close, allocations -----------------------------
