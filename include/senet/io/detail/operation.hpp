@@ -126,7 +126,8 @@ struct io_operation {
   op_state state_ = op_state::idle;
   /** The backend's flag bits (epoll: which wait list; connect in progress). */
   std::uint8_t backend_flags_ = 0;
-  /** `completion_*` bits that came with the final completion (0 for single-shot operations). */
+  /** `completion_*` bits that came with the final completion (0 for single-shot operations, but
+      `completion_notification` for a zero-copy send: see `descriptor::zero_copy_threshold`). */
   std::uint8_t completion_flags_ = 0;
   /** `start_*` hints from the operation state to the backend for the next start; the backend
       clears them when it takes the record. */
