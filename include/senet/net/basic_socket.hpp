@@ -164,18 +164,21 @@ class basic_socket : public socket_base {
       acknowledged; on loopback, copied to the peer), so a zero-copy send to a slow peer completes
       later than a copied one, and one to a peer that does not read completes only when it reads
       or the connection ends: also after a stop request (it then reports the bytes it sent) or a
-      close (`operation_aborted`), and the io_context's destructor waits for it.
+      close (`operation_aborted`), and the io_context's destructor waits for it (within its
+      bounded wait, like any operation the kernel still holds).
 
       Off by default because it does not pay on loopback, where the kernel copies the data for the
-      receiving socket anyway (docs/benchmarks.md, "Zero-copy send"); it can pay for large sends
-      (tens of KiB and more) through a real network interface. A partial send (a stream socket
-      whose buffer filled up) reports what it sent, as a copied one does.
+      receiving socket anyway: zero-copy was slower at every size from 4 KiB to 4 MiB there
+      (docs/benchmarks.md, "Zero-copy send"). It is meant for large sends through a network
+      interface whose driver sends from the pages (not measured: only loopback was at hand). A
+      partial send (a stream socket whose buffer filled up) reports what it sent, as a copied one
+      does.
 
       A member, like `eager_send`, and not a `set_option` type: it is not a kernel socket option
-      (SO_ZEROCOPY is one, and the io_uring path does not need it), but a choice of how senet sends.
-      Every value is valid: a threshold above 4 GiB - 1 is taken as 4 GiB - 1. Kept across `close()` and
-     `open()`, moved with the socket. Thread safety: like the socket's other members; it takes effect for
-      sends started afterwards. */
+      (SO_ZEROCOPY is one, and the io_uring path does not need it), but a choice of how senet
+      sends. Every value is valid: a threshold above 4 GiB - 1 is taken as 4 GiB - 1. Kept across
+      `close()` and `open()`, moved with the socket. Thread safety: like the socket's other
+      members; it takes effect for sends started afterwards. */
   void zero_copy_threshold(std::size_t bytes) noexcept {
     constexpr std::size_t max = std::numeric_limits<std::uint32_t>::max();
     desc_.zero_copy_threshold = static_cast<std::uint32_t>(bytes > max ? max : bytes);
