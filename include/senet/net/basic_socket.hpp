@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -146,6 +147,44 @@ class basic_socket : public socket_base {
   void eager_receive(bool on) noexcept { set_eager(io::detail::eager_receive, on); }
   /// Whether `eager_receive(true)` is in force.
   [[nodiscard]] bool eager_receive() const noexcept { return (desc_.eager & io::detail::eager_receive) != 0; }
+
+  /** Makes a send on this socket of at least `bytes` bytes in all (the sum of its buffers) go
+      zero-copy where the backend can: 0, the default, turns it off.
+
+      io_uring (a kernel with IORING_OP_SEND_ZC, Linux 6.0): such a send goes as IORING_OP_SEND_ZC
+      (one buffer) or IORING_OP_SENDMSG_ZC, and the kernel sends from the caller's pages instead of
+      copying them into the socket. Its completion waits for the kernel's notification that it no
+      longer reads them, so the buffers may be reused as soon as the send completes, as always;
+      until then the socket's next send waits too. Such a send is never tried first
+      (`eager_send`) nor made directly by an awaitable: that would copy. epoll and the test backend
+      accept the setting and copy as before (as does io_uring on a kernel without zero-copy
+      sends); so do the synchronous `send`, `send_to` and `write_some`.
+
+      The kernel lets go of a TCP send's pages only once their data has left the socket (been
+      acknowledged; on loopback, copied to the peer), so a zero-copy send to a slow peer completes
+      later than a copied one, and one to a peer that does not read completes only when it reads
+      or the connection ends: also after a stop request (it then reports the bytes it sent) or a
+      close (`operation_aborted`), and the io_context's destructor waits for it (within its
+      bounded wait, like any operation the kernel still holds).
+
+      Off by default because it does not pay on loopback, where the kernel copies the data for the
+      receiving socket anyway: zero-copy was slower at every size from 4 KiB to 4 MiB there
+      (docs/benchmarks.md, "Zero-copy send"). It is meant for large sends through a network
+      interface whose driver sends from the pages (not measured: only loopback was at hand). A
+      partial send (a stream socket whose buffer filled up) reports what it sent, as a copied one
+      does.
+
+      A member, like `eager_send`, and not a `set_option` type: it is not a kernel socket option
+      (SO_ZEROCOPY is one, and the io_uring path does not need it), but a choice of how senet
+      sends. Every value is valid: a threshold above 4 GiB - 1 is taken as 4 GiB - 1. Kept across
+      `close()` and `open()`, moved with the socket. Thread safety: like the socket's other
+      members; it takes effect for sends started afterwards. */
+  void zero_copy_threshold(std::size_t bytes) noexcept {
+    constexpr std::size_t max = std::numeric_limits<std::uint32_t>::max();
+    desc_.zero_copy_threshold = static_cast<std::uint32_t>(bytes > max ? max : bytes);
+  }
+  /// The threshold of `zero_copy_threshold(bytes)`; 0 when off.
+  [[nodiscard]] std::size_t zero_copy_threshold() const noexcept { return desc_.zero_copy_threshold; }
 
   /// Opens a new descriptor for `p`; fails with `std::errc::already_connected` if already open.
   void open(const protocol_type& p, std::error_code& ec) noexcept {

@@ -99,6 +99,11 @@ struct descriptor_state_head {
 struct descriptor {
   /** The file descriptor, or -1. */
   int fd = -1;
+  /** Non-zero: a send of at least this many bytes in all goes zero-copy where the backend can
+      (io_uring: IORING_OP_SEND_ZC / SENDMSG_ZC; `basic_socket::zero_copy_threshold`), and is never
+      made directly. Kept across close and open, moved with the socket. (Here, beside `fd`, it
+      fills what would be padding.) */
+  std::uint32_t zero_copy_threshold = 0;
   /** Owned by the io core; opaque to sockets. Null until an io_context registers the descriptor. */
   state_pointer context_state{};
   /** Set by `basic_socket::non_blocking(false)`: the socket's synchronous operations wait for
@@ -113,6 +118,12 @@ struct descriptor {
       Moved with the socket. */
   std::uint32_t accept_queue = 0;
 };
+
+/** True when a send of `bytes` in all on `d` is to go zero-copy (`descriptor::zero_copy_threshold`):
+    then it is never made directly, which would copy. */
+[[nodiscard]] constexpr bool wants_zero_copy(const descriptor& d, std::size_t bytes) noexcept {
+  return d.zero_copy_threshold != 0 && bytes >= d.zero_copy_threshold;
+}
 
 /** Called by a socket before it closes, releases or gives away `d.fd`: the io context that
     registered the descriptor forgets it, and completes every operation still waiting on it with

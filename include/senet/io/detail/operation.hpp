@@ -62,8 +62,12 @@ inline constexpr std::uint8_t completion_more = 1;    ///< more completions of t
 inline constexpr std::uint8_t completion_buffer = 2;  ///< a pool buffer holds the data (its id given)
 /** The buffer stays in the kernel's use after this completion (incremental consumption). */
 inline constexpr std::uint8_t completion_buffer_more = 4;
-/** The kernel's notification that it no longer reads a zero-copy send's buffer. */
+/** The kernel's notification that it no longer reads a zero-copy send's buffer came, and the
+    send's completion waited for it (io_uring; see `descriptor::zero_copy_threshold`). */
 inline constexpr std::uint8_t completion_notification = 8;
+/** With `completion_notification`: the kernel copied the data after all (it says so on loopback,
+    where the receiving socket needs its own copy). */
+inline constexpr std::uint8_t completion_copied = 16;
 
 /** Bit of `io_operation::start_hints_`: the caller has just made the record's system call itself
     (`perform_directly`) and it would have blocked, so the backend waits for readiness (or hands
@@ -122,7 +126,8 @@ struct io_operation {
   op_state state_ = op_state::idle;
   /** The backend's flag bits (epoll: which wait list; connect in progress). */
   std::uint8_t backend_flags_ = 0;
-  /** `completion_*` bits that came with the final completion (0 for single-shot operations). */
+  /** `completion_*` bits that came with the final completion (0 for single-shot operations, but
+      `completion_notification` for a zero-copy send: see `descriptor::zero_copy_threshold`). */
   std::uint8_t completion_flags_ = 0;
   /** `start_*` hints from the operation state to the backend for the next start; the backend
       clears them when it takes the record. */

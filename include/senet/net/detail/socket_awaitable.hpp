@@ -264,6 +264,9 @@ class socket_awaitable {
     if constexpr (senet::detail::single_buffer<Buffers>) {
       // send / recv: no iovec, no msghdr.
       if constexpr (Write) {
+        if (io::detail::wants_zero_copy(d, buffers_.size())) [[unlikely]] {
+          return false;
+        }
         r = io::detail::perform_directly(d, true, const_cast<void*>(buffers_.data()), buffers_.size(), 0);
       } else {
         bool message_socket = is_message_socket(*socket_);
@@ -280,6 +283,9 @@ class socket_awaitable {
       msg.msg_iov = iov.data();
       msg.msg_iovlen = iov.size();
       if constexpr (Write) {
+        if (io::detail::wants_zero_copy(d, iov.bytes())) [[unlikely]] {
+          return false;
+        }
         r = io::detail::perform_directly(d, true, msg, 0);
       } else {
         bool message_socket = is_message_socket(*socket_);

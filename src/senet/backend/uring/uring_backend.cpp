@@ -109,6 +109,14 @@
    ring is empty. With incremental consumption IORING_CQE_F_BUF_MORE (completion_buffer_more) says
    the kernel keeps the rest of the buffer: the core tracks the offset (io/standing.cpp).
 
+   Zero-copy sends (descriptor::zero_copy_threshold; where the probe found IORING_OP_SEND_ZC and
+   SENDMSG_ZC). A send of at least the threshold in all is prepared as SEND_ZC / SENDMSG_ZC and is
+   never tried first. Its first CQE (the result, IORING_CQE_F_MORE) is held in result_ while the
+   record stays in its list; the notification CQE (IORING_CQE_F_NOTIF) sets completion_notification
+   and hands the held result to on_done, so the completion, and with it the caller's right to reuse
+   the buffers, comes only once the kernel has let go of the pages. Cancellation, release and
+   shutdown treat the record as any send until then (see on_zero_copy).
+
    Wake-ups. wake() writes an eventfd that the ring polls (a multishot POLL_ADD, re-armed when a CQE
    arrives without IORING_CQE_F_MORE; single-shot if the kernel rejects multishot). The core calls
    wake() only when the loop may be asleep. wait_descriptor() is the ring's fd, readable when CQEs
@@ -186,6 +194,13 @@ void set_buf_reg_flags(::io_uring_buf_reg& reg, std::uint16_t flags) noexcept {
   static_assert(sizeof(::io_uring_buf_reg) == 40, "io_uring_buf_reg: flags at byte 14");
   std::memcpy(reinterpret_cast<unsigned char*>(&reg) + 14, &flags, sizeof flags);
 }
+// liburing 2.3's copy of the header predates these (Linux 6.2).
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+constexpr unsigned IORING_SEND_ZC_REPORT_USAGE = 1U << 3;
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+constexpr unsigned IORING_NOTIF_USAGE_ZC_COPIED = 1U << 31;
+#endif
 
 /** A pool's provided-buffer ring (IORING_REGISTER_PBUF_RING), in memory of our own. */
 struct buffer_ring {
@@ -193,6 +208,11 @@ struct buffer_ring {
   std::size_t bytes = 0;
   unsigned entries = 0;
 };
+
+// result_ of a zero-copy send while the kernel has it: no CQE yet, or only the notification
+// (neither is a CQE's result, an int).
+constexpr std::int64_t zc_no_result = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t zc_notified = zc_no_result + 1;
 
 // user_data of the backend's own requests (records are at addresses >= 8).
 constexpr std::uint64_t ud_wake = 1;
@@ -376,6 +396,8 @@ class uring_backend final : public backend {
       complete = complete && ::io_uring_opcode_supported(probe, opcode) != 0;
     }
     links_timeouts_ = complete && ::io_uring_opcode_supported(probe, IORING_OP_LINK_TIMEOUT) != 0;
+    zero_copy_ = complete && ::io_uring_opcode_supported(probe, IORING_OP_SEND_ZC) != 0 &&
+                 ::io_uring_opcode_supported(probe, IORING_OP_SENDMSG_ZC) != 0;
     if (probe != nullptr) {
       ::io_uring_free_probe(probe);
     }
@@ -456,6 +478,7 @@ class uring_backend final : public backend {
     }
     op.backend_link_ = s;
     op.backend_flags_ = 0;
+    op.completion_flags_ = 0;
     // The caller made the system call itself a moment ago and it would have blocked.
     bool tried = (op.start_hints_ & start_would_block) != 0;
     op.start_hints_ = 0;
@@ -482,7 +505,6 @@ class uring_backend final : public backend {
       // A standing multishot record: not ordered with the descriptor's other operations.
       op.backend_flags_ |= f_multishot;
       s->direct &= static_cast<std::uint8_t>(~direct_receive);
-      op.completion_flags_ = 0;
     }
     if (backlog_.empty() && queue(op)) [[likely]] {
       s->in_flight.insert(op);
@@ -800,7 +822,7 @@ class uring_backend final : public backend {
   bool try_first(io_operation& op, const descriptor& d) noexcept {
     ::ssize_t r = -1;
     for (;;) {
-      if (op.code_ == op_code::send && (d.eager & eager_send) != 0) {
+      if (op.code_ == op_code::send && (d.eager & eager_send) != 0 && !zero_copy(op)) {
         // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE. MSG_DONTWAIT: a descriptor the
         // user made blocking must not block the loop.
         r = ::sendmsg(d.fd, &op.msg_, op.flags_ | MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -982,7 +1004,9 @@ class uring_backend final : public backend {
       }
     } else if (op.code_ == op_code::send) {
       // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
-      if (plain) {
+      if (zero_copy(op)) [[unlikely]] {
+        prepare_zero_copy(op, sqe, fd, plain);
+      } else if (plain) {
         ::io_uring_prep_send(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len,
                              static_cast<int>(flags | MSG_NOSIGNAL));
       } else {
@@ -992,6 +1016,40 @@ class uring_backend final : public backend {
       prepare_other(op, sqe, fd);
     }
     ::io_uring_sqe_set_data64(&sqe, user_data);
+  }
+
+  // A send of at least its socket's zero_copy_threshold bytes in all, where the kernel has
+  // IORING_OP_SEND_ZC and IORING_OP_SENDMSG_ZC.
+  [[nodiscard]] bool zero_copy(const io_operation& op) const noexcept {
+    std::uint32_t threshold = op.descriptor_->zero_copy_threshold;
+    if (threshold == 0 || !zero_copy_) [[likely]] {
+      return false;
+    }
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < op.msg_.msg_iovlen; ++i) {
+      total += op.msg_.msg_iov[i].iov_len;
+      if (total >= threshold) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The kernel sends from the caller's pages and posts two CQEs: the send's result (with
+  // IORING_CQE_F_MORE when a notification follows) and, once it no longer reads the pages, the
+  // notification (IORING_CQE_F_NOTIF; REPORT_USAGE makes it say whether it copied after all).
+  // on_zero_copy holds the first and completes the record with the second.
+  static void prepare_zero_copy(io_operation& op, ::io_uring_sqe& sqe, int fd, bool plain) noexcept {
+    op.result_ = zc_no_result;
+    ::msghdr& m = op.msg_;
+    auto flags = static_cast<unsigned>(op.flags_) | MSG_NOSIGNAL;
+    if (plain) {
+      ::io_uring_prep_send_zc(&sqe, fd, m.msg_iov[0].iov_base, m.msg_iov[0].iov_len, static_cast<int>(flags),
+                              IORING_SEND_ZC_REPORT_USAGE);
+    } else {
+      ::io_uring_prep_sendmsg_zc(&sqe, fd, &m, flags);
+      sqe.ioprio |= IORING_SEND_ZC_REPORT_USAGE;
+    }
   }
 
   static void prepare_other(io_operation& op, ::io_uring_sqe& sqe, int fd) noexcept {
@@ -1213,6 +1271,8 @@ class uring_backend final : public backend {
       on_repoll(op, res);
     } else if ((op.backend_flags_ & f_multishot) != 0) [[unlikely]] {
       on_multishot(static_cast<multishot_operation&>(op), res, flags);
+    } else if ((flags & (IORING_CQE_F_MORE | IORING_CQE_F_NOTIF)) != 0) [[unlikely]] {
+      on_zero_copy(op, res, flags);
     } else {
       on_done(op, res);
     }
@@ -1253,6 +1313,33 @@ class uring_backend final : public backend {
     op.completion_flags_ = flags;
     op.buffer_ = buffer;
     finish(op, res);
+  }
+
+  // A CQE of a zero-copy send (the only single-shot records whose CQEs carry IORING_CQE_F_MORE or
+  // IORING_CQE_F_NOTIF). The first, with F_MORE, is the send's result: the kernel may still read
+  // the buffers, so the record stays where it is (in flight, or being cancelled: a cancel request
+  // that finds nothing left to cancel changes nothing) and keeps the result in result_. The
+  // notification completes it with that result, as on_done would have. A first CQE without F_MORE
+  // (a failure before any page was taken) has no notification and goes to on_done directly.
+  // (The kernel posts the notification after the result; should it ever come first, result_ says
+  // so and the result completes the record.)
+  void on_zero_copy(io_operation& op, int res, unsigned cqe_flags) noexcept {
+    if ((cqe_flags & IORING_CQE_F_NOTIF) == 0) {
+      if (op.result_ != zc_notified) {
+        op.result_ = res;
+        return;
+      }
+      on_done(op, res);
+      return;
+    }
+    auto usage = static_cast<unsigned>(res);
+    op.completion_flags_ = static_cast<std::uint8_t>(
+        completion_notification | ((usage & IORING_NOTIF_USAGE_ZC_COPIED) != 0 ? completion_copied : 0));
+    if (op.result_ == zc_no_result) [[unlikely]] {
+      op.result_ = zc_notified;
+      return;
+    }
+    on_done(op, static_cast<int>(op.result_));
   }
 
   // Removes a record that the kernel finished with from the list that holds it.
@@ -1479,6 +1566,9 @@ class uring_backend final : public backend {
   // Per SQE slot: the timespec of the IORING_OP_LINK_TIMEOUT in that slot.
   std::vector<::__kernel_timespec> link_timespecs_;
   bool links_timeouts_ = false;
+  // The probe found IORING_OP_SEND_ZC and IORING_OP_SENDMSG_ZC: sends of at least their socket's
+  // descriptor::zero_copy_threshold bytes go zero-copy.
+  bool zero_copy_ = false;
   // The buffer group id of the next pool.
   std::uint16_t next_group_ = 0;
   // Queued operations with a time limit, the earliest limit among them (may be earlier than the
