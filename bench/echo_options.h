@@ -7,7 +7,8 @@
    (--port: 127.0.0.1 port, default 0 = any free port; --exit-after: exit with status 0 once N
    connections have been served and closed, default 0 = never; --backend: accepted for the
    servers' common command line, but only the given value NAME's own backend is valid), the line
-   "listening on port P" on stdout, and a descriptor limit raised for 10,000 connections.
+   "listening on port P" on stdout, SIGPIPE ignored, and a descriptor limit raised for 10,000
+   connections.
    Header-only, C11 and C++. */
 #ifndef SENET_BENCH_ECHO_OPTIONS_H
 #define SENET_BENCH_ECHO_OPTIONS_H
@@ -72,6 +73,10 @@ static inline void echo_options_parse(int argc, char** argv, const char* name, c
     fprintf(stderr, "usage: %s [--port N] [--exit-after N] [--backend %s]\n", name, backend);
     exit(2);
   }
+  /* A peer that closes while its echo is being written gives EPIPE, which every loop handles by
+     closing the connection, instead of SIGPIPE, which would end the server (senet-loadgen closes
+     its connections at the end of each measurement, possibly with an echo on its way). */
+  signal(SIGPIPE, SIG_IGN);
   /* 10,000 idle connections need more descriptors than the usual soft limit of 1,024. */
   struct rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
