@@ -272,4 +272,48 @@ TEST(let_value, predecessor_completing_on_another_thread_after_its_start) {
   }
 }
 
+// Completes an operation state it owns and destroys it in the completion, as spawn's receiver does.
+struct owner {
+  void* op = nullptr;
+  void (*destroy)(void*) = nullptr;
+  int seen = 0;
+};
+
+struct destroying_receiver {
+  using receiver_concept = ex::receiver_t;
+  owner* o;
+  void set_value(int) && noexcept { end(1); }
+  void set_error(std::error_code) && noexcept { end(2); }
+  void set_stopped() && noexcept { end(3); }
+  [[nodiscard]] ex::env<> get_env() const noexcept { return {}; }
+  void end(int how) const noexcept {
+    o->seen = how;
+    o->destroy(o->op);
+  }
+};
+
+template <class Sndr>
+void start_owned(Sndr sndr, owner& o) {
+  using op_t = ex::connect_result_t<Sndr, destroying_receiver>;
+  auto* op = new op_t(ex::connect(std::move(sndr), destroying_receiver{&o}));
+  o.op = op;
+  o.destroy = [](void* p) { delete static_cast<op_t*>(p); };
+  ex::start(*op);
+}
+
+TEST(let_value, receiver_may_destroy_the_operation_in_a_completion_inside_start) {
+  // Every channel, completed inside start(): the operation must not be touched after its receiver
+  // destroyed it (ASan reports a use after free otherwise; the leak check, a state not destroyed).
+  auto fn = [](int x) noexcept { return ex::just(x + 1); };
+  owner value;
+  start_owned(int_sender::value(41) | ex::let_value(fn), value);
+  EXPECT_EQ(value.seen, 1);
+  owner error;
+  start_owned(int_sender::error(reset) | ex::let_value(fn), error);
+  EXPECT_EQ(error.seen, 2);
+  owner stopped;
+  start_owned(int_sender::stopped() | ex::let_value(fn), stopped);
+  EXPECT_EQ(stopped.seen, 3);
+}
+
 }  // namespace

@@ -124,14 +124,32 @@ struct let_sigs<Tag, Fn, EnvList, completion_signatures<Sigs...>> {
                                   typename first_failed<let_map<Tag, Fn, EnvList, Sigs>...>::type>;
 };
 
+// A completion of the predecessor on a channel other than Tag (passed on to the receiver as it
+// is), kept while the predecessor's start() is still running (see let_operation::pass).
+template <class CTag, class... Args>
+struct let_passed {
+  std::tuple<Args...> args;
+};
+
+template <class Tag, class Sig>
+struct let_passed_of {
+  using type = type_list<>;
+};
+template <class Tag, class CTag, class... Args>
+requires(!std::is_same_v<Tag, CTag>) struct let_passed_of<Tag, CTag(Args...)> {
+  using type = type_list<let_passed<CTag, std::decay_t<Args>...>>;
+};
+
 // The types an operation needs for the Tag completions Tag(Args...) of its predecessor, whose
 // operation state is ChildOp: the predecessor's operation state and those of the senders the
 // function may return share one storage (`ops_variant`), since the predecessor's ends (its values
-// moved into `args_variant`) before the next one is connected.
-template <class Fn, class Rcvr, class ChildOp, class ArgLists>
+// moved into `args_variant`) before the next one is connected. `args_variant` also keeps, for as
+// long as the predecessor's start() runs, a completion on another channel (`let_passed`), and the
+// exception of a failed decay-copy when `Nothrow` is false.
+template <class Fn, class Rcvr, class ChildOp, class Tag, class ChildSigs, bool Nothrow>
 struct let_types;
-template <class Fn, class Rcvr, class ChildOp, class... ArgLists>
-struct let_types<Fn, Rcvr, ChildOp, type_list<ArgLists...>> {
+template <class Fn, class Rcvr, class ChildOp, class Tag, class... Sigs, bool Nothrow>
+struct let_types<Fn, Rcvr, ChildOp, Tag, completion_signatures<Sigs...>, Nothrow> {
   template <class List>
   struct one;
   template <class... Args>
@@ -140,9 +158,20 @@ struct let_types<Fn, Rcvr, ChildOp, type_list<ArgLists...>> {
     using result_sender = std::invoke_result_t<Fn, std::decay_t<Args>&...>;
     using op = connect_result_t<result_sender, forward_receiver<Rcvr>>;
   };
+  template <class List>
+  struct many;
+  template <class... ArgLists>
+  struct many<type_list<ArgLists...>> {
+    using tuples = type_list<typename one<ArgLists>::tuple...>;
+    using ops = type_list<typename one<ArgLists>::op...>;
+  };
+  using gathered = many<gather_args_t<Tag, completion_signatures<Sigs...>>>;
+  using passed = concat_t<
+      typename let_passed_of<Tag, Sigs>::type...,
+      std::conditional_t<Nothrow, type_list<>, type_list<let_passed<set_error_t, std::exception_ptr>>>>;
   using args_variant =
-      apply_t<std::variant, unique_t<type_list<std::monostate, typename one<ArgLists>::tuple...>>>;
-  using ops_variant = apply_t<manual_variant, unique_t<type_list<ChildOp, typename one<ArgLists>::op...>>>;
+      apply_t<std::variant, unique_t<concat_t<type_list<std::monostate>, typename gathered::tuples, passed>>>;
+  using ops_variant = apply_t<manual_variant, unique_t<concat_t<type_list<ChildOp>, typename gathered::ops>>>;
 };
 
 template <class Op>
@@ -155,7 +184,7 @@ struct let_receiver {
     if constexpr (std::is_same_v<tag, set_value_t>) {
       op_->complete(std::forward<Vs>(vs)...);
     } else {
-      execution::set_value(std::move(op_->rcvr_), std::forward<Vs>(vs)...);
+      op_->pass(set_value_t{}, std::forward<Vs>(vs)...);
     }
   }
   template <class E>
@@ -163,14 +192,14 @@ struct let_receiver {
     if constexpr (std::is_same_v<tag, set_error_t>) {
       op_->complete(std::forward<E>(e));
     } else {
-      execution::set_error(std::move(op_->rcvr_), std::forward<E>(e));
+      op_->pass(set_error_t{}, std::forward<E>(e));
     }
   }
   void set_stopped() && noexcept {
     if constexpr (std::is_same_v<tag, set_stopped_t>) {
       op_->complete();
     } else {
-      execution::set_stopped(std::move(op_->rcvr_));
+      op_->pass(set_stopped_t{});
     }
   }
   typename Op::env_type get_env() const noexcept { return execution::get_env(op_->rcvr_); }
@@ -186,8 +215,8 @@ struct let_operation {
   using child_sigs = completion_sigs_t<Child, env_type>;
   using child_receiver = let_receiver<let_operation>;
   using child_op = connect_result_t<Child, child_receiver>;
-  using types = let_types<Fn, Rcvr, child_op, gather_args_t<Tag, child_sigs>>;
   static constexpr bool nothrow = let_sigs<Tag, Fn, type_list<env_type>, child_sigs>::nothrow;
+  using types = let_types<Fn, Rcvr, child_op, Tag, child_sigs, nothrow>;
 
   let_operation(Child&& child, Fn fn, Rcvr rcvr) : rcvr_(std::move(rcvr)), fn_(std::move(fn)) {
     ops_.template emplace_from<child_op>(
@@ -198,17 +227,52 @@ struct let_operation {
   void start() & noexcept {
     phase_.store(starting, std::memory_order_relaxed);
     execution::start(ops_.template get<child_op>());
+    // Nothing of this operation is touched after this exchange unless the predecessor completed
+    // before it: a completion after it may end the operation (its receiver may destroy it).
     if (phase_.exchange(running, std::memory_order_acq_rel) == completed) {
-      // The predecessor completed inside its start(): its operation state is destroyed only now.
+      // The predecessor completed inside its start(): its operation state is destroyed (or the
+      // completion passed on) only now.
       std::visit(
           [&](auto& stored) noexcept {
-            if constexpr (!std::is_same_v<std::decay_t<decltype(stored)>, std::monostate>) {
+            using stored_t = std::decay_t<decltype(stored)>;
+            if constexpr (is_passed<stored_t>::value) {
+              deliver_passed(stored);
+            } else if constexpr (!std::is_same_v<stored_t, std::monostate>) {
               continue_with(stored);
             }
           },
           args_);
     }
   }
+
+  // A completion of the predecessor on another channel than Tag: passed on to the receiver, at
+  // once when start() has returned, else kept until it returns (the receiver may end this
+  // operation, and start() still reads phase_ after the predecessor's start()).
+  template <class CTag, class... Args>
+  void pass(CTag, Args&&... args) noexcept {
+    if (phase_.load(std::memory_order_acquire) == running) {
+      CTag{}(std::move(rcvr_), std::forward<Args>(args)...);
+      return;
+    }
+    // (A decay-copy of an error that throws ends the program here, as the noexcept completion
+    // would: error types are nothrow-copyable in practice.)
+    auto& stored = args_.template emplace<let_passed<CTag, std::decay_t<Args>...>>(
+        let_passed<CTag, std::decay_t<Args>...>{{std::forward<Args>(args)...}});
+    if (phase_.exchange(completed, std::memory_order_acq_rel) == starting) {
+      return;  // start() passes it on once the predecessor's start() has returned
+    }
+    deliver_passed(stored);
+  }
+
+  template <class CTag, class... Args>
+  void deliver_passed(let_passed<CTag, Args...>& stored) noexcept {
+    std::apply([this](Args&... args) noexcept { CTag{}(std::move(rcvr_), std::move(args)...); }, stored.args);
+  }
+
+  template <class T>
+  struct is_passed : std::false_type {};
+  template <class CTag, class... Args>
+  struct is_passed<let_passed<CTag, Args...>> : std::true_type {};
 
   // The predecessor's Tag completion: its values are kept, its operation state destroyed, and the
   // sender the function returns for them connected in the same storage and started.
@@ -222,7 +286,7 @@ struct let_operation {
       try {
         stored = &args_.template emplace<tuple_t>(std::forward<Args>(args)...);
       } catch (...) {
-        execution::set_error(std::move(rcvr_), std::current_exception());
+        pass(set_error_t{}, std::current_exception());
         return;
       }
     }
