@@ -233,8 +233,8 @@ void free_socket(pooled_socket& ps) noexcept {
 }
 
 // Gives a buffer whose last piece came back, or that took no piece, to the kernel's ring (or the
-// free stack) once the kernel is done with it.
-void reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept;
+// free stack) once the kernel is done with it. True when it did.
+bool reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept;
 
 // What one completion of the standing receive carries: with incremental consumption a piece of a
 // buffer that may stay in the kernel's use (completion_buffer_more), otherwise a whole buffer.
@@ -344,9 +344,9 @@ void arm(pooled_socket& ps) noexcept {
   }
 }
 
-void reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept {
+bool reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept {
   if (!pool.reusable(id)) {
-    return;
+    return false;
   }
   pool.refilled(id);
   if (pool.ring_ != nullptr && pool.impl_ != nullptr) {
@@ -354,15 +354,12 @@ void reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept {
   } else {
     pool.untake(id);
   }
+  return true;
 }
 
 // A piece of buffer `id` came back. True when the buffer became free again.
 bool give_back(provided_buffers& pool, std::uint32_t id) noexcept {
-  if (!pool.unhold(id) || !pool.reusable(id)) {
-    return false;
-  }
-  reuse_if_free(pool, id);
-  return true;
+  return pool.unhold(id) && reuse_if_free(pool, id);
 }
 
 pooled_socket* new_socket(context_impl& impl, provided_buffers& pool, descriptor& d) noexcept {

@@ -1021,18 +1021,15 @@ class uring_backend final : public backend {
   // A send of at least its socket's zero_copy_threshold bytes in all, where the kernel has
   // IORING_OP_SEND_ZC and IORING_OP_SENDMSG_ZC.
   [[nodiscard]] bool zero_copy(const io_operation& op) const noexcept {
-    std::uint32_t threshold = op.descriptor_->zero_copy_threshold;
-    if (threshold == 0 || !zero_copy_) [[likely]] {
+    const descriptor& d = *op.descriptor_;
+    if (d.zero_copy_threshold == 0 || !zero_copy_) [[likely]] {
       return false;
     }
     std::size_t total = 0;
     for (std::size_t i = 0; i < op.msg_.msg_iovlen; ++i) {
       total += op.msg_.msg_iov[i].iov_len;
-      if (total >= threshold) {
-        return true;
-      }
     }
-    return false;
+    return wants_zero_copy(d, total);
   }
 
   // The kernel sends from the caller's pages and posts two CQEs: the send's result (with
