@@ -132,6 +132,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -156,6 +157,13 @@ namespace {
 // overflows into the kernel's (slower) overflow list; overflow is handled all the same.
 constexpr unsigned submission_entries = 256;
 constexpr unsigned completion_entries = 1024;
+
+// liburing maps and unmaps a ring's memory with raw system calls, out of sight of ThreadSanitizer,
+// and the kernel may map a new ring where an unmapped one was: to the sanitizer, the new ring's
+// thread then touches the old ring's thread's memory without synchronization. A backend
+// releases this before unmapping its ring and acquires it after mapping one, the order the
+// kernel gives; one atomic operation per context, in every build.
+std::atomic<unsigned> rings_unmapped{0};
 
 // Newer than the kernel headers liburing 2.3 comes with (Linux 6.1), used only where the kernel
 // reports them: the minimum wait of a batch (Linux 6.12), and the io_uring_getevents_arg that
@@ -343,6 +351,7 @@ class uring_backend final : public backend {
       delete s;
     }
     if (ring_ready_) {
+      rings_unmapped.fetch_add(1, std::memory_order_release);
       ::io_uring_queue_exit(&ring_);
     }
     if (eventfd_ >= 0) {
@@ -381,6 +390,7 @@ class uring_backend final : public backend {
       return r;
     }
     ring_ready_ = true;
+    static_cast<void>(rings_unmapped.load(std::memory_order_acquire));
     info.uring_setup_flags = params.flags;
     info.uring_features = params.features;
     info.submission_queue_entries = params.sq_entries;
