@@ -15,7 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
-#include <optional>
+#include <new>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -137,6 +137,7 @@ class stoppable_operation : public Record {
 
   stoppable_operation(const stoppable_operation&) = delete;
   stoppable_operation& operator=(const stoppable_operation&) = delete;
+  ~stoppable_operation() { reset_callback(); }
 
   void start() & noexcept {
     if (start_here_or_post(*ctx_, *this, rcvr_, &stoppable_operation::start_trampoline)) {
@@ -168,7 +169,7 @@ class stoppable_operation : public Record {
       completion does. */
   void release_stop_callback(io_operation& record) noexcept {
     if constexpr (stoppable) {
-      callback_.reset();
+      reset_callback();
       take_queued_cancel(*ctx_, record);
     } else {
       (void)record;
@@ -187,10 +188,23 @@ class stoppable_operation : public Record {
     stoppable_operation* self_;
     void operator()() const noexcept { self_->derived().cancel_records(); }
   };
-  using callback_type =
-      std::conditional_t<stoppable, std::optional<ex::stop_callback_for_t<token_type, on_stop>>, no_callback>;
+  using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
+  // Room for the stop callback, constructed only while the operation waits (`registered_`): an
+  // optional whose flag sits in the record's tail padding instead of 8 more bytes.
+  struct callback_slot {
+    alignas(callback_type) unsigned char bytes[sizeof(callback_type)];
+  };
 
   Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+
+  void reset_callback() noexcept {
+    if constexpr (stoppable) {
+      if (registered_) {
+        registered_ = false;
+        std::launder(reinterpret_cast<callback_type*>(callback_.bytes))->~callback_type();
+      }
+    }
+  }
 
   static void start_trampoline(io_operation* op) noexcept {
     auto& self = *static_cast<stoppable_operation*>(op);
@@ -220,7 +234,9 @@ class stoppable_operation : public Record {
     if constexpr (stoppable) {
       // Constructed only when the operation is pending: a stop already requested runs the
       // callback here, which cancels it through the ready queue.
-      callback_.emplace(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this});
+      ::new (static_cast<void*>(callback_.bytes))
+          callback_type(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this});
+      registered_ = true;
     }
   }
 
@@ -256,9 +272,11 @@ class stoppable_operation : public Record {
     }
   }
 
+  // First: a small member goes into the record's tail padding.
+  bool registered_ = false;
   io_context* ctx_;
   Rcvr rcvr_;
-  [[no_unique_address]] callback_type callback_{};
+  [[no_unique_address]] std::conditional_t<stoppable, callback_slot, no_callback> callback_;
 };
 
 }  // namespace senet::io::detail
