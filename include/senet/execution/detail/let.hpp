@@ -325,7 +325,8 @@ struct let_operation {
   Rcvr rcvr_;
   Fn fn_;
   typename types::args_variant args_;
-  typename types::ops_variant ops_;
+  // phase_ shares the variant's padding.
+  [[no_unique_address]] typename types::ops_variant ops_;
   std::atomic<std::uint8_t> phase_{idle};
 };
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <tuple>
@@ -47,9 +48,12 @@ template <class... Ts>
 inline constexpr std::size_t max_align = std::max({alignof(char), alignof(Ts)...});
 
 // At most one of Ts at a time, constructed in place from a function's prvalue result, so that it can
-// hold immovable operation states.
+// hold immovable operation states. Which one is a byte after the storage: held as
+// [[no_unique_address]], a small member after it shares the padding.
 template <class... Ts>
 class manual_variant {
+  static_assert(sizeof...(Ts) < 255);
+
  public:
   manual_variant() noexcept = default;
   manual_variant(manual_variant&&) = delete;
@@ -60,14 +64,14 @@ class manual_variant {
     static_assert(one_of<T, Ts...>);
     reset();
     T* p = ::new (static_cast<void*>(buffer_)) T(std::forward<F>(f)());
-    destroy_ = [](void* q) noexcept { static_cast<T*>(q)->~T(); };
+    index_ = index_of<T>();
     return *p;
   }
 
   void reset() noexcept {
-    if (destroy_ != nullptr) {
-      destroy_(buffer_);
-      destroy_ = nullptr;
+    if (index_ != 0) {
+      destroy(std::index_sequence_for<Ts...>{});
+      index_ = 0;
     }
   }
 
@@ -79,8 +83,22 @@ class manual_variant {
   }
 
  private:
+  // 1 + the position of T in Ts (0: empty).
+  template <class T>
+  static constexpr std::uint8_t index_of() noexcept {
+    std::uint8_t i = 1;
+    static_cast<void>(((std::is_same_v<T, Ts> ? false : (++i, true)) && ...));
+    return i;
+  }
+
+  template <std::size_t... Is>
+  void destroy(std::index_sequence<Is...>) noexcept {
+    static_cast<void>(
+        ((index_ == Is + 1 ? (std::launder(reinterpret_cast<Ts*>(buffer_))->~Ts(), true) : false) || ...));
+  }
+
   alignas(max_align<Ts...>) unsigned char buffer_[max_size<Ts...>];
-  void (*destroy_)(void*) noexcept = nullptr;
+  std::uint8_t index_ = 0;
 };
 
 // The result of an operation stored to be delivered later: std::tuple<Tag, decay_t<Args>...> for each
