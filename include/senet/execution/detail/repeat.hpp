@@ -20,7 +20,7 @@
 #include <atomic>
 #include <concepts>
 #include <exception>
-#include <optional>
+#include <new>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -204,7 +204,7 @@ class operation {
   enum class outcome : unsigned char { again, done, error, stopped };
   // `starting`: the child's start() has not returned yet; `completed`: the child completed (the
   // outcome is recorded); `running`: start() returned before the child completed.
-  enum phase : int { starting, completed, running };
+  enum phase : unsigned char { starting, completed, running };
 
  public:
   using operation_state_concept = ex::operation_state_tag;
@@ -215,6 +215,7 @@ class operation {
       : child_(std::move(child)), mode_(std::move(mode)), rcvr_(std::move(rcvr)) {}
   operation(const operation&) = delete;
   operation& operator=(const operation&) = delete;
+  ~operation() { reset_step(); }
 
   void start() & noexcept { loop(); }
 
@@ -231,16 +232,16 @@ class operation {
       }
       phase_.store(starting, std::memory_order_relaxed);
       if constexpr (nothrow_connect) {
-        step_.emplace(emplace_from{[this]() noexcept { return ex::connect(child_, child_receiver{this}); }});
+        emplace_step();
       } else {
         try {
-          step_.emplace(emplace_from{[this] { return ex::connect(child_, child_receiver{this}); }});
+          emplace_step();
         } catch (...) {
           ex::set_error(std::move(rcvr_), std::current_exception());
           return;
         }
       }
-      ex::start(*step_);
+      ex::start(step());
       if (phase_.exchange(running, std::memory_order_acq_rel) != completed) {
         return;
       }
@@ -290,9 +291,22 @@ class operation {
     }
   }
 
+  void emplace_step() noexcept(nothrow_connect) {
+    ::new (static_cast<void*>(step_)) child_operation(emplace_from{
+        [this]() noexcept(nothrow_connect) { return ex::connect(child_, child_receiver{this}); }});
+    has_step_ = true;
+  }
+  child_operation& step() noexcept { return *std::launder(reinterpret_cast<child_operation*>(step_)); }
+  void reset_step() noexcept {
+    if (has_step_) {
+      has_step_ = false;
+      step().~child_operation();
+    }
+  }
+
   // Ends the step that completed; true when the loop goes on, false once the receiver completed.
   bool finish() noexcept {
-    step_.reset();
+    reset_step();
     switch (outcome_) {
       case outcome::again:
         return true;
@@ -320,10 +334,13 @@ class operation {
   Child child_;
   [[no_unique_address]] Mode mode_;
   Rcvr rcvr_;
-  outcome outcome_ = outcome::again;
-  std::atomic<int> phase_{running};
   typename to_variant<error_storage>::type error_{};
-  std::optional<child_operation> step_{};
+  // The step's operation state (an optional whose flag shares the padding after it, with the
+  // outcome and the phase).
+  alignas(child_operation) unsigned char step_[sizeof(child_operation)];
+  bool has_step_ = false;
+  outcome outcome_ = outcome::again;
+  std::atomic<phase> phase_{running};
 };
 
 // ---- the sender -------------------------------------------------------------------------------
