@@ -69,7 +69,7 @@ struct spawn_state : spawn_state_base<Env> {
     traits::deallocate(alloc, self, 1);
   }
 
-  allocator_type alloc_;
+  [[no_unique_address]] allocator_type alloc_;
   connect_result_t<Sndr, spawn_receiver<Env>> op_;
   association_type association_;
 };
