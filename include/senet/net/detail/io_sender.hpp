@@ -303,7 +303,7 @@ class io_operation_state : public io::detail::stoppable_operation<io_operation_s
   void deliver() noexcept { kind_.deliver(this->receiver(), *this, storage_); }
 
   Kind kind_;
-  typename Kind::storage storage_{};
+  [[no_unique_address]] typename Kind::storage storage_{};
 };
 
 template <class Kind, bool FromEnv>

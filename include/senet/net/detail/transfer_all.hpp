@@ -98,7 +98,13 @@ class transfer_progress {
   transfer_progress& operator=(const transfer_progress&) = delete;
 
   /// The next buffers to transfer; empty when all is done.
-  std::span<const Buffer> window() noexcept { return rest_.prepare(); }
+  std::span<const Buffer> window() noexcept {
+    current_ = rest_.prepare();
+    return current_;
+  }
+
+  /// What the last `window()` returned.
+  [[nodiscard]] std::span<const Buffer> current() const noexcept { return current_; }
 
   /// Stores the count so far in the caller's counter, if any.
   void report() noexcept {
@@ -120,6 +126,42 @@ class transfer_progress {
   std::size_t* progress_;
   Buffers buffers_;
   consuming_buffers<Buffer, Buffers> rest_;
+  std::span<const Buffer> current_{};
+  std::size_t total_ = 0;
+};
+
+/// A single buffer needs no copy of the sequence and no window: what is left of it is the window.
+template <class Buffer, class Buffers>
+requires senet::detail::single_buffer<Buffers>
+class transfer_progress<Buffer, Buffers> {
+ public:
+  transfer_progress(const Buffers& buffers, std::size_t* progress) noexcept
+      : progress_(progress), rest_(Buffer(*buffer_sequence_begin(buffers))) {}
+  transfer_progress(const transfer_progress&) = delete;
+  transfer_progress& operator=(const transfer_progress&) = delete;
+
+  std::span<const Buffer> window() noexcept { return current(); }
+  [[nodiscard]] std::span<const Buffer> current() const noexcept {
+    return {&rest_, rest_.size() != 0 ? std::size_t{1} : std::size_t{0}};
+  }
+
+  void report() noexcept {
+    if (progress_ != nullptr) {
+      *progress_ = total_;
+    }
+  }
+
+  void advance(std::size_t n) noexcept {
+    total_ += n;
+    rest_ += n;
+    report();
+  }
+
+  [[nodiscard]] std::size_t total() const noexcept { return total_; }
+
+ private:
+  std::size_t* progress_;
+  Buffer rest_;
   std::size_t total_ = 0;
 };
 
@@ -255,8 +297,7 @@ class io_transfer_all_operation
 
   void start() & noexcept {
     transfer_.report();
-    window_ = transfer_.window();
-    if (window_.empty()) {
+    if (transfer_.window().empty()) {
       ex::set_value(std::move(this->receiver()), std::size_t{0});
       return;
     }
@@ -269,8 +310,9 @@ class io_transfer_all_operation
     this->descriptor_ = &stream_->io_descriptor();
     // The buffer types are layout-compatible with iovec (checked above and in buffer.hpp), so the
     // window is the array of iovec the kernel reads.
-    this->msg_.msg_iov = reinterpret_cast<::iovec*>(const_cast<buffer_type*>(window_.data()));
-    this->msg_.msg_iovlen = window_.size();
+    std::span<const buffer_type> window = transfer_.current();
+    this->msg_.msg_iov = reinterpret_cast<::iovec*>(const_cast<buffer_type*>(window.data()));
+    this->msg_.msg_iovlen = window.size();
     this->flags_ = 0;
   }
 
@@ -284,8 +326,7 @@ class io_transfer_all_operation
       return false;
     }
     transfer_.advance(static_cast<std::size_t>(r));
-    window_ = transfer_.window();
-    if (window_.empty()) {
+    if (transfer_.window().empty()) {
       ex::set_value(std::move(this->receiver()), transfer_.total());
       return false;
     }
@@ -294,7 +335,6 @@ class io_transfer_all_operation
 
   Stream* stream_;
   transfer_progress<buffer_type, Buffers> transfer_;
-  std::span<const buffer_type> window_{};
 };
 
 template <class Step, class Stream, class Buffers>
