@@ -46,6 +46,9 @@ class completion_sink {
     registers the descriptor and keeps `direct` as `descriptor_state_head` says (a backend that
     never sets a `direct` bit has no direct system calls: the test backend). */
 struct descriptor_state : descriptor_state_head {
+  /** A count for the backend's own use (io_uring: the descriptor's records in its backlog). First,
+      so that it takes the head's tail padding instead of 8 more bytes per descriptor. */
+  std::uint32_t backend_count = 0;
   /** The backend that registered the descriptor; null once that backend is destroyed. */
   backend* owner = nullptr;
   /** Frees an orphaned state (owner null), called by release_descriptor. */

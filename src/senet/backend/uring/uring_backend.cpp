@@ -283,12 +283,11 @@ struct direction {
 };
 
 /** The per-descriptor state: the descriptor's records in the ring or the kernel, and its queues. */
+// `backend_count`: how many of the descriptor's records wait in the backlog.
 struct uring_state : descriptor_state {
   op_set in_flight;
   // [0]: receive and accept; [1]: send and connect. Waits (POLL_ADD) are not ordered.
   direction directions[2];
-  // How many of the descriptor's records wait in the backlog.
-  std::uint32_t backlogged = 0;
   // The backend's list of live states (for orphaning at destruction), or its free list.
   uring_state* live_prev = nullptr;
   uring_state* live_next = nullptr;
@@ -649,7 +648,7 @@ class uring_backend final : public backend {
         finish(*op, -ECANCELED);
       }
     }
-    if (s->backlogged != 0) {
+    if (s->backend_count != 0) {
       for (io_operation* op = backlog_.front(); op != nullptr;) {
         io_operation* next = op->next_;
         if (op->backend_link_ == s) {
@@ -679,7 +678,7 @@ class uring_backend final : public backend {
         finish(*op, -ECANCELED);
       }
     }
-    if (s->backlogged != 0) {
+    if (s->backend_count != 0) {
       for (io_operation* op = backlog_.front(); op != nullptr;) {
         io_operation* next = op->next_;
         if (op->backend_link_ == s) {
@@ -1093,13 +1092,13 @@ class uring_backend final : public backend {
     op.backend_link_ = &s;
     op.backend_flags_ |= f_backlog;
     backlog_.push_back(op);
-    ++s.backlogged;
+    ++s.backend_count;
   }
 
   void unbacklog(io_operation& op) noexcept {
     backlog_.erase(op);
     op.backend_flags_ &= static_cast<std::uint8_t>(~f_backlog);
-    --state_of(op)->backlogged;
+    --state_of(op)->backend_count;
   }
 
   // Moves the backlog into the ring, in order, as far as there is room.
@@ -1524,7 +1523,7 @@ class uring_backend final : public backend {
     s->delivered = &sink().ready_left_;
     s->direct = 0;
     s->standing = nullptr;
-    s->backlogged = 0;
+    s->backend_count = 0;
     s->directions[0].active = nullptr;
     s->directions[1].active = nullptr;
     s->live_prev = nullptr;
