@@ -53,7 +53,8 @@ provided_buffers::provided_buffers(context_impl& impl, std::size_t buffer_size, 
       watermark_(watermark),
       size_(buffer_size),
       count_(count),
-      storage_(new unsigned char[buffer_size * count]),
+      // Zeroed, so that every page is touched now (see buffer_pool: "Memory").
+      storage_(new unsigned char[buffer_size * count]()),
       free_(new std::uint32_t[count]),
       held_(new std::uint32_t[count]()),
       offset_(new std::uint32_t[count]()),
@@ -99,12 +100,11 @@ bool release_pool_if_unused(provided_buffers* pool) noexcept {
 }
 
 struct pooled_socket {
-  // First member: the record's address is the state's.
+  // First member: the record's address is the state's. Its `descriptor_` (the socket's, set when
+  // the state is made; never re-armed once `detached`) and `buffers_` (the pool, null once the
+  // state is freed) are the state's own: an idle connection's state is kept small.
   multishot_operation record;
   context_impl* impl = nullptr;
-  provided_buffers* pool = nullptr;
-  descriptor* d = nullptr;
-  descriptor_state* state = nullptr;
   parked_operations waiters;
   std::uint32_t head = provided_buffers::no_buffer;
   std::uint32_t tail = provided_buffers::no_buffer;
@@ -118,6 +118,8 @@ struct pooled_socket {
   pooled_socket* live_prev = nullptr;
   pooled_socket* live_next = nullptr;
   pooled_socket* starved_next = nullptr;
+
+  [[nodiscard]] provided_buffers* pool() const noexcept { return record.buffers_; }
 };
 
 namespace {
@@ -129,7 +131,7 @@ pooled_socket& socket_of(multishot_operation& op) noexcept {
 bool give_back(provided_buffers& pool, std::uint32_t id) noexcept;
 
 void enqueue(pooled_socket& ps, std::uint32_t p) noexcept {
-  provided_buffers& pool = *ps.pool;
+  provided_buffers& pool = *ps.pool();
   pool.piece_at(p).next = provided_buffers::no_buffer;
   if (ps.tail == provided_buffers::no_buffer) {
     ps.head = p;
@@ -142,7 +144,7 @@ void enqueue(pooled_socket& ps, std::uint32_t p) noexcept {
 
 // Takes the first piece off the queue; the caller frees its record.
 provided_buffers::piece dequeue(pooled_socket& ps) noexcept {
-  provided_buffers& pool = *ps.pool;
+  provided_buffers& pool = *ps.pool();
   std::uint32_t p = ps.head;
   provided_buffers::piece taken = pool.piece_at(p);
   pool.free_piece(p);
@@ -156,7 +158,7 @@ provided_buffers::piece dequeue(pooled_socket& ps) noexcept {
 
 void drop_queue(pooled_socket& ps) noexcept {
   while (ps.head != provided_buffers::no_buffer) {
-    give_back(*ps.pool, dequeue(ps).buffer);
+    give_back(*ps.pool(), dequeue(ps).buffer);
   }
 }
 
@@ -165,7 +167,7 @@ void fill(pooled_socket& ps, pooled_receive_operation& op) noexcept {
   if (ps.head != provided_buffers::no_buffer) {
     provided_buffers::piece p = dequeue(ps);
     op.buffer_ = p.buffer;
-    op.data_ = ps.pool->data(p.buffer) + p.offset;
+    op.data_ = ps.pool()->data(p.buffer) + p.offset;
     op.result_ = p.length;
   } else {
     op.data_ = nullptr;
@@ -191,7 +193,7 @@ void serve(pooled_socket& ps) noexcept {
 
 // After data left the queue: a paused standing receive resumes at half the watermark.
 void maybe_resume(pooled_socket& ps) noexcept {
-  if (ps.paused && !ps.armed && ps.queued_bytes <= ps.pool->watermark_ / 2) {
+  if (ps.paused && !ps.armed && ps.queued_bytes <= ps.pool()->watermark_ / 2) {
     ps.paused = false;
     arm(ps);
   }
@@ -202,7 +204,7 @@ void unlink_starved(pooled_socket& ps) noexcept {
     return;
   }
   ps.starved = false;
-  for (pooled_socket** p = &ps.pool->starved_; *p != nullptr; p = &(*p)->starved_next) {
+  for (pooled_socket** p = &ps.pool()->starved_; *p != nullptr; p = &(*p)->starved_next) {
     if (*p == &ps) {
       *p = ps.starved_next;
       break;
@@ -223,9 +225,9 @@ void free_socket(pooled_socket& ps) noexcept {
   if (ps.live_next != nullptr) {
     ps.live_next->live_prev = ps.live_prev;
   }
-  provided_buffers* pool = ps.pool;
+  provided_buffers* pool = ps.pool();
   --pool->users_;
-  ps.pool = nullptr;
+  ps.record.buffers_ = nullptr;
   ps.live_prev = nullptr;
   ps.live_next = impl.pooled_free_;
   impl.pooled_free_ = &ps;
@@ -239,7 +241,7 @@ bool reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept;
 // What one completion of the standing receive carries: with incremental consumption a piece of a
 // buffer that may stay in the kernel's use (completion_buffer_more), otherwise a whole buffer.
 void take_data(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::uint32_t id) noexcept {
-  provided_buffers& pool = *ps.pool;
+  provided_buffers& pool = *ps.pool();
   if ((flags & completion_buffer) == 0) {
     return;
   }
@@ -289,7 +291,7 @@ void on_last(pooled_socket& ps) noexcept {
     free_socket(ps);
     return;
   }
-  provided_buffers& pool = *ps.pool;
+  provided_buffers& pool = *ps.pool();
   bool rearm = false;
   if ((r.completion_flags_ & completion_buffer) != 0 && result > 0) {
     // The kernel ended it with data (a full completion queue, for one): go on.
@@ -325,12 +327,11 @@ void on_last_delivered(io_operation* op) noexcept {
 }
 
 void arm(pooled_socket& ps) noexcept {
-  if (ps.armed || ps.detached || ps.starved || ps.end <= 0 || ps.pool->closed_ || ps.impl->shutting_down()) {
+  if (ps.armed || ps.detached || ps.starved || ps.end <= 0 || ps.pool()->closed_ ||
+      ps.impl->shutting_down()) {
     return;
   }
   multishot_operation& r = ps.record;
-  r.descriptor_ = ps.d;
-  r.buffers_ = ps.pool;
   r.on_shot_ = &on_shot;
   r.complete_ = &on_last_delivered;
   r.result_ = 0;
@@ -375,10 +376,9 @@ pooled_socket* new_socket(context_impl& impl, provided_buffers& pool, descriptor
   ps->impl = &impl;
   // The standing state's kind, also while its record is not armed.
   ps->record.code_ = op_code::receive_multishot;
-  ps->pool = &pool;
+  ps->record.buffers_ = &pool;
   ++pool.users_;
-  ps->d = &d;
-  ps->state = nullptr;
+  ps->record.descriptor_ = &d;
   ps->head = ps->tail = provided_buffers::no_buffer;
   ps->queued_bytes = 0;
   ps->end = 1;
@@ -435,7 +435,7 @@ bool context_impl::pooled_start(io_operation& o) noexcept {
       return true;
     }
     ps = &socket_of(*record);
-    if (ps->pool != &pool) {
+    if (ps->pool() != &pool) {
       // One pool per socket: its queue links through that pool's buffers.
       op.result_ = -EINVAL;
       return true;
@@ -457,7 +457,6 @@ bool context_impl::pooled_start(io_operation& o) noexcept {
     }
     state->standing = &ps->record;
     state->direct &= static_cast<std::uint8_t>(~direct_receive);  // the standing receive takes the data
-    ps->state = state;
   }
   if (ps->waiters.empty() && has_result(*ps)) {
     fill(*ps, op);
@@ -485,8 +484,6 @@ void context_impl::standing_release(descriptor_state& state, bool release) noexc
     return;
   }
   state.standing = nullptr;
-  ps->state = nullptr;
-  ps->d = nullptr;
   ps->detached = true;
   drop_queue(*ps);
   if (!ps->armed) {
@@ -510,8 +507,9 @@ void context_impl::standing_destroy_all() noexcept {
   }
   pools_ = nullptr;
   while (pooled_socket* ps = pooled_live_) {
-    if (ps->state != nullptr) {
-      ps->state->standing = nullptr;
+    if (!ps->detached) {
+      // Registered (a state that failed to start was freed at once) and not released.
+      static_cast<descriptor_state*>(ps->record.descriptor_->context_state.load())->standing = nullptr;
     }
     ps->detached = true;
     free_socket(*ps);
@@ -581,7 +579,7 @@ void close_buffer_pool(provided_buffers* pool) noexcept {
         // Its sockets get no buffer any more: what they queued is still theirs, then their
         // receives fail, and their standing receives end.
         for (pooled_socket* ps = impl.pooled_live_; ps != nullptr; ps = ps->live_next) {
-          if (ps->pool != pool) {
+          if (ps->pool() != pool) {
             continue;
           }
           unlink_starved(*ps);
