@@ -30,13 +30,22 @@ namespace {
 // from operator new at any point of a thread's life, including during thread start and exit.
 thread_local std::size_t allocation_count = 0;
 thread_local std::size_t allocation_bytes = 0;
+thread_local std::size_t allocation_chunk_bytes = 0;
 thread_local std::size_t deallocation_count = 0;
+
+// What glibc's malloc takes for a request of `size` bytes: an 8-byte header, rounded up to 16, at
+// least 32 (x86-64).
+constexpr std::size_t chunk_size(std::size_t size) noexcept {
+  std::size_t chunk = (size + 8 + 15) & ~std::size_t{15};
+  return chunk < 32 ? 32 : chunk;
+}
 
 #if SENET_TEST_COUNT_WITH_SANITIZER_HOOKS
 
 void count_allocation(const volatile void*, std::size_t size) {
   ++allocation_count;
   allocation_bytes += size;
+  allocation_chunk_bytes += chunk_size(size);
 }
 
 void count_deallocation(const volatile void*) {
@@ -51,6 +60,7 @@ void count_deallocation(const volatile void*) {
 void* allocate(std::size_t size, std::size_t alignment) noexcept {
   ++allocation_count;
   allocation_bytes += size;
+  allocation_chunk_bytes += chunk_size(size);
   if (size == 0) {
     size = 1;  // operator new must return a distinct non-null pointer for size 0.
   }
@@ -105,6 +115,7 @@ namespace senet::test {
 allocation_scope::allocation_scope() noexcept
     : count_at_start_(allocation_count),
       bytes_at_start_(allocation_bytes),
+      chunk_bytes_at_start_(allocation_chunk_bytes),
       deallocations_at_start_(deallocation_count) {}
 
 std::size_t allocation_scope::count() const noexcept {
@@ -113,6 +124,10 @@ std::size_t allocation_scope::count() const noexcept {
 
 std::size_t allocation_scope::bytes() const noexcept {
   return allocation_bytes - bytes_at_start_;
+}
+
+std::size_t allocation_scope::malloc_bytes() const noexcept {
+  return allocation_chunk_bytes - chunk_bytes_at_start_;
 }
 
 std::size_t allocation_scope::deallocations() const noexcept {

@@ -39,12 +39,18 @@ class allocation_scope {
   /** The number of bytes those allocations asked for. */
   std::size_t bytes() const noexcept;
 
+  /** What glibc's `malloc` takes for those allocations on x86-64: each request plus an 8-byte
+      header, rounded up to 16 bytes, at least 32 (whichever allocator is in use: a sanitizer's
+      rounds otherwise, but this is the figure of a program's resident size). */
+  std::size_t malloc_bytes() const noexcept;
+
   /** The number of deallocations by this thread since this scope was constructed. */
   std::size_t deallocations() const noexcept;
 
  private:
   std::size_t count_at_start_;
   std::size_t bytes_at_start_;
+  std::size_t chunk_bytes_at_start_;
   std::size_t deallocations_at_start_;
 };
 
