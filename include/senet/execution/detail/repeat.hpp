@@ -335,8 +335,8 @@ class operation {
   [[no_unique_address]] Mode mode_;
   Rcvr rcvr_;
   typename to_variant<error_storage>::type error_{};
-  // The step's operation state (an optional whose flag shares the padding after it, with the
-  // outcome and the phase).
+  // The step's operation state, constructed while `has_step_` (an optional without the padding of
+  // its own flag: the flag, the outcome and the phase take three bytes after it).
   alignas(child_operation) unsigned char step_[sizeof(child_operation)];
   bool has_step_ = false;
   outcome outcome_ = outcome::again;

@@ -98,13 +98,10 @@ class transfer_progress {
   transfer_progress& operator=(const transfer_progress&) = delete;
 
   /// The next buffers to transfer; empty when all is done.
-  std::span<const Buffer> window() noexcept {
-    current_ = rest_.prepare();
-    return current_;
-  }
+  std::span<const Buffer> window() noexcept { return rest_.prepare(); }
 
-  /// What the last `window()` returned.
-  [[nodiscard]] std::span<const Buffer> current() const noexcept { return current_; }
+  /// The same buffers again (computed anew: a sequence's operation keeps no span for them).
+  std::span<const Buffer> current() noexcept { return rest_.prepare(); }
 
   /// Stores the count so far in the caller's counter, if any.
   void report() noexcept {
@@ -126,7 +123,6 @@ class transfer_progress {
   std::size_t* progress_;
   Buffers buffers_;
   consuming_buffers<Buffer, Buffers> rest_;
-  std::span<const Buffer> current_{};
   std::size_t total_ = 0;
 };
 
