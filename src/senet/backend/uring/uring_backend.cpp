@@ -282,8 +282,8 @@ struct direction {
   op_list queued;
 };
 
-/** The per-descriptor state: the descriptor's records in the ring or the kernel, and its queues. */
-// `backend_count`: how many of the descriptor's records wait in the backlog.
+/** The per-descriptor state: the descriptor's records in the ring or the kernel, and its queues.
+    Its `backend_count` is how many of the descriptor's records wait in the backlog. */
 struct uring_state : descriptor_state {
   op_set in_flight;
   // [0]: receive and accept; [1]: send and connect. Waits (POLL_ADD) are not ordered.
