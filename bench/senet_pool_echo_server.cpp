@@ -27,6 +27,7 @@
 #include <senet/net/sockets.hpp>
 
 #include "../examples/repeat_until.hpp"
+#include "pool_echo_session.hpp"
 
 #include <cstddef>
 #include <cstdio>
@@ -47,21 +48,6 @@ struct server_env {
   senet::io::io_context::scheduler_type sch_;
   [[nodiscard]] auto query(ex::get_scheduler_t) const noexcept { return sch_; }
 };
-
-// Echoes on `socket` until the peer closes; a connection that fails just ends.
-auto pool_echo_session(tcp::socket socket, net::buffer_pool& pool) {
-  return ex::let_value(ex::just(std::move(socket)),
-                       [&pool](tcp::socket& s) {
-                         return ex::repeat_effect_until(
-                             net::async_receive(s, pool) | ex::let_value([&s](net::pooled_buffer& b) {
-                               // An empty buffer is the end of the stream: the session is done.
-                               bool end = b.empty();
-                               return net::async_write(s, b.buffer()) |
-                                      ex::then([end](std::size_t) noexcept { return end; });
-                             }));
-                       }) |
-         ex::upon_error([](auto&&) noexcept {});
-}
 
 void usage() {
   std::fprintf(stderr,
@@ -120,7 +106,7 @@ int main(int argc, char** argv) {
       return net::async_accept(acceptor) | ex::then([&](tcp::socket s, const tcp::endpoint&) {
                std::error_code ignored;
                s.set_option(tcp::socket::no_delay{true}, ignored);
-               ex::spawn(pool_echo_session(std::move(s), pool) | ex::then([&]() noexcept {
+               ex::spawn(bench::pool_echo_session(std::move(s), pool) | ex::then([&]() noexcept {
                            if (++finished == exit_after) {
                              scope.request_stop();
                            }

@@ -15,6 +15,8 @@
 #include <support/loopback.hpp>
 #include <support/run.hpp>
 
+#include "../../bench/pool_echo_session.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -570,27 +572,14 @@ TYPED_TEST(buffer_pool_test, a_steady_receive_and_send_allocate_nothing) {
   EXPECT_EQ(0u, n);
 }
 
-// The echo session of bench/senet_pool_echo_server.cpp, as a user writes it.
-auto pool_echo_session(ip::tcp::socket socket, net::buffer_pool& pool) {
-  return ex::let_value(ex::just(std::move(socket)),
-                       [&pool](ip::tcp::socket& s) {
-                         return ex::repeat_effect_until(
-                             net::async_receive(s, pool) | ex::let_value([&s](net::pooled_buffer& b) {
-                               bool end = b.empty();
-                               return net::async_write(s, b.buffer()) |
-                                      ex::then([end](std::size_t) noexcept { return end; });
-                             }));
-                       }) |
-         ex::upon_error([](auto&&) noexcept {});
-}
-
 struct session_env {
   io::io_context::scheduler_type sch;
   [[nodiscard]] auto query(ex::get_scheduler_t) const noexcept { return sch; }
 };
 
 // Issue 10's memory budget, 1 KB of server memory per idle connection of the buffer-pool echo
-// server (measured as resident size by bench/run), held here as heap: what the server side of a
+// server (measured as resident size by bench/run), held here as heap for that server's own
+// session (bench/pool_echo_session.hpp): what the server side of a
 // connection that made one round trip and waits keeps allocated, each allocation counted as
 // glibc's malloc holds it (8 bytes of header, rounded up to 16), is at most 1,024 bytes.
 // Today: the spawned session, the socket's standing-receive state and the backend's descriptor
@@ -614,9 +603,9 @@ TYPED_TEST(buffer_pool_test, an_idle_echo_connection_holds_at_most_a_kilobyte) {
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(0, ::connect(fd, reinterpret_cast<const ::sockaddr*>(&to), sizeof to));
     auto accepted = this->value_of(net::async_accept(acceptor));
-    ex::spawn(
-        pool_echo_session(std::move(std::get<0>(accepted)), pool) | ex::then([&]() noexcept { ++finished; }),
-        scope.get_token(), session_env{this->ctx().get_scheduler()});
+    ex::spawn(bench::pool_echo_session(std::move(std::get<0>(accepted)), pool) |
+                  ex::then([&]() noexcept { ++finished; }),
+              scope.get_token(), session_env{this->ctx().get_scheduler()});
     ASSERT_EQ(4, ::send(fd, "ping", 4, MSG_NOSIGNAL));
     std::size_t echoed = 0;
     ASSERT_TRUE(turn(this->ctx(), [&] {
