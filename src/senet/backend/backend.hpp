@@ -58,6 +58,9 @@ struct descriptor_state : descriptor_state_head {
       backend only keeps it null in a state it hands out afresh. */
   void* standing = nullptr;
 };
+// Every registered socket holds one (per idle connection: issue 10's memory budget); the head's
+// small members and backend_count share one word.
+static_assert(sizeof(descriptor_state) == 64);
 
 /** A backend: performs socket operations, waits for events, wakes up. Every member except
     `wake()`, `core()` (and the destructor's caller) runs on the context's thread, or on a thread

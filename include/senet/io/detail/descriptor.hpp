@@ -79,6 +79,13 @@ struct descriptor_state_head {
       a bit only where it knows this and clears it before anything of the direction becomes
       pending: a clear bit only means "start a record". */
   std::uint8_t direct = 0;
+  /** `direct_send` / `direct_receive`: where `direct` allows it, the backend tries an operation of
+      that direction at once also when the socket's `eager` bit of the direction is clear (epoll
+      tries every send with nothing ahead of it). A sender's operation state, which does not set
+      the eager bit, makes the call itself only then (`stoppable_operation`); the awaitables set
+      the bit while they start, and need only `direct`. Set when the backend registers the
+      descriptor. (Here it takes what would be padding.) */
+  std::uint8_t tries = 0;
 };
 
 /** The index of `tickets` for `direct_send` (0) or `direct_receive` (1). */

@@ -96,6 +96,36 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
   return true;
 }
 
+/** A send (`op.code_` is send, the record filled) made by its operation state on the context's
+    thread instead of by the backend, where the backend would make it at once anyway: the
+    descriptor's backend allows it (`may_perform_directly`: nothing of the direction pending or
+    waiting for delivery) and tries sends whatever the socket's eager bit
+    (`descriptor_state_head::tries`) or the socket has `eager_send`, no start handed to the loop
+    waits to run (this send would overtake it), and the send is not to go zero-copy. The result
+    is the one the backend would have set; only the calls into the core and the backend are
+    saved. True when the call finished the send (`op.result_`: bytes or -errno); false when the
+    record is to be started, then with `start_would_block` when the call would have blocked. */
+inline bool start_directly(io_context& ctx, io_operation& op) noexcept {
+  const descriptor& d = *op.descriptor_;
+  if (!running_in_this_thread(ctx) || d.zero_copy_threshold != 0) {
+    return false;
+  }
+  const auto* head = static_cast<const descriptor_state_head*>(d.context_state.load());
+  if (head == nullptr || head->context != &ctx || (head->direct & direct_send) == 0 ||
+      ((head->tries & direct_send) == 0 && (d.eager & eager_send) == 0) ||
+      head->tickets[direct_index(direct_send)] > *head->delivered ||
+      handed_off_starts(ctx).load(std::memory_order_relaxed) != 0) {
+    return false;
+  }
+  std::int64_t r = perform_directly(d, true, op.msg_, op.flags_);
+  if (r == -EAGAIN || r == -EWOULDBLOCK) {
+    op.start_hints_ |= start_would_block;
+    return false;
+  }
+  op.result_ = r;
+  return true;
+}
+
 /** The first step of the trampoline of `start_here_or_post`, on the context's thread. */
 inline void started_handed_off(io_context& ctx) noexcept {
   handed_off_starts(ctx).fetch_sub(1, std::memory_order_relaxed);
@@ -223,7 +253,7 @@ class stoppable_operation : public Record {
         return;
       }
       this->complete_ = &stoppable_operation::on_complete;
-      if (!start_operation(*ctx_, *this)) {
+      if (!start_send_directly() && !start_operation(*ctx_, *this)) {
         break;
       }
       if (!finish_step()) {
@@ -237,6 +267,15 @@ class stoppable_operation : public Record {
       ::new (static_cast<void*>(callback_.bytes))
           callback_type(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this});
       registered_ = true;
+    }
+  }
+
+  // A send that the backend would make at once is made here (`start_directly`).
+  bool start_send_directly() noexcept {
+    if constexpr (std::is_same_v<Record, io_operation>) {
+      return this->code_ == op_code::send && start_directly(*ctx_, *this);
+    } else {
+      return false;
     }
   }
 

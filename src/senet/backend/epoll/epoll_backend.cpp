@@ -655,6 +655,9 @@ class epoll_backend final : public backend {
     s->context = sink().context_;
     s->delivered = &sink().ready_left_;
     s->direct = 0;
+    // Every send with nothing ahead of it is tried at once (start_general); a receive is not
+    // when the last one drained the socket (read_drained).
+    s->tries = direct_send;
     s->fd = d.fd;
     ::epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
