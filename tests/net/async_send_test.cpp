@@ -263,7 +263,8 @@ TYPED_TEST(async_send_test, a_row_of_sends_completes_inside_start_exactly_where_
 // started in that turn by a handler that runs before that completion is delivered must not
 // complete inside its start() (which the direct path, or the backend trying it at once, would
 // do): it would complete before the send that went on the wire before it. It completes after it.
-TYPED_TEST(async_send_test, a_send_started_before_an_earlier_sends_completion_is_delivered_completes_after_it) {
+TYPED_TEST(async_send_test,
+           a_send_started_before_an_earlier_sends_completion_is_delivered_completes_after_it) {
   if (this->kind == io::backend_kind::test) {
     GTEST_SKIP() << "fills and empties the kernel's socket buffers with send(2) and recv(2)";
   }
