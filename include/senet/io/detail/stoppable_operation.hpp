@@ -103,11 +103,15 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
     (`descriptor_state_head::tries`) or the socket has `eager_send`, no start handed to the loop
     waits to run (this send would overtake it), and the send is not to go zero-copy. The result
     is the one the backend would have set; only the calls into the core and the backend are
-    saved. True when the call finished the send (`op.result_`: bytes or -errno); false when the
-    record is to be started, then with `start_would_block` when the call would have blocked. */
+    saved. Not when the record already carries `start_would_block`. True when the call finished
+    the send (`op.result_`: bytes or -errno); false when the record is to be started, then with
+    `start_would_block` when the call would have blocked. */
 inline bool start_directly(io_context& ctx, io_operation& op) noexcept {
   const descriptor& d = *op.descriptor_;
-  if (!running_in_this_thread(ctx) || d.zero_copy_threshold != 0) {
+  // start_would_block: the caller (a write awaitable) has just made this call and it would have
+  // blocked; the record waits without a second try.
+  if (!running_in_this_thread(ctx) || d.zero_copy_threshold != 0 ||
+      (op.start_hints_ & start_would_block) != 0) {
     return false;
   }
   const auto* head = static_cast<const descriptor_state_head*>(d.context_state.load());
