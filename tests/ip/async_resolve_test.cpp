@@ -6,7 +6,11 @@
 #include <senet/io/detail/handoff.hpp>
 #include <senet/io/io_context.hpp>
 #include <senet/ip/udp.hpp>
+#include <senet/net/async_receive.hpp>
+#include <senet/net/async_send.hpp>
+#include <senet/net/sockets.hpp>
 #include <support/deadline.hpp>
+#include <support/loopback.hpp>
 #include <support/test_env.hpp>
 
 #include <gtest/gtest.h>
@@ -14,12 +18,18 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 namespace {
 
@@ -329,6 +339,130 @@ TEST(async_resolve, stop_then_destruction_while_resolving) {
   gate_cv.notify_all();
   EXPECT_TRUE(wait_until_released(handoff));
   senet::ip::detail::set_resolve_function_for_testing(nullptr);
+}
+
+/** Records how a send completed. */
+struct send_record {
+  int completions = 0;
+  bool stopped = false;
+  std::size_t bytes = 0;
+  std::error_code error;
+};
+
+struct send_receiver {
+  using receiver_concept = ex::receiver_tag;
+  send_record* rec_;
+  senet::io::io_context::scheduler_type sch_;
+
+  void set_value(std::size_t n) && noexcept {
+    ++rec_->completions;
+    rec_->bytes = n;
+  }
+  void set_error(std::error_code ec) && noexcept {
+    ++rec_->completions;
+    rec_->error = ec;
+  }
+  void set_stopped() && noexcept {
+    ++rec_->completions;
+    rec_->stopped = true;
+  }
+  [[nodiscard]] auto get_env() const noexcept { return ex::prop{ex::get_scheduler, sch_}; }
+};
+
+/** A resolution's receiver whose `set_stopped()` calls `on_stopped` (user code run by the
+    context's destructor). */
+struct then_start_receiver {
+  using receiver_concept = ex::receiver_tag;
+  std::function<void()>* on_stopped_;
+  senet::io::io_context::scheduler_type sch_;
+
+  template <class Endpoints>
+  void set_value(Endpoints&&) && noexcept {
+    ADD_FAILURE() << "the resolution completed with endpoints";
+  }
+  void set_error(std::error_code ec) && noexcept {
+    ADD_FAILURE() << "the resolution failed: " << ec.message();
+  }
+  void set_stopped() && noexcept { (*on_stopped_)(); }
+  [[nodiscard]] auto get_env() const noexcept { return ex::prop{ex::get_scheduler, sch_}; }
+};
+
+// A send started by a completion that the context's destructor delivers (a resolution's
+// set_stopped) goes nowhere: it completes stopped, as everything started during the shutdown
+// does, although a moment before the backend let the socket's sends be made directly
+// (io::detail::start_directly: epoll for every send, io_uring with eager_send). The peer gets
+// only what was sent before.
+TEST(async_resolve, a_send_started_by_a_completion_the_destructor_delivers_sends_nothing) {
+  for (senet::io::backend_kind kind : {senet::io::backend_kind::epoll, senet::io::backend_kind::uring}) {
+    if (!senet::io::io_context::is_available(kind)) {
+      continue;
+    }
+    SCOPED_TRACE(std::string(senet::io::to_string(kind)));
+    gate_open = false;
+    gate_entered = 0;
+    senet::ip::detail::set_resolve_function_for_testing(&gated_resolve);
+    std::weak_ptr<senet::io::detail::handoff> handoff;
+    send_record late_send;
+    {
+      std::optional<senet::io::io_context> ctx;
+      ctx.emplace(kind);
+      auto sch = ctx->get_scheduler();
+      handoff = senet::io::detail::handoff_of(*ctx);
+      auto pair = senet::test::tcp_pair(*ctx);
+      pair.client.eager_send(kind == senet::io::backend_kind::uring);
+      // A receive that waits registers the client with the backend (epoll registers a socket at
+      // its first wait).
+      char got = 0;
+      auto received = ctx->run_until(
+          ex::when_all(senet::net::async_receive(pair.client, senet::buffer(&got, 1)),
+                       ex::just() | ex::then([&]() noexcept {
+                         EXPECT_EQ(::send(pair.server.native_handle(), "y", 1, MSG_NOSIGNAL), 1);
+                       })));
+      ASSERT_TRUE(received.has_value());
+      ASSERT_EQ(got, 'y');
+      char first = 'x';
+      auto sent = ctx->run_until(senet::net::async_send(pair.client, senet::buffer(&first, 1)));
+      ASSERT_TRUE(sent.has_value());
+      ASSERT_EQ(std::get<0>(*sent), 1U);
+      const auto* head = static_cast<const senet::io::detail::descriptor_state_head*>(
+          pair.client.io_descriptor().context_state);
+      ASSERT_TRUE(head != nullptr && (head->direct & senet::io::detail::direct_send) != 0)
+          << "the backend should allow direct sends after a send that completed at once";
+
+      char second = 'z';
+      auto connect_send = [&] {
+        return ex::connect(senet::net::async_send(pair.client, senet::buffer(&second, 1)),
+                           send_receiver{&late_send, sch});
+      };
+      std::optional<decltype(connect_send())> send_op;
+      std::function<void()> on_stopped = [&] {
+        send_op.emplace(senet::ip::detail::emplace_result{connect_send});
+        ex::start(*send_op);
+      };
+      auto resolve_op =
+          ex::connect(senet::net::async_resolve("127.0.0.1", "80"), then_start_receiver{&on_stopped, sch});
+      ex::start(resolve_op);
+      senet::test::spin_until([&] { return gate_entered.load() != 0; }, "a worker entering the resolution");
+      ctx.reset();
+      EXPECT_EQ(late_send.completions, 1);
+      EXPECT_TRUE(late_send.stopped) << "the send completed with " << late_send.bytes << " byte(s), "
+                                     << late_send.error.message();
+      // On the wire: the first byte only.
+      char in[2] = {};
+      ::pollfd readable{pair.server.native_handle(), POLLIN, 0};
+      ASSERT_EQ(::poll(&readable, 1, 10'000), 1);
+      EXPECT_EQ(::recv(pair.server.native_handle(), in, sizeof in, MSG_DONTWAIT), 1);
+      EXPECT_EQ(in[0], 'x');
+      EXPECT_EQ(::poll(&readable, 1, 50), 0) << "the late send reached the peer";
+    }
+    {
+      std::lock_guard lock(gate_mutex);
+      gate_open = true;
+    }
+    gate_cv.notify_all();
+    EXPECT_TRUE(wait_until_released(handoff)) << "the worker still holds the request after 30 s";
+    senet::ip::detail::set_resolve_function_for_testing(nullptr);
+  }
 }
 
 struct any_receiver {

@@ -23,15 +23,19 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
 namespace {
 
+namespace ex = senet::ex;
 using senet::ip::tcp;
 using senet::ip::udp;
 using senet::net::socket_base;
@@ -302,6 +306,43 @@ TYPED_TEST(basic_socket_backends, remote_endpoint_stays_after_the_peer_closes) {
   p.client.close();
   EXPECT_EQ(this->receive(p.server), "");  // the close has arrived
   EXPECT_EQ(p.server.remote_endpoint(), peer);
+}
+
+// assign() takes a descriptor as it is; the caller makes it non-blocking if it wants (see
+// assign). One left blocking must still never block the loop: the backend's receive finds nothing
+// and waits for data instead of sleeping in recvmsg, so the work queued behind it (here the send
+// that the receive waits for) runs. A thread sends other bytes after 2 s if the loop did block,
+// so that the test then fails instead of hanging.
+TYPED_TEST(basic_socket_backends, a_receive_on_an_assigned_blocking_descriptor_does_not_block_the_loop) {
+  if (this->kind == senet::io::backend_kind::test) {
+    GTEST_SKIP() << "the test backend's connections are simulated: there is no descriptor to block on";
+  }
+  auto p = this->tcp_pair();
+  int fd = p.client.release();
+  ASSERT_EQ(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK), 0);
+  tcp::socket blocking;
+  blocking.assign(tcp::v4(), fd);
+  std::atomic<bool> received{false};
+  int server_fd = p.server.native_handle();
+  std::thread watchdog([&] {
+    for (int i = 0; i < 200 && !received.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!received.load()) {
+      EXPECT_EQ(::send(server_fd, "wd", 2, MSG_NOSIGNAL), 2);
+    }
+  });
+  std::array<char, 16> buf{};
+  auto r = this->run(ex::when_all(
+      senet::net::async_receive(blocking, senet::buffer(buf)) | ex::then([&](std::size_t n) noexcept {
+        received.store(true);
+        return n;
+      }),
+      senet::net::async_send(p.server, senet::buffer(std::string_view("hi")))));
+  received.store(true);
+  watchdog.join();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(std::string_view(buf.data(), 2), "hi") << "the loop slept in the receive's system call";
 }
 
 TYPED_TEST(basic_socket_backends, shutdown_send_gives_the_peer_end_of_stream) {

@@ -206,7 +206,10 @@ class basic_socket : public socket_base {
   }
 
   /// Takes ownership of `fd`, an open socket of protocol `p`. The caller makes it non-blocking
-  /// and close-on-exec if it wants the guarantees senet's own sockets have.
+  /// and close-on-exec if it wants the guarantees senet's own sockets have: asynchronous sends and
+  /// receives never block the loop either way (their system calls say `MSG_DONTWAIT`), but on
+  /// the epoll backend an accept or connect on a blocking descriptor would, and the synchronous
+  /// operations follow the descriptor's mode.
   void assign(const protocol_type& p, native_handle_type fd, std::error_code& ec) noexcept {
     if (is_open()) {
       ec = std::make_error_code(std::errc::already_connected);

@@ -99,6 +99,10 @@ void context_impl::shutdown() noexcept {
   shutting_down_ = true;
   io_context* previous = current_context;
   current_context = owner_;
+  // Before any completion runs user code here: the backend withdraws its descriptors' direct bits
+  // (descriptor_state_head::direct), so that an operation started from such a completion goes to
+  // the core, which cancels it, instead of being made directly (it would reach the wire).
+  backend_->cancel_all();
   // Operations waiting for a result from another thread (ip::async_resolve) complete stopped;
   // a result handed back before this is in remote_ and delivered below.
   handoff_->detach();

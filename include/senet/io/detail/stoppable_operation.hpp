@@ -101,7 +101,8 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
     descriptor's backend allows it (`may_perform_directly`: nothing of the direction pending or
     waiting for delivery) and tries sends whatever the socket's eager bit
     (`descriptor_state_head::tries`) or the socket has `eager_send`, no start handed to the loop
-    waits to run (this send would overtake it), and the send is not to go zero-copy. The result
+    waits to run (this send would overtake it), and the socket has no zero-copy threshold (a
+    send above it is never made directly; one below goes to the backend, which may try it). The result
     is the one the backend would have set; only the calls into the core and the backend are
     saved. Not when the record already carries `start_would_block`. True when the call finished
     the send (`op.result_`: bytes or -errno); false when the record is to be started, then with

@@ -100,7 +100,7 @@ inline int settle(io_operation& op, ::ssize_t r) noexcept {
 /** `try_perform` of a receive, inline where the loop retries its read list. */
 inline bool try_receive(io_operation& op, int fd) noexcept {
   for (;;) {
-    if (int s = settle(op, ::recvmsg(fd, &op.msg_, op.flags_)); s >= 0) {
+    if (int s = settle(op, ::recvmsg(fd, &op.msg_, op.flags_ | MSG_DONTWAIT)); s >= 0) {
       return s != 0;
     }
   }
@@ -116,13 +116,15 @@ bool try_perform(io_operation& op, int fd) noexcept {
   for (;;) {
     ::ssize_t r = -1;
     switch (op.code_) {
+      // MSG_DONTWAIT: never block the loop, also on a blocking descriptor a socket was given with
+      // assign() (and the same call as a direct one, io::detail::perform_directly).
       case op_code::receive:
-        r = ::recvmsg(fd, &op.msg_, op.flags_);
+        r = ::recvmsg(fd, &op.msg_, op.flags_ | MSG_DONTWAIT);
         break;
       case op_code::send:
         // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE, without touching the process's
         // signal disposition.
-        r = ::sendmsg(fd, &op.msg_, op.flags_ | MSG_NOSIGNAL);
+        r = ::sendmsg(fd, &op.msg_, op.flags_ | MSG_NOSIGNAL | MSG_DONTWAIT);
         break;
       case op_code::accept:
         r = ::accept4(fd, static_cast<::sockaddr*>(op.msg_.msg_name),
@@ -510,7 +512,7 @@ class epoll_backend final : public backend {
         end_multishot(s, -ENOBUFS);
         return;
       }
-      ::ssize_t r = ::recv(s.fd, pool.data(id), pool.buffer_size(), 0);
+      ::ssize_t r = ::recv(s.fd, pool.data(id), pool.buffer_size(), MSG_DONTWAIT);
       if (r > 0) {
         m.on_shot_(m, r, completion_more | completion_buffer, id);
         if (s.stream && static_cast<std::size_t>(r) < pool.buffer_size()) {
