@@ -552,6 +552,52 @@ TYPED_TEST(operation_order_test, a_receive_asked_to_stop_from_outside_completes_
   EXPECT_EQ(log.order, (std::vector<int>{0, 1})) << "completions are delivered in start order";
 }
 
+// A receive that waits is stopped on the loop's thread: its completion (stopped) goes into the
+// ready queue. A receive started right after it, in the same handler, on a socket that tries at
+// once (eager_receive) and has a byte there, must not complete inside its start(), ahead of the
+// stopped one: it completes after it (the direction's ticket, also after a cancel).
+TYPED_TEST(operation_order_test, an_operation_started_after_a_cancelled_one_completes_after_it) {
+  auto pair = senet::test::tcp_pair(this->ctx());
+  pair.server.eager_receive(true);
+  completion_log log(2);
+  std::array<char, 1> first{};
+  std::array<char, 1> second{};
+  ex::inplace_stop_source stop;
+  auto a = connect_and_start(net::async_receive(pair.server, buffer(first)),
+                             stoppable_transfer_receiver{&this->ctx(), &log, 0, stop.get_token()});
+  this->ctx().poll();  // it waits in the backend
+  ASSERT_EQ(log.count.load(), 0);
+  // On epoll the byte is there before the loop looks (io_uring's waiting receive would take it
+  // in the kernel at once; the test backend's likewise): the second would find it at once.
+  constexpr bool byte_first = TypeParam::kind == io::backend_kind::epoll;
+  if constexpr (byte_first) {
+    ASSERT_EQ(::send(pair.client.native_handle(), "b", 1, MSG_NOSIGNAL), 1);
+    ::pollfd readable{pair.server.native_handle(), POLLIN, 0};
+    ASSERT_EQ(::poll(&readable, 1, 10'000), 1);
+  }
+  std::unique_ptr<started<decltype(net::async_receive(pair.server, buffer(second))), transfer_receiver>> b;
+  bool second_done_before_first = false;
+  // On the loop's thread, before the loop looks at the kernel again: stop the first, start the
+  // second.
+  ASSERT_TRUE(this->ctx()
+                  .run_until(ex::just() | ex::then([&] {
+                               stop.request_stop();
+                               b = connect_and_start(net::async_receive(pair.server, buffer(second)),
+                                                     transfer_receiver{&this->ctx(), &log, 1});
+                               second_done_before_first = log.bytes[1] != -2 && log.bytes[0] == -2;
+                             }))
+                  .has_value());
+  if constexpr (!byte_first) {
+    ASSERT_TRUE(this->run(net::async_write(pair.client, buffer(std::string_view("b")))).has_value());
+  }
+  ASSERT_TRUE(drive(this->ctx(), [&] { return log.done(2); }));
+  EXPECT_FALSE(second_done_before_first) << "the second receive completed inside its start()";
+  EXPECT_EQ(log.bytes[0], -1) << "the first receive was stopped";
+  EXPECT_EQ(log.bytes[1], 1);
+  EXPECT_EQ(second[0], 'b');
+  EXPECT_EQ(log.order, (std::vector<int>{0, 1})) << "completions are delivered in start order";
+}
+
 TYPED_TEST(operation_order_test,
            a_receive_started_before_run_until_takes_the_bytes_before_one_started_in_it) {
   auto pair = senet::test::tcp_pair(this->ctx());

@@ -69,7 +69,9 @@ struct descriptor_state_head {
   /** Per direction (`direct_index`): the ready-queue number of the last completion of that
       direction that went through the ready queue (0: none). Until `*delivered` reaches it, that
       completion has not been delivered, and an operation of the direction that finished now would
-      overtake it: a direct call is refused (epoll keeps these; io_uring leaves them 0). */
+      overtake it: a direct call is refused, and the backend does not complete an operation of
+      the direction at once either (epoll and io_uring keep these; the test backend leaves them
+      0). */
   std::uint64_t tickets[2] = {0, 0};
   /** `direct_send` / `direct_receive`: a send / receive started now on the context's thread,
       with the socket's `eager` bit of that direction set, would be tried at once with its system

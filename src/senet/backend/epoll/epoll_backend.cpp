@@ -253,9 +253,11 @@ class epoll_backend final : public backend {
       end_multishot(*s, -ECANCELED);
       return;
     }
-    list_of(*s, op).erase(op);
+    op_list& list = list_of(*s, op);
+    list.erase(op);
     op.backend_link_ = nullptr;
     sink().complete(op, -ECANCELED);
+    take_ticket(*s, list);
   }
 
  private:
@@ -404,8 +406,14 @@ class epoll_backend final : public backend {
 
   void cancel_descriptor(descriptor& d) noexcept override {
     auto* s = static_cast<epoll_state*>(d.context_state);
-    abort_all(s->read, -ECANCELED);
-    abort_all(s->write, -ECANCELED);
+    if (!s->read.empty()) {
+      abort_all(s->read, -ECANCELED);
+      take_ticket(*s, s->read);
+    }
+    if (!s->write.empty()) {
+      abort_all(s->write, -ECANCELED);
+      take_ticket(*s, s->write);
+    }
   }
 
   void cancel_all() noexcept override {
@@ -638,6 +646,18 @@ class epoll_backend final : public backend {
       list.erase(*op);
       op->backend_link_ = nullptr;
       sink().complete(*op, result);
+    }
+  }
+
+  // A record of `list` has just been completed through the ready queue by a cancel: when `list`
+  // is a direction's (not the readiness waits), that completion becomes the direction's ticket,
+  // so that an operation of the direction started before it is delivered does not complete at
+  // once, ahead of it (as after retry()).
+  void take_ticket(epoll_state& s, const op_list& list) noexcept {
+    if (&list == &s.read) {
+      s.read_ticket() = sink().ready_entered_;
+    } else if (&list == &s.write) {
+      s.write_ticket() = sink().ready_entered_;
     }
   }
 

@@ -502,7 +502,9 @@ class uring_backend final : public backend {
         enqueue(op, dir);
         return false;
       }
-      if (!tried && try_first(op, d)) {
+      // Not while the last completion of the direction waits in the ready queue (its ticket):
+      // completing this one at once would overtake it.
+      if (!tried && s->tickets[direct_index(direct_bit(*s, dir))] <= sink().ready_left_ && try_first(op, d)) {
         op.backend_link_ = nullptr;
         op.backend_flags_ = 0;
         allow_direct(*s, dir);
@@ -898,6 +900,10 @@ class uring_backend final : public backend {
         hand_on(*s, dir);
       } else if (!shut_down_) {
         allow_direct(*s, dir);
+        // The direction's ticket (descriptor_state_head::tickets): `op`'s completion enters the
+        // ready queue next (every caller completes it right after), as number ready_entered_ + 1;
+        // until it is delivered, nothing of the direction completes at once.
+        s->tickets[direct_index(direct_bit(*s, dir))] = sink().ready_entered_ + 1;
       }
     }
   }
