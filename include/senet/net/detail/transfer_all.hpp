@@ -97,11 +97,9 @@ class transfer_progress {
   transfer_progress(const transfer_progress&) = delete;
   transfer_progress& operator=(const transfer_progress&) = delete;
 
-  /// The next buffers to transfer; empty when all is done.
+  /// The next buffers to transfer; empty when all is done. (Computed anew at each call: the
+  /// operations keep no span of them.)
   std::span<const Buffer> window() noexcept { return rest_.prepare(); }
-
-  /// The same buffers again (computed anew: a sequence's operation keeps no span for them).
-  std::span<const Buffer> current() noexcept { return rest_.prepare(); }
 
   /// Stores the count so far in the caller's counter, if any.
   void report() noexcept {
@@ -136,8 +134,7 @@ class transfer_progress<Buffer, Buffers> {
   transfer_progress(const transfer_progress&) = delete;
   transfer_progress& operator=(const transfer_progress&) = delete;
 
-  std::span<const Buffer> window() noexcept { return current(); }
-  [[nodiscard]] std::span<const Buffer> current() const noexcept {
+  [[nodiscard]] std::span<const Buffer> window() const noexcept {
     return {&rest_, rest_.size() != 0 ? std::size_t{1} : std::size_t{0}};
   }
 
@@ -306,7 +303,7 @@ class io_transfer_all_operation
     this->descriptor_ = &stream_->io_descriptor();
     // The buffer types are layout-compatible with iovec (checked above and in buffer.hpp), so the
     // window is the array of iovec the kernel reads.
-    std::span<const buffer_type> window = transfer_.current();
+    std::span<const buffer_type> window = transfer_.window();
     this->msg_.msg_iov = reinterpret_cast<::iovec*>(const_cast<buffer_type*>(window.data()));
     this->msg_.msg_iovlen = window.size();
     this->flags_ = 0;

@@ -504,7 +504,7 @@ class uring_backend final : public backend {
       }
       // Not while the last completion of the direction waits in the ready queue (its ticket):
       // completing this one at once would overtake it.
-      if (!tried && s->tickets[direct_index(direct_bit(*s, dir))] <= sink().ready_left_ && try_first(op, d)) {
+      if (!tried && ticket(*s, dir) <= sink().ready_left_ && try_first(op, d)) {
         op.backend_link_ = nullptr;
         op.backend_flags_ = 0;
         allow_direct(*s, dir);
@@ -903,7 +903,7 @@ class uring_backend final : public backend {
         // The direction's ticket (descriptor_state_head::tickets): `op`'s completion enters the
         // ready queue next (every caller completes it right after), as number ready_entered_ + 1;
         // until it is delivered, nothing of the direction completes at once.
-        s->tickets[direct_index(direct_bit(*s, dir))] = sink().ready_entered_ + 1;
+        ticket(*s, dir) = sink().ready_entered_ + 1;
       }
     }
   }
@@ -911,6 +911,11 @@ class uring_backend final : public backend {
   // The descriptor_state_head::direct bit of `dir`.
   static std::uint8_t direct_bit(const uring_state& s, const direction& dir) noexcept {
     return &dir == &s.directions[0] ? direct_receive : direct_send;
+  }
+
+  // The descriptor_state_head::tickets entry of `dir`.
+  static std::uint64_t& ticket(uring_state& s, const direction& dir) noexcept {
+    return s.tickets[direct_index(direct_bit(s, dir))];
   }
 
   // Nothing of `dir` is pending: a send or receive of it may be made directly (as try_first would
