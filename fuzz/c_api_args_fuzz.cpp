@@ -190,6 +190,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else {
           check(created != nullptr, "create accepts a socket");
           s.handle = created;
+          if (s.peer != -1) {
+            ::close(s.peer);  // the peer of the slot's earlier socket, destroyed by a step before
+          }
           s.peer = fds[1];
         }
         break;
