@@ -65,18 +65,11 @@ bool prepare_or_fail(Rcvr& rcvr, Prepare&& prepare) noexcept {
   return true;
 }
 
-/** The first step of an operation state's `start()`: completes `rcvr` with `set_stopped()` when a
-    stop was already requested, and moves the start to the context's thread when called on another
-    one (`trampoline(&op)` runs there). True when the caller goes on starting here. */
-template <class Rcvr>
-bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
-                        io_operation::complete_fn trampoline) noexcept {
-  if constexpr (!ex::unstoppable_token<ex::stop_token_of_t<ex::env_of_t<Rcvr>>>) {
-    if (ex::get_stop_token(ex::get_env(rcvr)).stop_requested()) {
-      ex::set_stopped(std::move(rcvr));
-      return false;
-    }
-  }
+/** The second step of an operation state's `start()`, after its stop token was checked: moves
+    the start to the context's thread when called on another one (`trampoline(&op)` runs there).
+    True when the caller goes on starting here. */
+inline bool start_here_or_hand_off(io_context& ctx, io_operation& op,
+                                   io_operation::complete_fn trampoline) noexcept {
   std::atomic<std::size_t>& handed_off = handed_off_starts(ctx);
   if (!running_in_this_thread(ctx) || handed_off.load(std::memory_order_relaxed) != 0) [[unlikely]] {
     // Backends are touched only by the context's thread: start there. A start on that thread
@@ -94,6 +87,21 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
     return false;
   }
   return true;
+}
+
+/** The first step of an operation state's `start()`: completes `rcvr` with `set_stopped()` when a
+    stop was already requested, and moves the start to the context's thread when called on another
+    one (`start_here_or_hand_off`). True when the caller goes on starting here. */
+template <class Rcvr>
+bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
+                        io_operation::complete_fn trampoline) noexcept {
+  if constexpr (!ex::unstoppable_token<ex::stop_token_of_t<ex::env_of_t<Rcvr>>>) {
+    if (ex::get_stop_token(ex::get_env(rcvr)).stop_requested()) {
+      ex::set_stopped(std::move(rcvr));
+      return false;
+    }
+  }
+  return start_here_or_hand_off(ctx, op, trampoline);
 }
 
 /** A send (`op.code_` is send, the record filled) made by its operation state on the context's
@@ -175,8 +183,17 @@ class stoppable_operation : public Record {
   ~stoppable_operation() { reset_callback(); }
 
   void start() & noexcept {
-    if (start_here_or_post(*ctx_, *this, rcvr_, &stoppable_operation::start_trampoline)) {
-      start_here();
+    // The receiver's stop token is looked up once: for the check here and, when the operation
+    // waits, for its stop callback (each lookup walks the receivers' environments).
+    token_type token = ex::get_stop_token(ex::get_env(rcvr_));
+    if constexpr (stoppable) {
+      if (token.stop_requested()) {
+        ex::set_stopped(std::move(rcvr_));
+        return;
+      }
+    }
+    if (start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline)) {
+      start_here(token);
     }
   }
 
@@ -214,7 +231,7 @@ class stoppable_operation : public Record {
   /** Completes the operation from `result_` (after `record_completed()` returned false). */
   void finish() noexcept {
     if (finish_step()) {
-      start_here();
+      start_here(ex::get_stop_token(ex::get_env(rcvr_)));
     }
   }
 
@@ -244,7 +261,7 @@ class stoppable_operation : public Record {
   static void start_trampoline(io_operation* op) noexcept {
     auto& self = *static_cast<stoppable_operation*>(op);
     started_handed_off(*self.ctx_);
-    self.start_here();
+    self.start_here(ex::get_stop_token(ex::get_env(self.rcvr_)));
   }
 
   // Fills the record; false when that failed and the receiver got the error.
@@ -252,7 +269,8 @@ class stoppable_operation : public Record {
     return prepare_or_fail(rcvr_, [this]() noexcept { return derived().prepare(); });
   }
 
-  void start_here() noexcept {
+  // `token`: the receiver's stop token, for the stop callback when the operation waits.
+  void start_here(token_type token) noexcept {
     for (;;) {
       if (!prepare_record()) {
         return;
@@ -269,8 +287,7 @@ class stoppable_operation : public Record {
     if constexpr (stoppable) {
       // Constructed only when the operation is pending: a stop already requested runs the
       // callback here, which cancels it through the ready queue.
-      ::new (static_cast<void*>(callback_.bytes))
-          callback_type(ex::get_stop_token(ex::get_env(rcvr_)), on_stop{this});
+      ::new (static_cast<void*>(callback_.bytes)) callback_type(token, on_stop{this});
       registered_ = true;
     }
   }
