@@ -301,11 +301,22 @@ bool is_wait(op_code code) noexcept {
   return code == op_code::poll;
 }
 
-// The direction that orders `op`: 1 for send and connect, 0 for receive and accept.
-direction& direction_of(uring_state& s, const io_operation& op) noexcept {
+// The index in uring_state::directions of the direction that orders `op`: 1 for send and
+// connect, 0 for receive and accept.
+unsigned direction_index(const io_operation& op) noexcept {
   constexpr unsigned write_codes =
       (1U << static_cast<unsigned>(op_code::send)) | (1U << static_cast<unsigned>(op_code::connect));
-  return s.directions[(write_codes >> static_cast<unsigned>(op.code_)) & 1U];
+  return (write_codes >> static_cast<unsigned>(op.code_)) & 1U;
+}
+
+// The descriptor_state_head::direct bit of uring_state::directions[i].
+constexpr std::uint8_t direct_bit_of(unsigned i) noexcept {
+  return i != 0 ? direct_send : direct_receive;
+}
+
+// The direction that orders `op`.
+direction& direction_of(uring_state& s, const io_operation& op) noexcept {
+  return s.directions[direction_index(op)];
 }
 
 uring_state* state_of(const io_operation& op) noexcept {
@@ -471,6 +482,68 @@ class uring_backend final : public backend {
   [[nodiscard]] bool links_timeouts() const noexcept override { return links_timeouts_; }
 
   bool start(io_operation& op) noexcept override {
+    if (start_plain(op)) [[likely]] {
+      return false;
+    }
+    return start_general(op);
+  }
+
+  // The common start, with none of the general path's branches and calls: a receive or send of
+  // one buffer with no endpoint and no time limit, on a descriptor registered here, with nothing
+  // of its direction pending, no eager try and no zero-copy threshold, while the backlog is empty
+  // and the ring has room. Does exactly what start_general does with such a record (the ring's
+  // RECV / SEND, the direction's active record, the in-flight set); false, having changed
+  // nothing, for any other record.
+  bool start_plain(io_operation& op) noexcept {
+    const descriptor& d = *op.descriptor_;
+    auto* s = static_cast<uring_state*>(d.context_state);
+    bool send = op.code_ == op_code::send;
+    if (s == nullptr || s->owner != this || (!send && op.code_ != op_code::receive) ||
+        op.link_timeout_ns_ != 0 || d.eager != 0 || d.zero_copy_threshold != 0 || op.msg_.msg_iovlen != 1 ||
+        op.msg_.msg_name != nullptr || !backlog_.empty()) {
+      return false;
+    }
+    unsigned i = send ? 1U : 0U;
+    direction& dir = s->directions[i];
+    if (dir.active != nullptr) {
+      return false;
+    }
+    ::io_uring_sqe* sqe = next_sqe();
+    if (sqe == nullptr) [[unlikely]] {
+      return false;
+    }
+    const ::iovec& iov = op.msg_.msg_iov[0];
+    if (send) {
+      // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
+      ::io_uring_prep_send(sqe, d.fd, iov.iov_base, iov.iov_len, op.flags_ | MSG_NOSIGNAL);
+    } else {
+      ::io_uring_prep_recv(sqe, d.fd, iov.iov_base, iov.iov_len, op.flags_);
+    }
+    ::io_uring_sqe_set_data64(sqe, user_data_of(op));
+    op.backend_link_ = s;
+    op.backend_flags_ = 0;
+    op.completion_flags_ = 0;
+    op.start_hints_ = 0;
+    s->direct &= static_cast<std::uint8_t>(~direct_bit_of(i));
+    dir.active = &op;
+    s->in_flight.insert(op);
+    return true;
+  }
+
+  // io_uring_get_sqe without its tests of IORING_SETUP_SQPOLL and IORING_SETUP_SQE128, which
+  // init() never sets up.
+  ::io_uring_sqe* next_sqe() noexcept {
+    ::io_uring_sq& sq = ring_.sq;
+    unsigned tail = sq.sqe_tail;
+    if (tail + 1 - IO_URING_READ_ONCE(*sq.khead) > sq.ring_entries) {
+      return nullptr;
+    }
+    sq.sqe_tail = tail + 1;
+    return &sq.sqes[tail & sq.ring_mask];
+  }
+
+  // Every other start (see start_plain).
+  [[gnu::noinline]] bool start_general(io_operation& op) noexcept {
     // The core passes socket operations only (timers and schedule stay in the core).
     descriptor& d = *op.descriptor_;
     auto* s = static_cast<uring_state*>(d.context_state);
@@ -496,7 +569,8 @@ class uring_backend final : public backend {
       op.backend_flags_ = f_linked;
     }
     if (op.code_ < op_code::poll) [[likely]] {
-      direction& dir = direction_of(*s, op);
+      unsigned i = direction_index(op);
+      direction& dir = s->directions[i];
       if (dir.active != nullptr) {
         // Keep the order of operations in one direction: wait behind the one handed to the ring.
         enqueue(op, dir);
@@ -504,13 +578,13 @@ class uring_backend final : public backend {
       }
       // Not while the last completion of the direction waits in the ready queue (its ticket):
       // completing this one at once would overtake it.
-      if (!tried && ticket(*s, dir) <= sink().ready_left_ && try_first(op, d)) {
+      if (!tried && ticket(*s, i) <= sink().ready_left_ && try_first(op, d)) {
         op.backend_link_ = nullptr;
         op.backend_flags_ = 0;
-        allow_direct(*s, dir);
+        allow_direct(*s, i);
         return true;
       }
-      s->direct &= static_cast<std::uint8_t>(~direct_bit(*s, dir));
+      s->direct &= static_cast<std::uint8_t>(~direct_bit_of(i));
       dir.active = &op;
     } else if (op.code_ != op_code::poll) {
       // A standing multishot record: not ordered with the descriptor's other operations.
@@ -893,35 +967,31 @@ class uring_backend final : public backend {
     if (s == nullptr || is_wait(op.code_)) {
       return;
     }
-    direction& dir = direction_of(*s, op);
+    unsigned i = direction_index(op);
+    direction& dir = s->directions[i];
     if (dir.active == &op) {
       dir.active = nullptr;
       if (!dir.queued.empty()) [[unlikely]] {
         hand_on(*s, dir);
       } else if (!shut_down_) {
-        allow_direct(*s, dir);
+        allow_direct(*s, i);
         // The direction's ticket (descriptor_state_head::tickets): `op`'s completion enters the
         // ready queue next (every caller completes it right after), as number ready_entered_ + 1;
         // until it is delivered, nothing of the direction completes at once.
-        ticket(*s, dir) = sink().ready_entered_ + 1;
+        ticket(*s, i) = sink().ready_entered_ + 1;
       }
     }
   }
 
-  // The descriptor_state_head::direct bit of `dir`.
-  static std::uint8_t direct_bit(const uring_state& s, const direction& dir) noexcept {
-    return &dir == &s.directions[0] ? direct_receive : direct_send;
+  // The descriptor_state_head::tickets entry of directions[i].
+  static std::uint64_t& ticket(uring_state& s, unsigned i) noexcept {
+    return s.tickets[direct_index(direct_bit_of(i))];
   }
 
-  // The descriptor_state_head::tickets entry of `dir`.
-  static std::uint64_t& ticket(uring_state& s, const direction& dir) noexcept {
-    return s.tickets[direct_index(direct_bit(s, dir))];
-  }
-
-  // Nothing of `dir` is pending: a send or receive of it may be made directly (as try_first would
+  // Nothing of directions[i] is pending: a send or receive of it may be made directly (as try_first would
   // make it), a receive only while no standing receive takes the descriptor's data.
-  static void allow_direct(uring_state& s, const direction& dir) noexcept {
-    if (&dir == &s.directions[1]) {
+  static void allow_direct(uring_state& s, unsigned i) noexcept {
+    if (i != 0) {
       s.direct |= direct_send;
     } else if (s.standing == nullptr) {
       s.direct |= direct_receive;
