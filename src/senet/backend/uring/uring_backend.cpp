@@ -29,7 +29,9 @@
 
    Submission. start() writes the operation's SQE into the ring and returns; nothing reaches the
    kernel until the next run_once, which submits everything queued during the loop turn with the
-   one io_uring_enter that also waits (io_uring_submit_and_wait / _timeout).
+   one io_uring_enter that also waits (io_uring_submit_and_wait / _timeout). The common start (a
+   receive or send of one buffer, nothing of its direction pending, none of the options below)
+   takes a short path, start_plain; every other one start_general.
 
    Order. Operations of one direction of a descriptor (receive and accept; send and connect) are
    handed to the ring one at a time, in start order: the descriptor's state holds the active one
