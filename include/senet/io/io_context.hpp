@@ -172,7 +172,8 @@ class io_context {
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
   friend bool detail::links_timeouts(const io_context&) noexcept;
   friend void detail::with_backend(io_context&, void (*)(void*, detail::backend&) noexcept, void*);
-  // The starts handed to the loop that it has not run yet (detail::start_here_or_post; found by ADL).
+  // The starts handed to the loop that it has not run yet (detail::start_here_or_hand_off,
+  // start_here_or_post; found by ADL).
   friend std::atomic<std::size_t>& handed_off_starts(io_context& ctx) noexcept {
     return ctx.handed_off_starts_;
   }

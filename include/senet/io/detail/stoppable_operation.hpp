@@ -139,7 +139,8 @@ inline bool start_directly(io_context& ctx, io_operation& op) noexcept {
   return true;
 }
 
-/** The first step of the trampoline of `start_here_or_post`, on the context's thread. */
+/** The first step of the trampoline of `start_here_or_hand_off` (and so of `start_here_or_post`),
+    on the context's thread. */
 inline void started_handed_off(io_context& ctx) noexcept {
   handed_off_starts(ctx).fetch_sub(1, std::memory_order_relaxed);
 }
@@ -185,7 +186,7 @@ class stoppable_operation : public Record {
   void start() & noexcept {
     // The receiver's stop token is looked up once: for the check here and, when the operation
     // waits, for its stop callback (each lookup walks the receivers' environments).
-    token_type token = ex::get_stop_token(ex::get_env(rcvr_));
+    callback_token token = current_token();
     if constexpr (stoppable) {
       if (token.stop_requested()) {
         ex::set_stopped(std::move(rcvr_));
@@ -200,6 +201,9 @@ class stoppable_operation : public Record {
  protected:
   using token_type = ex::stop_token_of_t<ex::env_of_t<Rcvr>>;
   static constexpr bool stoppable = !ex::unstoppable_token<token_type>;
+  // What start_here needs of the token: the token itself when a stop callback can be registered,
+  // nothing otherwise (an unstoppable receiver's environment is never looked into).
+  using callback_token = std::conditional_t<stoppable, token_type, no_callback>;
 
   [[nodiscard]] io_context& context() const noexcept { return *ctx_; }
   [[nodiscard]] Rcvr& receiver() noexcept { return rcvr_; }
@@ -231,7 +235,7 @@ class stoppable_operation : public Record {
   /** Completes the operation from `result_` (after `record_completed()` returned false). */
   void finish() noexcept {
     if (finish_step()) {
-      start_here(ex::get_stop_token(ex::get_env(rcvr_)));
+      start_here(current_token());
     }
   }
 
@@ -249,6 +253,15 @@ class stoppable_operation : public Record {
 
   Derived& derived() noexcept { return static_cast<Derived&>(*this); }
 
+  // The receiver's stop token, where a stop callback can be registered with it.
+  callback_token current_token() const noexcept {
+    if constexpr (stoppable) {
+      return ex::get_stop_token(ex::get_env(rcvr_));
+    } else {
+      return {};
+    }
+  }
+
   void reset_callback() noexcept {
     if constexpr (stoppable) {
       if (registered_) {
@@ -261,7 +274,7 @@ class stoppable_operation : public Record {
   static void start_trampoline(io_operation* op) noexcept {
     auto& self = *static_cast<stoppable_operation*>(op);
     started_handed_off(*self.ctx_);
-    self.start_here(ex::get_stop_token(ex::get_env(self.rcvr_)));
+    self.start_here(self.current_token());
   }
 
   // Fills the record; false when that failed and the receiver got the error.
@@ -270,7 +283,7 @@ class stoppable_operation : public Record {
   }
 
   // `token`: the receiver's stop token, for the stop callback when the operation waits.
-  void start_here(token_type token) noexcept {
+  void start_here([[maybe_unused]] callback_token token) noexcept {
     for (;;) {
       if (!prepare_record()) {
         return;
