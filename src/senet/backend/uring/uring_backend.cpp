@@ -385,6 +385,7 @@ class uring_backend final : public backend {
       // SUBMIT_ALL (Linux 5.18) only makes a submit go on past a failing SQE: do without it too.
       for (std::uint32_t submit_all : {std::uint32_t{IORING_SETUP_SUBMIT_ALL}, std::uint32_t{0}}) {
         params = {};
+        // Never IORING_SETUP_SQPOLL or IORING_SETUP_SQE128: next_sqe() relies on it.
         params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | taskrun | submit_all;
         params.cq_entries = cq_entries;
         r = ::io_uring_queue_init_params(sq_entries, &ring_, &params);
@@ -488,117 +489,6 @@ class uring_backend final : public backend {
       return false;
     }
     return start_general(op);
-  }
-
-  // The common start, with none of the general path's branches and calls: a receive or send of
-  // one buffer with no endpoint and no time limit, on a descriptor registered here, with nothing
-  // of its direction pending, no eager try and no zero-copy threshold, while the backlog is empty
-  // and the ring has room. Does exactly what start_general does with such a record (the ring's
-  // RECV / SEND, the direction's active record, the in-flight set); false, having changed
-  // nothing, for any other record.
-  bool start_plain(io_operation& op) noexcept {
-    const descriptor& d = *op.descriptor_;
-    auto* s = static_cast<uring_state*>(d.context_state);
-    bool send = op.code_ == op_code::send;
-    if (s == nullptr || s->owner != this || (!send && op.code_ != op_code::receive) ||
-        op.link_timeout_ns_ != 0 || d.eager != 0 || d.zero_copy_threshold != 0 || op.msg_.msg_iovlen != 1 ||
-        op.msg_.msg_name != nullptr || !backlog_.empty()) {
-      return false;
-    }
-    unsigned i = send ? 1U : 0U;
-    direction& dir = s->directions[i];
-    if (dir.active != nullptr) {
-      return false;
-    }
-    ::io_uring_sqe* sqe = next_sqe();
-    if (sqe == nullptr) [[unlikely]] {
-      return false;
-    }
-    const ::iovec& iov = op.msg_.msg_iov[0];
-    if (send) {
-      // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
-      ::io_uring_prep_send(sqe, d.fd, iov.iov_base, iov.iov_len, op.flags_ | MSG_NOSIGNAL);
-    } else {
-      ::io_uring_prep_recv(sqe, d.fd, iov.iov_base, iov.iov_len, op.flags_);
-    }
-    ::io_uring_sqe_set_data64(sqe, user_data_of(op));
-    op.backend_link_ = s;
-    op.backend_flags_ = 0;
-    op.completion_flags_ = 0;
-    op.start_hints_ = 0;
-    s->direct &= static_cast<std::uint8_t>(~direct_bit_of(i));
-    dir.active = &op;
-    s->in_flight.insert(op);
-    return true;
-  }
-
-  // io_uring_get_sqe without its tests of IORING_SETUP_SQPOLL and IORING_SETUP_SQE128, which
-  // init() never sets up.
-  ::io_uring_sqe* next_sqe() noexcept {
-    ::io_uring_sq& sq = ring_.sq;
-    unsigned tail = sq.sqe_tail;
-    if (tail + 1 - IO_URING_READ_ONCE(*sq.khead) > sq.ring_entries) {
-      return nullptr;
-    }
-    sq.sqe_tail = tail + 1;
-    return &sq.sqes[tail & sq.ring_mask];
-  }
-
-  // Every other start (see start_plain).
-  [[gnu::noinline]] bool start_general(io_operation& op) noexcept {
-    // The core passes socket operations only (timers and schedule stay in the core).
-    descriptor& d = *op.descriptor_;
-    auto* s = static_cast<uring_state*>(d.context_state);
-    if (s == nullptr || s->owner != this) [[unlikely]] {
-      s = first_use(op, d);
-      if (s == nullptr) {
-        if (is_wait(op.code_)) {
-          // Readiness waits never complete inline, not even with an error.
-          sink().complete(op, op.result_);
-          return false;
-        }
-        return true;
-      }
-    }
-    op.backend_link_ = s;
-    op.backend_flags_ = 0;
-    op.completion_flags_ = 0;
-    // The caller made the system call itself a moment ago and it would have blocked.
-    bool tried = (op.start_hints_ & start_would_block) != 0;
-    op.start_hints_ = 0;
-    if (op.link_timeout_ns_ > 0 && links_timeouts_) [[unlikely]] {
-      op.link_timeout_ns_ = absolute_deadline(op.link_timeout_ns_);
-      op.backend_flags_ = f_linked;
-    }
-    if (op.code_ < op_code::poll) [[likely]] {
-      unsigned i = direction_index(op);
-      direction& dir = s->directions[i];
-      if (dir.active != nullptr) {
-        // Keep the order of operations in one direction: wait behind the one handed to the ring.
-        enqueue(op, dir);
-        return false;
-      }
-      // Not while the last completion of the direction waits in the ready queue (its ticket):
-      // completing this one at once would overtake it.
-      if (!tried && ticket(*s, i) <= sink().ready_left_ && try_first(op, d)) {
-        op.backend_link_ = nullptr;
-        op.backend_flags_ = 0;
-        allow_direct(*s, i);
-        return true;
-      }
-      s->direct &= static_cast<std::uint8_t>(~direct_bit_of(i));
-      dir.active = &op;
-    } else if (op.code_ != op_code::poll) {
-      // A standing multishot record: not ordered with the descriptor's other operations.
-      op.backend_flags_ |= f_multishot;
-      s->direct &= static_cast<std::uint8_t>(~direct_receive);
-    }
-    if (backlog_.empty() && queue(op)) [[likely]] {
-      s->in_flight.insert(op);
-    } else {
-      to_backlog(op, *s);
-    }
-    return false;
   }
 
   void cancel(io_operation& op) noexcept override {
@@ -876,6 +766,117 @@ class uring_backend final : public backend {
 
  private:
   // ---- submission ----
+
+  // The common start, with none of the general path's branches and calls: a receive or send of
+  // one buffer with no endpoint and no time limit, on a descriptor registered here, with nothing
+  // of its direction pending, no eager try and no zero-copy threshold, while the backlog is empty
+  // and the ring has room. Does exactly what start_general does with such a record (the ring's
+  // RECV / SEND, the direction's active record, the in-flight set); false, having changed
+  // nothing, for any other record.
+  bool start_plain(io_operation& op) noexcept {
+    const descriptor& d = *op.descriptor_;
+    auto* s = static_cast<uring_state*>(d.context_state);
+    bool send = op.code_ == op_code::send;
+    if (s == nullptr || s->owner != this || (!send && op.code_ != op_code::receive) ||
+        op.link_timeout_ns_ != 0 || d.eager != 0 || d.zero_copy_threshold != 0 || op.msg_.msg_iovlen != 1 ||
+        op.msg_.msg_name != nullptr || !backlog_.empty()) {
+      return false;
+    }
+    unsigned i = send ? 1U : 0U;
+    direction& dir = s->directions[i];
+    if (dir.active != nullptr) {
+      return false;
+    }
+    ::io_uring_sqe* sqe = next_sqe();
+    if (sqe == nullptr) [[unlikely]] {
+      return false;
+    }
+    const ::iovec& iov = op.msg_.msg_iov[0];
+    if (send) {
+      // MSG_NOSIGNAL: a peer reset gives EPIPE, never SIGPIPE.
+      ::io_uring_prep_send(sqe, d.fd, iov.iov_base, iov.iov_len, op.flags_ | MSG_NOSIGNAL);
+    } else {
+      ::io_uring_prep_recv(sqe, d.fd, iov.iov_base, iov.iov_len, op.flags_);
+    }
+    ::io_uring_sqe_set_data64(sqe, user_data_of(op));
+    op.backend_link_ = s;
+    op.backend_flags_ = 0;
+    op.completion_flags_ = 0;
+    op.start_hints_ = 0;
+    s->direct &= static_cast<std::uint8_t>(~direct_bit_of(i));
+    dir.active = &op;
+    s->in_flight.insert(op);
+    return true;
+  }
+
+  // io_uring_get_sqe without its tests of IORING_SETUP_SQPOLL and IORING_SETUP_SQE128, which
+  // init() never sets up.
+  ::io_uring_sqe* next_sqe() noexcept {
+    ::io_uring_sq& sq = ring_.sq;
+    unsigned tail = sq.sqe_tail;
+    if (tail + 1 - IO_URING_READ_ONCE(*sq.khead) > sq.ring_entries) {
+      return nullptr;
+    }
+    sq.sqe_tail = tail + 1;
+    return &sq.sqes[tail & sq.ring_mask];
+  }
+
+  // Every other start (see start_plain).
+  [[gnu::noinline]] bool start_general(io_operation& op) noexcept {
+    // The core passes socket operations only (timers and schedule stay in the core).
+    descriptor& d = *op.descriptor_;
+    auto* s = static_cast<uring_state*>(d.context_state);
+    if (s == nullptr || s->owner != this) [[unlikely]] {
+      s = first_use(op, d);
+      if (s == nullptr) {
+        if (is_wait(op.code_)) {
+          // Readiness waits never complete inline, not even with an error.
+          sink().complete(op, op.result_);
+          return false;
+        }
+        return true;
+      }
+    }
+    op.backend_link_ = s;
+    op.backend_flags_ = 0;
+    op.completion_flags_ = 0;
+    // The caller made the system call itself a moment ago and it would have blocked.
+    bool tried = (op.start_hints_ & start_would_block) != 0;
+    op.start_hints_ = 0;
+    if (op.link_timeout_ns_ > 0 && links_timeouts_) [[unlikely]] {
+      op.link_timeout_ns_ = absolute_deadline(op.link_timeout_ns_);
+      op.backend_flags_ = f_linked;
+    }
+    if (op.code_ < op_code::poll) [[likely]] {
+      unsigned i = direction_index(op);
+      direction& dir = s->directions[i];
+      if (dir.active != nullptr) {
+        // Keep the order of operations in one direction: wait behind the one handed to the ring.
+        enqueue(op, dir);
+        return false;
+      }
+      // Not while the last completion of the direction waits in the ready queue (its ticket):
+      // completing this one at once would overtake it.
+      if (!tried && ticket(*s, i) <= sink().ready_left_ && try_first(op, d)) {
+        op.backend_link_ = nullptr;
+        op.backend_flags_ = 0;
+        allow_direct(*s, i);
+        return true;
+      }
+      s->direct &= static_cast<std::uint8_t>(~direct_bit_of(i));
+      dir.active = &op;
+    } else if (op.code_ != op_code::poll) {
+      // A standing multishot record: not ordered with the descriptor's other operations.
+      op.backend_flags_ |= f_multishot;
+      s->direct &= static_cast<std::uint8_t>(~direct_receive);
+    }
+    if (backlog_.empty() && queue(op)) [[likely]] {
+      s->in_flight.insert(op);
+    } else {
+      to_backlog(op, *s);
+    }
+    return false;
+  }
 
   // start() on a descriptor this backend has not registered: registers it, or completes `op` at
   // once (returning null) if it cannot be used here.
