@@ -210,7 +210,10 @@ std::string message(std::size_t i) {
 
 // 64 receives complete at once into a 4-entry completion queue: 60 completions wait in the kernel's
 // overflow list (IORING_FEAT_NODROP), and each must still arrive once, with its own bytes.
-void burst_into_tiny_queue(bool single_thread) {
+// `used_before`: each socket has completed a receive first, so that the burst's receives take the
+// backend's short start path (start_plain) until the 4-entry submission queue is full, and the
+// general one, into the backlog, after it; otherwise every receive is its socket's first.
+void burst_into_tiny_queue(bool single_thread, bool used_before = false) {
   io::io_context ctx{on_uring(single_thread, 4)};
   ASSERT_EQ(ctx.backend_info().completion_queue_entries, 4U);
   constexpr std::size_t n = 64;
@@ -219,6 +222,16 @@ void burst_into_tiny_queue(bool single_thread) {
   for (std::size_t i = 0; i < n; ++i) {
     pairs.push_back(std::make_unique<socket_pair>());
     rx.push_back(std::make_unique<transfer_record<8>>());
+    if (used_before) {
+      transfer_record<8> first;
+      first.prepare(iod::op_code::receive, pairs[i]->b.d);
+      start_pending(ctx, first);
+      ASSERT_EQ(::send(pairs[i]->a.d.fd, "x", 1, MSG_NOSIGNAL), 1);
+      senet::test::run_records_until(ctx, [&] { return first.completions != 0; });
+      ASSERT_EQ(first.result, 1) << i;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     rx[i]->prepare(iod::op_code::receive, pairs[i]->b.d);
     start_pending(ctx, *rx[i]);
   }
@@ -257,6 +270,16 @@ TEST_F(uring_setup, a_burst_larger_than_a_tiny_completion_queue_loses_nothing) {
 
 TEST_F(uring_setup, a_burst_larger_than_a_tiny_completion_queue_loses_nothing_single_thread) {
   burst_into_tiny_queue(true);
+}
+
+// The same burst on sockets that were used before: the first receives go to the ring by the short
+// start path, the others wait in the backlog for room; each still completes once, with its bytes.
+TEST_F(uring_setup, a_burst_past_a_tiny_ring_on_sockets_in_use_loses_nothing) {
+  burst_into_tiny_queue(false, true);
+}
+
+TEST_F(uring_setup, a_burst_past_a_tiny_ring_on_sockets_in_use_loses_nothing_single_thread) {
+  burst_into_tiny_queue(true, true);
 }
 
 // ---- other threads and a single-thread context --------------------------------------------------
