@@ -312,6 +312,38 @@ TYPED_TEST(async_receive_test, cancel_with_stop_source_from_another_thread) {
   EXPECT_EQ(in, 'w');
 }
 
+// A waiting receive under two stop tokens at once (a counting_scope's, through token.wrap, and
+// when_all's, its receiver's own), started on the context's thread: the operation state looks
+// the pair up once at start and registers its one stop callback with that copy; a stop of either
+// source cancels the receive (the scope's by a request, when_all's by a sibling that stops).
+TYPED_TEST(async_receive_test, a_waiting_receive_under_a_scope_and_its_own_stop_token_stops_with_either) {
+  auto pair = this->tcp_pair();
+  for (bool by_scope : {true, false}) {
+    char in = 0;
+    bool stopped = false;
+    ex::counting_scope scope;
+    auto receive = scope.get_token().wrap(net::async_receive(pair.server, buffer(&in, 1))) |
+                   ex::then([](std::size_t) {}) | ex::upon_stopped([&] { stopped = true; });
+    auto sch = this->scheduler();
+    if (by_scope) {
+      // After a hop through the loop, so that the receive waits.
+      auto stopper = ex::schedule(sch) | ex::then([&] { scope.request_stop(); });
+      EXPECT_TRUE(this->run(ex::when_all(std::move(receive), std::move(stopper))).has_value());
+    } else {
+      auto stopper = ex::schedule(sch) | ex::let_value([] { return ex::just_stopped(); });
+      EXPECT_FALSE(this->run(ex::when_all(std::move(receive), std::move(stopper))).has_value());
+    }
+    EXPECT_TRUE(stopped) << (by_scope ? "the scope's stop" : "when_all's stop");
+    ex::sync_wait(scope.join());
+  }
+  char in = 0;
+  char out = 'x';
+  auto r = this->run(ex::when_all(net::async_send(pair.client, buffer(&out, 1)),
+                                  net::async_receive(pair.server, buffer(&in, 1))));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(in, 'x');
+}
+
 TYPED_TEST(async_receive_test, stop_requested_before_start_completes_stopped) {
   auto pair = this->tcp_pair();
   char in = 0;
