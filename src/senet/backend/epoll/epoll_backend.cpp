@@ -632,7 +632,7 @@ class epoll_backend final : public backend {
       list.erase(*op);
       op->backend_link_ = nullptr;
       sink().complete(*op, op->result_);
-      (&list == &s.read ? s.read_ticket() : s.write_ticket()) = sink().ready_entered_;
+      take_ticket(s, list);
       if (list.empty()) {
         // The direction is idle: direct calls may go on once this completion is delivered (the
         // ticket just taken says when).
@@ -649,10 +649,10 @@ class epoll_backend final : public backend {
     }
   }
 
-  // A record of `list` has just been completed through the ready queue by a cancel: when `list`
-  // is a direction's (not the readiness waits), that completion becomes the direction's ticket,
-  // so that an operation of the direction started before it is delivered does not complete at
-  // once, ahead of it (as after retry()).
+  // A record of `list` has just been completed through the ready queue (by retry() or a cancel):
+  // when `list` is a direction's (not the readiness waits), that completion becomes the
+  // direction's ticket, so that an operation of the direction started before it is delivered does
+  // not complete at once, ahead of it.
   void take_ticket(epoll_state& s, const op_list& list) noexcept {
     if (&list == &s.read) {
       s.read_ticket() = sink().ready_entered_;
