@@ -108,10 +108,17 @@ struct inplace_stop_callback_base {
   execute_fn* execute_;
   inplace_stop_callback_base* next_ = nullptr;
   inplace_stop_callback_base** prev_ = nullptr;
-  // Points at a flag on the stack of the thread running the callback while it runs; the callback's
-  // destructor sets that flag when it runs inside the callback itself.
-  bool* removed_during_callback_ = nullptr;
-  std::atomic<bool> callback_completed_{false};
+  // Once request_stop took the callback off the list: while it runs, a flag on the stack of the
+  // running thread, which the callback's destructor sets when it runs inside the callback itself;
+  // `completed()` once it returned (the destructor on another thread waits for that). One word for
+  // both, so that a callback is five pointers.
+  std::atomic<bool*> run_state_{nullptr};
+
+  // The value of `run_state_` after the callback returned: an address no stack flag has.
+  [[nodiscard]] static bool* completed() noexcept {
+    static bool tag = false;
+    return &tag;
+  }
 };
 
 }  // namespace detail
@@ -159,13 +166,12 @@ class inplace_stop_source {
       }
       cb->prev_ = nullptr;  // marks it as taken off the list (running or run)
       bool removed_during_callback = false;
-      cb->removed_during_callback_ = &removed_during_callback;
+      cb->run_state_.store(&removed_during_callback, std::memory_order_relaxed);
       unlock(stop_requested_bit);
       cb->execute();
       if (!removed_during_callback) {
-        cb->removed_during_callback_ = nullptr;
         // The last access to *cb: a destructor waiting on another thread may free it right after.
-        cb->callback_completed_.store(true, std::memory_order_release);
+        cb->run_state_.store(detail::inplace_stop_callback_base::completed(), std::memory_order_release);
       }
       lock();
     }
@@ -347,13 +353,14 @@ inline void inplace_stop_callback_base::deregister_callback() noexcept {
   if (notifier == std::this_thread::get_id()) {
     // On the requesting thread: either inside the callback (tell request_stop not to touch this object
     // afterwards) or after it returned (nothing to do).
-    if (removed_during_callback_ != nullptr) {
-      *removed_during_callback_ = true;
+    bool* running = run_state_.load(std::memory_order_relaxed);
+    if (running != nullptr && running != completed()) {
+      *running = true;
     }
   } else {
     // Callbacks are short (they forward a stop request), so a yielding spin is enough; it also avoids
     // touching the flag's memory from the notifying side after the waiter may have freed it.
-    while (!callback_completed_.load(std::memory_order_acquire)) {
+    while (run_state_.load(std::memory_order_acquire) != completed()) {
       std::this_thread::yield();
     }
   }
