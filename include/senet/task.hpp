@@ -227,6 +227,7 @@ class task<T>::operation {
       return;
     }
     promise_type& p = handle_.promise();
+    stop_slot_.bind(ctx_.token);
     ctx_.stop_slot = &stop_slot_;
     p.ctx_ = &ctx_;
     p.on_done_ = &operation::on_done;
@@ -280,7 +281,7 @@ class task<T>::operation {
   [[no_unique_address]] source_type source_{};
   [[no_unique_address]] callback_type callback_{};
   // After source_: its callback goes first.
-  io::detail::stop_slot stop_slot_{};
+  execution_detail::stop_slot stop_slot_{};
 };
 
 }  // namespace senet

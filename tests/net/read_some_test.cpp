@@ -373,7 +373,7 @@ TYPED_TEST(read_some, a_socket_registered_with_another_context_is_refused_there)
 
 // The wait after a direct attempt (socket_awaitable.hpp's wait record): on the kernel backends a
 // read that finds nothing goes there. Awaited directly in a senet::task it arms the task's stop
-// slot (io/detail/stop_slot.hpp: one stop callback per task); awaited through another awaiter
+// slot (execution/detail/stop_slot.hpp: one stop callback per task); awaited through another awaiter
 // that forwards only the context and token (suspension_counter.hpp's `counted`) it registers a
 // callback of its own; either only when the task's token can be stopped. A stop request ends it
 // with operation_aborted on both paths. The test backend has no direct path: its reads take the

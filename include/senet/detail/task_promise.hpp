@@ -23,7 +23,7 @@
 
 #include <senet/detail/frame_allocator.hpp>
 #include <senet/execution.hpp>
-#include <senet/io/detail/stop_slot.hpp>
+#include <senet/execution/detail/stop_slot.hpp>
 #include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
 
@@ -53,9 +53,10 @@ struct task_context {
   io::io_context* io = nullptr;
   ex::inplace_stop_token token{};
   const frame_allocator* alloc = nullptr;
-  /** The outermost task's one stop callback for the waits of the chain (io/detail/stop_slot.hpp),
+  /** The outermost task's one stop callback for the waits of the chain
+      (execution/detail/stop_slot.hpp, bound to `token`),
       or null (then each wait registers its own). */
-  io::detail::stop_slot* stop_slot = nullptr;
+  execution_detail::stop_slot* stop_slot = nullptr;
 };
 
 [[noreturn]] inline void no_io_context_for_task() noexcept {
@@ -102,7 +103,7 @@ concept binds_io_environment = requires(A& a, io::io_context* io, ex::inplace_st
 /** One that also takes the chain's stop slot (`task_context::stop_slot`). */
 template <class A>
 concept binds_stop_slot = requires(A& a, io::io_context* io, ex::inplace_stop_token token,
-                                   io::detail::stop_slot* slot) {
+                                   execution_detail::stop_slot* slot) {
   a.bind_io_environment(io, token, slot);
 };
 

@@ -34,8 +34,8 @@
    goes to the core with `start_would_block` like the operation state's would, and its completion
    maps the result as the sender's receiver would (`-ECANCELED`: `operation_aborted`). Only when
    the awaiting coroutine's token can be stopped (`stop_possible()`) is a stop arranged for: in a
-   `senet::task` by arming the task's stop slot (io/detail/stop_slot.hpp: one callback per task,
-   two atomic exchanges per wait), otherwise by a stop callback of the record's own.
+   `senet::task` by arming the task's stop slot (execution/detail/stop_slot.hpp: one callback per
+   task, two atomic exchanges per wait), otherwise by a stop callback of the record's own.
 
    Completion and resumption race when the operation completes on the context's thread while the
    coroutine runs on another: `state_` decides, as in the task's sender awaiter. */
@@ -43,9 +43,9 @@
 #include <senet/buffer.hpp>
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
+#include <senet/execution/detail/stop_slot.hpp>
 #include <senet/io/detail/descriptor.hpp>
 #include <senet/io/detail/operation.hpp>
-#include <senet/io/detail/stop_slot.hpp>
 #include <senet/io/detail/stoppable_operation.hpp>
 #include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
@@ -84,7 +84,7 @@ inline const std::error_code no_error{};
 struct awaitable_wait_counts {
   std::uint64_t waits = 0;           ///< wait records started
   std::uint64_t stop_callbacks = 0;  ///< stop callbacks those registered (no stop slot)
-  std::uint64_t slot_arms = 0;       ///< of the task's stop slot instead (io/detail/stop_slot.hpp)
+  std::uint64_t slot_arms = 0;       ///< of the task's stop slot instead (execution/detail/stop_slot.hpp)
 };
 inline thread_local constinit awaitable_wait_counts wait_counts{};
 
@@ -140,10 +140,10 @@ class socket_awaitable {
     ctx_ = ctx;
     token_ = token;
   }
-  /** The same, with the task's stop slot (io/detail/stop_slot.hpp; may be null), which a wait then
-      arms instead of registering a stop callback of its own. */
+  /** The same, with the task's stop slot (execution/detail/stop_slot.hpp, bound to `token`; may be
+      null), which a wait then arms instead of registering a stop callback of its own. */
   void bind_io_environment(io::io_context* ctx, ex::inplace_stop_token token,
-                           io::detail::stop_slot* slot) noexcept {
+                           execution_detail::stop_slot* slot) noexcept {
     ctx_ = ctx;
     token_ = token;
     slot_ = slot;
@@ -210,7 +210,12 @@ class socket_awaitable {
 
   // The record of the wait after a direct attempt that would have blocked (see the top of the
   // file): what the sender's operation state would hand to the core, and no more.
-  struct wait_record : io::detail::io_operation {
+  struct wait_record : io::detail::io_operation, execution_detail::stop_target {
+    // What the task's slot runs on a stop (execution_detail::stop_target::run).
+    static void cancel(execution_detail::stop_target& target) noexcept {
+      auto& w = static_cast<wait_record&>(target);
+      io::detail::request_cancel(*w.self_->ctx_, w);
+    }
     struct on_stop {
       wait_record* record_;
       void operator()() const noexcept { io::detail::request_cancel(*record_->self_->ctx_, *record_); }
@@ -221,7 +226,7 @@ class socket_awaitable {
     socket_awaitable* self_;
     iov_type iov_;
     bool message_socket_ = false;
-    io::detail::stop_slot* slot_ = nullptr;  // armed: the task's slot cancels it on a stop
+    execution_detail::stop_slot* slot_ = nullptr;  // armed: the task's slot cancels it on a stop
     std::optional<ex::stop_callback_for_t<ex::inplace_stop_token, on_stop>> callback_;
   };
 
@@ -345,16 +350,17 @@ class socket_awaitable {
     if (token_.stop_possible()) {
       // After the start, as an operation state does: a stop requested meanwhile (from another
       // thread) cancels the record through the ready queue.
-      if (slot_ != nullptr) {
-        switch (slot_->arm(*ctx_, *w, token_)) {
-          case io::detail::stop_slot::armed::yes:
+      if (slot_ != nullptr && slot_->token() == token_) {
+        w->run = &wait_record::cancel;
+        switch (slot_->arm(*w)) {
+          case execution_detail::stop_slot::armed::yes:
             ++wait_counts.slot_arms;
             w->slot_ = slot_;
             return false;
-          case io::detail::stop_slot::armed::stopped:
+          case execution_detail::stop_slot::armed::stopped:
             io::detail::request_cancel(*ctx_, *w);
             return false;
-          case io::detail::stop_slot::armed::elsewhere:
+          case execution_detail::stop_slot::armed::busy:
             break;
         }
       }
@@ -390,7 +396,9 @@ class socket_awaitable {
     auto& w = static_cast<wait_record&>(*op);
     socket_awaitable& self = *w.self_;
     if (w.slot_ != nullptr) {
-      w.slot_->disarm(w);
+      if (!w.slot_->disarm(w)) {
+        io::detail::take_queued_cancel(*self.ctx_, w);
+      }
     } else if (w.callback_) {
       w.callback_.reset();
       io::detail::take_queued_cancel(*self.ctx_, w);
@@ -434,7 +442,7 @@ class socket_awaitable {
   Buffers buffers_;
   io::io_context* ctx_ = nullptr;
   ex::inplace_stop_token token_{};
-  io::detail::stop_slot* slot_ = nullptr;
+  execution_detail::stop_slot* slot_ = nullptr;
   std::coroutine_handle<> handle_{};
   std::atomic<int> state_{idle};
   std::uint8_t started_ = not_started;  // what storage_ holds
