@@ -548,7 +548,7 @@ TYPED_TEST(socket_threads, timer_waits_and_cancel_from_several_threads) {
 
 // read_some's wait after a direct attempt (net/detail/socket_awaitable.hpp) stopped from another
 // thread while the context runs on its own: awaited directly in a task it is armed in the task's
-// stop slot (io/detail/stop_slot.hpp), whose callback runs on the stopping thread; awaited in a
+// stop slot (execution/detail/stop_slot.hpp), whose callback runs on the stopping thread; awaited in a
 // task whose token cannot stop it is not cancellable, and the data ends it. Each round completes
 // the read exactly once, with operation_aborted when stopped, and the socket goes on working.
 TYPED_TEST(socket_threads, a_read_some_waiting_in_a_task_is_stopped_from_another_thread) {
@@ -613,6 +613,177 @@ TYPED_TEST(socket_threads, a_read_some_waiting_in_a_task_is_stopped_from_another
               stoppable ? std::error_code(senet::error::operation_aborted) : std::error_code{});
     EXPECT_EQ(std::get<1>(got), stoppable ? 0u : 1u);
     EXPECT_EQ(arms, stoppable && kernel ? 1u : 0u);
+  }
+}
+
+// A session loop as the echo servers' (repeat_effect_until of receives) stopped from this thread
+// while the context runs on its own, after 0 to 2 steps that found data. The stop lands anywhere in
+// a step: before its receive starts, between the start and the registration of its stop callback
+// (which then runs at once), or while the receive waits. The loop completes stopped exactly once,
+// every byte sent before the stop is received once, and the socket goes on working.
+TYPED_TEST(socket_threads, a_loop_of_receives_is_stopped_from_another_thread_once) {
+  auto pair = senet::test::connect_pair(this->ctx(), this->acceptor_);
+  auto sch = this->scheduler();
+  std::array<char, 16> buf{};
+  std::string got;
+  std::string sent;
+  for (int round = 0; round < 60; ++round) {
+    const int data_steps = round % 3;
+    std::atomic<int> steps{0};
+    completion_record rec;
+    {
+      context_runner runner(this->ctx());
+      auto loop = ex::repeat_effect_until(net::async_receive(sch, pair.server, buffer(buf)) |
+                                          ex::then([&](std::size_t n) {
+                                            got.append(buf.data(), n);
+                                            steps.fetch_add(1);
+                                            return false;
+                                          }));
+      auto op = connect_slot(std::move(loop), record_receiver{&this->ctx(), &rec});
+      op->start();
+      for (int i = 0; i < data_steps; ++i) {
+        char c = static_cast<char>('a' + (round + i) % 26);
+        sent.push_back(c);
+        completion_record send_rec;
+        auto send = connect_slot(net::async_send(sch, pair.client, buffer(&c, 1)),
+                                 record_receiver{&this->ctx(), &send_rec});
+        send->start();
+        ASSERT_TRUE(this->wait_for(send_rec));
+        ASSERT_TRUE(eventually([&] { return steps.load() == i + 1; }));
+      }
+      if (round % 2 == 1) {
+        std::this_thread::sleep_for(200us);  // the next receive most likely waits
+      }
+      rec.stop.request_stop();
+      ASSERT_TRUE(this->wait_for(rec)) << "the loop did not complete within 20 s of the stop";
+      runner.finish();
+    }
+    EXPECT_EQ(rec.count.load(), 1);
+    EXPECT_TRUE(rec.is_stopped());
+    EXPECT_EQ(steps.load(), data_steps);
+  }
+  EXPECT_EQ(got, sent);
+  char out = 'z';
+  char in = 0;
+  auto r = this->run(ex::when_all(net::async_send(pair.client, buffer(&out, 1)),
+                                  net::async_receive(pair.server, buffer(&in, 1))));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(in, 'z');
+}
+
+// Starts two senders at once with its receiver's environment unchanged (when_all would give them a
+// stop token of its own): completes with set_value(false) when both completed with a value, else
+// with set_stopped(), once both completed. Counts its starts (after both children started) in
+// `*starts` and its children's completions in `*completions`.
+template <class A, class B>
+struct both_sender {
+  using sender_concept = ex::sender_tag;
+  using completion_signatures = ex::completion_signatures<ex::set_value_t(bool), ex::set_stopped_t()>;
+  A a;
+  B b;
+  std::atomic<int>* starts;
+  std::atomic<int>* completions;
+
+  template <class Rcvr>
+  struct operation {
+    using operation_state_concept = ex::operation_state_tag;
+    struct child_receiver {
+      using receiver_concept = ex::receiver_t;
+      operation* self;
+      template <class... Vs>
+      void set_value(Vs&&...) && noexcept {
+        self->done(true);
+      }
+      template <class E>
+      void set_error(E&&) && noexcept {
+        self->done(false);
+      }
+      void set_stopped() && noexcept { self->done(false); }
+      [[nodiscard]] auto get_env() const noexcept { return ex::get_env(self->rcvr_); }
+    };
+
+    operation(A a, B b, Rcvr r, std::atomic<int>* starts, std::atomic<int>* completions)
+        : rcvr_(std::move(r)),
+          starts_(starts),
+          completions_(completions),
+          a_(ex::connect(std::move(a), child_receiver{this})),
+          b_(ex::connect(std::move(b), child_receiver{this})) {}
+    operation(const operation&) = delete;
+
+    void start() & noexcept {
+      std::atomic<int>* starts = starts_;  // this may be gone once both completed
+      ex::start(a_);
+      ex::start(b_);
+      starts->fetch_add(1);
+    }
+    void done(bool value) noexcept {
+      completions_->fetch_add(1);
+      if (!value) {
+        values_ = false;
+      }
+      if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        if (values_.load()) {
+          ex::set_value(std::move(rcvr_), false);
+        } else {
+          ex::set_stopped(std::move(rcvr_));
+        }
+      }
+    }
+
+    Rcvr rcvr_;
+    std::atomic<int>* starts_;
+    std::atomic<int>* completions_;
+    std::atomic<int> left_{2};
+    std::atomic<bool> values_{true};
+    ex::connect_result_t<A, child_receiver> a_;
+    ex::connect_result_t<B, child_receiver> b_;
+  };
+
+  template <class Rcvr>
+  operation<Rcvr> connect(Rcvr r) const {
+    return operation<Rcvr>(a, b, std::move(r), starts, completions);
+  }
+};
+
+// Two receives waiting at once under one loop's stop token (both_sender above), each with a stop
+// callback on the same source: a step with data for both, then a stop from this thread while both
+// wait. Each receive completes once per step, and the loop completes stopped once.
+TYPED_TEST(socket_threads, two_receives_waiting_under_one_loop_are_both_stopped_once) {
+  auto one = senet::test::connect_pair(this->ctx(), this->acceptor_);
+  auto two = senet::test::connect_pair(this->ctx(), this->acceptor_);
+  auto sch = this->scheduler();
+  std::array<char, 8> buf1{};
+  std::array<char, 8> buf2{};
+  for (int round = 0; round < 30; ++round) {
+    std::atomic<int> starts{0};
+    std::atomic<int> completions{0};
+    completion_record rec;
+    {
+      context_runner runner(this->ctx());
+      using step_type = both_sender<decltype(net::async_receive(sch, one.server, buffer(buf1))),
+                                    decltype(net::async_receive(sch, two.server, buffer(buf2)))>;
+      auto op = connect_slot(ex::repeat_effect_until(step_type{
+                                 net::async_receive(sch, one.server, buffer(buf1)),
+                                 net::async_receive(sch, two.server, buffer(buf2)), &starts, &completions}),
+                             record_receiver{&this->ctx(), &rec});
+      op->start();
+      for (tcp::socket* client : {&one.client, &two.client}) {
+        char c = 'd';
+        completion_record send_rec;
+        auto send = connect_slot(net::async_send(sch, *client, buffer(&c, 1)),
+                                 record_receiver{&this->ctx(), &send_rec});
+        send->start();
+        ASSERT_TRUE(this->wait_for(send_rec));
+      }
+      // The second step's receives have started (on the context's thread: their callbacks are registered).
+      ASSERT_TRUE(eventually([&] { return completions.load() == 2 && starts.load() == 2; }));
+      rec.stop.request_stop();
+      ASSERT_TRUE(this->wait_for(rec)) << "the loop did not complete within 20 s of the stop";
+      runner.finish();
+    }
+    EXPECT_EQ(completions.load(), 4);
+    EXPECT_EQ(rec.count.load(), 1);
+    EXPECT_TRUE(rec.is_stopped());
   }
 }
 

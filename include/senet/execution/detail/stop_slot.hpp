@@ -1,8 +1,4 @@
 // SPDX-License-Identifier: BSL-1.0
-// First, outside the guard: <senet/execution.hpp> sets the `ex` alias, then includes
-// repeat.hpp, which includes this header again for the definitions below.
-#include <senet/execution.hpp>
-
 #ifndef SENET_EXECUTION_DETAIL_STOP_SLOT_HPP
 #define SENET_EXECUTION_DETAIL_STOP_SLOT_HPP
 
@@ -14,10 +10,8 @@
    goes. Per wait there are two atomic exchanges instead of a registration and a deregistration
    (each a lock, a list update and an unlock of the stop source).
 
-   Who keeps one: a `senet::task` (for the socket awaits of the chain of tasks it runs,
-   `task_context::stop_slot`), and `ex::repeat_effect_until` / `ex::repeat_effect` when its
-   receiver's stop token is an `inplace_stop_token` (for the senet operations of its steps, which
-   find it with the `get_stop_slot` query of their environment). A user of senet never sees it.
+   Who keeps one: a `senet::task`, for the socket awaits of the chain of tasks it runs
+   (`task_context::stop_slot`). A user of senet never sees it.
 
    Protocol (`state_`: one word, a target's address or one of the small values below):
    - `arm` (the thread that started the waiting operation, with the operation pending): `idle` ->
@@ -33,18 +27,17 @@
      first, it waits for `stopped` (the target's `run` has returned) and returns false; the caller
      then takes a cancel request that `run` queued, as it would after destroying a callback of its
      own.
-   The token of every `arm` is the one of `bind`: a caller whose stop token is another one (an
-   adaptor between the slot's owner and it changed the token) registers its own callback. The slot
-   is two words and a callback (64 bytes with the bundled core): a loop's operation state holds
-   one, and a buffer-pool connection must stay within a kilobyte.
+   The token of every `arm` is the one of `bind`: a caller whose stop token is another one
+   registers its own callback. The slot is two words and a callback (64 bytes with the bundled
+   core).
 */
 
+#include <senet/execution.hpp>
+
 #include <atomic>
-#include <concepts>
 #include <cstdint>
 #include <new>
 #include <thread>
-#include <utility>
 
 namespace senet::execution_detail {
 
@@ -96,8 +89,8 @@ class stop_slot {
       when the stop callback took it, after its `run` returned. */
   bool disarm(stop_target& target) noexcept {
     std::uintptr_t expected = address(target);
-    if (state_.compare_exchange_strong(expected, idle, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) [[likely]] {
+    if (state_.compare_exchange_strong(expected, idle, std::memory_order_acq_rel, std::memory_order_acquire))
+        [[likely]] {
       return true;
     }
     while (state_.load(std::memory_order_acquire) != stopped) {
@@ -131,15 +124,20 @@ class stop_slot {
   static constexpr std::uintptr_t stopped = 4;       // the stop callback ran: for good
   static_assert(alignof(stop_target) > stopped);
 
-  static std::uintptr_t address(stop_target& target) noexcept { return reinterpret_cast<std::uintptr_t>(&target); }
+  static std::uintptr_t address(stop_target& target) noexcept {
+    return reinterpret_cast<std::uintptr_t>(&target);
+  }
 
-  registration_type& callback() noexcept { return *std::launder(reinterpret_cast<registration_type*>(callback_)); }
+  registration_type& callback() noexcept {
+    return *std::launder(reinterpret_cast<registration_type*>(callback_));
+  }
 
   // The first arm: registers the callback (a stop already requested, or requested meanwhile on
   // another thread, runs it: the state is then stopping or stopped). False, with `s` the state
   // seen, when the arm cannot go on: another thread registers (`registering`), or a stop came.
   bool register_callback(std::uintptr_t& s) noexcept {
-    if (!state_.compare_exchange_strong(s, registering, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (!state_.compare_exchange_strong(s, registering, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
       return s != registering && s != stopping && s != stopped;  // registered meanwhile: go on
     }
     ::new (static_cast<void*>(callback_)) registration_type(token_, on_stop{this});
@@ -163,26 +161,6 @@ class stop_slot {
   ex::inplace_stop_token token_{};
   alignas(registration_type) unsigned char callback_[sizeof(registration_type)];
 };
-
-/** `get_stop_slot(env)`: the `stop_slot*` of an environment that offers one (a forwarding query,
-    so that adaptors pass it to their children); the caller checks that its own stop token is the
-    slot's before arming it. */
-struct get_stop_slot_t {
-  [[nodiscard]] static constexpr bool query(ex::forwarding_query_t) noexcept { return true; }
-
-  template <class Env>
-  requires requires(const Env& env) {
-    { env.query(std::declval<const get_stop_slot_t&>()) } noexcept -> std::convertible_to<stop_slot*>;
-  }
-  [[nodiscard]] stop_slot* operator()(const Env& env) const noexcept {
-    return env.query(*this);
-  }
-};
-inline constexpr get_stop_slot_t get_stop_slot{};
-
-/** Whether `Env` offers a stop slot. */
-template <class Env>
-concept has_stop_slot = std::invocable<const get_stop_slot_t&, const Env&>;
 
 }  // namespace senet::execution_detail
 
