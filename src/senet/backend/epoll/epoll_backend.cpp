@@ -414,6 +414,9 @@ class epoll_backend final : public backend {
       abort_all(s->write, -ECANCELED);
       take_ticket(*s, s->write);
     }
+    // Readiness waits too, as io_uring cancels its polls and the test backend its poll list; they
+    // take no ticket (they are not ordered with the directions' operations).
+    abort_all(s->polls, -ECANCELED);
   }
 
   void cancel_all() noexcept override {
