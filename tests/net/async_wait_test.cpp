@@ -9,6 +9,7 @@
 #include <senet/net/async_receive.hpp>
 #include <senet/net/async_send.hpp>
 #include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
 
 #include <support/backend_fixture.hpp>
 #include <support/io_probe.hpp>
@@ -204,6 +205,48 @@ TYPED_TEST(async_wait_test, stop_request_cancels_a_pending_wait) {
   EXPECT_TRUE(stopped);
   // The socket still works: the cancelled wait left nothing behind.
   char c = 'z';
+  auto again = this->run(ex::when_all(net::async_wait(this->server(), socket_base::wait_read),
+                                      this->send_later(this->client(), c)));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(std::get<0>(*again), poll_events::readable);
+}
+
+// basic_socket::cancel() stops every pending operation of the socket, readiness waits too: each
+// completes once, with set_stopped(), also under a timeout and on a datagram socket; the sockets
+// stay open and usable.
+TYPED_TEST(async_wait_test, socket_cancel_stops_pending_waits) {
+  using senet::test::io_outcome;
+  using senet::test::io_probe;
+  ip::udp::socket datagram = senet::test::bind_udp(ip::udp::v4());
+  io_outcome<poll_events> read_wait;
+  io_outcome<poll_events> error_wait;
+  io_outcome<poll_events> timed_wait;
+  io_outcome<poll_events> datagram_wait;
+  auto read_op = ex::connect(net::async_wait(this->server(), socket_base::wait_read),
+                             io_probe<poll_events>{&this->ctx(), &read_wait});
+  auto error_op = ex::connect(net::async_wait(this->server(), socket_base::wait_error),
+                              io_probe<poll_events>{&this->ctx(), &error_wait});
+  auto timed_op = ex::connect(net::timeout(net::async_wait(this->server(), socket_base::wait_read), 1h),
+                              io_probe<poll_events>{&this->ctx(), &timed_wait});
+  auto datagram_op = ex::connect(net::async_wait(datagram, socket_base::wait_read),
+                                 io_probe<poll_events>{&this->ctx(), &datagram_wait});
+  ex::start(read_op);
+  ex::start(error_op);
+  ex::start(timed_op);
+  ex::start(datagram_op);
+  this->ctx().poll();
+  ASSERT_FALSE(read_wait.done || error_wait.done || timed_wait.done || datagram_wait.done);
+  this->server().cancel();
+  datagram.cancel();
+  // Bounded: a wait that cancel() missed is stopped through its own stop source and fails here.
+  for (auto* outcome : {&read_wait, &error_wait, &timed_wait, &datagram_wait}) {
+    EXPECT_TRUE(senet::test::run_until_done(this->ctx(), *outcome, 5s)) << "cancel() left a wait pending";
+    EXPECT_TRUE(outcome->stopped_once());
+  }
+  EXPECT_TRUE(this->server().is_open());
+  EXPECT_TRUE(datagram.is_open());
+  // The socket still works: the cancelled waits left nothing behind.
+  char c = 'c';
   auto again = this->run(ex::when_all(net::async_wait(this->server(), socket_base::wait_read),
                                       this->send_later(this->client(), c)));
   ASSERT_TRUE(again.has_value());

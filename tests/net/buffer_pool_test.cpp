@@ -292,6 +292,48 @@ TYPED_TEST(buffer_pool_test, end_of_stream_is_an_empty_buffer_after_the_data_eve
   EXPECT_TRUE(this->value_of(net::async_receive(c.server, pool)).empty());
 }
 
+// The peer's last bytes and its FIN (or a reset) reach the socket together, in one readiness edge,
+// while a receive waits: the receive gets the bytes, and the end (an empty buffer, or the error) is
+// not lost: the next receive has it, without any further edge from the kernel.
+TYPED_TEST(buffer_pool_test, end_of_stream_that_comes_with_the_last_bytes_while_a_receive_waits) {
+  for (bool reset : {false, true}) {
+    SCOPED_TRACE(reset ? "reset" : "end of stream");
+    net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 4});
+    auto c = this->tcp_pair();
+    pending_receive first(this->ctx(), c.server, pool);
+    settle(this->ctx());  // the standing receive is armed and found nothing
+    ASSERT_FALSE(first.done());
+    send_now(c.client, "last words");
+    if (reset) {
+      c.client.set_option(net::socket_base::linger(true, 0));
+      c.client.close();
+    } else {
+      c.client.shutdown(net::socket_base::shutdown_send);
+    }
+    ASSERT_TRUE(turn(this->ctx(), [&] { return first.done(); }));
+    ASSERT_TRUE(first.value);
+    EXPECT_EQ("last words", text_of(*first.value));
+    first.value.reset();
+    for (int i = 0; i < 2; ++i) {
+      pending_receive next(this->ctx(), c.server, pool);
+      if (!turn(this->ctx(), [&] { return next.done(); })) {
+        ADD_FAILURE() << "receive " << i << " after the data never completed";
+        next.request_stop();
+        turn(this->ctx(), [&] { return next.done(); });
+        break;
+      }
+      EXPECT_EQ(1, next.completions());
+      if (reset) {
+        EXPECT_EQ(next.error, std::errc::connection_reset) << next.error.message();
+      } else {
+        ASSERT_TRUE(next.value);
+        EXPECT_TRUE(next.value->empty());
+      }
+    }
+    EXPECT_EQ(0U, pool.in_use());
+  }
+}
+
 TYPED_TEST(buffer_pool_test, a_dry_pool_stops_receiving_and_goes_on_when_a_buffer_comes_back) {
   net::buffer_pool pool(this->ctx(), {.buffer_size = 16, .buffer_count = 2, .socket_watermark = 1 << 20});
   auto c = this->tcp_pair();

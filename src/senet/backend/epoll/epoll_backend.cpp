@@ -414,6 +414,9 @@ class epoll_backend final : public backend {
       abort_all(s->write, -ECANCELED);
       take_ticket(*s, s->write);
     }
+    // Readiness waits too, as io_uring cancels its polls and the test backend its poll list; they
+    // take no ticket (they are not ordered with the directions' operations).
+    abort_all(s->polls, -ECANCELED);
   }
 
   void cancel_all() noexcept override {
@@ -523,8 +526,10 @@ class epoll_backend final : public backend {
       ::ssize_t r = ::recv(s.fd, pool.data(id), pool.buffer_size(), MSG_DONTWAIT);
       if (r > 0) {
         m.on_shot_(m, r, completion_more | completion_buffer, id);
-        if (s.stream && static_cast<std::size_t>(r) < pool.buffer_size()) {
-          // A short read of a stream socket emptied its queue: wait for the next edge.
+        if (s.stream && static_cast<std::size_t>(r) < pool.buffer_size() && !s.read_closed) {
+          // A short read of a stream socket emptied its queue: wait for the next edge. Not once
+          // the end of stream or a reset was signalled: that came with this edge (or an earlier
+          // one), no edge follows it, and only the next recv reports it (0, or the error).
           s.read_drained = true;
           return;
         }
