@@ -39,6 +39,8 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace {
@@ -739,6 +741,78 @@ TYPED_TEST(basic_socket_threads, acceptor_closed_from_another_thread_while_accep
     EXPECT_EQ(error_thread, runner.id());
   }
   SENET_EXPECT_RACED(budget, "acceptor closed from another thread");
+}
+
+// Accepts that completed when their acceptor is closed or destroyed on another thread are still
+// delivered after that, on the context's thread (here slowly, so that the acceptor goes while they
+// are): their sockets take the protocol the acceptor had when the sender was made. The completion
+// used to read it from the acceptor itself, after close() had reset it (a socket of the wrong
+// family) or the destructor had freed it (ASan: heap-use-after-free; TSan: a data race with
+// close()). Each accept completes exactly once, with a socket of the acceptor's family or with
+// operation_aborted. IPv6, whose family is not the default protocol's.
+TYPED_TEST(basic_socket_threads, accepts_delivered_after_their_acceptor_went_on_another_thread) {
+  if constexpr (TypeParam::kind == io::backend_kind::test) {
+    GTEST_SKIP() << "the clients connect with connect(2), which the simulated network does not see";
+  } else {
+    constexpr int accepts = 16;
+    constexpr int rounds = 40;
+    int delivered_sockets = 0;
+    for (int round = 0; round < rounds; ++round) {
+      const bool destroy = round % 2 == 0;
+      auto acceptor = std::make_unique<tcp::acceptor>(senet::test::listen_tcp(tcp::v6()));
+      const auto ep = acceptor->local_endpoint();
+      std::atomic<int> sockets{0};
+      std::atomic<int> errors{0};
+      std::atomic<int> wrong_family{0};
+      std::function<void(tcp::socket)> on_socket = [&](tcp::socket s) {
+        if (s.protocol().family() != AF_INET6) {
+          wrong_family.fetch_add(1);
+        }
+        std::this_thread::sleep_for(300us);  // the acceptor goes while completions are delivered
+        sockets.fetch_add(1);
+      };
+      std::function<void()> on_error = [&] { errors.fetch_add(1); };
+      for (int i = 0; i < accepts; ++i) {
+        start_kept(this->keep_, net::async_accept(this->scheduler(), *acceptor),
+                   accept_receiver{&on_socket, &on_error});
+      }
+      this->ctx().poll();
+      std::vector<int> clients;
+      {
+        senet::test::context_runner runner(this->ctx());
+        // The connections arrive while the context runs; the acceptor goes right after.
+        for (int i = 0; i < accepts; ++i) {
+          int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+          ASSERT_GE(fd, 0);
+          clients.push_back(fd);
+          ::sockaddr_in6 to{};
+          to.sin6_family = AF_INET6;
+          to.sin6_port = htons(ep.port());
+          to.sin6_addr = in6addr_loopback;
+          ASSERT_EQ(0, ::connect(fd, reinterpret_cast<const ::sockaddr*>(&to), sizeof to));
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(round % 8 * 100));
+        std::thread t([&] {
+          if (destroy) {
+            acceptor.reset();
+          } else {
+            acceptor->close();
+          }
+        });
+        senet::test::join_within(t, 30s, "the closing thread");
+        ASSERT_TRUE(senet::test::eventually([&] { return sockets.load() + errors.load() == accepts; }))
+            << sockets.load() << " sockets and " << errors.load() << " errors of " << accepts << " accepts";
+        runner.finish();
+      }
+      EXPECT_EQ(sockets.load() + errors.load(), accepts);
+      EXPECT_EQ(wrong_family.load(), 0);
+      delivered_sockets += sockets.load();
+      for (int fd : clients) {
+        ::close(fd);
+      }
+    }
+    std::printf("%d of %d accepts delivered a socket\n", delivered_sockets, accepts * rounds);
+  }
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ struct accept_kind {
   };
 
   Acceptor* acceptor_;
+  // The acceptor's protocol, the new socket's, read when the sender is made: the acceptor may be
+  // closed or destroyed on another thread while the accept is pending, and an accept that
+  // completed before that is still delivered afterwards.
+  typename Acceptor::protocol_type protocol_;
 
   std::error_code prepare(record_type& op, storage& st, io::io_context&) noexcept {
     op.descriptor_ = &acceptor_->io_descriptor();
@@ -56,7 +60,7 @@ struct accept_kind {
     }
     socket_type socket;
     if (!ec) {
-      socket.assign(acceptor_->protocol(), fd, ec);
+      socket.assign(protocol_, fd, ec);
     }
     if (ec) {
       ::close(fd);
@@ -90,12 +94,12 @@ struct accept_kind {
 struct async_accept_t {
   template <detail::io_socket Acceptor>
   [[nodiscard]] auto operator()(Acceptor& acceptor) const noexcept {
-    return detail::make_sender(detail::accept_kind<Acceptor>{&acceptor});
+    return detail::make_sender(detail::accept_kind<Acceptor>{&acceptor, acceptor.protocol()});
   }
 
   template <io::detail::io_scheduler Sch, detail::io_socket Acceptor>
   [[nodiscard]] auto operator()(const Sch& sch, Acceptor& acceptor) const noexcept {
-    return detail::make_sender(sch, detail::accept_kind<Acceptor>{&acceptor});
+    return detail::make_sender(sch, detail::accept_kind<Acceptor>{&acceptor, acceptor.protocol()});
   }
 };
 
