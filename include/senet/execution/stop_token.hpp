@@ -103,6 +103,12 @@ struct inplace_stop_callback_base {
   void register_callback() noexcept;
   // Unlinks the callback; waits for it when another thread is running it.
   void deregister_callback() noexcept;
+  // The part of deregister_callback for a callback that request_stop took off the list (the lock
+  // held, `stop_bits` to unlock with).
+  // (A template only so that a header may define it out of line without `inline`, which GCC does
+  // not take beside `noinline`.)
+  template <class = void>
+  [[gnu::noinline]] void deregister_after_run(std::uint8_t stop_bits) noexcept;
 
   inplace_stop_source const* source_;
   execute_fn* execute_;
@@ -347,6 +353,12 @@ inline void inplace_stop_callback_base::deregister_callback() noexcept {
     source_->unlock(stop_bits);
     return;
   }
+  deregister_after_run(stop_bits);
+}
+
+// Out of line: every deregistration of a callback that never ran is the path above.
+template <class>
+void inplace_stop_callback_base::deregister_after_run(std::uint8_t stop_bits) noexcept {
   std::thread::id const notifier = source_->notifying_thread_;
   source_->unlock(stop_bits);
   // The callback has run or is running (it was taken off the list by request_stop).
