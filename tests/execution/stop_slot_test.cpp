@@ -16,7 +16,6 @@
 namespace {
 
 namespace ex = senet::ex;
-namespace t = senet::test;
 using senet::execution_detail::stop_slot;
 using senet::execution_detail::stop_target;
 using armed = stop_slot::armed;
