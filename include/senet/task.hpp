@@ -249,6 +249,9 @@ class task<T>::operation {
 
   static void on_done(void* arg) noexcept {
     auto& self = *static_cast<operation*>(arg);
+    // Before the receiver is completed, which may destroy the stop source: the stop slot's callback
+    // (registered at the chain's first wait; no wait is left now) and the bridge's.
+    self.stop_slot_.reset();
     if constexpr (bridge) {
       self.callback_.reset();
     }
@@ -267,6 +270,7 @@ class task<T>::operation {
 
   static std::coroutine_handle<> on_stopped(void* arg) noexcept {
     auto& self = *static_cast<operation*>(arg);
+    self.stop_slot_.reset();  // as in on_done
     if constexpr (bridge) {
       self.callback_.reset();
     }

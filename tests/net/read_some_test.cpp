@@ -25,6 +25,7 @@
 
 #include <array>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -431,6 +432,63 @@ TYPED_TEST(read_some,
     EXPECT_EQ(counts.slot_arms - before.slot_arms, 0u);
     EXPECT_EQ(counts.stop_callbacks - before.stop_callbacks, 0u);
   }
+}
+
+// Destroys the stop source whose token its environment gives as soon as the task completes.
+struct source_owning_receiver {
+  using receiver_concept = ex::receiver_t;
+  std::unique_ptr<ex::inplace_stop_source>* source;
+  io::io_context* ctx;
+  std::optional<result>* got;
+  struct env {
+    io::io_context* ctx;
+    ex::inplace_stop_token token;
+    [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
+      return ctx->get_scheduler();
+    }
+    [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
+  };
+  [[nodiscard]] env get_env() const noexcept { return {ctx, (*source)->get_token()}; }
+  void set_value(result r) && noexcept {
+    *got = r;
+    source->reset();
+  }
+  void set_error(std::exception_ptr) && noexcept { ADD_FAILURE() << "error"; }
+  void set_stopped() && noexcept { ADD_FAILURE() << "stopped"; }
+};
+
+// The task's stop slot registers its callback with the task's stop token at the first wait; the
+// task deregisters it before it completes, so that its receiver may destroy the stop source then,
+// before the task's operation state goes (ASan: a heap-use-after-free when the operation state's
+// destructor deregistered it).
+TYPED_TEST(read_some, the_task_lets_go_of_its_stop_source_before_it_completes) {
+  if (this->kind == io::backend_kind::test) {
+    GTEST_SKIP() << "the test backend has no direct path, so no wait arms the task's slot";
+  }
+  std::array<char, 16> buf{};
+  auto reader = [&]() -> task<result> {
+    co_return co_await this->pair_.server.read_some(senet::buffer(buf));
+  };
+  this->prime_direct_reads();
+  const auto before = net::detail::wait_counts;
+  auto source = std::make_unique<ex::inplace_stop_source>();
+  std::optional<result> got;
+  {
+    auto op = ex::connect(ex::starts_on(this->ctx().get_scheduler(), reader()),
+                          source_owning_receiver{&source, &this->ctx(), &got});
+    ex::start(op);
+    this->ctx().poll();  // the read would block: it waits, armed in the task's slot
+    ASSERT_EQ(net::detail::wait_counts.slot_arms - before.slot_arms, 1u);
+    ASSERT_FALSE(got);
+    ASSERT_TRUE(this->run(net::async_write(this->pair_.client, senet::buffer("late", 4))));
+    for (int i = 0; i < 1000 && !got; ++i) {
+      this->ctx().run_one();
+    }
+    ASSERT_TRUE(got);
+    EXPECT_EQ(std::get<0>(*got), std::error_code{});
+    EXPECT_EQ(std::get<1>(*got), 4u);
+    EXPECT_EQ(source, nullptr);
+  }  // the task's operation state goes after the source
 }
 
 TYPED_TEST(read_some, a_stop_request_ends_a_wait_after_a_direct_attempt_with_operation_aborted) {
