@@ -20,6 +20,7 @@
 #include "support/backend_fixture.hpp"
 #include "support/loopback.hpp"
 #include "support/test_env.hpp"
+#include "support/thread_harness.hpp"
 
 #include <gtest/gtest.h>
 
@@ -440,14 +441,7 @@ struct source_owning_receiver {
   std::unique_ptr<ex::inplace_stop_source>* source;
   io::io_context* ctx;
   std::optional<result>* got;
-  struct env {
-    io::io_context* ctx;
-    ex::inplace_stop_token token;
-    [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-      return ctx->get_scheduler();
-    }
-    [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
-  };
+  using env = senet::test::record_receiver::env;  // ctx's scheduler and the token
   [[nodiscard]] env get_env() const noexcept { return {ctx, (*source)->get_token()}; }
   void set_value(result r) && noexcept {
     *got = r;
