@@ -699,7 +699,8 @@ struct both_sender {
         self->done(false);
       }
       void set_stopped() && noexcept { self->done(false); }
-      [[nodiscard]] auto get_env() const noexcept { return ex::get_env(self->rcvr_); }
+      // Spelled out: the operation is incomplete where clang needs the type (connect_result_t below).
+      [[nodiscard]] ex::env_of_t<Rcvr> get_env() const noexcept { return ex::get_env(self->rcvr_); }
     };
 
     operation(A a, B b, Rcvr r, std::atomic<int>* starts, std::atomic<int>* completions)
