@@ -87,7 +87,10 @@ struct accept_kind {
     closed while the operation waited), `set_stopped_t()`.
     Cancellation: a stop request cancels the pending accept; it then completes with
     `set_stopped()` unless a connection was accepted first. The acceptor stays usable.
-    Buffer lifetime: the caller keeps `acceptor` valid until completion.
+    Lifetime: the acceptor may be closed or destroyed, on any thread, while the accept waits
+    (`basic_socket`'s thread-safety rule): the accept then completes on the context's thread with
+    `operation_aborted`, or with a connection the kernel had accepted before, whose socket has the
+    protocol the acceptor had when the sender was made.
     Thread safety: several accepts may wait on one acceptor; they complete in start order.
     See P2762 [net.sender.async.accept].
 */
