@@ -211,14 +211,15 @@ class socket_awaitable {
   // The record of the wait after a direct attempt that would have blocked (see the top of the
   // file): what the sender's operation state would hand to the core, and no more.
   struct wait_record : io::detail::io_operation, execution_detail::stop_target {
-    // What the task's slot runs on a stop (execution_detail::stop_target::run).
+    // What a stop does, through the task's slot (execution_detail::stop_target::run) or the
+    // record's own callback (on_stop).
     static void cancel(execution_detail::stop_target& target) noexcept {
       auto& w = static_cast<wait_record&>(target);
       io::detail::request_cancel(*w.self_->ctx_, w);
     }
     struct on_stop {
       wait_record* record_;
-      void operator()() const noexcept { io::detail::request_cancel(*record_->self_->ctx_, *record_); }
+      void operator()() const noexcept { cancel(*record_); }
     };
     // One buffer: its iovec (no view to clear and fill); a sequence: its view.
     using iov_type =
