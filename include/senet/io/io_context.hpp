@@ -7,6 +7,7 @@
 #include <senet/io/backend_kind.hpp>
 #include <senet/io/context_options.hpp>
 #include <senet/io/detail/operation.hpp>
+#include <senet/io/detail/shared_stop.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -177,6 +178,8 @@ class io_context {
   friend std::atomic<std::size_t>& handed_off_starts(io_context& ctx) noexcept {
     return ctx.handed_off_starts_;
   }
+  // The context's shared stop registrations (detail::stoppable_operation; found by ADL).
+  friend detail::shared_stop_table& shared_stops(io_context& ctx) noexcept { return ctx.shared_stops_; }
 
   // run_until's loop: one turn, which returns after a handler ran, or, unless `ignore_stop` (once
   // run_until has passed the stop on to its sender), as soon as the context is stopped.
@@ -199,6 +202,9 @@ class io_context {
   // (Before impl_, whose destruction may still run them.)
   std::atomic<std::size_t> handed_off_starts_{0};
   std::unique_ptr<detail::context_impl> impl_;
+  // After impl_, so that it goes first: its destructor removes the callbacks of registrations
+  // that shutdown left (operations given up on), before the core they queue sweeps to.
+  detail::shared_stop_table shared_stops_{*this};
 };
 
 /** The scheduler of an `io_context`: `ex::schedule(sch)` completes with `set_value()` on the thread

@@ -104,6 +104,10 @@ class context_impl final : public completion_sink {
   // Performs the cancel requests queued from other threads (io::detail::take_cancel_requests).
   void take_cancel_requests() noexcept;
 
+  // From a shared stop registration's callback on another thread (detail/shared_stop.hpp): the
+  // loop runs `sweep` when it takes the cancel requests.
+  void queue_sweep(io_operation& sweep) noexcept;
+
   [[nodiscard]] bool shutting_down() const noexcept { return shutting_down_; }
 
   // ---- standing operations and buffer pools (standing.cpp) ----

@@ -61,6 +61,16 @@ void context_impl::request_cancel(io_operation& op) noexcept {
   wake_if_sleeping();
 }
 
+void context_impl::queue_sweep(io_operation& sweep) noexcept {
+  foreign_call call(*this);
+  remote_cancel_.push(sweep);
+  wake_if_sleeping();
+}
+
+void queue_stop_sweep(io_context& ctx, io_operation& sweep) noexcept {
+  context_impl::of(ctx).queue_sweep(sweep);
+}
+
 void context_impl::remove_work() noexcept {
   foreign_call call(*this);
   if (guards_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
@@ -267,6 +277,12 @@ void context_impl::take_cancel_requests() noexcept {
     io_operation* next = op->cancel_next_;
     op->cancel_next_ = nullptr;
     op->cancel_pending_.store(false, std::memory_order_relaxed);
+    if (op->complete_ == &shared_stop_entry::run_sweep) [[unlikely]] {
+      // A shared stop registration's callback ran on another thread (detail/shared_stop.hpp).
+      shared_stop_entry::run_sweep(op);
+      op = next;
+      continue;
+    }
     // Nothing when it is no longer pending: it completed (its completion then waits in the ready
     // queue, or it is being delivered: take_queued_cancel).
     cancel_now(*op);

@@ -9,12 +9,14 @@
 #include <senet/error.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/detail/operation.hpp>
+#include <senet/io/detail/shared_stop.hpp>
 #include <senet/io/get_io_scheduler.hpp>
 #include <senet/io/io_context.hpp>
 
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <system_error>
 #include <type_traits>
@@ -245,10 +247,22 @@ class stoppable_operation : public Record {
     void operator()() const noexcept { self_->derived().cancel_records(); }
   };
   using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
-  // Room for the stop callback, constructed only while the operation waits (`registered_`): an
-  // optional whose flag sits in the record's tail padding instead of 8 more bytes.
+  // An inplace_stop_token's source (a scope's, when_all's, a task's) is registered with the
+  // context once for all the operations waiting under it (detail/shared_stop.hpp), where there
+  // is room; other tokens, and a source that finds no room, get a callback of the operation's own.
+  static constexpr bool shares = std::is_same_v<token_type, ex::inplace_stop_token>;
+  // Which of the two is made (`callback_`): only while the operation waits.
+  enum class registration : std::uint8_t { none, own, shared };
+  static constexpr std::size_t slot_size = shares && sizeof(shared_stop_waiter) > sizeof(callback_type)
+                                               ? sizeof(shared_stop_waiter)
+                                               : sizeof(callback_type);
+  static constexpr std::size_t slot_align = shares && alignof(shared_stop_waiter) > alignof(callback_type)
+                                                ? alignof(shared_stop_waiter)
+                                                : alignof(callback_type);
+  // Room for the callback or the place in the shared registration: an optional whose flag
+  // (`registered_`) sits in the record's tail padding instead of 8 more bytes.
   struct callback_slot {
-    alignas(callback_type) unsigned char bytes[sizeof(callback_type)];
+    alignas(slot_align) unsigned char bytes[slot_size];
   };
 
   Derived& derived() noexcept { return static_cast<Derived&>(*this); }
@@ -264,11 +278,46 @@ class stoppable_operation : public Record {
 
   void reset_callback() noexcept {
     if constexpr (stoppable) {
-      if (registered_) {
-        registered_ = false;
+      if (registered_ == registration::shared) {
+        registered_ = registration::none;
+        shared_stop_table::leave(*std::launder(reinterpret_cast<shared_stop_waiter*>(callback_.bytes)));
+      } else if (registered_ == registration::own) {
+        registered_ = registration::none;
         std::launder(reinterpret_cast<callback_type*>(callback_.bytes))->~callback_type();
       }
     }
+  }
+
+  // What a stop request of the shared registration does for this operation.
+  static void cancel_shared(shared_stop_waiter& w) noexcept {
+    static_cast<stoppable_operation*>(w.owner)->derived().cancel_records();
+  }
+
+  // The operation waits: registers for a stop request. A stop already requested cancels it.
+  void register_stop([[maybe_unused]] const callback_token& token) noexcept {
+    if constexpr (shares) {
+      if (!token.stop_possible()) {
+        return;
+      }
+      auto* w = ::new (static_cast<void*>(callback_.bytes)) shared_stop_waiter;
+      w->cancel = &stoppable_operation::cancel_shared;
+      w->owner = this;
+      switch (shared_stops(*ctx_).join(token, *w)) {
+        case shared_stop_table::joined::yes:
+          registered_ = registration::shared;
+          return;
+        case shared_stop_table::joined::stopped:
+          // What the callback would do, constructed now: cancel through the ready queue.
+          derived().cancel_records();
+          return;
+        case shared_stop_table::joined::full:
+          break;
+      }
+    }
+    // Constructed only when the operation is pending: a stop already requested runs the callback
+    // here, which cancels it through the ready queue.
+    ::new (static_cast<void*>(callback_.bytes)) callback_type(token, on_stop{this});
+    registered_ = registration::own;
   }
 
   static void start_trampoline(io_operation* op) noexcept {
@@ -298,10 +347,7 @@ class stoppable_operation : public Record {
     }
     derived().on_pending();
     if constexpr (stoppable) {
-      // Constructed only when the operation is pending: a stop already requested runs the
-      // callback here, which cancels it through the ready queue.
-      ::new (static_cast<void*>(callback_.bytes)) callback_type(token, on_stop{this});
-      registered_ = true;
+      register_stop(token);
     }
   }
 
@@ -347,7 +393,7 @@ class stoppable_operation : public Record {
   }
 
   // First: a small member goes into the record's tail padding.
-  bool registered_ = false;
+  registration registered_ = registration::none;
   io_context* ctx_;
   Rcvr rcvr_;
   [[no_unique_address]] std::conditional_t<stoppable, callback_slot, no_callback> callback_;
