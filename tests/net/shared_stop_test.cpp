@@ -312,6 +312,46 @@ TYPED_TEST(shared_stop, a_receive_completing_as_its_source_is_stopped_completes_
   EXPECT_EQ(registrations(this->ctx()), 0U);
 }
 
+// One source, receives waiting under it on two contexts run by two threads (a registration in
+// each), stopped from a third thread, round after round with a new source: every receive on both
+// contexts completes stopped once, and neither context keeps a registration.
+TYPED_TEST(shared_stop, one_source_stops_receives_on_two_contexts_run_by_two_threads) {
+  io::io_context other(TypeParam::kind);
+  std::vector<senet::test::tcp_connection> conns;
+  for (int k = 0; k < 4; ++k) {
+    conns.push_back(senet::test::tcp_pair(k % 2 == 0 ? this->ctx() : other));
+  }
+  race_budget budget(100, std::chrono::milliseconds(3000), senet::test::minimum_iterations);
+  {
+    context_runner runner(this->ctx());
+    context_runner other_runner(other);
+    while (budget.next()) {
+      ex::inplace_stop_source source;
+      std::array<completion_record, 4> recs;
+      std::array<char, 4> bytes{};
+      std::array<std::unique_ptr<receive_slot>, 4> ops;
+      for (std::size_t k = 0; k < 4; ++k) {
+        ops[k] = receive_under(k % 2 == 0 ? this->ctx() : other, conns[k].server, bytes[k], source, recs[k]);
+        ops[k]->start();
+      }
+      std::thread stopper([&] { source.request_stop(); });
+      join_within(stopper, std::chrono::seconds(30), "the stopping thread");
+      ASSERT_TRUE(eventually([&] {
+        return recs[0].done() && recs[1].done() && recs[2].done() && recs[3].done();
+      })) << "a receive did not complete within 20 s of its source's stop";
+      for (const completion_record& rec : recs) {
+        EXPECT_EQ(rec.count.load(), 1);
+        EXPECT_TRUE(rec.is_stopped());
+      }
+    }
+    runner.finish();
+    other_runner.finish();
+  }
+  SENET_EXPECT_RACED(budget, "stops across two contexts");
+  EXPECT_EQ(registrations(this->ctx()), 0U);
+  EXPECT_EQ(registrations(other), 0U);
+}
+
 // The context destroyed while receives wait under a shared registration: they complete stopped in
 // its destructor, the registration goes with them, and a stop requested afterwards reaches no
 // callback of the context's (ASan: nothing freed is touched).
