@@ -47,14 +47,7 @@ struct source_receiver {
   senet::test::record_receiver inner;
   ex::inplace_stop_source* source;
 
-  struct env {
-    io::io_context* ctx;
-    ex::inplace_stop_token token;
-    [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-      return ctx->get_scheduler();
-    }
-    [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token; }
-  };
+  using env = senet::test::record_receiver::env;  // the context's scheduler and a stop token
   [[nodiscard]] env get_env() const noexcept { return {inner.ctx, source->get_token()}; }
 
   void set_value(std::size_t n) && noexcept { std::move(inner).set_value(n); }
