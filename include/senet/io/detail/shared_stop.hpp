@@ -96,7 +96,7 @@ class shared_stop_table {
   /** What `join` did. */
   enum class joined : unsigned char {
     yes,      ///< linked: a stop request cancels the operation until `leave`
-    stopped,  ///< a stop was requested already: the caller cancels the operation now
+    stopped,  ///< the stop's cancellation has gone by: the caller cancels the operation now
     full      ///< no room: the caller registers a stop callback of its own
   };
 
