@@ -82,7 +82,7 @@ class shared_stop : public senet::test::backend_fixture<Backend> {
     });
   }
 
-  // A byte sent on `from` arrives on `to`: the connection still works.
+  // A byte sent on `c.client` arrives on `c.server`: the connection still works.
   void expect_usable(senet::test::tcp_connection& c) {
     char out = 'u';
     char in = 0;
