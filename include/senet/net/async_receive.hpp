@@ -71,8 +71,11 @@ template <class Socket, class Buffers>
     recv(2) reports `MSG_TRUNC`), `set_stopped_t()`.
     Cancellation: a stop request cancels the pending receive; it then completes with
     `set_stopped()` unless it completed first. The socket stays usable.
-    Buffer lifetime: the caller keeps `socket` and the bytes of `buffers` valid until completion;
-    a range of buffers passed as an lvalue is referred to, not copied.
+    Buffer lifetime: the caller keeps the bytes of `buffers` valid until completion; a range of
+    buffers passed as an lvalue is referred to, not copied. Socket lifetime: the socket may be
+    closed or destroyed, on any thread, while the operation waits (`basic_socket`'s thread-safety
+    rule): it then completes on the context's thread with `operation_aborted`, unless it completed
+    first.
     Thread safety: may be started from any thread. Several receives may be pending on one socket:
     they take the bytes, and complete, in start order. `start()` completes inline when data is
     already there and no other receive of the socket is pending (P2762 §6.1 2.2) on epoll and the
@@ -118,8 +121,9 @@ struct async_receive_t {
       Cancellation: a stop request completes a waiting receive with `set_stopped()` unless it
       completed first; no data is lost: what arrives stays queued on the socket for the next
       receive. `socket.cancel()` does the same for every waiting receive.
-      Buffer lifetime: the pooled_buffer owns its bytes; the caller keeps `socket` and `pool`
-      valid until completion.
+      Buffer lifetime: the pooled_buffer owns its bytes; the caller keeps `pool` valid until
+      completion. The socket may be closed or destroyed, on any thread, while the receive waits:
+      it then completes on the context's thread with `operation_aborted`, unless it completed first.
       Thread safety: may be started from any thread. Data arriving between two receives is
       queued on the socket (io_uring: its multishot receive stays armed), never lost, never
       reordered; several receives pending on one socket take the chunks in start order. A

@@ -119,8 +119,10 @@ template <class Socket, class Buffers>
     Asio reports `message_size` and recv(2) reports `MSG_TRUNC`), `set_stopped_t()`.
     Cancellation: a stop request cancels the pending receive; it then completes with
     `set_stopped()` unless it completed first. The socket stays usable.
-    Buffer lifetime: the caller keeps `socket`, the bytes of `buffers` and `source` valid until
-    completion.
+    Buffer lifetime: the caller keeps the bytes of `buffers` and `source` valid until completion.
+    Socket lifetime: the socket may be closed or destroyed, on any thread, while the operation waits
+    (`basic_socket`'s thread-safety rule): it then completes on the context's thread with
+    `operation_aborted`, unless it completed first.
     Thread safety: may be started from any thread. Several receives may be pending on one socket:
     they take the datagrams, and complete, in start order. Where it completes (inline in `start()`
     or on the context's thread) follows the rules of `async_receive`, whose operation it is.

@@ -60,8 +60,11 @@ template <class Socket, class Buffers>
     waited; `std::errc::argument_list_too_long` for more than `IOV_MAX` buffers), `set_stopped_t()`.
     Cancellation: a stop request cancels the pending send; it then completes with `set_stopped()`
     unless it completed first (no bytes were sent then). The socket stays usable.
-    Buffer lifetime: the caller keeps `socket` and the bytes of `buffers` valid until completion;
-    a range of buffers passed as an lvalue is referred to, not copied.
+    Buffer lifetime: the caller keeps the bytes of `buffers` valid until completion; a range of
+    buffers passed as an lvalue is referred to, not copied. Socket lifetime: the socket may be
+    closed or destroyed, on any thread, while the operation waits (`basic_socket`'s thread-safety
+    rule): it then completes on the context's thread with `operation_aborted`, unless it completed
+    first (a zero-copy send once the kernel has let go of its pages: `zero_copy_threshold`).
     Thread safety: may be started from any thread. Several sends may be pending on one socket:
     they write their bytes, and complete, in start order (each writes what it reports, a prefix
     of its buffers for a short send). `start()` completes inline when no other send of the socket

@@ -68,8 +68,10 @@ template <class Socket, class Buffers>
     `set_stopped_t()`.
     Cancellation: a stop request cancels the pending send; it then completes with `set_stopped()`
     unless it completed first. The socket stays usable.
-    Buffer lifetime: the caller keeps `socket` and the bytes of `buffers` valid until completion;
-    `destination` is copied.
+    Buffer lifetime: the caller keeps the bytes of `buffers` valid until completion; `destination`
+    is copied. Socket lifetime: the socket may be closed or destroyed, on any thread, while the
+    operation waits (`basic_socket`'s thread-safety rule): it then completes on the context's thread
+    with `operation_aborted`, unless it completed first.
     Thread safety: may be started from any thread. Several sends may be pending on one socket:
     their datagrams go out, and they complete, in start order. Where it completes (inline in
     `start()` or on the context's thread) follows the rules of `async_send`, whose operation it is.
