@@ -42,9 +42,8 @@ void shared_stop_entry::run_sweep(io_operation* op) noexcept {
   // type that is not standard-layout).
   auto* e = static_cast<shared_stop_entry*>(op->backend_link_);
   e->fired.store(false, std::memory_order_relaxed);
-  if (e->retiring) {
+  if (!e->token.stop_possible()) {
     // Every operation left before the sweep came: nothing to cancel, and the entry is free now.
-    e->retiring = false;
     return;
   }
   // Operations that completed since the stop left already; the ones linked now waited through it.
@@ -61,8 +60,7 @@ shared_stop_table::shared_stop_table(io_context& ctx) noexcept {
 
 shared_stop_table::~shared_stop_table() {
   for (shared_stop_entry& e : entries_) {
-    if (e.registered) {
-      e.registered = false;
+    if (e.token.stop_possible()) {
       destroy_callback(e);
       for (shared_stop_waiter* w = e.head; w != nullptr; w = w->next) {
         w->entry = nullptr;
@@ -74,7 +72,8 @@ shared_stop_table::~shared_stop_table() {
 shared_stop_table::joined shared_stop_table::join_new(const ex::inplace_stop_token& token,
                                                       shared_stop_waiter& w) noexcept {
   for (shared_stop_entry& e : entries_) {
-    if (!e.registered && !e.retiring) {
+    // Free: no callback, and no sweep on the way (`fired` is this thread's to clear by now).
+    if (!e.token.stop_possible() && !e.fired.load(std::memory_order_acquire)) {
       e.token = token;
       e.stopped = false;
       link(e, w);
@@ -82,7 +81,6 @@ shared_stop_table::joined shared_stop_table::join_new(const ex::inplace_stop_tok
       // cancels `w`.
       ::new (static_cast<void*>(e.callback))
           shared_stop_entry::callback_type(token, shared_stop_entry::on_stop{&e});
-      e.registered = true;
       return joined::yes;
     }
   }
@@ -91,14 +89,10 @@ shared_stop_table::joined shared_stop_table::join_new(const ex::inplace_stop_tok
 
 void shared_stop_table::retire(shared_stop_entry& e) noexcept {
   // Waits for a callback running on another thread; afterwards `fired` says whether it queued the
-  // sweep (which then has not run: it clears `fired` on this thread).
-  e.registered = false;
+  // sweep, which then has not run: until it has, the entry is not free (join_new).
   destroy_callback(e);
   e.token = {};
   e.head = e.tail = nullptr;
-  if (e.fired.load(std::memory_order_acquire)) {
-    e.retiring = true;
-  }
 }
 
 }  // namespace senet::io::detail

@@ -64,21 +64,19 @@ struct shared_stop_entry {
   /** The sweep's `complete_`, run by `take_cancel_requests` (never through the ready queue). */
   static void run_sweep(io_operation* op) noexcept;
 
-  // The source's token while registered; no source when the entry is free or retiring.
+  // The source's token while the callback is constructed (between the first join and the last
+  // leave); no source otherwise. An entry without one is free unless `fired` (its sweep is still
+  // on the way, and the entry waits for it).
   ex::inplace_stop_token token{};
   shared_stop_waiter* head = nullptr;
   shared_stop_waiter* tail = nullptr;
   std::size_t waiters = 0;
   io_context* ctx = nullptr;
-  // The callback is constructed (between the first join and the last leave).
-  bool registered = false;
   // The stop's cancellation ran (`cancel_all`): an operation that joins now is not linked, as
   // nothing would cancel it. (Every join of a stop requested earlier comes after it: the
   // operation's start checked the token, and a stop on another thread is cancelled by the sweep,
   // which the loop runs after every start it took before.)
   bool stopped = false;
-  // The callback is gone, but the sweep it queued has not run: not reusable until it has.
-  bool retiring = false;
   // Set by the callback on another thread before it queues the sweep; cleared by the sweep.
   std::atomic<bool> fired{false};
   alignas(callback_type) unsigned char callback[sizeof(callback_type)];
@@ -111,7 +109,7 @@ class shared_stop_table {
   [[nodiscard]] std::size_t in_use() const noexcept {
     std::size_t n = 0;
     for (const shared_stop_entry& e : entries_) {
-      n += (e.registered || e.retiring) ? 1 : 0;
+      n += (e.token.stop_possible() || e.fired.load(std::memory_order_relaxed)) ? 1 : 0;
     }
     return n;
   }
