@@ -57,7 +57,11 @@
 
    Lists (intrusive, through next_/prev_; a record is in at most one):
    - the queue of its direction in its descriptor's state: it waits for the active one;
-   - the in-flight list of its descriptor's state: its SQE is in the ring, or the kernel has it;
+   - the in-flight set of its descriptor's state: a readiness wait or a multishot record whose SQE
+     is in the ring, or that the kernel has. A receive, send, accept or connect there is its
+     direction's active record and in no list: the active record is in the ring or the kernel
+     unless it is flagged f_backlog or f_cancelling (held_by_kernel), so the common start and
+     completion link and unlink nothing;
    - cancelling_ / cancel_unsent_: a stop request, release() or shutdown cancels it, and its
      IORING_OP_ASYNC_CANCEL is in the ring / waits for a free SQE;
    - backlog_: started while the submission queue was full (or others waited there). run_once
@@ -287,6 +291,8 @@ struct direction {
 /** The per-descriptor state: the descriptor's records in the ring or the kernel, and its queues.
     Its `backend_count` is how many of the descriptor's records wait in the backlog. */
 struct uring_state : descriptor_state {
+  // Readiness waits and multishot records in the ring or the kernel (see `in_set`); a direction's
+  // active record is not linked anywhere while the kernel has it.
   op_set in_flight;
   // [0]: receive and accept; [1]: send and connect. Waits (POLL_ADD) are not ordered.
   direction directions[2];
@@ -301,6 +307,20 @@ bool is_write_op(op_code code) noexcept {
 
 bool is_wait(op_code code) noexcept {
   return code == op_code::poll;
+}
+
+// Records that uring_state::in_flight holds while the kernel has them: readiness waits and
+// multishot records. The others (receive, send, accept, connect) are their direction's active
+// record then, found through it.
+bool in_set(const io_operation& op) noexcept {
+  return op.code_ >= op_code::poll;
+}
+
+// The record of `dir` that the ring or the kernel holds and nobody is cancelling, if any: its
+// active record, unless that waits in the backlog or its cancellation has begun.
+io_operation* held_by_kernel(const direction& dir) noexcept {
+  io_operation* op = dir.active;
+  return op != nullptr && (op->backend_flags_ & (f_backlog | f_cancelling)) == 0 ? op : nullptr;
 }
 
 // The index in uring_state::directions of the direction that orders `op`: 1 for send and
@@ -607,6 +627,8 @@ class uring_backend final : public backend {
 
   void release(descriptor& d) noexcept override {
     auto* s = static_cast<uring_state*>(d.context_state);
+    // The active records the kernel has, cancelled below (unless the steps before complete them).
+    io_operation* held[2] = {held_by_kernel(s->directions[0]), held_by_kernel(s->directions[1])};
     for (direction& dir : s->directions) {
       // Nothing of d is handed to the ring any more; what waits in the queues never reached it.
       dir.active = nullptr;
@@ -629,6 +651,12 @@ class uring_backend final : public backend {
     }
     if (::io_uring_sq_ready(&ring_) != 0) {
       forget_unsubmitted_of_fd(d.fd);
+    }
+    for (io_operation* op : held) {
+      // Completed by forget_unsubmitted_of_fd if its SQE was not submitted yet.
+      if (op != nullptr && op->backend_link_ == s) {
+        start_cancel(*op, f_released);
+      }
     }
     while (io_operation* op = s->in_flight.front()) {
       start_cancel(*op, f_released);
@@ -653,6 +681,11 @@ class uring_backend final : public backend {
           cancel(*op);
         }
         op = next;
+      }
+    }
+    for (direction& dir : s->directions) {
+      if (io_operation* op = held_by_kernel(dir)) {
+        cancel(*op);
       }
     }
     // A standing multishot record stays: the core keeps serving the socket from it.
@@ -736,6 +769,11 @@ class uring_backend final : public backend {
       }
     }
     for (const uring_state* s = live_; s != nullptr; s = s->live_next) {
+      for (const direction& dir : s->directions) {
+        if (const io_operation* op = held_by_kernel(dir)) {
+          visit(*op, arg);
+        }
+      }
       for (const io_operation* op = s->in_flight.front(); op != nullptr; op = op->next_) {
         visit(*op, arg);
       }
@@ -758,6 +796,11 @@ class uring_backend final : public backend {
       finish(*op, -ECANCELED);
     }
     for (uring_state* s = live_; s != nullptr; s = s->live_next) {
+      for (direction& dir : s->directions) {
+        if (io_operation* op = held_by_kernel(dir)) {
+          start_cancel(*op, 0);
+        }
+      }
       while (io_operation* op = s->in_flight.front()) {
         start_cancel(*op, 0);
       }
@@ -771,8 +814,8 @@ class uring_backend final : public backend {
   // one buffer with no endpoint and no time limit, on a descriptor registered here, with nothing
   // of its direction pending, no eager try and no zero-copy threshold, while the backlog is empty
   // and the ring has room. Does exactly what start_general does with such a record (the ring's
-  // RECV / SEND, the direction's active record, the in-flight set); false, having changed
-  // nothing, for any other record.
+  // RECV / SEND, the direction's active record); false, having changed nothing, for any other
+  // record.
   bool start_plain(io_operation& op) noexcept {
     const descriptor& d = *op.descriptor_;
     auto* s = static_cast<uring_state*>(d.context_state);
@@ -805,7 +848,6 @@ class uring_backend final : public backend {
     op.start_hints_ = 0;
     s->direct &= static_cast<std::uint8_t>(~direct_bit_of(i));
     dir.active = &op;
-    s->in_flight.insert(op);
     return true;
   }
 
@@ -870,11 +912,7 @@ class uring_backend final : public backend {
       op.backend_flags_ |= f_multishot;
       s->direct &= static_cast<std::uint8_t>(~direct_receive);
     }
-    if (backlog_.empty() && queue(op)) [[likely]] {
-      s->in_flight.insert(op);
-    } else {
-      to_backlog(op, *s);
-    }
+    submit(op, *s);
     return false;
   }
 
@@ -936,10 +974,18 @@ class uring_backend final : public backend {
 
   // Hands `op` to the ring, or to the backlog when the ring is full (or others wait there).
   void submit(io_operation& op, uring_state& s) noexcept {
-    if (backlog_.empty() && queue(op)) {
-      s.in_flight.insert(op);
+    if (backlog_.empty() && queue(op)) [[likely]] {
+      enter_kernel(op, s);
     } else {
       to_backlog(op, s);
+    }
+  }
+
+  // `op`'s SQE was written: a readiness wait or multishot record joins the in-flight set (a
+  // direction's active record is found through its direction).
+  static void enter_kernel(io_operation& op, uring_state& s) noexcept {
+    if (in_set(op)) {
+      s.in_flight.insert(op);
     }
   }
 
@@ -1192,7 +1238,7 @@ class uring_backend final : public backend {
         return;
       }
       unbacklog(*op);
-      state_of(*op)->in_flight.insert(*op);
+      enter_kernel(*op, *state_of(*op));
     }
   }
 
@@ -1247,7 +1293,9 @@ class uring_backend final : public backend {
   // The record keeps its backend_link_: its direction hands on to the next operation only once the
   // kernel has finished with this one.
   void start_cancel(io_operation& op, std::uint8_t extra_flags) noexcept {
-    state_of(op)->in_flight.erase(op);
+    if (in_set(op)) {
+      state_of(op)->in_flight.erase(op);
+    }
     op.backend_flags_ |= static_cast<std::uint8_t>(f_cancelling | extra_flags);
     if (::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_)) {
       prepare_cancel(op, *sqe);
@@ -1436,7 +1484,9 @@ class uring_backend final : public backend {
   void detach(io_operation& op) noexcept {
     std::uint8_t flags = op.backend_flags_;
     if ((flags & f_cancelling) == 0) {
-      state_of(op)->in_flight.erase(op);
+      if (in_set(op)) {
+        state_of(op)->in_flight.erase(op);
+      }
     } else if ((flags & f_cancel_sent) == 0) {
       cancel_unsent_.erase(op);
     } else {
@@ -1449,9 +1499,10 @@ class uring_backend final : public backend {
 
   void on_done(io_operation& op, int res) noexcept {
     if (op.backend_flags_ == 0 && res >= 0) [[likely]] {
-      // The common case: an operation nobody cancelled succeeded.
-      state_of(op)->in_flight.erase(op);
+      // The common case: an operation nobody cancelled succeeded (a multishot record's final
+      // completion goes through detach).
       if (is_wait(op.code_)) [[unlikely]] {
+        state_of(op)->in_flight.erase(op);
         complete_poll(op, res);
         return;
       }
