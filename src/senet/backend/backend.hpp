@@ -9,7 +9,10 @@
 #include <senet/io/detail/descriptor.hpp>
 #include <senet/io/detail/operation.hpp>
 
+#include "senet/io/op_queue.hpp"
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -23,8 +26,18 @@ class provided_buffers;
 class completion_sink {
  public:
   /** Context's thread only: `op` finished with `result` (bytes, fd, -errno, -ECANCELED or
-      io_operation::aborted); its `complete_` runs in a later turn. */
-  virtual void complete(io_operation& op, std::int64_t result) noexcept = 0;
+      io_operation::aborted); its `complete_` runs in a later turn. Inline, not virtual: the one
+      sink is the io core's (context_impl), and a backend calls this for every completion. */
+  void complete(io_operation& op, std::int64_t result) noexcept {
+    if (is_multishot(op.code_)) [[unlikely]] {
+      // Its last completion: from now on it counts as ordinary work until delivered.
+      --standing_;
+    }
+    op.result_ = result;
+    op.state_ = op_state::ready;
+    ready_.push_back(op);
+    ++ready_entered_;
+  }
 
   /** How many records have entered and left the ready queue (context's thread only). A record
       that entered as number `n` (`ready_entered_` right after its `complete`) has been delivered
@@ -38,7 +51,14 @@ class completion_sink {
   const io_context* context_ = nullptr;
 
  protected:
+  completion_sink() = default;
   ~completion_sink() = default;
+
+  /** Records whose completion runs in a later turn (`complete`); the core's ready queue. */
+  op_queue ready_;
+  /** Multishot records armed in the backend, their last completion not yet come (the core counts
+      them in its outstanding work too). */
+  std::size_t standing_ = 0;
 };
 
 /** The first member of every backend's per-descriptor state (`descriptor::context_state`). Its

@@ -78,19 +78,6 @@ class context_impl final : public completion_sink {
   /** Where results computed on other threads come back (ip::async_resolve); detached at shutdown. */
   [[nodiscard]] const std::shared_ptr<handoff>& get_handoff() const noexcept { return handoff_; }
 
-  // ---- completion_sink ----
-
-  void complete(io_operation& op, std::int64_t result) noexcept override {
-    if (is_multishot(op.code_)) [[unlikely]] {
-      // Its last completion: from now on it counts as ordinary work until delivered.
-      --standing_;
-    }
-    op.result_ = result;
-    op.state_ = op_state::ready;
-    ready_.push_back(op);
-    ++ready_entered_;
-  }
-
   // ---- entry points ----
 
   bool start(io_operation& op) noexcept;
@@ -288,10 +275,8 @@ class context_impl final : public completion_sink {
   std::unique_ptr<backend> backend_;
   // context_options::single_thread on io_uring: the only thread that may run the context.
   std::thread::id issuer_{};
-  op_queue ready_;
+  // ready_ and standing_ are completion_sink's (backend.hpp): its complete() fills them.
   std::size_t outstanding_ = 0;
-  // Multishot records armed in the backend, their last completion not yet come (in outstanding_).
-  std::size_t standing_ = 0;
   int budget_ = handler_budget;
   timer_heap timers_;
   std::uint64_t timer_seq_ = 0;
