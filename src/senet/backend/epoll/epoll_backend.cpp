@@ -487,7 +487,8 @@ class epoll_backend final : public backend {
     return false;
   }
 
-  void end_multishot(epoll_state& s, std::int64_t result) noexcept {
+  // Out of line: its callers are the hot loops of the standing operation.
+  [[gnu::noinline]] void end_multishot(epoll_state& s, std::int64_t result) noexcept {
     io_operation& op = *s.multishot;
     s.multishot = nullptr;
     op.backend_link_ = nullptr;
