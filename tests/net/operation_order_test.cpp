@@ -17,6 +17,7 @@
 #include <senet/net/async_receive.hpp>
 #include <senet/net/async_write.hpp>
 #include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
 
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
@@ -596,6 +597,50 @@ TYPED_TEST(operation_order_test, an_operation_started_after_a_cancelled_one_comp
   EXPECT_EQ(log.bytes[1], 1);
   EXPECT_EQ(second[0], 'b');
   EXPECT_EQ(log.order, (std::vector<int>{0, 1})) << "completions are delivered in start order";
+}
+
+// Start order is the order of the transfers (docs/design/io_core.md, "Order"): a later receive
+// that times out, or that is stopped, completes when that happens, having taken nothing, also
+// while an earlier receive of the socket still waits; the earlier one then takes the next bytes.
+// (io_uring: the later one never reached the ring, it waited behind the earlier one.)
+TYPED_TEST(operation_order_test, a_later_receive_that_times_out_completes_while_an_earlier_one_waits) {
+  auto pair = senet::test::tcp_pair(this->ctx());
+  completion_log log(1);
+  std::array<char, 1> first{};
+  std::array<char, 1> second{};
+  auto a = connect_and_start(net::async_receive(pair.server, buffer(first)),
+                             transfer_receiver{&this->ctx(), &log, 0});
+  EXPECT_EQ(this->error_of(net::timeout(net::async_receive(pair.server, buffer(second)), 20ms)),
+            std::errc::timed_out);
+  EXPECT_EQ(log.count.load(), 0) << "the earlier receive still waits";
+  ASSERT_TRUE(this->run(net::async_write(pair.client, buffer(std::string_view("a")))).has_value());
+  ASSERT_TRUE(drive(this->ctx(), [&] { return log.done(1); }));
+  EXPECT_EQ(log.bytes[0], 1);
+  EXPECT_EQ(first[0], 'a');
+  EXPECT_EQ(second[0], 0) << "the receive that timed out took nothing";
+}
+
+TYPED_TEST(operation_order_test, a_later_receive_that_is_stopped_completes_while_an_earlier_one_waits) {
+  auto pair = senet::test::tcp_pair(this->ctx());
+  completion_log log(2);
+  std::array<char, 1> first{};
+  std::array<char, 1> second{};
+  ex::inplace_stop_source stop;
+  auto a = connect_and_start(net::async_receive(pair.server, buffer(first)),
+                             stoppable_transfer_receiver{&this->ctx(), &log, 0, {}});
+  auto b = connect_and_start(net::async_receive(pair.server, buffer(second)),
+                             stoppable_transfer_receiver{&this->ctx(), &log, 1, stop.get_token()});
+  this->ctx().poll();  // both wait: the first in the backend, the second behind it
+  ASSERT_EQ(log.count.load(), 0);
+  stop.request_stop();  // from outside the loop: queued for it
+  ASSERT_TRUE(drive(this->ctx(), [&] { return log.count.load() == 1; }));
+  EXPECT_EQ(log.order, (std::vector<int>{1})) << "the stopped receive completed first";
+  EXPECT_EQ(log.bytes[1], -1);
+  ASSERT_TRUE(this->run(net::async_write(pair.client, buffer(std::string_view("a")))).has_value());
+  ASSERT_TRUE(drive(this->ctx(), [&] { return log.done(2); }));
+  EXPECT_EQ(log.bytes[0], 1);
+  EXPECT_EQ(first[0], 'a');
+  EXPECT_EQ(second[0], 0) << "the stopped receive took nothing";
 }
 
 TYPED_TEST(operation_order_test,

@@ -78,16 +78,18 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     Thread safety: distinct objects are independent; one object must not be used from two threads
     at once, except that asynchronous operations may be started from any thread and several may be
     pending at once (those of one direction, receives and accepts or sends and connects, complete
-    in start order on every backend), and that `close()`, `cancel()`, `release()`, the destructor
-    and moving from the socket may be called from any thread while its asynchronous operations
-    are pending, also while another thread runs their io_context: those operations then complete
-    on the context's thread, each exactly once. Called on the context's thread (in a completion),
-    they act at once; on another thread they hand the work to the context's thread and wait for it
-    (or, if no thread runs the context at that moment, do it themselves), so they may block for as
-    long as the context's thread needs to come round to it. An operation is pending once its
-    `start()` has run on the context's thread (one started on another thread, or behind
-    `ex::starts_on`, gets there through the context's queue): like any other use of the socket,
-    closing must not race with that start; it may race with everything after it.
+    in start order on every backend; one that is stopped, cancelled or times out completes then,
+    having transferred nothing, also while earlier ones still wait), and that `close()`,
+    `cancel()`, `release()`, the destructor and moving from the socket may be called from any
+    thread while its asynchronous operations are pending, also while another thread runs their
+    io_context: those operations then complete on the context's thread, each exactly once.
+    Called on the context's thread (in a completion), they act at once; on another thread they
+    hand the work to the context's thread and wait for it (or, if no thread runs the context at
+    that moment, do it themselves), so they may block for as long as the context's thread needs to
+    come round to it. An operation is pending once its `start()` has run on the context's thread
+    (one started on another thread, or behind `ex::starts_on`, gets there through the context's
+    queue): like any other use of the socket, closing must not race with that start; it may race
+    with everything after it.
 */
 template <class Protocol>
 class basic_socket : public socket_base {
