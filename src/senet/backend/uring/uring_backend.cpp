@@ -58,10 +58,10 @@
    Lists (intrusive, through next_/prev_; a record is in at most one):
    - the queue of its direction in its descriptor's state: it waits for the active one;
    - the in-flight set of its descriptor's state: a readiness wait or a multishot record whose SQE
-     is in the ring, or that the kernel has. A receive, send, accept or connect there is its
-     direction's active record and in no list: the active record is in the ring or the kernel
-     unless it is flagged f_backlog or f_cancelling (held_by_kernel), so the common start and
-     completion link and unlink nothing;
+     is in the ring, or that the kernel has. A receive, send, accept or connect in the ring or the
+     kernel is in no list: it is its direction's active record, and an active record not flagged
+     f_backlog or f_cancelling is in the ring or the kernel (held_by_kernel), so the common start
+     and completion link and unlink nothing;
    - cancelling_ / cancel_unsent_: a stop request, release() or shutdown cancels it, and its
      IORING_OP_ASYNC_CANCEL is in the ring / waits for a free SQE;
    - backlog_: started while the submission queue was full (or others waited there). run_once
