@@ -72,8 +72,7 @@ shared_stop_table::~shared_stop_table() {
 shared_stop_table::joined shared_stop_table::join_new(const ex::inplace_stop_token& token,
                                                       shared_stop_waiter& w) noexcept {
   for (shared_stop_entry& e : entries_) {
-    // Free: no callback, and no sweep on the way (`fired` is this thread's to clear by now).
-    if (!e.token.stop_possible() && !e.fired.load(std::memory_order_acquire)) {
+    if (!e.in_use()) {
       e.token = token;
       e.stopped = false;
       link(e, w);

@@ -61,6 +61,11 @@ struct shared_stop_entry {
 
   /** Asks every linked operation to cancel (the context's thread). */
   void cancel_all() noexcept;
+  /** Not free for a source: its callback is made, or its sweep is still on the way (`fired`,
+      this thread's to clear once the sweep ran). */
+  [[nodiscard]] bool in_use() const noexcept {
+    return token.stop_possible() || fired.load(std::memory_order_acquire);
+  }
   /** The sweep's `complete_`, run by `take_cancel_requests` (never through the ready queue). */
   static void run_sweep(io_operation* op) noexcept;
 
@@ -109,7 +114,7 @@ class shared_stop_table {
   [[nodiscard]] std::size_t in_use() const noexcept {
     std::size_t n = 0;
     for (const shared_stop_entry& e : entries_) {
-      n += (e.token.stop_possible() || e.fired.load(std::memory_order_relaxed)) ? 1 : 0;
+      n += e.in_use() ? 1 : 0;
     }
     return n;
   }
