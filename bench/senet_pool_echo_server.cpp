@@ -7,13 +7,14 @@
 // bench/senet_echo_server.cpp for why), with that server's options and output.
 //
 //   senet_pool_echo_server [--port N] [--backend uring|epoll] [--exit-after N]
+//                          [--single-thread on|off] [--batch-wait US]
 //                          [--buffer-size BYTES] [--buffers N]
 //
 // Listens on 127.0.0.1 port N (default 0: any free port), prints "listening on port P", and exits
 // with status 0 once N connections (default: unlimited) have been served and closed. The pool has
 // --buffers (default 1024) buffers of --buffer-size (default 4096) bytes; stderr says whether the
 // kernel consumes them incrementally (io_uring, Linux 6.12: a message then takes its bytes, not a
-// whole buffer).
+// whole buffer). --single-thread and --batch-wait are bench/senet_echo_server's.
 #include <senet/buffer.hpp>
 #include <senet/execution.hpp>
 #include <senet/io/io_context.hpp>
@@ -52,7 +53,7 @@ struct server_env {
 void usage() {
   std::fprintf(stderr,
                "usage: senet_pool_echo_server [--port N] [--backend uring|epoll] [--exit-after N] "
-               "[--buffer-size BYTES] [--buffers N]\n");
+               "[--single-thread on|off] [--batch-wait US] [--buffer-size BYTES] [--buffers N]\n");
 }
 
 }  // namespace
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
   unsigned short port = 0;
   std::optional<senet::io::backend_kind> backend;
   std::size_t exit_after = 0;
+  bool single_thread = false;
+  std::optional<long> batch_wait_us;
   net::buffer_pool_options pool_options{.buffer_size = 4096, .buffer_count = 1024};
   if (argc % 2 == 0) {
     usage();
@@ -75,6 +78,10 @@ int main(int argc, char** argv) {
       backend = value == "uring" ? senet::io::uring : senet::io::epoll;
     } else if (arg == "--exit-after") {
       exit_after = static_cast<std::size_t>(std::atol(argv[i + 1]));
+    } else if (arg == "--single-thread" && (value == "on" || value == "off")) {
+      single_thread = value == "on";
+    } else if (arg == "--batch-wait") {
+      batch_wait_us = std::atol(argv[i + 1]);
     } else if (arg == "--buffer-size") {
       pool_options.buffer_size = static_cast<std::size_t>(std::atol(argv[i + 1]));
     } else if (arg == "--buffers") {
@@ -85,13 +92,13 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    std::optional<senet::io::io_context> context;
-    if (backend) {
-      context.emplace(*backend);
-    } else {
-      context.emplace();
+    senet::io::context_options options;
+    options.backend = backend;
+    options.single_thread = single_thread;
+    if (batch_wait_us) {
+      options.completion_batch_wait = std::chrono::microseconds(*batch_wait_us);
     }
-    senet::io::io_context& ctx = *context;
+    senet::io::io_context ctx{options};
     auto sch = ctx.get_scheduler();
     net::buffer_pool pool(ctx, pool_options);
     tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), port));
