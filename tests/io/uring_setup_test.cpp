@@ -45,6 +45,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -107,6 +108,14 @@ TEST_F(uring_setup, default_ring_uses_coop_taskrun_and_any_thread_may_run_it) {
   EXPECT_NE(info.uring_features & IORING_FEAT_FAST_POLL, 0U);
   EXPECT_EQ(info.submission_queue_entries, 256U);
   EXPECT_EQ(info.completion_queue_entries, 1024U);
+  // The batch window a busy loop waits for more completions: 20 µs where the kernel has it
+  // (IORING_FEAT_MIN_TIMEOUT, 1 << 15 in Linux 6.12's header; this one is 6.1's).
+  constexpr std::uint32_t feat_min_timeout = 1U << 15;
+  EXPECT_EQ(info.completion_batch_wait,
+            std::chrono::microseconds((info.uring_features & feat_min_timeout) != 0 ? 20 : 0));
+  io::context_options no_window = on_uring(false);
+  no_window.completion_batch_wait = 0us;
+  EXPECT_EQ(io::io_context{no_window}.backend_info().completion_batch_wait, 0us);
   // Any thread may run it, one at a time.
   std::thread t([&] { echo_once(ctx); });
   t.join();
@@ -196,6 +205,214 @@ TEST_F(uring_setup, completion_batch_wait_leaves_timers_alone) {
   io::io_context ctx{o};
   EXPECT_EQ(ctx.backend_info().completion_batch_wait, std::chrono::microseconds(50));
   echo_once(ctx);
+}
+
+// Receives pending on the `b` ends of `n` socket pairs, for the batch-wait tests below: the window
+// is 500 ms, far longer than anything these tests wait for unless a turn waits it out.
+struct batch_rig {
+  static constexpr auto window = 500ms;
+  io::io_context ctx;
+  std::vector<std::unique_ptr<socket_pair>> pairs;
+  std::vector<std::unique_ptr<transfer_record<8>>> rx;
+
+  batch_rig(bool single_thread, std::size_t n) : ctx{with_window(single_thread)} {
+    for (std::size_t i = 0; i < n; ++i) {
+      pairs.push_back(std::make_unique<socket_pair>());
+      rx.push_back(std::make_unique<transfer_record<8>>());
+    }
+  }
+
+  static io::context_options with_window(bool single_thread) {
+    io::context_options o = on_uring(single_thread);
+    o.completion_batch_wait = window;
+    return o;
+  }
+
+  [[nodiscard]] bool has_window() const { return ctx.backend_info().completion_batch_wait.count() != 0; }
+
+  void start(std::size_t i) {
+    rx[i]->prepare(iod::op_code::receive, pairs[i]->b.d);
+    start_pending(ctx, *rx[i]);
+  }
+
+  void send(std::size_t i) { ASSERT_EQ(::send(pairs[i]->a.d.fd, "x", 1, MSG_NOSIGNAL), 1); }
+
+  // A byte for each of receives [first, last), sent by another thread, as a peer would. This
+  // thread, the loop's, makes no system call until the bytes are there (it spins, and joins the
+  // peer only after its next turn): on a default ring (COOP_TASKRUN) the kernel would post the
+  // receives' completions on the way back from any system call of this thread, so that the turn
+  // found them there and did not wait at all.
+  class peer {
+   public:
+    peer(batch_rig& rig, std::size_t first, std::size_t last)
+        : thread_([this, &rig, first, last] {
+            for (std::size_t i = first; i < last; ++i) {
+              rig.send(i);
+            }
+            sent_.store(true, std::memory_order_release);
+          }) {
+      while (!sent_.load(std::memory_order_acquire)) {
+      }
+    }
+    peer(const peer&) = delete;
+    peer& operator=(const peer&) = delete;
+    ~peer() { thread_.join(); }
+
+   private:
+    std::atomic<bool> sent_{false};
+    std::thread thread_;
+  };
+
+  // Turns the loop until receives [0, n) have each completed once, with the byte sent.
+  void complete_first(std::size_t n) {
+    senet::test::run_records_until(ctx, [&] {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (rx[i]->completions == 0) {
+          return false;
+        }
+      }
+      return true;
+    });
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(rx[i]->completions, 1) << i;
+      ASSERT_EQ(rx[i]->result, 1) << i;
+    }
+  }
+};
+
+// The window holds a waiting turn back only while the loop is busy: a lone operation, and a
+// trickle of completions among many waiting operations, are delivered as without it. (Were every
+// wait held back, the 10 receives below would take 10 windows, 5 s.)
+TEST_F(uring_setup, completion_batch_wait_never_holds_back_a_lone_completion) {
+  for (bool single : {false, true}) {
+    SCOPED_TRACE(single ? "single_thread" : "default ring");
+    batch_rig rig(single, 16);
+    if (!rig.has_window()) {
+      GTEST_SKIP() << "the kernel lacks IORING_FEAT_MIN_TIMEOUT (Linux 6.12)";
+    }
+    // Ten receives on the first socket pair, one after another, each answered by a peer.
+    auto ten_receives = [&] {
+      auto start = std::chrono::steady_clock::now();
+      for (int round = 0; round < 10; ++round) {
+        rig.rx[0]->completions = 0;
+        rig.start(0);
+        batch_rig::peer p(rig, 0, 1);
+        rig.complete_first(1);
+      }
+      return std::chrono::steady_clock::now() - start;
+    };
+    // One operation only.
+    EXPECT_LT(ten_receives(), 5 * batch_rig::window) << "a lone receive waited for the batch window";
+    // A trickle: 15 more receives wait, and one byte at a time arrives for the first.
+    for (std::size_t i = 1; i < rig.rx.size(); ++i) {
+      rig.start(i);
+    }
+    EXPECT_LT(ten_receives(), 5 * batch_rig::window)
+        << "a trickle of completions waited for the batch window";
+    {
+      batch_rig::peer p(rig, 1, rig.rx.size());
+      rig.complete_first(rig.rx.size());
+    }
+  }
+}
+
+// Timers are not among the awaited operations the batch is half of: they expire in the core, not
+// in the ring. A connection's receive and send complete in the same turn, round after round, while
+// 16 timers wait: were the timers counted, each turn would wait for 9 completions and, with 2
+// there, wait the window out (10 rounds: 5 s). On a single-thread ring, where the kernel posts
+// both completions in the turn that waits for them (see the test below).
+TEST_F(uring_setup, completion_batch_wait_does_not_count_timers) {
+  using senet::test::completion_record;
+  using senet::test::connect_slot;
+  using senet::test::record_receiver;
+  using timer_slot = decltype(connect_slot(std::declval<io::io_context&>().get_scheduler().schedule_after(1h),
+                                           record_receiver{}));
+  // Before the context: its destruction ends the timers.
+  std::vector<completion_record> recs(16);
+  std::vector<timer_slot> timers(16);
+  batch_rig rig(true, 1);
+  if (!rig.has_window()) {
+    GTEST_SKIP() << "the kernel lacks IORING_FEAT_MIN_TIMEOUT (Linux 6.12)";
+  }
+  for (std::size_t i = 0; i < timers.size(); ++i) {
+    timers[i] = connect_slot(rig.ctx.get_scheduler().schedule_after(1h), record_receiver{&rig.ctx, &recs[i]});
+    timers[i]->start();
+  }
+  transfer_record<8> tx;
+  tx.data[0] = 'x';
+  auto start = std::chrono::steady_clock::now();
+  for (int round = 0; round < 10; ++round) {
+    rig.rx[0]->completions = 0;
+    tx.completions = 0;
+    rig.start(0);
+    tx.prepare(iod::op_code::send, rig.pairs[0]->a.d, 1);
+    start_pending(rig.ctx, tx);
+    senet::test::run_records_until(rig.ctx,
+                                   [&] { return rig.rx[0]->completions != 0 && tx.completions != 0; });
+    ASSERT_EQ(rig.rx[0]->result, 1);
+    ASSERT_EQ(tx.result, 1);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5 * batch_rig::window)
+      << "a connection waited for a batch that counted the timers";
+  for (auto& r : recs) {
+    EXPECT_FALSE(r.done());
+  }
+}
+
+// Under load a waiting turn waits for a batch: once the last turn found several completions, it
+// returns as soon as half of the awaited operations have completed, and otherwise only once the
+// window has passed. On a single-thread ring (DEFER_TASKRUN), where the kernel posts completions
+// only when the loop waits for them; on a default ring it posts them whenever the loop's thread
+// passes through the kernel (COOP_TASKRUN), even for an interrupt, so that a turn may find the
+// completion it would wait for already there.
+TEST_F(uring_setup, completion_batch_wait_waits_for_half_of_the_awaited_operations) {
+  {
+    batch_rig rig(true, 16);
+    if (!rig.has_window()) {
+      GTEST_SKIP() << "the kernel lacks IORING_FEAT_MIN_TIMEOUT (Linux 6.12)";
+    }
+    for (std::size_t i = 0; i < 16; ++i) {
+      rig.start(i);
+    }
+    rig.ctx.poll();
+    // Busy: 16 completions at once.
+    {
+      batch_rig::peer p(rig, 0, 16);
+      rig.complete_first(16);
+    }
+
+    // 16 awaited again, and the bytes of 8 of them there: the turn returns with those 8 at once.
+    for (std::size_t i = 0; i < 16; ++i) {
+      rig.rx[i]->completions = 0;
+      rig.start(i);
+    }
+    {
+      batch_rig::peer p(rig, 0, 8);
+      auto start = std::chrono::steady_clock::now();
+      rig.complete_first(8);
+      EXPECT_LT(std::chrono::steady_clock::now() - start, batch_rig::window / 2)
+          << "the turn waited out the window with its batch there";
+    }
+    // 8 awaited, one completes: the turn (busy, after a batch of 8) waits out the window for
+    // more, then returns with the one.
+    {
+      batch_rig::peer p(rig, 8, 9);
+      auto start = std::chrono::steady_clock::now();
+      senet::test::run_records_until(rig.ctx, [&] { return rig.rx[8]->completions != 0; });
+      EXPECT_GE(std::chrono::steady_clock::now() - start, batch_rig::window * 9 / 10)
+          << "a busy loop's turn returned before its batch or its window";
+    }
+    EXPECT_EQ(rig.rx[8]->result, 1);
+    batch_rig::peer p(rig, 9, 16);
+    senet::test::run_records_until(rig.ctx, [&] {
+      for (std::size_t i = 9; i < 16; ++i) {
+        if (rig.rx[i]->completions == 0) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
 }
 
 // ---- completion-queue overflow ------------------------------------------------------------------

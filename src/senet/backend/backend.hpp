@@ -113,8 +113,11 @@ class backend {
   virtual void cancel(io_operation& op) noexcept = 0;
 
   /** Waits for events at most `timeout` (negative: no limit; zero: do not block), turns them into
-      completions, and returns; returns early after `wake()`. */
-  virtual void run_once(std::chrono::nanoseconds timeout) = 0;
+      completions, and returns; returns early after `wake()`. `awaited`: how many operations the
+      program waits for that this backend may complete (started and not delivered, less the
+      core's timers and the standing multishot records, which only feed them); io_uring sizes
+      its batch wait by it (context_options::completion_batch_wait), the others ignore it. */
+  virtual void run_once(std::chrono::nanoseconds timeout, std::size_t awaited) = 0;
 
   /** Any thread: make a current or the next `run_once` return soon, and `wait_descriptor()`
       readable. */

@@ -236,6 +236,13 @@ class context_impl final : public completion_sink {
     return outstanding_ != standing_ || guards_.load(std::memory_order_seq_cst) != 0;
   }
 
+  // What backend::run_once calls `awaited`: the operations the program waits for that the backend
+  // may complete (standing records only feed them; timers expire here, in the core).
+  [[nodiscard]] std::size_t awaited() const noexcept {
+    std::size_t elsewhere = standing_ + timers_.size();
+    return outstanding_ > elsewhere ? outstanding_ - elsewhere : 0;
+  }
+
   // Runs one handler (returns 1) or returns 0 when stopped, out of work (block) or idle (poll).
   // With a `deadline` (run_for), returns 0 once it has passed, and never blocks beyond it.
   std::size_t do_one(mode m, bool ignore_stop, const clock::time_point* deadline = nullptr);

@@ -250,10 +250,10 @@ bool context_impl::gather(bool may_block, bool ignore_stop, const clock::time_po
       sleeping_.store(false, std::memory_order_seq_cst);
       return true;
     }
-    backend_->run_once(timeout);
+    backend_->run_once(timeout, awaited());
     sleeping_.store(false, std::memory_order_seq_cst);
   } else {
-    backend_->run_once(timeout);
+    backend_->run_once(timeout, awaited());
   }
   expire_timers();
   return true;

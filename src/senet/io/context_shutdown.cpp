@@ -124,7 +124,7 @@ void context_impl::shutdown() noexcept {
         break;
       }
       // Operations a backend cannot cancel at once (io_uring) are reaped as they finish.
-      backend_->run_once(std::chrono::milliseconds(10));
+      backend_->run_once(std::chrono::milliseconds(10), 0);
       continue;
     }
     while (io_operation* op = ready_.pop_front()) {

@@ -326,7 +326,7 @@ class epoll_backend final : public backend {
   }
 
  public:
-  void run_once(std::chrono::nanoseconds timeout) override {
+  void run_once(std::chrono::nanoseconds timeout, std::size_t /*awaited*/) override {
     std::array<::epoll_event, 128> events;
     int n = wait(events.data(), static_cast<int>(events.size()), timeout);
     for (int i = 0; i < n; ++i) {

@@ -455,7 +455,7 @@ class test_backend final : public backend {
     flush();
   }
 
-  void run_once(std::chrono::nanoseconds timeout) override {
+  void run_once(std::chrono::nanoseconds timeout, std::size_t /*awaited*/) override {
     std::uint64_t before = completions_;
     if (timeout.count() >= 0) {
       drain_wake();

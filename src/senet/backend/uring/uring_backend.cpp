@@ -531,7 +531,7 @@ class uring_backend final : public backend {
     start_cancel(op, 0);
   }
 
-  void run_once(std::chrono::nanoseconds timeout) override {
+  void run_once(std::chrono::nanoseconds timeout, std::size_t awaited) override {
     if (queued_linked_ != 0 && expire_queued()) [[unlikely]] {
       timeout = std::chrono::nanoseconds(0);
     }
@@ -546,8 +546,8 @@ class uring_backend final : public backend {
       } else if (::io_uring_sq_ready(&ring_) != 0) {
         ::io_uring_submit(&ring_);
       }
-    } else if (batch_wait_us_ != 0) {
-      wait_for_batch(timeout);
+    } else if (unsigned batch = batch_to_wait_for(awaited); batch != 0) {
+      wait_for_batch(timeout, batch);
     } else if (timeout.count() < 0) {
       ::io_uring_submit_and_wait(&ring_, 1);
     } else {
@@ -555,7 +555,7 @@ class uring_backend final : public backend {
       ::io_uring_cqe* cqe = nullptr;
       ::io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     }
-    reap();
+    last_batch_ = reap();
     if (queued_linked_ != 0) [[unlikely]] {
       expire_queued();
     }
@@ -567,10 +567,24 @@ class uring_backend final : public backend {
     }
   }
 
+  // How many completions a waiting turn waits for, at most batch_wait_us_ (0: the first one, no
+  // window). A batch only when the loop is busy: the last turn found more than one completion,
+  // and at least four operations are awaited (run_once), of which it then waits for half. So a lone
+  // connection, or a trickle of completions among many idle ones, is never held back by the
+  // window; under load one io_uring_enter returns a batch (docs/benchmarks.md, "The batch window
+  // under load").
+  [[nodiscard]] unsigned batch_to_wait_for(std::size_t awaited) const noexcept {
+    if (batch_wait_us_ == 0 || last_batch_ < 2) {
+      return 0;
+    }
+    std::size_t half = awaited / 2;
+    return half < 2 ? 0 : static_cast<unsigned>(std::min<std::size_t>(half, ring_.cq.ring_entries));
+  }
+
   // Submits and waits like io_uring_submit_and_wait_timeout, with a minimum wait for a batch
-  // (liburing 2.3 has no call for it): returns when the completion queue is full, or once
-  // batch_wait_us_ has passed with a completion there, or at `timeout` (< 0: none).
-  void wait_for_batch(std::chrono::nanoseconds timeout) noexcept {
+  // (liburing 2.3 has no call for it): returns once `batch` completions are there, or once
+  // batch_wait_us_ has passed with at least one there, or at `timeout` (< 0: none).
+  void wait_for_batch(std::chrono::nanoseconds timeout, unsigned batch) noexcept {
     // What liburing's submit does first: publish the SQEs written since the last submit.
     ::io_uring_sq& sq = ring_.sq;
     unsigned tail = sq.sqe_tail;
@@ -594,8 +608,7 @@ class uring_backend final : public backend {
       flags |= IORING_ENTER_REGISTERED_RING;
     }
     // -ETIME (the timeout passed) and -EINTR need nothing: the loop turns again.
-    ::syscall(__NR_io_uring_enter, ring_.enter_ring_fd, to_submit, ring_.cq.ring_entries, flags, &arg,
-              sizeof arg);
+    ::syscall(__NR_io_uring_enter, ring_.enter_ring_fd, to_submit, batch, flags, &arg, sizeof arg);
   }
 
   void wake() noexcept override {
@@ -1693,6 +1706,8 @@ class uring_backend final : public backend {
   bool registered_ring_fd_ = false;
   // context_options::completion_batch_wait in microseconds, where the kernel has it; 0: off.
   std::uint32_t batch_wait_us_ = 0;
+  // Completions the last run_once reaped (batch_to_wait_for).
+  std::size_t last_batch_ = 0;
   bool multishot_wake_ = true;
   bool wake_armed_ = false;
   // cancel_all() ran: no direct system calls any more (descriptor_state_head::direct).
