@@ -208,9 +208,9 @@ TEST_F(uring_setup, completion_batch_wait_leaves_timers_alone) {
 }
 
 // Receives pending on the `b` ends of `n` socket pairs, for the batch-wait tests below: the window
-// is 500 ms, far longer than anything these tests wait for unless a turn waits it out.
+// is 1 s, far longer than anything these tests wait for unless a turn waits it out.
 struct batch_rig {
-  static constexpr auto window = 500ms;
+  static constexpr std::chrono::milliseconds window = 1s;
   io::io_context ctx;
   std::vector<std::unique_ptr<socket_pair>> pairs;
   std::vector<std::unique_ptr<transfer_record<8>>> rx;
@@ -282,7 +282,7 @@ struct batch_rig {
 
 // The window holds a waiting turn back only while the loop is busy: a lone operation, and a
 // trickle of completions among many waiting operations, are delivered as without it. (Were every
-// wait held back, the 10 receives below would take 10 windows, 5 s.)
+// wait held back, the 10 receives below would take 10 windows, 10 s.)
 TEST_F(uring_setup, completion_batch_wait_never_holds_back_a_lone_completion) {
   for (bool single : {false, true}) {
     SCOPED_TRACE(single ? "single_thread" : "default ring");
@@ -319,7 +319,7 @@ TEST_F(uring_setup, completion_batch_wait_never_holds_back_a_lone_completion) {
 // Timers are not among the awaited operations the batch is half of: they expire in the core, not
 // in the ring. A connection's receive and send complete in the same turn, round after round, while
 // 16 timers wait: were the timers counted, each turn would wait for 9 completions and, with 2
-// there, wait the window out (10 rounds: 5 s). On a single-thread ring, where the kernel posts
+// there, wait the window out (10 rounds: 10 s). On a single-thread ring, where the kernel posts
 // both completions in the turn that waits for them (see the test below).
 TEST_F(uring_setup, completion_batch_wait_does_not_count_timers) {
   using senet::test::completion_record;

@@ -1706,7 +1706,7 @@ class uring_backend final : public backend {
   bool registered_ring_fd_ = false;
   // context_options::completion_batch_wait in microseconds, where the kernel has it; 0: off.
   std::uint32_t batch_wait_us_ = 0;
-  // Completions the last run_once reaped (batch_to_wait_for).
+  // Completions the last run_once reaped, the backend's own requests' too (batch_to_wait_for).
   std::size_t last_batch_ = 0;
   bool multishot_wake_ = true;
   bool wake_armed_ = false;
