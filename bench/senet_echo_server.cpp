@@ -25,15 +25,12 @@
 
 #include "../examples/echo_session.hpp"
 #include "../examples/repeat_until.hpp"
+#include "senet_server_options.hpp"
 
-#include <chrono>
 #include <cstddef>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
-#include <optional>
 #include <string>
-#include <string_view>
 
 namespace ex = senet::ex;
 namespace net = senet::net;
@@ -49,25 +46,9 @@ struct server_env {
 }  // namespace
 
 int main(int argc, char** argv) {
-  unsigned short port = 0;
-  std::optional<senet::io::backend_kind> backend;
-  std::size_t exit_after = 0;
-  bool single_thread = false;
-  std::optional<long> batch_wait_us;
+  bench::senet_server_options server;
   for (int i = 1; i + 1 < argc; i += 2) {
-    std::string_view arg = argv[i];
-    std::string_view value = argv[i + 1];
-    if (arg == "--port") {
-      port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
-    } else if (arg == "--backend" && (value == "uring" || value == "epoll")) {
-      backend = value == "uring" ? senet::io::uring : senet::io::epoll;
-    } else if (arg == "--single-thread" && (value == "on" || value == "off")) {
-      single_thread = value == "on";
-    } else if (arg == "--batch-wait") {
-      batch_wait_us = std::atol(argv[i + 1]);
-    } else if (arg == "--exit-after") {
-      exit_after = static_cast<std::size_t>(std::atol(argv[i + 1]));
-    } else {
+    if (!server.parse(argv[i], argv[i + 1])) {
       std::fprintf(stderr,
                    "usage: senet_echo_server [--port N] [--backend uring|epoll] [--exit-after N] "
                    "[--single-thread on|off] [--batch-wait US]\n");
@@ -81,15 +62,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    senet::io::context_options options;
-    options.backend = backend;
-    options.single_thread = single_thread;
-    if (batch_wait_us) {
-      options.completion_batch_wait = std::chrono::microseconds(*batch_wait_us);
-    }
-    senet::io::io_context ctx{options};
+    senet::io::io_context ctx{server.context()};
     auto sch = ctx.get_scheduler();
-    tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), port));
+    tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), server.port));
     std::printf("listening on port %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
     std::fflush(stdout);
 
@@ -100,7 +75,7 @@ int main(int argc, char** argv) {
                std::error_code ignored;
                s.set_option(tcp::socket::no_delay{true}, ignored);
                ex::spawn(example::echo_session(std::move(s)) | ex::then([&]() noexcept {
-                           if (++finished == exit_after) {
+                           if (++finished == server.exit_after) {
                              scope.request_stop();
                            }
                          }),

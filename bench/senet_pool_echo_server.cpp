@@ -29,12 +29,12 @@
 
 #include "../examples/repeat_until.hpp"
 #include "pool_echo_session.hpp"
+#include "senet_server_options.hpp"
 
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,11 +59,7 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  unsigned short port = 0;
-  std::optional<senet::io::backend_kind> backend;
-  std::size_t exit_after = 0;
-  bool single_thread = false;
-  std::optional<long> batch_wait_us;
+  bench::senet_server_options server;
   net::buffer_pool_options pool_options{.buffer_size = 4096, .buffer_count = 1024};
   if (argc % 2 == 0) {
     usage();
@@ -71,18 +67,10 @@ int main(int argc, char** argv) {
   }
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view arg = argv[i];
-    std::string_view value = argv[i + 1];
-    if (arg == "--port") {
-      port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
-    } else if (arg == "--backend" && (value == "uring" || value == "epoll")) {
-      backend = value == "uring" ? senet::io::uring : senet::io::epoll;
-    } else if (arg == "--exit-after") {
-      exit_after = static_cast<std::size_t>(std::atol(argv[i + 1]));
-    } else if (arg == "--single-thread" && (value == "on" || value == "off")) {
-      single_thread = value == "on";
-    } else if (arg == "--batch-wait") {
-      batch_wait_us = std::atol(argv[i + 1]);
-    } else if (arg == "--buffer-size") {
+    if (server.parse(arg, argv[i + 1])) {
+      continue;
+    }
+    if (arg == "--buffer-size") {
       pool_options.buffer_size = static_cast<std::size_t>(std::atol(argv[i + 1]));
     } else if (arg == "--buffers") {
       pool_options.buffer_count = static_cast<std::size_t>(std::atol(argv[i + 1]));
@@ -92,16 +80,10 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    senet::io::context_options options;
-    options.backend = backend;
-    options.single_thread = single_thread;
-    if (batch_wait_us) {
-      options.completion_batch_wait = std::chrono::microseconds(*batch_wait_us);
-    }
-    senet::io::io_context ctx{options};
+    senet::io::io_context ctx{server.context()};
     auto sch = ctx.get_scheduler();
     net::buffer_pool pool(ctx, pool_options);
-    tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), port));
+    tcp::acceptor acceptor(tcp::endpoint(senet::ip::address(senet::ip::address_v4::loopback()), server.port));
     std::printf("listening on port %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
     std::fflush(stdout);
     std::fprintf(stderr, "buffer pool: %zu buffers of %zu bytes, %s\n", pool.buffer_count(),
@@ -114,7 +96,7 @@ int main(int argc, char** argv) {
                std::error_code ignored;
                s.set_option(tcp::socket::no_delay{true}, ignored);
                ex::spawn(bench::pool_echo_session(std::move(s), pool) | ex::then([&]() noexcept {
-                           if (++finished == exit_after) {
+                           if (++finished == server.exit_after) {
                              scope.request_stop();
                            }
                          }),
