@@ -116,19 +116,22 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
     is the one the backend would have set; only the calls into the core and the backend are
     saved. Not when the record already carries `start_would_block`. True when the call finished
     the send (`op.result_`: bytes or -errno); false when the record is to be started, then with
-    `start_would_block` when the call would have blocked. */
+    `start_would_block` when the call would have blocked. The context's thread only (it is called
+    by `stoppable_operation::start_here`, which runs there). */
 inline bool start_directly(io_context& ctx, io_operation& op) noexcept {
   const descriptor& d = *op.descriptor_;
-  // start_would_block: the caller (a write awaitable) has just made this call and it would have
-  // blocked; the record waits without a second try.
-  if (!running_in_this_thread(ctx) || d.zero_copy_threshold != 0 ||
-      (op.start_hints_ & start_would_block) != 0) {
+  // Called by start_here, which runs on the context's thread only: a head of this context is this
+  // thread's to read. The test that fails for every send of a backend that does not try sends
+  // (io_uring without eager_send) comes first.
+  const auto* head = static_cast<const descriptor_state_head*>(d.context_state.load());
+  if (head == nullptr || head->context != &ctx ||
+      ((head->tries & direct_send) == 0 && (d.eager & eager_send) == 0)) {
     return false;
   }
-  const auto* head = static_cast<const descriptor_state_head*>(d.context_state.load());
-  if (head == nullptr || head->context != &ctx || (head->direct & direct_send) == 0 ||
-      ((head->tries & direct_send) == 0 && (d.eager & eager_send) == 0) ||
-      head->tickets[direct_index(direct_send)] > *head->delivered ||
+  // start_would_block: the caller (a write awaitable) has just made this call and it would have
+  // blocked; the record waits without a second try.
+  if (d.zero_copy_threshold != 0 || (op.start_hints_ & start_would_block) != 0 ||
+      (head->direct & direct_send) == 0 || head->tickets[direct_index(direct_send)] > *head->delivered ||
       handed_off_starts(ctx).load(std::memory_order_relaxed) != 0) {
     return false;
   }
