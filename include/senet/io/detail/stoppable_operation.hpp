@@ -336,18 +336,43 @@ class stoppable_operation : public Record {
 
   // `token`: the receiver's stop token, for the stop callback when the operation waits.
   void start_here([[maybe_unused]] callback_token token) noexcept {
+    if (!start_step()) {
+      return;
+    }
+    wait(token);
+  }
+
+  // Fills and starts the record, looping over steps that complete at once (delivered); true
+  // when the record waits.
+  bool start_step() noexcept {
+    if (!prepare_record()) {
+      return false;
+    }
+    this->complete_ = &stoppable_operation::on_complete;
+    if (!start_send_directly() && !start_operation(*ctx_, *this)) {
+      return true;
+    }
+    return finish_and_restart();
+  }
+
+  // A step completed at once: delivers it, and starts the next one while the operation goes on
+  // (an `async_write` of what is left); true when a step waits. Out of line: the delivery inlines
+  // the receivers' completions, whose register saves would otherwise be made by every start,
+  // also by those of operations that wait (every receive).
+  [[gnu::noinline]] bool finish_and_restart() noexcept {
     for (;;) {
-      if (!prepare_record()) {
-        return;
+      if (!finish_step() || !prepare_record()) {
+        return false;
       }
       this->complete_ = &stoppable_operation::on_complete;
       if (!start_send_directly() && !start_operation(*ctx_, *this)) {
-        break;
-      }
-      if (!finish_step()) {
-        return;
+        return true;
       }
     }
+  }
+
+  // The record waits: registers for a stop request.
+  void wait([[maybe_unused]] const callback_token& token) noexcept {
     derived().on_pending();
     if constexpr (stoppable) {
       register_stop(token);
