@@ -39,6 +39,15 @@ class completion_sink {
     ++ready_entered_;
   }
 
+  /** Context's thread only: `op`, which `backend::start` keeps (it returns false), waits in the
+      backend; the core counts it as outstanding work until its completion is delivered. Every
+      backend's `start` calls it, last, for every record it keeps: so the core's start is a tail
+      call of the backend's. */
+  void pending(io_operation& op) noexcept {
+    op.state_ = op_state::pending;
+    ++outstanding_;
+  }
+
   /** How many records have entered and left the ready queue (context's thread only). A record
       that entered as number `n` (`ready_entered_` right after its `complete`) has been delivered
       once `ready_left_ >= n`: a backend that completes an operation at once in `start()` checks
@@ -59,6 +68,9 @@ class completion_sink {
   /** Multishot records armed in the backend, their last completion not yet come (the core counts
       them in its outstanding work too). */
   std::size_t standing_ = 0;
+  /** Operations started and not yet delivered: the core's timers, the backend's records
+      (`pending`) and the ready queue's. */
+  std::size_t outstanding_ = 0;
 };
 
 /** The first member of every backend's per-descriptor state (`descriptor::context_state`). Its
@@ -105,7 +117,8 @@ class backend {
       complete any number of times through its `on_shot_`, called by the backend on the context's
       thread with `completion_more`; its last completion goes through the sink, with
       `completion_flags_` and `buffer_` set. A backend that has no multishot operations completes
-      them at once with -EOPNOTSUPP. */
+      them at once with -EOPNOTSUPP. A record it keeps (returning false) it marks with
+      `sink().pending(op)`, last. */
   virtual bool start(io_operation& op) noexcept = 0;
 
   /** If `op` is still pending in this backend, completes it with -ECANCELED (through the sink,

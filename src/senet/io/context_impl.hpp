@@ -99,6 +99,9 @@ class context_impl final : public completion_sink {
 
   // ---- standing operations and buffer pools (standing.cpp) ----
 
+  // start() of every record but a socket operation's, and of all while shutting down
+  // (context_loop.cpp).
+  bool start_other(io_operation& op) noexcept;
   /** Starts a record whose op code is a multishot or a core-served one (receive_pooled). */
   bool start_special(io_operation& op) noexcept;
   // receive_pooled: served from the socket's queue, or parked until data comes.
@@ -282,8 +285,8 @@ class context_impl final : public completion_sink {
   std::unique_ptr<backend> backend_;
   // context_options::single_thread on io_uring: the only thread that may run the context.
   std::thread::id issuer_{};
-  // ready_ and standing_ are completion_sink's (backend.hpp): its complete() fills them.
-  std::size_t outstanding_ = 0;
+  // ready_, standing_ and outstanding_ are completion_sink's (backend.hpp): its complete() and
+  // pending() keep them.
   int budget_ = handler_budget;
   timer_heap timers_;
   std::uint64_t timer_seq_ = 0;

@@ -13,6 +13,17 @@ namespace senet::io::detail {
 constinit thread_local io_context* current_context = nullptr;
 
 bool context_impl::start(io_operation& op) noexcept {
+  // The socket operations go to the backend, which counts a record it keeps (pending()): a tail
+  // call, with no frame of its own.
+  constexpr auto first = static_cast<unsigned>(op_code::accept);
+  constexpr auto last = static_cast<unsigned>(op_code::poll);
+  if (static_cast<unsigned>(op.code_) - first <= last - first && !shutting_down_) [[likely]] {
+    return backend_->start(op);
+  }
+  return start_other(op);
+}
+
+[[gnu::noinline]] bool context_impl::start_other(io_operation& op) noexcept {
   if (shutting_down_) {
     op.result_ = -ECANCELED;
     return true;
@@ -20,20 +31,14 @@ bool context_impl::start(io_operation& op) noexcept {
   if (op.code_ == op_code::timer) {
     auto& t = static_cast<timer_operation&>(op);
     t.seq_ = timer_seq_++;
-    t.state_ = op_state::pending;
+    pending(t);
     timers_.insert(t);
-    ++outstanding_;
     return false;
   }
-  if (op.code_ >= op_code::receive_multishot) [[unlikely]] {
+  if (op.code_ >= op_code::receive_multishot) {
     return start_special(op);
   }
-  if (backend_->start(op)) {
-    return true;
-  }
-  op.state_ = op_state::pending;
-  ++outstanding_;
-  return false;
+  return backend_->start(op);
 }
 
 void context_impl::post(io_operation& op) noexcept {

@@ -409,13 +409,14 @@ bool context_impl::start_special(io_operation& op) noexcept {
     if (backend_->start(op)) {
       return true;
     }
+    // The backend counted it (pending()); it is also standing.
     ++standing_;
+    return false;
   } else {
     op.result_ = -EOPNOTSUPP;
     return true;
   }
-  op.state_ = op_state::pending;
-  ++outstanding_;
+  pending(op);
   return false;
 }
 

@@ -238,10 +238,15 @@ class epoll_backend final : public backend {
         s->direct &= static_cast<std::uint8_t>(~direct_receive);
         s->read.push_back(op);
         op.backend_link_ = s;
+        sink().pending(op);
         return false;
       }
     }
-    return start_general(op);
+    if (start_general(op)) {
+      return true;
+    }
+    sink().pending(op);
+    return false;
   }
 
   void cancel(io_operation& op) noexcept override {

@@ -506,9 +506,14 @@ class uring_backend final : public backend {
 
   bool start(io_operation& op) noexcept override {
     if (start_plain(op)) [[likely]] {
+      sink().pending(op);
       return false;
     }
-    return start_general(op);
+    if (start_general(op)) {
+      return true;
+    }
+    sink().pending(op);
+    return false;
   }
 
   void cancel(io_operation& op) noexcept override {
