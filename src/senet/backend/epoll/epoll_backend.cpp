@@ -242,11 +242,8 @@ class epoll_backend final : public backend {
         return false;
       }
     }
-    if (start_general(op)) {
-      return true;
-    }
-    sink().pending(op);
-    return false;
+    // A tail call: the hot path above keeps no register for after it.
+    return start_general_counted(op);
   }
 
   void cancel(io_operation& op) noexcept override {
@@ -266,8 +263,17 @@ class epoll_backend final : public backend {
   }
 
  private:
-  // start() of everything but the hot wait: out of line, so that the hot path saves no registers.
-  [[gnu::noinline]] bool start_general(io_operation& op) noexcept {
+  // start() of everything but the hot wait, and the record's count as pending when the backend
+  // keeps it: out of line, so that the hot path saves no registers.
+  [[gnu::noinline]] bool start_general_counted(io_operation& op) noexcept {
+    if (start_general(op)) {
+      return true;
+    }
+    sink().pending(op);
+    return false;
+  }
+
+  bool start_general(io_operation& op) noexcept {
     if (op.code_ >= op_code::poll) [[unlikely]] {
       return op.code_ == op_code::poll ? start_poll(op) : start_multishot(op);
     }
