@@ -102,7 +102,8 @@ class context_impl final : public completion_sink {
   // start() of every record but a socket operation's, and of all while shutting down
   // (context_loop.cpp).
   bool start_other(io_operation& op) noexcept;
-  /** Starts a record whose op code is a multishot or a core-served one (receive_pooled). */
+  /** Starts a record whose op code is a multishot or a queued accept (start_other starts
+      receive_pooled itself). */
   bool start_special(io_operation& op) noexcept;
   // receive_pooled: served from the socket's queue, or parked until data comes.
   bool pooled_start(io_operation& op) noexcept;

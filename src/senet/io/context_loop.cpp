@@ -28,6 +28,14 @@ bool context_impl::start(io_operation& op) noexcept {
     op.result_ = -ECANCELED;
     return true;
   }
+  if (op.code_ == op_code::receive_pooled) {
+    // The buffer pool's receive (standing.cpp), first of the others.
+    if (pooled_start(op)) {
+      return true;
+    }
+    pending(op);
+    return false;
+  }
   if (op.code_ == op_code::timer) {
     auto& t = static_cast<timer_operation&>(op);
     t.seq_ = timer_seq_++;

@@ -397,11 +397,7 @@ pooled_socket* new_socket(context_impl& impl, provided_buffers& pool, descriptor
 }  // namespace
 
 bool context_impl::start_special(io_operation& op) noexcept {
-  if (op.code_ == op_code::receive_pooled) {
-    if (pooled_start(op)) {
-      return true;
-    }
-  } else if (op.code_ == op_code::accept_queued) {
+  if (op.code_ == op_code::accept_queued) {
     if (queued_accept_start(op)) {
       return true;
     }
