@@ -393,7 +393,7 @@ class test_backend final : public backend {
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::test; }
 
   bool start(io_operation& op) noexcept override {
-    if (start_here(op)) {
+    if (start_record(op)) {
       return true;
     }
     sink().pending(op);
@@ -401,7 +401,7 @@ class test_backend final : public backend {
   }
 
   // start(), but for the record's count as pending.
-  bool start_here(io_operation& op) noexcept {
+  bool start_record(io_operation& op) noexcept {
     if (op.code_ == op_code::none && op.backend_link_ == &network_query_key) {
       op.backend_link_ = &network_;
       op.result_ = 0;
