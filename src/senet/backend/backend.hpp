@@ -197,6 +197,14 @@ class backend {
 
  protected:
   [[nodiscard]] completion_sink& sink() const noexcept { return *sink_; }
+  /** What `start` returns after a start of its own that said `completed` (at once): the record
+      counted as pending (`completion_sink::pending`) when it was not. */
+  bool counted(bool completed, io_operation& op) const noexcept {
+    if (!completed) {
+      sink().pending(op);
+    }
+    return completed;
+  }
 
  private:
   completion_sink* sink_;

@@ -392,13 +392,7 @@ class test_backend final : public backend {
 
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::test; }
 
-  bool start(io_operation& op) noexcept override {
-    if (start_record(op)) {
-      return true;
-    }
-    sink().pending(op);
-    return false;
-  }
+  bool start(io_operation& op) noexcept override { return counted(start_record(op), op); }
 
   // start(), but for the record's count as pending.
   bool start_record(io_operation& op) noexcept {
