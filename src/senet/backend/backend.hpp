@@ -48,6 +48,15 @@ class completion_sink {
     ++outstanding_;
   }
 
+  /** What a start returns after a start step of its own that said `completed` (at once): the
+      record counted as pending (`pending`) when it was not. */
+  bool counted(bool completed, io_operation& op) noexcept {
+    if (!completed) {
+      pending(op);
+    }
+    return completed;
+  }
+
   /** How many records have entered and left the ready queue (context's thread only). A record
       that entered as number `n` (`ready_entered_` right after its `complete`) has been delivered
       once `ready_left_ >= n`: a backend that completes an operation at once in `start()` checks
@@ -197,14 +206,6 @@ class backend {
 
  protected:
   [[nodiscard]] completion_sink& sink() const noexcept { return *sink_; }
-  /** What `start` returns after a start of its own that said `completed` (at once): the record
-      counted as pending (`completion_sink::pending`) when it was not. */
-  bool counted(bool completed, io_operation& op) const noexcept {
-    if (!completed) {
-      sink().pending(op);
-    }
-    return completed;
-  }
 
  private:
   completion_sink* sink_;

@@ -81,6 +81,8 @@ class context_impl final : public completion_sink {
   // ---- entry points ----
 
   bool start(io_operation& op) noexcept;
+  // start() of every record but a socket operation's, and of all while shutting down.
+  bool start_other(io_operation& op) noexcept;
 
   void post(io_operation& op) noexcept;
 
@@ -99,9 +101,6 @@ class context_impl final : public completion_sink {
 
   // ---- standing operations and buffer pools (standing.cpp) ----
 
-  // start() of every record but a socket operation's, and of all while shutting down
-  // (context_loop.cpp).
-  bool start_other(io_operation& op) noexcept;
   /** Starts a record whose op code is a multishot or a queued accept (start_other starts
       receive_pooled itself). */
   bool start_special(io_operation& op) noexcept;

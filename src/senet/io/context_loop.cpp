@@ -30,11 +30,7 @@ bool context_impl::start(io_operation& op) noexcept {
   }
   if (op.code_ == op_code::receive_pooled) {
     // The buffer pool's receive (standing.cpp), first of the others.
-    if (pooled_start(op)) {
-      return true;
-    }
-    pending(op);
-    return false;
+    return counted(pooled_start(op), op);
   }
   if (op.code_ == op_code::timer) {
     auto& t = static_cast<timer_operation&>(op);

@@ -398,22 +398,18 @@ pooled_socket* new_socket(context_impl& impl, provided_buffers& pool, descriptor
 
 bool context_impl::start_special(io_operation& op) noexcept {
   if (op.code_ == op_code::accept_queued) {
-    if (queued_accept_start(op)) {
-      return true;
-    }
-  } else if (is_multishot(op.code_)) {
+    return counted(queued_accept_start(op), op);
+  }
+  if (is_multishot(op.code_)) {
     if (backend_->start(op)) {
       return true;
     }
     // The backend counted it (pending()); it is also standing.
     ++standing_;
     return false;
-  } else {
-    op.result_ = -EOPNOTSUPP;
-    return true;
   }
-  pending(op);
-  return false;
+  op.result_ = -EOPNOTSUPP;
+  return true;
 }
 
 bool context_impl::pooled_start(io_operation& o) noexcept {

@@ -266,7 +266,7 @@ class epoll_backend final : public backend {
   // start() of everything but the hot wait, and the record's count as pending when the backend
   // keeps it: out of line, so that the hot path saves no registers.
   [[gnu::noinline]] bool start_general_counted(io_operation& op) noexcept {
-    return counted(start_general(op), op);
+    return sink().counted(start_general(op), op);
   }
 
   bool start_general(io_operation& op) noexcept {

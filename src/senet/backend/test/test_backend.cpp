@@ -392,7 +392,7 @@ class test_backend final : public backend {
 
   [[nodiscard]] backend_kind kind() const noexcept override { return backend_kind::test; }
 
-  bool start(io_operation& op) noexcept override { return counted(start_record(op), op); }
+  bool start(io_operation& op) noexcept override { return sink().counted(start_record(op), op); }
 
   // start(), but for the record's count as pending.
   bool start_record(io_operation& op) noexcept {

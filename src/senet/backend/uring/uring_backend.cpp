@@ -881,7 +881,7 @@ class uring_backend final : public backend {
   // start_general, and the record's count as pending when the backend keeps it: out of line, so
   // that the short path saves fewer registers.
   [[gnu::noinline]] bool start_general_counted(io_operation& op) noexcept {
-    return counted(start_general(op), op);
+    return sink().counted(start_general(op), op);
   }
 
   // Every other start (see start_plain).
