@@ -162,13 +162,19 @@ void drop_queue(pooled_socket& ps) noexcept {
   }
 }
 
+// Fills a pooled receive with `length` bytes of buffer `id` from `offset`.
+void give(pooled_receive_operation& op, const provided_buffers& pool, std::uint32_t id, std::uint32_t offset,
+          std::uint32_t length) noexcept {
+  op.buffer_ = id;
+  op.data_ = pool.data(id) + offset;
+  op.result_ = length;
+}
+
 // Fills a pooled receive from the queue (a piece) or the end (0 or an error).
 void fill(pooled_socket& ps, pooled_receive_operation& op) noexcept {
   if (ps.head != provided_buffers::no_buffer) {
     provided_buffers::piece p = dequeue(ps);
-    op.buffer_ = p.buffer;
-    op.data_ = ps.pool()->data(p.buffer) + p.offset;
-    op.result_ = p.length;
+    give(op, *ps.pool(), p.buffer, p.offset, p.length);
   } else {
     op.data_ = nullptr;
     op.result_ = ps.end;
@@ -253,6 +259,15 @@ void take_data(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::
   std::uint32_t offset = pool.consumed(id, length, (flags & completion_buffer_more) == 0);
   if (ps.detached || result <= 0) {
     reuse_if_free(pool, id);
+    return;
+  }
+  if (ps.head == provided_buffers::no_buffer && ps.end > 0 && !ps.waiters.empty()) [[likely]] {
+    // Nothing queued before it and a receive waits: the bytes go to that receive, as serve()
+    // would hand them on, without a piece record on the way.
+    pool.hold(id);
+    auto& op = static_cast<pooled_receive_operation&>(ps.waiters.take_first());
+    give(op, pool, id, offset, length);
+    ps.waiters.complete(*ps.impl, op);
     return;
   }
   std::uint32_t p = pool.new_piece();
