@@ -83,6 +83,13 @@ class context_impl final : public completion_sink {
   bool start(io_operation& op) noexcept;
   // start() of every record but a socket operation's, and of all while shutting down.
   bool start_other(io_operation& op) noexcept;
+  // start() of a pooled receive (its record's own entry, io::detail::start_operation).
+  bool start_pooled(io_operation& op) noexcept {
+    if (shutting_down_) [[unlikely]] {
+      return start_other(op);
+    }
+    return pooled_start(op);
+  }
 
   void post(io_operation& op) noexcept;
 
@@ -104,8 +111,11 @@ class context_impl final : public completion_sink {
   /** Starts a record whose op code is a multishot or a queued accept (start_other starts
       receive_pooled itself). */
   bool start_special(io_operation& op) noexcept;
-  // receive_pooled: served from the socket's queue, or parked until data comes.
+  // receive_pooled: served from the socket's queue, or parked until data comes (then counted as
+  // pending, as a backend's start counts a record it keeps).
   bool pooled_start(io_operation& op) noexcept;
+  // pooled_start of the socket's first pooled receive, and of one that fails: out of line.
+  [[gnu::noinline]] bool pooled_start_first(io_operation& op) noexcept;
   // Before the backend releases (or cancels) a descriptor whose state has a standing operation.
   void standing_release(descriptor_state& state, bool release) noexcept;
   // accept_queued (standing_accept.cpp): the same for an acceptor's standing accept.

@@ -4,6 +4,8 @@
 // hot path (start_operation -> context_impl::start -> backend) stays as inlined as before.
 #include "senet/io/context_impl.hpp"
 
+#include <senet/io/detail/pooled_receive.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
@@ -29,8 +31,9 @@ bool context_impl::start(io_operation& op) noexcept {
     return true;
   }
   if (op.code_ == op_code::receive_pooled) {
-    // The buffer pool's receive (standing.cpp), first of the others.
-    return counted(pooled_start(op), op);
+    // The buffer pool's receive (standing.cpp), first of the others. (Its operation states start
+    // it through start_pooled, the entry of its record type.)
+    return pooled_start(op);
   }
   if (op.code_ == op_code::timer) {
     auto& t = static_cast<timer_operation&>(op);
@@ -337,6 +340,9 @@ void context_impl::prepare_for_foreign_wait() noexcept {
 
 bool start_operation(io_context& ctx, io_operation& op) noexcept {
   return ctx.impl_->start(op);
+}
+bool start_operation(io_context& ctx, pooled_receive_operation& op) noexcept {
+  return context_impl::of(ctx).start_pooled(op);
 }
 void post(io_context& ctx, io_operation& op) noexcept {
   ctx.impl_->post(op);

@@ -244,9 +244,29 @@ void free_socket(pooled_socket& ps) noexcept {
 // free stack) once the kernel is done with it. True when it did.
 bool reuse_if_free(provided_buffers& pool, std::uint32_t id) noexcept;
 
+// The common completion of the standing receive: bytes with nothing queued before them and a
+// receive that waits for them. They go to that receive, as serve() would hand them on, without a
+// piece record on the way. False, having changed nothing, for any other completion.
+bool take_for_waiter(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::uint32_t id) noexcept {
+  if ((flags & completion_buffer) == 0 || result <= 0 || ps.detached ||
+      ps.head != provided_buffers::no_buffer || ps.end <= 0 || ps.waiters.empty()) {
+    return false;
+  }
+  provided_buffers& pool = *ps.pool();
+  auto length = static_cast<std::uint32_t>(result);
+  std::uint32_t offset = pool.consumed(id, length, (flags & completion_buffer_more) == 0);
+  pool.hold(id);
+  auto& op = static_cast<pooled_receive_operation&>(ps.waiters.take_first());
+  give(op, pool, id, offset, length);
+  ps.waiters.complete(*ps.impl, op);
+  return true;
+}
+
 // What one completion of the standing receive carries: with incremental consumption a piece of a
 // buffer that may stay in the kernel's use (completion_buffer_more), otherwise a whole buffer.
-void take_data(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::uint32_t id) noexcept {
+// Out of line: take_data's common case (take_for_waiter) makes no frame for it.
+[[gnu::noinline]] void take_data_queued(pooled_socket& ps, std::int64_t result, std::uint8_t flags,
+                                        std::uint32_t id) noexcept {
   provided_buffers& pool = *ps.pool();
   if ((flags & completion_buffer) == 0) {
     return;
@@ -259,15 +279,6 @@ void take_data(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::
   std::uint32_t offset = pool.consumed(id, length, (flags & completion_buffer_more) == 0);
   if (ps.detached || result <= 0) {
     reuse_if_free(pool, id);
-    return;
-  }
-  if (ps.head == provided_buffers::no_buffer && ps.end > 0 && !ps.waiters.empty()) [[likely]] {
-    // Nothing queued before it and a receive waits: the bytes go to that receive, as serve()
-    // would hand them on, without a piece record on the way.
-    pool.hold(id);
-    auto& op = static_cast<pooled_receive_operation&>(ps.waiters.take_first());
-    give(op, pool, id, offset, length);
-    ps.waiters.complete(*ps.impl, op);
     return;
   }
   std::uint32_t p = pool.new_piece();
@@ -289,6 +300,12 @@ void take_data(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::
     // Hold the socket back: what keeps arriving waits in the kernel's socket buffer.
     ps.paused = true;
     ps.impl->get_backend().cancel(ps.record);
+  }
+}
+
+void take_data(pooled_socket& ps, std::int64_t result, std::uint8_t flags, std::uint32_t id) noexcept {
+  if (!take_for_waiter(ps, result, flags, id)) {
+    take_data_queued(ps, result, flags, id);
   }
 }
 
@@ -427,7 +444,37 @@ bool context_impl::start_special(io_operation& op) noexcept {
   return true;
 }
 
+namespace {
+
+// A pooled receive on the socket's state `ps`: served from its queue (or its end) when nobody waits
+// before it, else parked (and counted as pending) until data comes.
+[[gnu::always_inline]] inline bool serve_or_park(context_impl& impl, pooled_socket& ps,
+                                                 pooled_receive_operation& op) noexcept {
+  if (ps.waiters.empty() && has_result(ps)) {
+    fill(ps, op);
+    maybe_resume(ps);
+    return impl.counted(ps.waiters.complete_at_start(impl, op), op);
+  }
+  ps.waiters.park(op);
+  arm(ps);
+  impl.pending(op);
+  return false;
+}
+
+}  // namespace
+
 bool context_impl::pooled_start(io_operation& o) noexcept {
+  auto& op = static_cast<pooled_receive_operation&>(o);
+  // The common start: a socket that received into this pool before, the pool still open.
+  multishot_operation* record = standing_record(*this, *op.descriptor_);
+  if (record == nullptr || record->code_ != op_code::receive_multishot ||
+      socket_of(*record).pool() != op.pool_ || op.pool_->impl_ != this) [[unlikely]] {
+    return pooled_start_first(op);
+  }
+  return serve_or_park(*this, socket_of(*record), op);
+}
+
+bool context_impl::pooled_start_first(io_operation& o) noexcept {
   auto& op = static_cast<pooled_receive_operation&>(o);
   provided_buffers& pool = *op.pool_;
   if (pool.impl_ != this) {
@@ -466,14 +513,7 @@ bool context_impl::pooled_start(io_operation& o) noexcept {
     state->standing = &ps->record;
     state->direct &= static_cast<std::uint8_t>(~direct_receive);  // the standing receive takes the data
   }
-  if (ps->waiters.empty() && has_result(*ps)) {
-    fill(*ps, op);
-    maybe_resume(*ps);
-    return ps->waiters.complete_at_start(*this, op);
-  }
-  ps->waiters.park(op);
-  arm(*ps);
-  return false;
+  return serve_or_park(*this, *ps, op);
 }
 
 void context_impl::cancel_parked(io_operation& op) noexcept {
@@ -604,8 +644,11 @@ void close_buffer_pool(provided_buffers* pool) noexcept {
       pool);
 }
 
-void return_buffer(provided_buffers& pool, std::uint32_t id) noexcept {
-  bool freed = give_back(pool, id);
+namespace {
+
+// What return_buffer does beyond giving the buffer back, when there is more to do: out of line,
+// so that the common return makes no frame for it.
+[[gnu::noinline]] void after_return(provided_buffers& pool, bool freed) noexcept {
   if (pool.closed_) {
     release_pool_if_unused(&pool);
     return;
@@ -621,6 +664,15 @@ void return_buffer(provided_buffers& pool, std::uint32_t id) noexcept {
     ps->starved_next = nullptr;
     ps->starved = false;
     arm(*ps);
+  }
+}
+
+}  // namespace
+
+void return_buffer(provided_buffers& pool, std::uint32_t id) noexcept {
+  bool freed = give_back(pool, id);
+  if (pool.closed_ || (freed && pool.starved_ != nullptr)) [[unlikely]] {
+    after_return(pool, freed);
   }
 }
 

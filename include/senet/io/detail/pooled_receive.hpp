@@ -29,6 +29,11 @@ struct pooled_receive_operation : io_operation {
   std::uint32_t buffer_ = 0;
 };
 
+/** `start_operation` of a pooled receive, which the core serves itself (from the socket's queue,
+    or parked until data comes) without the dispatch on the op code that the general entry makes.
+    An operation state's start finds it by its record's type. Context's thread only. */
+bool start_operation(io_context& ctx, pooled_receive_operation& op) noexcept;
+
 /** Creates the core of a pool of `count` buffers of `buffer_size` bytes on `ctx`, registered with
     its backend; `watermark` bounds the bytes one socket holds queued. Any thread. Throws
     std::system_error (std::bad_alloc) on failure, std::invalid_argument for bad sizes. */
