@@ -307,14 +307,24 @@ class operation {
   // Ends the step that completed; true when the loop goes on, false once the receiver completed.
   bool finish() noexcept {
     reset_step();
+    if (outcome_ == outcome::again) [[likely]] {
+      return true;
+    }
+    complete();
+    return false;
+  }
+
+  // Completes the receiver with the outcome of the last step (not `again`). Out of line: the
+  // loop's common turn (`again`) makes no frame for these calls.
+  [[gnu::noinline]] void complete() noexcept {
     switch (outcome_) {
       case outcome::again:
-        return true;
+        break;
       case outcome::done:
         if constexpr (Mode::completes_with_value) {
           ex::set_value(std::move(rcvr_));
         }
-        return false;
+        break;
       case outcome::error:
         std::visit(
             [this]<class E>(E& e) noexcept {
@@ -323,12 +333,11 @@ class operation {
               }
             },
             error_);
-        return false;
+        break;
       case outcome::stopped:
         ex::set_stopped(std::move(rcvr_));
-        return false;
+        break;
     }
-    return false;
   }
 
   Child child_;
