@@ -579,6 +579,23 @@ TYPED_TEST(buffer_pool_test, receives_waiting_when_the_pool_goes_fail_with_no_bu
   EXPECT_EQ(std::errc::no_buffer_space, r.error) << r.error.message();
 }
 
+TYPED_TEST(buffer_pool_test, a_receive_started_after_the_pool_went_takes_what_was_queued_first) {
+  // buffer_pool's documentation: destroying the pool makes later receives fail with
+  // no_buffer_space "once the data already queued for them is taken".
+  auto c = this->tcp_pair();
+  std::optional<net::buffer_pool> pool(std::in_place, this->ctx(),
+                                       net::buffer_pool_options{.buffer_size = 64, .buffer_count = 4});
+  send_now(c.client, "first");
+  EXPECT_EQ("first", text_of(this->value_of(net::async_receive(c.server, *pool))));
+  send_now(c.client, "queued");
+  settle(this->ctx());  // taken by the standing receive (io_uring) or the next edge (epoll)
+  auto later = net::async_receive(c.server, *pool);
+  auto last = net::async_receive(c.server, *pool);
+  pool.reset();
+  EXPECT_EQ("queued", text_of(this->value_of(std::move(later))));
+  EXPECT_EQ(std::errc::no_buffer_space, this->error_of(std::move(last)));
+}
+
 TYPED_TEST(buffer_pool_test, a_socket_receives_into_one_pool_only) {
   net::buffer_pool a(this->ctx(), {.buffer_size = 64, .buffer_count = 4});
   net::buffer_pool b(this->ctx(), {.buffer_size = 64, .buffer_count = 4});

@@ -477,10 +477,6 @@ bool context_impl::pooled_start(io_operation& o) noexcept {
 bool context_impl::pooled_start_first(io_operation& o) noexcept {
   auto& op = static_cast<pooled_receive_operation&>(o);
   provided_buffers& pool = *op.pool_;
-  if (pool.impl_ != this) {
-    op.result_ = pool.closed_ ? -ENOBUFS : -EINVAL;
-    return true;
-  }
   descriptor& d = *op.descriptor_;
   pooled_socket* ps = nullptr;
   if (multishot_operation* record = standing_record(*this, d)) {
@@ -495,7 +491,13 @@ bool context_impl::pooled_start_first(io_operation& o) noexcept {
       op.result_ = -EINVAL;
       return true;
     }
+    // The pool may have been closed since (buffer_pool's destructor): what the socket queued is
+    // still its receives', and then its end says no_buffer_space (close_buffer_pool).
   } else {
+    if (pool.impl_ != this) {
+      op.result_ = pool.closed_ ? -ENOBUFS : -EINVAL;
+      return true;
+    }
     ps = new_socket(*this, pool, d);
     if (ps == nullptr) {
       op.result_ = -ENOMEM;
