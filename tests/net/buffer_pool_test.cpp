@@ -579,6 +579,19 @@ TYPED_TEST(buffer_pool_test, receives_waiting_when_the_pool_goes_fail_with_no_bu
   EXPECT_EQ(std::errc::no_buffer_space, r.error) << r.error.message();
 }
 
+TYPED_TEST(buffer_pool_test, a_receive_started_just_before_the_pool_goes_fails_with_no_buffer_space) {
+  // Started on a thread that does not run the context, the receive reaches the loop only when it
+  // runs, after the pool was destroyed: it fails like a receive that waited, and the pool's core is
+  // not used after it is freed.
+  auto c = this->tcp_pair();
+  std::optional<net::buffer_pool> pool(std::in_place, this->ctx(),
+                                       net::buffer_pool_options{.buffer_size = 64, .buffer_count = 4});
+  pending_receive r(this->ctx(), c.server, *pool);
+  pool.reset();
+  ASSERT_TRUE(turn(this->ctx(), [&] { return r.done(); }));
+  EXPECT_EQ(std::errc::no_buffer_space, r.error) << r.error.message();
+}
+
 TYPED_TEST(buffer_pool_test, a_receive_started_after_the_pool_went_takes_what_was_queued_first) {
   // buffer_pool's documentation: destroying the pool makes later receives fail with
   // no_buffer_space "once the data already queued for them is taken".

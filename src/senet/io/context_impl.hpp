@@ -130,8 +130,19 @@ class context_impl final : public completion_sink {
   // Destruction: frees the standing states and forgets the pools.
   void standing_destroy_all() noexcept;
 
-  // The pools registered with this context; live standing states, and recycled ones.
+  // The pools registered with this context (open, and closed ones not freed yet); live standing
+  // states, and recycled ones.
   provided_buffers* pools_ = nullptr;
+  // Closed pools whose free waits for the starts handed to the loop (release_pool_if_unused).
+  std::size_t retired_pools_ = 0;
+  // Whether starts handed to the loop by other threads have not reached it yet.
+  [[nodiscard]] bool starts_handed_off() const noexcept {
+    return handed_off_starts(*owner_).load(std::memory_order_relaxed) != 0;
+  }
+  // Takes `pool` out of pools_ (it is being freed).
+  void forget_pool(provided_buffers& pool) noexcept;
+  // Frees the retired pools once no start handed to the loop is on its way (the loop's gather).
+  void free_retired_pools() noexcept;
   pooled_socket* pooled_live_ = nullptr;
   pooled_socket* pooled_free_ = nullptr;
   queued_acceptor* acceptors_live_ = nullptr;

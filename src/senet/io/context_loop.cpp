@@ -238,6 +238,9 @@ std::size_t context_impl::do_one(mode m, bool ignore_stop, const clock::time_poi
 // if allowed and nothing is ready. Returns false when blocking was allowed but there is no
 // work left at all.
 bool context_impl::gather(bool may_block, bool ignore_stop, const clock::time_point* deadline) {
+  if (retired_pools_ != 0) [[unlikely]] {
+    free_retired_pools();
+  }
   drain_remote();
   expire_timers();
   std::chrono::nanoseconds timeout{0};

@@ -129,8 +129,14 @@ class provided_buffers {
   std::uint32_t users_ = 0;
   // The buffer_pool object was destroyed: freed once nothing is taken and no socket uses it.
   bool closed_ = false;
+  // Closed and unused, but not freed yet: a start handed to the loop by another thread may still
+  // name it (release_pool_if_unused); the loop frees it (context_impl::free_retired_pools).
+  bool retired_ = false;
+  // The context whose list of pools holds it (`next_pool_`), from its registration until it is
+  // freed or the context is destroyed; unlike `impl_`, kept after the pool was closed.
+  context_impl* home_ = nullptr;
 
-  // The context's list of pools.
+  // The context's list of pools, open and closed (`home_`).
   provided_buffers* next_pool_ = nullptr;
 
  private:
@@ -152,7 +158,9 @@ class provided_buffers {
   std::uint32_t free_piece_ = no_buffer;
 };
 
-/** Frees `pool` if it was closed and nothing refers to it any more. True when it was freed. */
+/** Frees `pool` if it was closed and nothing refers to it any more; while starts handed to its
+    context's loop by other threads have not reached it (one may be a pooled receive on `pool`), it
+    is retired instead, and the loop frees it after them. True when it was freed. */
 bool release_pool_if_unused(provided_buffers* pool) noexcept;
 
 }  // namespace senet::io::detail

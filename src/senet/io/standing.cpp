@@ -95,8 +95,47 @@ bool release_pool_if_unused(provided_buffers* pool) noexcept {
   if (!pool->closed_ || pool->taken_ != 0 || pool->users_ != 0) {
     return false;
   }
+  if (context_impl* home = pool->home_) {
+    if (home->starts_handed_off()) {
+      // A pooled receive started on another thread before the pool was destroyed may still be on
+      // its way to the loop, naming the pool: it must find it (and fail with no_buffer_space).
+      if (!pool->retired_) {
+        pool->retired_ = true;
+        ++home->retired_pools_;
+      }
+      return false;
+    }
+    home->forget_pool(*pool);
+  }
   delete pool;
   return true;
+}
+
+void context_impl::forget_pool(provided_buffers& pool) noexcept {
+  for (provided_buffers** q = &pools_; *q != nullptr; q = &(*q)->next_pool_) {
+    if (*q == &pool) {
+      *q = pool.next_pool_;
+      break;
+    }
+  }
+  if (pool.retired_) {
+    --retired_pools_;
+  }
+  pool.home_ = nullptr;
+}
+
+void context_impl::free_retired_pools() noexcept {
+  if (starts_handed_off()) {
+    return;
+  }
+  provided_buffers* pool = pools_;
+  while (retired_pools_ != 0 && pool != nullptr) {
+    provided_buffers* next = pool->next_pool_;
+    if (pool->retired_) {
+      release_pool_if_unused(pool);
+    }
+    pool = next;
+  }
 }
 
 struct pooled_socket {
@@ -551,11 +590,22 @@ void context_impl::standing_cancel_all() noexcept {
 
 void context_impl::standing_destroy_all() noexcept {
   // Shutdown has reaped every record: nothing names these states any more but the descriptors'.
-  for (provided_buffers* pool = pools_; pool != nullptr; pool = pool->next_pool_) {
-    backend_->detach_buffers(*pool);
-    pool->impl_ = nullptr;
-  }
+  // A pool still open is forgotten (its owner's close then finds no context); a closed one that
+  // buffers still hold is freed by the last one's return, without its context.
+  provided_buffers* pool = pools_;
   pools_ = nullptr;
+  retired_pools_ = 0;
+  while (pool != nullptr) {
+    provided_buffers* next = pool->next_pool_;
+    pool->home_ = nullptr;
+    if (!pool->closed_) {
+      backend_->detach_buffers(*pool);
+      pool->impl_ = nullptr;
+    } else {
+      release_pool_if_unused(pool);
+    }
+    pool = next;
+  }
   while (pooled_socket* ps = pooled_live_) {
     if (!ps->detached) {
       // Registered (a state that failed to start was freed at once) and not released.
@@ -595,6 +645,7 @@ provided_buffers* open_buffer_pool(io_context& ctx, std::size_t buffer_size, std
         }
         if (a.result == 0) {
           a.pool->next_pool_ = impl.pools_;
+          a.pool->home_ = &impl;
           impl.pools_ = a.pool;
         }
       },
@@ -617,12 +668,7 @@ void close_buffer_pool(provided_buffers* pool) noexcept {
   pool->impl_->on_loop_thread(
       [](void* p, context_impl& impl) noexcept {
         auto* pool = static_cast<provided_buffers*>(p);
-        for (provided_buffers** q = &impl.pools_; *q != nullptr; q = &(*q)->next_pool_) {
-          if (*q == pool) {
-            *q = pool->next_pool_;
-            break;
-          }
-        }
+        // It stays in the context's list (home_) until it is freed.
         pool->closed_ = true;
         impl.get_backend().detach_buffers(*pool);
         pool->impl_ = nullptr;
