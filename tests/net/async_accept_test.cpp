@@ -16,8 +16,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -320,6 +322,27 @@ TYPED_TEST(standing_accept_test, a_waiting_accept_is_stopped_and_a_later_one_get
   int c = this->connect_raw(acceptor.local_endpoint().port(), local);
   EXPECT_EQ(local, std::get<1>(this->value_of(net::async_accept(acceptor))).port());
   ::close(c);
+}
+
+TYPED_TEST(standing_accept_test, an_accept_started_just_before_the_acceptor_closes_fails_once) {
+  // Started on a thread that does not run the context, the accept reaches the loop only when it
+  // runs, after the acceptor was closed (here, on the same thread, with nobody running the
+  // context: the close is done at once); it completes once, with an error.
+  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  acceptor.listen(16);
+  acceptor.standing_accept(16);
+  std::uint16_t ignored = 0;
+  int c0 = this->connect_raw(acceptor.local_endpoint().port(), ignored);
+  // The first accept arms the standing accept (its state is made).
+  EXPECT_TRUE(std::get<0>(this->value_of(net::async_accept(acceptor))).is_open());
+  senet::test::io_outcome<ip::tcp::socket, ip::tcp::endpoint> outcome;
+  auto op = ex::connect(net::async_accept(acceptor),
+                        senet::test::io_probe<ip::tcp::socket, ip::tcp::endpoint>{&this->ctx(), &outcome});
+  ex::start(op);
+  acceptor.close();
+  ASSERT_TRUE(senet::test::run_until_done(this->ctx(), outcome));
+  EXPECT_TRUE(outcome.error_once(std::error_code(EBADF, std::system_category())));
+  ::close(c0);
 }
 
 TEST(standing_accept_test_backend, is_not_supported_there) {
