@@ -348,11 +348,17 @@ class stoppable_operation : public Record {
     if (!prepare_record()) {
       return false;
     }
-    this->complete_ = &stoppable_operation::on_complete;
-    if (!start_send_directly() && !start_operation(*ctx_, *this)) {
+    if (!start_filled()) {
       return true;
     }
     return finish_and_restart();
+  }
+
+  // Starts the filled record (or makes its send here, `start_send_directly`); true when it
+  // completed at once.
+  bool start_filled() noexcept {
+    this->complete_ = &stoppable_operation::on_complete;
+    return start_send_directly() || start_operation(*ctx_, *this);
   }
 
   // A step completed at once: delivers it, and starts the next one while the operation goes on
@@ -364,8 +370,7 @@ class stoppable_operation : public Record {
       if (!finish_step() || !prepare_record()) {
         return false;
       }
-      this->complete_ = &stoppable_operation::on_complete;
-      if (!start_send_directly() && !start_operation(*ctx_, *this)) {
+      if (!start_filled()) {
         return true;
       }
     }
