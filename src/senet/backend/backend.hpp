@@ -33,6 +33,11 @@ class completion_sink {
       // Its last completion: from now on it counts as ordinary work until delivered.
       --standing_;
     }
+    complete_single(op, result);
+  }
+
+  /** `complete` of a record that is not multishot (the backend knows it: its fast paths). */
+  void complete_single(io_operation& op, std::int64_t result) noexcept {
     op.result_ = result;
     op.state_ = op_state::ready;
     ready_.push_back(op);
