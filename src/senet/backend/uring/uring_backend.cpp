@@ -834,13 +834,15 @@ class uring_backend final : public backend {
   bool start_plain(io_operation& op) noexcept {
     const descriptor& d = *op.descriptor_;
     auto* s = static_cast<uring_state*>(d.context_state);
-    bool send = op.code_ == op_code::send;
-    if (s == nullptr || s->owner != this || (!send && op.code_ != op_code::receive) ||
-        op.link_timeout_ns_ != 0 || d.eager != 0 || d.zero_copy_threshold != 0 || op.msg_.msg_iovlen != 1 ||
-        op.msg_.msg_name != nullptr || !backlog_.empty()) {
+    // receive and send are consecutive codes: i is 0 for a receive, 1 for a send (its direction).
+    static_assert(static_cast<unsigned>(op_code::send) == static_cast<unsigned>(op_code::receive) + 1);
+    unsigned i = static_cast<unsigned>(op.code_) - static_cast<unsigned>(op_code::receive);
+    bool send = i == 1;
+    if (s == nullptr || s->owner != this || i > 1 || op.link_timeout_ns_ != 0 || d.eager != 0 ||
+        d.zero_copy_threshold != 0 || op.msg_.msg_iovlen != 1 || op.msg_.msg_name != nullptr ||
+        !backlog_.empty()) {
       return false;
     }
-    unsigned i = send ? 1U : 0U;
     direction& dir = s->directions[i];
     if (dir.active != nullptr) {
       return false;
