@@ -644,7 +644,8 @@ class epoll_backend final : public backend {
       }
       list.erase(*op);
       op->backend_link_ = nullptr;
-      sink().complete(*op, op->result_);
+      // A direction's records are single-shot (the multishot one is s.multishot).
+      sink().complete_single(*op, op->result_);
       take_ticket(s, list);
       if (list.empty()) {
         // The direction is idle: direct calls may go on once this completion is delivered (the
