@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -72,6 +73,45 @@ TYPED_TEST(forget_descriptor_test, from_another_thread_while_the_context_runs_ab
     ::close(fds[0]);
     ::close(fds[1]);
   }
+}
+
+TYPED_TEST(forget_descriptor_test,
+           a_poll_handed_off_before_its_descriptor_was_forgotten_and_closed_fails_once) {
+  // Started on a thread that does not run the context, the poll reaches the loop only when it
+  // runs, after its descriptor was forgotten (the registry's entry, which an earlier poll made, is
+  // freed) and closed: it completes once with bad_file_descriptor (async_poll: "for a negative or
+  // closed fd"), and the next descriptor with that number is waited on as a new one.
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);
+  // An earlier poll registers the descriptor (the registry keeps it after its completion).
+  EXPECT_TRUE(this->run(io::async_poll(this->scheduler(), fds[0], io::poll_events::readable)).has_value());
+  senet::test::io_outcome<io::poll_events> outcome;
+  auto op = ex::connect(io::async_poll(this->scheduler(), fds[0], io::poll_events::readable),
+                        senet::test::io_probe<io::poll_events>{&this->ctx(), &outcome});
+  std::thread([&] { ex::start(op); }).join();
+  EXPECT_TRUE(io::forget_descriptor(this->ctx(), fds[0]));
+  int number = fds[0];
+  ::close(fds[0]);
+  ::close(fds[1]);
+  ASSERT_TRUE(senet::test::run_until_done(this->ctx(), outcome));
+  EXPECT_TRUE(outcome.error_once(std::error_code(EBADF, std::system_category())));
+  // The number's next descriptor (a fresh pipe's read end, moved to it) is a new one to the
+  // context, whatever the failed poll left behind.
+  int next[2];
+  ASSERT_EQ(::pipe2(next, O_NONBLOCK | O_CLOEXEC), 0);
+  ASSERT_NE(next[1], number);
+  if (next[0] != number) {
+    ASSERT_EQ(::dup3(next[0], number, O_CLOEXEC), number);
+    ::close(next[0]);
+  }
+  ASSERT_EQ(::write(next[1], "y", 1), 1);
+  auto r = this->run(io::async_poll(this->scheduler(), number, io::poll_events::readable));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(io::has(std::get<0>(*r), io::poll_events::readable));
+  io::forget_descriptor(this->ctx(), number);
+  ::close(number);
+  ::close(next[1]);
 }
 
 }  // namespace
