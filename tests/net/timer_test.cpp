@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -191,6 +192,42 @@ TYPED_TEST(timer_test, cancel_from_another_thread_races_completion) {
     stopped += outcome.stopped ? 1 : 0;
   }
   EXPECT_GE(stopped, 500);
+}
+
+TYPED_TEST(timer_test, a_wait_handed_off_before_its_timer_is_destroyed_completes_once_at_its_expiry) {
+  // Started on a thread that does not run the context, the wait reaches the loop only when it
+  // runs, after the timer was destroyed (on another thread); a timer "need not outlive the waits
+  // it started (destroying it does not cancel them)": the wait completes once, at its expiry.
+  std::optional<net::timer> t(std::in_place, this->scheduler());
+  auto start = t->now();
+  t->expires_after(2ms);
+  senet::test::io_outcome<> outcome;
+  auto op = ex::connect(t->async_wait(), senet::test::io_probe<>{&this->ctx(), &outcome});
+  std::thread([&] { ex::start(op); }).join();
+  std::thread([&] { t.reset(); }).join();
+  // run() (not run_until_done's polls) lets the test backend's virtual clock reach the expiry.
+  this->ctx().run();
+  EXPECT_TRUE(outcome.value_once());
+  EXPECT_GE(io::detail::now(this->ctx()) - start, 2ms) << "the wait ran to its expiry";
+}
+
+TYPED_TEST(timer_test, a_wait_handed_off_before_its_timer_is_cancelled_and_destroyed_completes_once_stopped) {
+  // As above, but the other thread cancels the timer before destroying it: the wait had been
+  // started, so it counts as pending, and it completes once with set_stopped() when the loop
+  // takes it, long before its expiry.
+  std::optional<net::timer> t(std::in_place, this->scheduler());
+  t->expires_after(1h);
+  senet::test::io_outcome<> outcome;
+  auto op = ex::connect(t->async_wait(), senet::test::io_probe<>{&this->ctx(), &outcome});
+  std::thread([&] { ex::start(op); }).join();
+  std::size_t cancelled = 99;
+  std::thread([&] {
+    cancelled = t->cancel();
+    t.reset();
+  }).join();
+  EXPECT_EQ(cancelled, 1U);
+  ASSERT_TRUE(senet::test::run_until_done(this->ctx(), outcome));
+  EXPECT_TRUE(outcome.stopped_once());
 }
 
 }  // namespace
