@@ -11,7 +11,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -323,6 +327,171 @@ TEST_P(async_socket_api, close_races_with_completions) {
       auto c = received.at(i);
       EXPECT_TRUE(c.result == ASYNC_SOCKET_RECEIVE_OK || c.result == ASYNC_SOCKET_RECEIVE_ABANDONED);
     }
+  }
+  execution_engine_dec_ref(engine);
+}
+
+// ---- a call handed to the loop, then the socket closed before the loop takes it ---------------------
+
+/** Holds the loop thread of `engine`'s completion port in a receive callback of a socket of its own
+    until `release()`, so that what other threads hand to the loop meanwhile waits in its queue. */
+struct loop_holder {
+  tcp_pair p = make_tcp_pair();
+  ASYNC_SOCKET_HANDLE h = nullptr;
+  unsigned char byte = 0;
+  std::mutex m;
+  std::condition_variable cv;
+  bool entered = false;
+  bool open = false;
+
+  static void on_received(void* context, ASYNC_SOCKET_RECEIVE_RESULT, uint32_t) {
+    auto& l = *static_cast<loop_holder*>(context);
+    std::unique_lock lock(l.m);
+    l.entered = true;
+    l.cv.notify_all();
+    l.cv.wait_for(lock, patience, [&] { return l.open; });
+  }
+  /** Returns once the loop thread is inside the callback. */
+  bool hold(EXECUTION_ENGINE_HANDLE engine) {
+    h = async_socket_create(engine, p.client.release());
+    if (h == nullptr || async_socket_open_async(h, ignore_open, nullptr) != 0) {
+      return false;
+    }
+    ASYNC_SOCKET_BUFFER b{&byte, 1};
+    if (async_socket_receive_async(h, &b, 1, on_received, this) != 0) {
+      return false;
+    }
+    write_all(p.server.get(), "x", 1);
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, patience, [&] { return entered; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(m);
+      open = true;
+    }
+    cv.notify_all();
+  }
+  ~loop_holder() {
+    release();
+    async_socket_destroy(h);
+  }
+};
+
+/** Waits (bounded) until `h` is no longer OPEN (a close on another thread made it CLOSING): a
+    one-byte send, which the peer may receive, is then refused. (The byte is static: a send queued
+    behind a pending one keeps pointing at it until the close abandons it.) */
+inline bool wait_not_open(ASYNC_SOCKET_HANDLE h) {
+  static unsigned char byte = 1;
+  ASYNC_SOCKET_BUFFER b{&byte, 1};
+  auto deadline = std::chrono::steady_clock::now() + patience;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (async_socket_send_async(h, &b, 1, ignore_send, nullptr) == ASYNC_SOCKET_SEND_SYNC_ABANDONED) {
+      return true;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
+// The loop thread is busy while a receive is issued on another thread (its start waits in the
+// loop's queue) and the socket is closed on a third: "every function may be called from any
+// thread", and close "completes every pending operation with its ABANDONED result": the receive
+// calls back exactly once, ABANDONED, before close returns.
+TEST_P(async_socket_api,
+       a_receive_issued_on_another_thread_then_closed_before_the_loop_takes_it_is_abandoned_once) {
+  EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
+  {
+    loop_holder holder;
+    ASSERT_TRUE(holder.hold(engine));
+    tcp_pair p = make_tcp_pair();
+    ASYNC_SOCKET_HANDLE h = async_socket_create(engine, p.client.release());
+    ASSERT_NE(h, nullptr);
+    ASSERT_EQ(async_socket_open_async(h, ignore_open, nullptr), 0);
+    unsigned char in[4];
+    receive_recorder received;
+    std::thread([&] {
+      ASYNC_SOCKET_BUFFER b{in, sizeof(in)};
+      EXPECT_EQ(async_socket_receive_async(h, &b, 1, on_receive, &received), 0);
+    }).join();
+    std::thread closer([&] { async_socket_close(h); });
+    EXPECT_TRUE(wait_not_open(h));
+    EXPECT_EQ(received.count(), 0U) << "the loop is held: nothing can have completed yet";
+    holder.release();
+    closer.join();
+    ASSERT_EQ(received.count(), 1U) << "close returned before the receive's callback";
+    EXPECT_EQ(received.at(0).result, ASYNC_SOCKET_RECEIVE_ABANDONED);
+    EXPECT_EQ(received.at(0).bytes, 0U);
+    async_socket_destroy(h);
+    EXPECT_EQ(received.count(), 1U);
+  }
+  execution_engine_dec_ref(engine);
+}
+
+// As above with a send that has to wait (the peer reads nothing, so the kernel's buffers fill): the
+// rest of it was handed to the loop, and the close abandons it; its callback comes exactly once.
+TEST_P(async_socket_api,
+       a_send_issued_on_another_thread_then_closed_before_the_loop_takes_it_is_abandoned_once) {
+  EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
+  {
+    loop_holder holder;
+    ASSERT_TRUE(holder.hold(engine));
+    tcp_pair p = make_tcp_pair();
+    small_buffers(p.client.get(), p.server.get());
+    ASYNC_SOCKET_HANDLE h = async_socket_create(engine, p.client.release());
+    ASSERT_NE(h, nullptr);
+    ASSERT_EQ(async_socket_open_async(h, ignore_open, nullptr), 0);
+    std::vector<unsigned char> data = pattern(4 * 1024 * 1024);
+    send_recorder sent;
+    std::thread([&] {
+      ASYNC_SOCKET_BUFFER b{data.data(), static_cast<std::uint32_t>(data.size())};
+      EXPECT_EQ(async_socket_send_async(h, &b, 1, on_send, &sent), ASYNC_SOCKET_SEND_SYNC_OK);
+    }).join();
+    EXPECT_EQ(sent.count(), 0U) << "4 MiB nobody reads cannot have been sent at once";
+    std::thread closer([&] { async_socket_close(h); });
+    EXPECT_TRUE(wait_not_open(h));
+    holder.release();
+    closer.join();
+    ASSERT_EQ(sent.count(), 1U) << "close returned before the send's callback";
+    EXPECT_EQ(sent.at(0).result, ASYNC_SOCKET_SEND_ABANDONED);
+    async_socket_destroy(h);
+    EXPECT_EQ(sent.count(), 1U);
+  }
+  execution_engine_dec_ref(engine);
+}
+
+// The receive is issued on another thread while the loop is busy, and the socket destroyed (its
+// last call, after the receive's call returned) on this one: destroy closes it first, so the
+// receive calls back exactly once, ABANDONED, before destroy returns, and nothing is used after it
+// is freed.
+TEST_P(async_socket_api,
+       a_receive_issued_on_another_thread_then_destroyed_before_the_loop_takes_it_is_abandoned_once) {
+  EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
+  {
+    loop_holder holder;
+    ASSERT_TRUE(holder.hold(engine));
+    tcp_pair p = make_tcp_pair();
+    ASYNC_SOCKET_HANDLE h = async_socket_create(engine, p.client.release());
+    ASSERT_NE(h, nullptr);
+    ASSERT_EQ(async_socket_open_async(h, ignore_open, nullptr), 0);
+    unsigned char in[4];
+    receive_recorder received;
+    std::thread([&] {
+      ASYNC_SOCKET_BUFFER b{in, sizeof(in)};
+      EXPECT_EQ(async_socket_receive_async(h, &b, 1, on_receive, &received), 0);
+    }).join();
+    // The destroy below waits for the loop, which this thread lets go a moment later (no other
+    // call may run beside a destroy, so its progress cannot be watched): whether its close reaches
+    // the loop's queue before or after the loop goes on, the receive is abandoned once.
+    std::thread releaser([&] {
+      std::this_thread::sleep_for(20ms);
+      holder.release();
+    });
+    async_socket_destroy(h);
+    releaser.join();
+    ASSERT_EQ(received.count(), 1U) << "destroy returned before the receive's callback";
+    EXPECT_EQ(received.at(0).result, ASYNC_SOCKET_RECEIVE_ABANDONED);
+    EXPECT_EQ(received.at(0).bytes, 0U);
   }
   execution_engine_dec_ref(engine);
 }
