@@ -370,6 +370,60 @@ TYPED_TEST(basic_socket_threads, close_while_nobody_runs_the_context) {
   EXPECT_TRUE(in.aborted()) << in.error.message();
 }
 
+// Operations started on another thread reach the loop through the context's queue; nobody runs
+// the context, and this thread closes (or releases) the socket before the loop has taken them:
+// "while no thread runs the context, close() and release() may follow such starts" (basic_socket):
+// each fails exactly once with bad_file_descriptor when the context runs, on the context's thread.
+TYPED_TEST(basic_socket_threads,
+           operations_started_on_another_thread_then_closed_while_nobody_runs_fail_once) {
+  for (bool release : {false, true}) {
+    auto v = this->pairs(1);
+    char byte = 0;
+    char out_byte = 'x';
+    outcome in;
+    outcome sent;
+    senet::test::completion_record wait;
+    auto w = senet::test::connect_slot(
+        net::async_wait(this->scheduler(), v[0].server, net::socket_base::wait_read),
+        senet::test::record_receiver{&this->ctx(), &wait});
+    std::thread([&] {
+      start_kept(this->keep_, net::async_receive(this->scheduler(), v[0].server, buffer(&byte, 1)),
+                 outcome_receiver{&this->ctx(), &in});
+      start_kept(this->keep_, net::async_send(this->scheduler(), v[0].server, buffer(&out_byte, 1)),
+                 outcome_receiver{&this->ctx(), &sent});
+      w->start();
+    }).join();
+    int fd = -1;
+    if (release) {
+      fd = v[0].server.release();
+    } else {
+      v[0].server.close();
+    }
+    EXPECT_EQ(in.completions.load() + sent.completions.load() + wait.count.load(), 0)
+        << "completed before the context ran";
+    ASSERT_TRUE(senet::test::eventually([&] {
+      this->ctx().poll();
+      return in.done.load() && sent.done.load() && wait.done();
+    })) << "no completion within 20 s";
+    const std::error_code bad_fd(EBADF, std::system_category());
+    EXPECT_EQ(in.completions.load(), 1);
+    EXPECT_EQ(sent.completions.load(), 1);
+    EXPECT_EQ(wait.count.load(), 1);
+    EXPECT_EQ(in.error, bad_fd) << (release ? "release: " : "close: ") << in.error.message();
+    EXPECT_EQ(sent.error, bad_fd) << (release ? "release: " : "close: ") << sent.error.message();
+    EXPECT_TRUE(wait.is_error());
+    EXPECT_EQ(wait.ec, bad_fd) << (release ? "release: " : "close: ") << wait.ec.message();
+    EXPECT_EQ(in.thread, std::this_thread::get_id());
+    char peer_byte = 0;
+    // Nothing came (the end of the stream after a close, EAGAIN after a release).
+    EXPECT_LE(::recv(v[0].client.native_handle(), &peer_byte, 1, MSG_DONTWAIT), 0) << "the send went out";
+    if (release) {
+      ASSERT_GE(fd, 0);
+      ::close(fd);
+    }
+  }
+}
+
 // The runner leaves (stop()) while a closer may be waiting for it: the closer takes over, never
 // hangs. Repeated, so that the close lands before, during and after the runner's exit: 1000
 // times, or as many as 2 s allow (ThreadSanitizer's pace), whichever comes first.
