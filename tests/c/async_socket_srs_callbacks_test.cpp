@@ -12,10 +12,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -339,17 +337,10 @@ struct loop_holder {
   tcp_pair p = make_tcp_pair();
   ASYNC_SOCKET_HANDLE h = nullptr;
   unsigned char byte = 0;
-  std::mutex m;
-  std::condition_variable cv;
-  bool entered = false;
-  bool open = false;
+  callback_gate gate;
 
   static void on_received(void* context, ASYNC_SOCKET_RECEIVE_RESULT, uint32_t) {
-    auto& l = *static_cast<loop_holder*>(context);
-    std::unique_lock lock(l.m);
-    l.entered = true;
-    l.cv.notify_all();
-    l.cv.wait_for(lock, patience, [&] { return l.open; });
+    static_cast<loop_holder*>(context)->gate.hold();
   }
   /** Returns once the loop thread is inside the callback. */
   bool hold(EXECUTION_ENGINE_HANDLE engine) {
@@ -362,16 +353,9 @@ struct loop_holder {
       return false;
     }
     write_all(p.server.get(), "x", 1);
-    std::unique_lock lock(m);
-    return cv.wait_for(lock, patience, [&] { return entered; });
+    return gate.wait_entered();
   }
-  void release() {
-    {
-      std::lock_guard lock(m);
-      open = true;
-    }
-    cv.notify_all();
-  }
+  void release() { gate.release(); }
   ~loop_holder() {
     release();
     async_socket_destroy(h);

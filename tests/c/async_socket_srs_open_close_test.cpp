@@ -29,31 +29,13 @@ struct created_socket {
 };
 
 /** A send callback that blocks until the test opens its gate, so that a send call stays executing. */
-struct send_gate {
-  std::mutex m;
-  std::condition_variable cv;
-  bool entered = false;
-  bool open = false;
+struct send_gate : callback_gate {
   std::atomic<bool> done{false};
 
   static void callback(void* context, ASYNC_SOCKET_SEND_RESULT) {
     auto& g = *static_cast<send_gate*>(context);
-    std::unique_lock lock(g.m);
-    g.entered = true;
-    g.cv.notify_all();
-    g.cv.wait_for(lock, patience, [&] { return g.open; });
+    g.hold();
     g.done = true;
-  }
-  bool wait_entered() {
-    std::unique_lock lock(m);
-    return cv.wait_for(lock, patience, [&] { return entered; });
-  }
-  void release() {
-    {
-      std::lock_guard lock(m);
-      open = true;
-    }
-    cv.notify_all();
   }
 };
 

@@ -74,6 +74,33 @@ class async_socket_api : public async_socket_srs {};
 /** How long any wait of these tests may take before it fails. */
 inline constexpr std::chrono::seconds patience{10};
 
+/** Keeps a callback running: the callback calls `hold()`, which returns once the test called
+    `release()` (or `patience` passed); `wait_entered()` returns once the callback is inside. */
+struct callback_gate {
+  std::mutex m;
+  std::condition_variable cv;
+  bool entered = false;
+  bool open = false;
+
+  void hold() {
+    std::unique_lock lock(m);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, patience, [&] { return open; });
+  }
+  bool wait_entered() {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, patience, [&] { return entered; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(m);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
 /** An owned descriptor. */
 class fd_owner {
  public:
