@@ -30,10 +30,11 @@ void shared_stop_entry::on_stop::operator()() const noexcept {
 void shared_stop_entry::cancel_all() noexcept {
   stopped = true;
   // A cancel request queues the operation's completion; none is delivered (and leaves) meanwhile.
-  for (shared_stop_waiter* w = head; w != nullptr;) {
-    shared_stop_waiter* next = w->next;
-    w->cancel(*w);
-    w = next;
+  for (shared_stop_link* l = ring.next; l != &ring;) {
+    shared_stop_link* next = l->next;
+    auto& w = static_cast<shared_stop_waiter&>(*l);
+    w.cancel(w);
+    l = next;
   }
 }
 
@@ -52,6 +53,7 @@ void shared_stop_entry::run_sweep(io_operation* op) noexcept {
 
 shared_stop_table::shared_stop_table(io_context& ctx) noexcept {
   for (shared_stop_entry& e : entries_) {
+    e.ring.next = e.ring.prev = &e.ring;
     e.ctx = &ctx;
     e.sweep.complete_ = &shared_stop_entry::run_sweep;
     e.sweep.backend_link_ = &e;
@@ -62,8 +64,8 @@ shared_stop_table::~shared_stop_table() {
   for (shared_stop_entry& e : entries_) {
     if (e.token.stop_possible()) {
       destroy_callback(e);
-      for (shared_stop_waiter* w = e.head; w != nullptr; w = w->next) {
-        w->entry = nullptr;
+      for (shared_stop_link* l = e.ring.next; l != &e.ring; l = l->next) {
+        static_cast<shared_stop_waiter*>(l)->entry = nullptr;
       }
     }
   }
@@ -91,7 +93,7 @@ void shared_stop_table::retire(shared_stop_entry& e) noexcept {
   // sweep, which then has not run: until it has, the entry is not free (join_new).
   destroy_callback(e);
   e.token = {};
-  e.head = e.tail = nullptr;
+  e.ring.next = e.ring.prev = &e.ring;
 }
 
 }  // namespace senet::io::detail

@@ -39,15 +39,20 @@ class io_context;
 
 namespace senet::io::detail {
 
+/** A place in a registration's ring of waiting operations: a circular list through the entry's
+    `ring`, so that joining and leaving store their links without a test for the ends. */
+struct shared_stop_link {
+  shared_stop_link* next;
+  shared_stop_link* prev;
+};
+
 /** A waiting operation's place in a shared registration (room for it is in the operation state).
     Left uninitialised: the caller sets `cancel` and `owner`, and `join` the rest. */
-struct shared_stop_waiter {
+struct shared_stop_waiter : shared_stop_link {
   /** The context's thread: asks the operation to cancel (its `cancel_records`). */
   void (*cancel)(shared_stop_waiter& self) noexcept;
   /** The operation state, for `cancel`. */
   void* owner;
-  shared_stop_waiter* next;
-  shared_stop_waiter* prev;
   struct shared_stop_entry* entry;
 };
 
@@ -73,8 +78,9 @@ struct shared_stop_entry {
   // leave); no source otherwise. An entry without one is free unless `fired` (its sweep is still
   // on the way, and the entry waits for it).
   ex::inplace_stop_token token{};
-  shared_stop_waiter* head = nullptr;
-  shared_stop_waiter* tail = nullptr;
+  // The waiting operations, in join order: the ring's `next` is the first, its `prev` the last;
+  // empty, it points at itself (the table's constructor and `retire` make it so).
+  shared_stop_link ring{};
   std::size_t waiters = 0;
   io_context* ctx = nullptr;
   // The stop's cancellation ran (`cancel_all`): an operation that joins now is not linked, as
@@ -142,8 +148,8 @@ class shared_stop_table {
       return;  // the context went first, giving up on the operation (~shared_stop_table)
     }
     shared_stop_entry& e = *w.entry;
-    (w.prev != nullptr ? w.prev->next : e.head) = w.next;
-    (w.next != nullptr ? w.next->prev : e.tail) = w.prev;
+    w.prev->next = w.next;
+    w.next->prev = w.prev;
     if (--e.waiters == 0) {
       retire(e);
     }
@@ -152,10 +158,10 @@ class shared_stop_table {
  private:
   static void link(shared_stop_entry& e, shared_stop_waiter& w) noexcept {
     w.entry = &e;
-    w.next = nullptr;
-    w.prev = e.tail;
-    (e.tail != nullptr ? e.tail->next : e.head) = &w;
-    e.tail = &w;
+    w.next = &e.ring;
+    w.prev = e.ring.prev;
+    e.ring.prev->next = &w;
+    e.ring.prev = &w;
     ++e.waiters;
   }
 
