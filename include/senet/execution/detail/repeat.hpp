@@ -13,7 +13,13 @@
    nested call, so the stack does not grow however many steps complete inline; a child that
    completes later (on any thread) continues the loop from its completion. An atomic phase
    decides which of the two continues: the starting thread, once start() has returned, or the
-   completing thread, if start() had returned before it completed. */
+   completing thread, if start() had returned before it completed.
+
+   The receiver's environment, when it is a small value that copies without throwing, is looked up
+   once, at connect, and kept: each step's operations ask it for their scheduler and stop token
+   (once when connected, once when started), and every lookup would otherwise go through every
+   receiver above the loop. An environment is the receiver's for as long as the receiver lives, so
+   the copy says what a fresh lookup would. */
 
 #include <senet/execution.hpp>
 
@@ -181,8 +187,20 @@ class operation {
       op_->on_error(std::forward<E>(e));
     }
     void set_stopped() && noexcept { op_->step_done(outcome::stopped); }
-    [[nodiscard]] child_env_t<Rcvr> get_env() const noexcept { return ex::get_env(op_->rcvr_); }
+    [[nodiscard]] child_env_t<Rcvr> get_env() const noexcept {
+      if constexpr (caches_env) {
+        return op_->env_;
+      } else {
+        return ex::get_env(op_->rcvr_);
+      }
+    }
   };
+  // The receiver's environment, looked up once when it is a small value: every step's operations
+  // ask it for their scheduler and stop token, through every receiver above the loop otherwise.
+  using env_type = child_env_t<Rcvr>;
+  static constexpr bool caches_env = !std::is_reference_v<env_type> &&
+                                     std::is_nothrow_copy_constructible_v<env_type> && sizeof(env_type) <= 16;
+  struct no_env {};
 
   using child_operation = ex::connect_result_t<Child&, child_receiver>;
   using info = child_info<Mode, ex::completion_signatures_of_t<Child&, child_env_t<Rcvr>>>;
@@ -212,7 +230,7 @@ class operation {
   operation(Child child, Mode mode, Rcvr rcvr) noexcept(
       std::is_nothrow_move_constructible_v<Child>&& std::is_nothrow_move_constructible_v<Mode>&&
           std::is_nothrow_move_constructible_v<Rcvr>)
-      : child_(std::move(child)), mode_(std::move(mode)), rcvr_(std::move(rcvr)) {}
+      : child_(std::move(child)), mode_(std::move(mode)), rcvr_(std::move(rcvr)), env_(first_env()) {}
   operation(const operation&) = delete;
   operation& operator=(const operation&) = delete;
   ~operation() { reset_step(); }
@@ -220,12 +238,20 @@ class operation {
   void start() & noexcept { loop(); }
 
  private:
+  auto first_env() const noexcept {
+    if constexpr (caches_env) {
+      return ex::get_env(rcvr_);
+    } else {
+      return no_env{};
+    }
+  }
+
   // Connects and starts the child until a step is pending (its completion continues the loop) or
   // the loop is over.
   void loop() noexcept {
     for (;;) {
       if constexpr (stoppable) {
-        if (ex::get_stop_token(ex::get_env(rcvr_)).stop_requested()) {
+        if (ex::get_stop_token(child_receiver{this}.get_env()).stop_requested()) {
           ex::set_stopped(std::move(rcvr_));
           return;
         }
@@ -343,6 +369,7 @@ class operation {
   Child child_;
   [[no_unique_address]] Mode mode_;
   Rcvr rcvr_;
+  [[no_unique_address]] std::conditional_t<caches_env, env_type, no_env> env_;
   typename to_variant<error_storage>::type error_{};
   // The step's operation state, constructed while `has_step_` (an optional without the padding of
   // its own flag: the flag, the outcome and the phase take three bytes after it).
