@@ -31,6 +31,9 @@ namespace senet::execution_detail::repeat {
     An error or a stop of a step ends the loop with that completion.
     Cancellation: the receiver's stop token reaches every step, and is checked between steps: a
     stop requested while steps complete at once still ends the loop with `set_stopped()`.
+    Environment: every step's is the receiver's. One that is a small value (16 bytes at most,
+    copied without throwing, as a scope's token with a scheduler is) is looked up once, at
+    connect, and kept, so that a step's operations need not ask every receiver above the loop.
     Allocation: none. A step that completes inside its own `start()` is continued by a loop, not
     by a nested call, so the stack does not grow with the number of steps.
     Thread safety: steps may complete on any thread; the next step starts on that thread.
