@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -331,6 +332,25 @@ TEST_P(async_socket_api, close_races_with_completions) {
 
 // ---- a call handed to the loop, then the socket closed before the loop takes it ---------------------
 
+/** An async socket of `engine` made from `p`'s client end, and opened; the caller destroys it. */
+inline ASYNC_SOCKET_HANDLE open_on(EXECUTION_ENGINE_HANDLE engine, tcp_pair& p) {
+  ASYNC_SOCKET_HANDLE h = async_socket_create(engine, p.client.release());
+  if (h != nullptr && async_socket_open_async(h, ignore_open, nullptr) != 0) {
+    async_socket_destroy(h);
+    return nullptr;
+  }
+  return h;
+}
+
+/** Receives into `in` with a call made on another thread (returned when this returns). */
+inline void receive_elsewhere(ASYNC_SOCKET_HANDLE h, std::vector<unsigned char>& in,
+                              receive_recorder& received) {
+  std::thread([&] {
+    ASYNC_SOCKET_BUFFER b{in.data(), static_cast<std::uint32_t>(in.size())};
+    EXPECT_EQ(async_socket_receive_async(h, &b, 1, on_receive, &received), 0);
+  }).join();
+}
+
 /** Holds the loop thread of `engine`'s completion port in a receive callback of a socket of its own
     until `release()`, so that what other threads hand to the loop meanwhile waits in its queue. */
 struct loop_holder {
@@ -344,8 +364,8 @@ struct loop_holder {
   }
   /** Returns once the loop thread is inside the callback. */
   bool hold(EXECUTION_ENGINE_HANDLE engine) {
-    h = async_socket_create(engine, p.client.release());
-    if (h == nullptr || async_socket_open_async(h, ignore_open, nullptr) != 0) {
+    h = open_on(engine, p);
+    if (h == nullptr) {
       return false;
     }
     ASYNC_SOCKET_BUFFER b{&byte, 1};
@@ -378,6 +398,18 @@ inline bool wait_not_open(ASYNC_SOCKET_HANDLE h) {
   return false;
 }
 
+/** Closes `h` on another thread while `holder` holds the loop; once the close has begun (the
+    socket is no longer OPEN), calls `while_held`, lets the loop go, and returns when the close
+    returned. */
+inline void close_while_held(
+    ASYNC_SOCKET_HANDLE h, loop_holder& holder, const std::function<void()>& while_held = [] {}) {
+  std::thread closer([&] { async_socket_close(h); });
+  EXPECT_TRUE(wait_not_open(h));
+  while_held();
+  holder.release();
+  closer.join();
+}
+
 // The loop thread is busy while a receive is issued on another thread (its start waits in the
 // loop's queue) and the socket is closed on a third: "every function may be called from any
 // thread", and close "completes every pending operation with its ABANDONED result": the receive
@@ -389,20 +421,14 @@ TEST_P(async_socket_api,
     loop_holder holder;
     ASSERT_TRUE(holder.hold(engine));
     tcp_pair p = make_tcp_pair();
-    ASYNC_SOCKET_HANDLE h = async_socket_create(engine, p.client.release());
+    ASYNC_SOCKET_HANDLE h = open_on(engine, p);
     ASSERT_NE(h, nullptr);
-    ASSERT_EQ(async_socket_open_async(h, ignore_open, nullptr), 0);
-    unsigned char in[4];
+    std::vector<unsigned char> in(4);
     receive_recorder received;
-    std::thread([&] {
-      ASYNC_SOCKET_BUFFER b{in, sizeof(in)};
-      EXPECT_EQ(async_socket_receive_async(h, &b, 1, on_receive, &received), 0);
-    }).join();
-    std::thread closer([&] { async_socket_close(h); });
-    EXPECT_TRUE(wait_not_open(h));
-    EXPECT_EQ(received.count(), 0U) << "the loop is held: nothing can have completed yet";
-    holder.release();
-    closer.join();
+    receive_elsewhere(h, in, received);
+    close_while_held(h, holder, [&] {
+      EXPECT_EQ(received.count(), 0U) << "the loop is held: nothing can have completed yet";
+    });
     ASSERT_EQ(received.count(), 1U) << "close returned before the receive's callback";
     EXPECT_EQ(received.at(0).result, ASYNC_SOCKET_RECEIVE_ABANDONED);
     EXPECT_EQ(received.at(0).bytes, 0U);
@@ -422,9 +448,8 @@ TEST_P(async_socket_api,
     ASSERT_TRUE(holder.hold(engine));
     tcp_pair p = make_tcp_pair();
     small_buffers(p.client.get(), p.server.get());
-    ASYNC_SOCKET_HANDLE h = async_socket_create(engine, p.client.release());
+    ASYNC_SOCKET_HANDLE h = open_on(engine, p);
     ASSERT_NE(h, nullptr);
-    ASSERT_EQ(async_socket_open_async(h, ignore_open, nullptr), 0);
     std::vector<unsigned char> data = pattern(4 * 1024 * 1024);
     send_recorder sent;
     std::thread([&] {
@@ -432,10 +457,7 @@ TEST_P(async_socket_api,
       EXPECT_EQ(async_socket_send_async(h, &b, 1, on_send, &sent), ASYNC_SOCKET_SEND_SYNC_OK);
     }).join();
     EXPECT_EQ(sent.count(), 0U) << "4 MiB nobody reads cannot have been sent at once";
-    std::thread closer([&] { async_socket_close(h); });
-    EXPECT_TRUE(wait_not_open(h));
-    holder.release();
-    closer.join();
+    close_while_held(h, holder);
     ASSERT_EQ(sent.count(), 1U) << "close returned before the send's callback";
     EXPECT_EQ(sent.at(0).result, ASYNC_SOCKET_SEND_ABANDONED);
     async_socket_destroy(h);
@@ -455,15 +477,11 @@ TEST_P(async_socket_api,
     loop_holder holder;
     ASSERT_TRUE(holder.hold(engine));
     tcp_pair p = make_tcp_pair();
-    ASYNC_SOCKET_HANDLE h = async_socket_create(engine, p.client.release());
+    ASYNC_SOCKET_HANDLE h = open_on(engine, p);
     ASSERT_NE(h, nullptr);
-    ASSERT_EQ(async_socket_open_async(h, ignore_open, nullptr), 0);
-    unsigned char in[4];
+    std::vector<unsigned char> in(4);
     receive_recorder received;
-    std::thread([&] {
-      ASYNC_SOCKET_BUFFER b{in, sizeof(in)};
-      EXPECT_EQ(async_socket_receive_async(h, &b, 1, on_receive, &received), 0);
-    }).join();
+    receive_elsewhere(h, in, received);
     // The destroy below waits for the loop, which this thread lets go a moment later (no other
     // call may run beside a destroy, so its progress cannot be watched): whether its close reaches
     // the loop's queue before or after the loop goes on, the receive is abandoned once.
