@@ -86,17 +86,17 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     Called on the context's thread (in a completion), they act at once; on another thread they
     hand the work to the context's thread and wait for it (or, if no thread runs the context at
     that moment, do it themselves), so they may block for as long as the context's thread needs to
-    come round to it. An operation is pending once its `start()` has run on the context's thread.
-    One started on another thread (or behind `ex::starts_on`) gets there through the context's
-    queue, and reads the socket there when the loop takes it: like any other use of the socket,
-    closing, releasing, moving or destroying it must not race with that; it may race with
-    everything after it. So on another thread, close or destroy a socket only once the operations
-    started on it have reached the loop (they completed, or the context has run since). One case
-    needs no such care: while no thread runs the context (it was stopped, or is not run yet),
-    `close()` and `release()` may follow starts that have not reached the loop, on the same thread
-    or one ordered after it. Those operations then fail once with `bad_file_descriptor` when the
-    context runs, having done nothing (but a connect, which opens a closed socket, as it always
-    does). The destructor may not: the loop would read the destroyed socket.
+    come round to it. An operation is pending once its `start()` has run on the context's thread
+    (at once for one started there, in a completion). One started on another thread (or behind
+    `ex::starts_on`) gets there through the context's queue, and reads the socket there when the
+    loop takes it: like any other use of the socket, closing, releasing, moving or destroying it
+    must not race with that; it may race with everything after it. One case needs no such care:
+    while no thread runs the context (it was stopped, or is not run yet), `close()` and
+    `release()` may follow starts that have not reached the loop, on the same thread or one
+    ordered after it. Those operations then fail once with `bad_file_descriptor` when the context
+    runs, having done nothing (but a connect, which opens a closed socket, as it always does). The
+    destructor may not: the loop would read the destroyed socket. So destroy a socket whose
+    operations were started on other threads once they have completed.
 */
 template <class Protocol>
 class basic_socket : public socket_base {
