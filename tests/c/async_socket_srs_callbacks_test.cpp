@@ -351,9 +351,11 @@ inline void receive_elsewhere(ASYNC_SOCKET_HANDLE h, std::vector<unsigned char>&
   }).join();
 }
 
-/** Holds the loop thread of `engine`'s completion port in a receive callback of a socket of its own
-    until `release()`, so that what other threads hand to the loop meanwhile waits in its queue. */
+/** An execution engine of its own, whose completion port's loop thread it holds in a receive
+    callback of a socket of its own until `release()`, so that what other threads hand to the loop
+    meanwhile waits in its queue. */
 struct loop_holder {
+  EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
   tcp_pair p = make_tcp_pair();
   ASYNC_SOCKET_HANDLE h = nullptr;
   unsigned char byte = 0;
@@ -363,7 +365,7 @@ struct loop_holder {
     static_cast<loop_holder*>(context)->gate.hold();
   }
   /** Returns once the loop thread is inside the callback. */
-  bool hold(EXECUTION_ENGINE_HANDLE engine) {
+  bool hold() {
     h = open_on(engine, p);
     if (h == nullptr) {
       return false;
@@ -379,6 +381,7 @@ struct loop_holder {
   ~loop_holder() {
     release();
     async_socket_destroy(h);
+    execution_engine_dec_ref(engine);
   }
 };
 
@@ -416,54 +419,46 @@ inline void close_while_held(
 // calls back exactly once, ABANDONED, before close returns.
 TEST_P(async_socket_api,
        a_receive_issued_on_another_thread_then_closed_before_the_loop_takes_it_is_abandoned_once) {
-  EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
-  {
-    loop_holder holder;
-    ASSERT_TRUE(holder.hold(engine));
-    tcp_pair p = make_tcp_pair();
-    ASYNC_SOCKET_HANDLE h = open_on(engine, p);
-    ASSERT_NE(h, nullptr);
-    std::vector<unsigned char> in(4);
-    receive_recorder received;
-    receive_elsewhere(h, in, received);
-    close_while_held(h, holder, [&] {
-      EXPECT_EQ(received.count(), 0U) << "the loop is held: nothing can have completed yet";
-    });
-    ASSERT_EQ(received.count(), 1U) << "close returned before the receive's callback";
-    EXPECT_EQ(received.at(0).result, ASYNC_SOCKET_RECEIVE_ABANDONED);
-    EXPECT_EQ(received.at(0).bytes, 0U);
-    async_socket_destroy(h);
-    EXPECT_EQ(received.count(), 1U);
-  }
-  execution_engine_dec_ref(engine);
+  loop_holder holder;
+  ASSERT_TRUE(holder.hold());
+  tcp_pair p = make_tcp_pair();
+  ASYNC_SOCKET_HANDLE h = open_on(holder.engine, p);
+  ASSERT_NE(h, nullptr);
+  std::vector<unsigned char> in(4);
+  receive_recorder received;
+  receive_elsewhere(h, in, received);
+  close_while_held(h, holder, [&] {
+    EXPECT_EQ(received.count(), 0U) << "the loop is held: nothing can have completed yet";
+  });
+  ASSERT_EQ(received.count(), 1U) << "close returned before the receive's callback";
+  EXPECT_EQ(received.at(0).result, ASYNC_SOCKET_RECEIVE_ABANDONED);
+  EXPECT_EQ(received.at(0).bytes, 0U);
+  async_socket_destroy(h);
+  EXPECT_EQ(received.count(), 1U);
 }
 
 // As above with a send that has to wait (the peer reads nothing, so the kernel's buffers fill): the
 // rest of it was handed to the loop, and the close abandons it; its callback comes exactly once.
 TEST_P(async_socket_api,
        a_send_issued_on_another_thread_then_closed_before_the_loop_takes_it_is_abandoned_once) {
-  EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
-  {
-    loop_holder holder;
-    ASSERT_TRUE(holder.hold(engine));
-    tcp_pair p = make_tcp_pair();
-    small_buffers(p.client.get(), p.server.get());
-    ASYNC_SOCKET_HANDLE h = open_on(engine, p);
-    ASSERT_NE(h, nullptr);
-    std::vector<unsigned char> data = pattern(4 * 1024 * 1024);
-    send_recorder sent;
-    std::thread([&] {
-      ASYNC_SOCKET_BUFFER b{data.data(), static_cast<std::uint32_t>(data.size())};
-      EXPECT_EQ(async_socket_send_async(h, &b, 1, on_send, &sent), ASYNC_SOCKET_SEND_SYNC_OK);
-    }).join();
-    EXPECT_EQ(sent.count(), 0U) << "4 MiB nobody reads cannot have been sent at once";
-    close_while_held(h, holder);
-    ASSERT_EQ(sent.count(), 1U) << "close returned before the send's callback";
-    EXPECT_EQ(sent.at(0).result, ASYNC_SOCKET_SEND_ABANDONED);
-    async_socket_destroy(h);
-    EXPECT_EQ(sent.count(), 1U);
-  }
-  execution_engine_dec_ref(engine);
+  loop_holder holder;
+  ASSERT_TRUE(holder.hold());
+  tcp_pair p = make_tcp_pair();
+  small_buffers(p.client.get(), p.server.get());
+  ASYNC_SOCKET_HANDLE h = open_on(holder.engine, p);
+  ASSERT_NE(h, nullptr);
+  std::vector<unsigned char> data = pattern(4 * 1024 * 1024);
+  send_recorder sent;
+  std::thread([&] {
+    ASYNC_SOCKET_BUFFER b{data.data(), static_cast<std::uint32_t>(data.size())};
+    EXPECT_EQ(async_socket_send_async(h, &b, 1, on_send, &sent), ASYNC_SOCKET_SEND_SYNC_OK);
+  }).join();
+  EXPECT_EQ(sent.count(), 0U) << "4 MiB nobody reads cannot have been sent at once";
+  close_while_held(h, holder);
+  ASSERT_EQ(sent.count(), 1U) << "close returned before the send's callback";
+  EXPECT_EQ(sent.at(0).result, ASYNC_SOCKET_SEND_ABANDONED);
+  async_socket_destroy(h);
+  EXPECT_EQ(sent.count(), 1U);
 }
 
 // The receive is issued on another thread while the loop is busy, and the socket destroyed (its
@@ -472,30 +467,26 @@ TEST_P(async_socket_api,
 // is freed.
 TEST_P(async_socket_api,
        a_receive_issued_on_another_thread_then_destroyed_before_the_loop_takes_it_is_abandoned_once) {
-  EXECUTION_ENGINE_HANDLE engine = execution_engine_create(nullptr);
-  {
-    loop_holder holder;
-    ASSERT_TRUE(holder.hold(engine));
-    tcp_pair p = make_tcp_pair();
-    ASYNC_SOCKET_HANDLE h = open_on(engine, p);
-    ASSERT_NE(h, nullptr);
-    std::vector<unsigned char> in(4);
-    receive_recorder received;
-    receive_elsewhere(h, in, received);
-    // The destroy below waits for the loop, which this thread lets go a moment later (no other
-    // call may run beside a destroy, so its progress cannot be watched): whether its close reaches
-    // the loop's queue before or after the loop goes on, the receive is abandoned once.
-    std::thread releaser([&] {
-      std::this_thread::sleep_for(20ms);
-      holder.release();
-    });
-    async_socket_destroy(h);
-    releaser.join();
-    ASSERT_EQ(received.count(), 1U) << "destroy returned before the receive's callback";
-    EXPECT_EQ(received.at(0).result, ASYNC_SOCKET_RECEIVE_ABANDONED);
-    EXPECT_EQ(received.at(0).bytes, 0U);
-  }
-  execution_engine_dec_ref(engine);
+  loop_holder holder;
+  ASSERT_TRUE(holder.hold());
+  tcp_pair p = make_tcp_pair();
+  ASYNC_SOCKET_HANDLE h = open_on(holder.engine, p);
+  ASSERT_NE(h, nullptr);
+  std::vector<unsigned char> in(4);
+  receive_recorder received;
+  receive_elsewhere(h, in, received);
+  // The destroy below waits for the loop, which this thread lets go a moment later (no other
+  // call may run beside a destroy, so its progress cannot be watched): whether its close reaches
+  // the loop's queue before or after the loop goes on, the receive is abandoned once.
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(20ms);
+    holder.release();
+  });
+  async_socket_destroy(h);
+  releaser.join();
+  ASSERT_EQ(received.count(), 1U) << "destroy returned before the receive's callback";
+  EXPECT_EQ(received.at(0).result, ASYNC_SOCKET_RECEIVE_ABANDONED);
+  EXPECT_EQ(received.at(0).bytes, 0U);
 }
 
 SENET_C_TEST_BACKENDS(async_socket_api);
