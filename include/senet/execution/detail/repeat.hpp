@@ -187,13 +187,7 @@ class operation {
       op_->on_error(std::forward<E>(e));
     }
     void set_stopped() && noexcept { op_->step_done(outcome::stopped); }
-    [[nodiscard]] child_env_t<Rcvr> get_env() const noexcept {
-      if constexpr (caches_env) {
-        return op_->env_;
-      } else {
-        return ex::get_env(op_->rcvr_);
-      }
-    }
+    [[nodiscard]] child_env_t<Rcvr> get_env() const noexcept { return op_->env(); }
   };
   // The receiver's environment, looked up once when it is a small value: every step's operations
   // ask it for their scheduler and stop token, through every receiver above the loop otherwise.
@@ -238,6 +232,15 @@ class operation {
   void start() & noexcept { loop(); }
 
  private:
+  // The receiver's environment: the copy kept, or looked up.
+  [[nodiscard]] child_env_t<Rcvr> env() const noexcept {
+    if constexpr (caches_env) {
+      return env_;
+    } else {
+      return ex::get_env(rcvr_);
+    }
+  }
+
   auto first_env() const noexcept {
     if constexpr (caches_env) {
       return ex::get_env(rcvr_);
@@ -251,7 +254,7 @@ class operation {
   void loop() noexcept {
     for (;;) {
       if constexpr (stoppable) {
-        if (ex::get_stop_token(child_receiver{this}.get_env()).stop_requested()) {
+        if (ex::get_stop_token(env()).stop_requested()) {
           ex::set_stopped(std::move(rcvr_));
           return;
         }
