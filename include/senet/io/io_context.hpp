@@ -170,6 +170,8 @@ class io_context {
   friend void detail::post_remote(io_context&, detail::io_operation&) noexcept;
   friend void detail::request_cancel(io_context&, detail::io_operation&) noexcept;
   friend void detail::take_cancel_requests(io_context&) noexcept;
+  friend void detail::enter_counted_start(io_context&, detail::counted_start&) noexcept;
+  friend void detail::leave_counted_start(io_context&, detail::counted_start&) noexcept;
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
   friend bool detail::links_timeouts(const io_context&) noexcept;
   friend void detail::with_backend(io_context&, void (*)(void*, detail::backend&) noexcept, void*);

@@ -107,6 +107,8 @@ class read_until_operation
     this->flags_ = 0;
   }
 
+  io::detail::descriptor* handoff_descriptor() noexcept { return &socket_->io_descriptor(); }
+
   // Accounts for one read; true to read again.
   bool deliver() noexcept {
     std::int64_t r = this->result_;

@@ -89,14 +89,13 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     come round to it. An operation is pending once its `start()` has run on the context's thread
     (at once for one started there, in a completion). One started on another thread (or behind
     `ex::starts_on`) gets there through the context's queue, and reads the socket there when the
-    loop takes it: like any other use of the socket, closing, releasing, moving or destroying it
-    must not race with that; it may race with everything after it. One case needs no such care:
-    while no thread runs the context (it was stopped, or is not run yet), `close()` and
-    `release()` may follow starts that have not reached the loop, on the same thread or one
-    ordered after it. Those operations then fail once with `bad_file_descriptor` when the context
-    runs, having done nothing (but a connect, which opens a closed socket, as it always does). The
-    destructor may not: the loop would read the destroyed socket. So destroy a socket whose
-    operations were started on other threads once they have completed.
+    loop takes it; until then `close()`, `release()`, `cancel()`, moving and the destructor may be
+    called too, on the starting thread or one ordered after the start (a start must not race with
+    them, as no two uses of one socket may), whether or not a thread runs the context: the
+    operation then completes on the context's thread, exactly once and without touching the
+    socket, as a pending one does (`operation_aborted`; `set_stopped()` after `cancel()`). A
+    connect started on a closed socket is aborted by `close()` before the loop takes it, and does
+    not open the socket. (`cancel()` of a closed socket is `not_open` and stops nothing.)
 */
 template <class Protocol>
 class basic_socket : public socket_base {
@@ -498,6 +497,8 @@ class basic_socket : public socket_base {
   /// even if close(2) reports an error. Closing a closed socket is not an error.
   void close(std::error_code& ec) noexcept {
     if (!is_open()) {
+      // A connect started on another thread may be on its way to the loop: it is abandoned.
+      io::detail::release_descriptor(desc_);
       ec.clear();
       return;
     }
@@ -533,6 +534,7 @@ class basic_socket : public socket_base {
   /// (as for `close()`).
   [[nodiscard]] native_handle_type release() noexcept {
     if (!is_open()) {
+      io::detail::release_descriptor(desc_);  // as close() of a closed socket
       return -1;
     }
     protocol_ = protocol_type{};

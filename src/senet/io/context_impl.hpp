@@ -151,6 +151,9 @@ class context_impl final : public completion_sink {
 
   void on_descriptor(descriptor& d, detail::descriptor_action action) noexcept;
 
+  /** `settle_handed_off_starts` (descriptor_request.hpp) on `ctx`'s core. */
+  static void settle_handed_off(io_context& ctx, descriptor& d, detail::descriptor_action action) noexcept;
+
   /** Runs `action(arg, *this)` on the context's thread, from any thread: at once on that thread
       (or when no thread runs the context: the caller takes the runner's role for the moment),
       otherwise handed to the runner and waited for. */
@@ -224,6 +227,17 @@ class context_impl final : public completion_sink {
   // caller saw belongs to this context's backend, and only this thread changes it.
   void descriptor_action_here(descriptor& d, detail::descriptor_action action) noexcept;
 
+  // Runner only: marks the starts of `d` that were handed to this loop and not taken yet (now all
+  // in the ready queue) abandoned or cancelled, and gives their count back, with that of a
+  // trampoline of `d` running on this thread (`counting_`).
+  void settle_here(descriptor& d, detail::descriptor_action action) noexcept;
+
+ public:
+  // The trampolines of counted starts running on the context's thread, innermost first
+  // (enter_counted_start / leave_counted_start, operation.hpp).
+  counted_start* counting_ = nullptr;
+
+ private:
   // Runner only: takes `request` out of the queues (it is in the cross-thread queue or, drained,
   // in the ready queue), so that nobody runs it after its owner returned.
   void take_back(io_operation& request) noexcept;

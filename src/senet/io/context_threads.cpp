@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace senet::io::detail {
 
@@ -19,6 +20,24 @@ void context_impl::on_descriptor(descriptor& d, detail::descriptor_action action
         impl.descriptor_action_here(*self.d, self.action);
       },
       &a);
+}
+
+void context_impl::settle_handed_off(io_context& ctx, descriptor& d,
+                                     detail::descriptor_action action) noexcept {
+  struct args {
+    descriptor* d;
+    detail::descriptor_action action;
+  } a{&d, action};
+  ctx.impl_->on_loop_thread(
+      [](void* p, context_impl& impl) noexcept {
+        auto& self = *static_cast<args*>(p);
+        impl.settle_here(*self.d, self.action);
+      },
+      &a);
+}
+
+void settle_handed_off_starts(descriptor& d, descriptor_action action) noexcept {
+  context_impl::settle_handed_off(*d.on_its_way.context(), d, action);
 }
 
 void context_impl::on_loop_thread(loop_action action, void* arg) noexcept {
@@ -96,6 +115,44 @@ void context_impl::descriptor_action_here(descriptor& d, detail::descriptor_acti
   } else {
     backend_->release(d);
     d.context_state = nullptr;
+  }
+}
+
+// Runner only. A start handed over before this call is in the cross-thread queue or the ready
+// queue, or its trampoline runs on this thread (its receiver releasing the socket: `counting_`),
+// or it has run and given its count back. (Another thread cannot be in the middle of one: this
+// one holds the runner's role.)
+void context_impl::settle_here(descriptor& d, detail::descriptor_action action) noexcept {
+  drain_remote();
+  handoff_state mark =
+      action == detail::descriptor_action::cancel ? handoff_state::cancelled : handoff_state::abandoned;
+  std::uint32_t marked = 0;
+  ready_.for_each([&](io_operation& op) {
+    if (op.handoff_ == handoff_state::on_its_way && op.descriptor_ == &d) {
+      op.handoff_ = mark;
+      ++marked;
+    }
+  });
+  // A trampoline of `d` running on this thread: its receiver is releasing the socket.
+  for (counted_start* s = counting_; s != nullptr; s = s->outer_) {
+    if (s->d_ == &d && s->held_) {
+      s->held_ = false;
+      ++marked;
+    }
+  }
+  if (marked != 0) {
+    d.on_its_way.taken(marked);
+  }
+}
+
+void enter_counted_start(io_context& ctx, counted_start& s) noexcept {
+  s.outer_ = std::exchange(ctx.impl_->counting_, &s);
+}
+
+void leave_counted_start(io_context& ctx, counted_start& s) noexcept {
+  ctx.impl_->counting_ = s.outer_;
+  if (s.held_) {
+    s.d_->on_its_way.taken();
   }
 }
 

@@ -9,6 +9,11 @@ namespace senet::io::detail {
 namespace {
 
 void on_descriptor(descriptor& d, descriptor_action action) noexcept {
+  // Starts on their way to a loop read the socket when the loop takes them: that loop marks them
+  // first, whether or not the descriptor is registered yet.
+  if (d.on_its_way.count() != 0) [[unlikely]] {
+    settle_handed_off_starts(d, action);
+  }
   // Null: never registered (the common case for a socket that only ever completed at once or
   // was never used), or already released.
   auto* state = static_cast<descriptor_state*>(d.context_state);

@@ -35,6 +35,14 @@ class op_queue {
     return op;
   }
 
+  /** Calls `f(op)` for each record, oldest first (`f` must not change the queue). */
+  template <class F>
+  void for_each(F f) const {
+    for (io_operation* p = head_; p != nullptr; p = p->next_) {
+      f(*p);
+    }
+  }
+
   /** Removes `op` if it is in the queue (linear: for rare paths). True when it was. */
   bool erase(io_operation& op) noexcept {
     io_operation* previous = nullptr;

@@ -50,6 +50,48 @@ class state_pointer {
   std::atomic<void*> p_{nullptr};
 };
 
+/** `descriptor::on_its_way`: the starts of operations on a descriptor that were handed to an
+    io_context's loop (`start_here_or_hand_off`: started on another thread, or behind such starts)
+    and that the loop has not taken yet, and that context. Such a start reads the socket when the
+    loop takes it, so the socket's release (`release_descriptor`: close, release, move, the
+    destructor) or cancel (`cancel_descriptor`) cannot just return while one is on its way: it has
+    the loop mark them, and they then complete without reading the socket (`io_operation::handoff_`).
+
+    The thread that hands a start over increments `count` and sets `context`; the loop's thread
+    decrements `count` once the start no longer reads the socket; the thread that releases reads
+    both (it must not race with a start, as no use of a socket may, but the loop may take starts
+    meanwhile). Copied like a value (a descriptor moves by copy and reset), with no start on its
+    way. */
+class start_tally {
+ public:
+  start_tally() noexcept = default;
+  start_tally(const start_tally& other) noexcept
+      : count_(other.count_.load(std::memory_order_relaxed)),
+        context_(other.context_.load(std::memory_order_relaxed)) {}
+  start_tally& operator=(const start_tally& other) noexcept {
+    count_.store(other.count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    context_.store(other.context_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return *this;
+  }
+
+  /** A start is handed to `ctx`'s loop (the starting thread). */
+  void handed_to(io_context& ctx) noexcept {
+    context_.store(&ctx, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  /** `n` starts no longer read the socket (the loop's thread): release, so that a release or
+      cancel that then sees fewer starts also sees what they did (the backend's registration). */
+  void taken(std::uint32_t n = 1) noexcept { count_.fetch_sub(n, std::memory_order_release); }
+  /** The starts on their way (any thread). */
+  [[nodiscard]] std::uint32_t count() const noexcept { return count_.load(std::memory_order_acquire); }
+  /** The context the last start was handed to; valid while `count()` is not 0. */
+  [[nodiscard]] io_context* context() const noexcept { return context_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint32_t> count_{0};
+  std::atomic<io_context*> context_{nullptr};
+};
+
 /** Bits of `descriptor_state_head::direct`. */
 inline constexpr std::uint8_t direct_send = 1;
 inline constexpr std::uint8_t direct_receive = 2;
@@ -126,6 +168,8 @@ struct descriptor {
       accept, which queues up to this many connections (`basic_socket_acceptor::standing_accept`).
       Moved with the socket. */
   std::uint32_t accept_queue = 0;
+  /** Starts handed to a loop that has not taken them yet (see `start_tally`). */
+  start_tally on_its_way{};
 };
 
 /** True when a send of `bytes` in all on `d` is to go zero-copy (`descriptor::zero_copy_threshold`):
@@ -136,8 +180,9 @@ struct descriptor {
 
 /** Called by a socket before it closes, releases or gives away `d.fd`: the io context that
     registered the descriptor forgets it, and completes every operation still waiting on it with
-    `senet::error::operation_aborted`. Resets `d.context_state`. Cheap when `context_state` is null
-    (one load).
+    `senet::error::operation_aborted`, also those whose start was handed to its loop and not
+    taken yet (`start_tally`: they then complete there without reading the socket). Resets
+    `d.context_state`. Cheap when `context_state` is null and no start is on its way (two loads).
 
     Thread safety: any thread, also while another thread runs the registering context. On that
     context's thread (inside a completion) the release is done at once. Otherwise it is handed to
@@ -149,8 +194,9 @@ struct descriptor {
 void release_descriptor(descriptor& d) noexcept;
 
 /** Completes every operation waiting on `d` in the context that registered it with -ECANCELED
-    (`set_stopped()`), leaving the descriptor open and registered. Nothing when `context_state` is
-    null. Threads: as `release_descriptor`. */
+    (`set_stopped()`), also those whose start was handed to its loop and not taken yet, leaving the
+    descriptor open and registered. Nothing when `context_state` is null and no start is on its
+    way. Threads: as `release_descriptor`. */
 void cancel_descriptor(descriptor& d) noexcept;
 
 }  // namespace senet::io::detail

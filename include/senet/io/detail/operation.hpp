@@ -74,6 +74,19 @@ inline constexpr std::uint8_t completion_copied = 16;
     the record to the kernel) without trying it again. A backend may ignore it. */
 inline constexpr std::uint8_t start_would_block = 1;
 
+/** `io_operation::handoff_`: where a start handed to the loop with its descriptor
+    (`start_here_or_hand_off`, `descriptor::on_its_way`) stands. */
+enum class handoff_state : std::uint8_t {
+  none,        ///< not handed off with a descriptor, or taken by the loop
+  on_its_way,  ///< handed off; the loop has not taken it yet
+  /** Its socket was released before the loop took it: the start completes with
+      `operation_aborted`, without reading the socket (which may be gone). */
+  abandoned,
+  /** Its socket was cancelled (`cancel_descriptor`) before the loop took it: the start completes
+      as a stopped operation does, without reading the socket. */
+  cancelled,
+};
+
 /** Where a record is; only the context's thread reads or writes it. */
 enum class op_state : std::uint8_t {
   idle,     ///< not started, or delivered
@@ -134,6 +147,10 @@ struct io_operation {
   std::uint8_t start_hints_ = 0;
   /** A stop callback on another thread queued a cancel request the loop has not drained yet. */
   std::atomic<bool> cancel_pending_{false};
+  /** Set by the thread that hands the start over, then by the releasing thread while it holds the
+      loop's role, and read by the trampoline on the loop's thread (ordered by the hand-off queue
+      and the runner's role). */
+  handoff_state handoff_ = handoff_state::none;
 };
 
 class provided_buffers;
@@ -251,6 +268,25 @@ void request_cancel(io_context& ctx, io_operation& op) noexcept;
     (`request_cancel`) out of the cross-thread cancel queue and performs it now, as the loop does
     when it gathers work. */
 void take_cancel_requests(io_context& ctx) noexcept;
+
+/** A start counted on its descriptor (`descriptor::on_its_way`) whose trampoline runs on the
+    context's thread: it holds the count until the trampoline is done with the start, also with
+    its completions delivered at once and the restarts of a multi-step operation, which read the
+    socket. A receiver that releases the socket meanwhile (on this thread, in a completion) has the
+    release give the count back instead (`held_` cleared), so that nothing touches the descriptor
+    afterwards. On the trampoline's stack, between `enter_counted_start` and
+    `leave_counted_start`; nested trampolines (a nested run) make a chain. */
+struct counted_start {
+  descriptor* d_ = nullptr;
+  bool held_ = true;
+  counted_start* outer_ = nullptr;
+};
+
+/** Context's thread: `s` (naming its descriptor) is running. */
+void enter_counted_start(io_context& ctx, counted_start& s) noexcept;
+
+/** Context's thread: `s` is done; gives its count back unless a release already did. */
+void leave_counted_start(io_context& ctx, counted_start& s) noexcept;
 
 /** The step of `complete_` that follows the destruction of the record's stop callback (which
     waited for a callback running on another thread, so that no new cancel request for `op` can

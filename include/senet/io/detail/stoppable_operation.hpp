@@ -69,9 +69,16 @@ bool prepare_or_fail(Rcvr& rcvr, Prepare&& prepare) noexcept {
 
 /** The second step of an operation state's `start()`, after its stop token was checked: moves
     the start to the context's thread when called on another one (`trampoline(&op)` runs there).
-    True when the caller goes on starting here. */
-inline bool start_here_or_hand_off(io_context& ctx, io_operation& op,
-                                   io_operation::complete_fn trampoline) noexcept {
+    True when the caller goes on starting here.
+
+    `d`: the descriptor of the socket the start reads when the loop takes it, if any. A start
+    handed over with it is counted on `d` (`descriptor::on_its_way`) and marked
+    (`io_operation::handoff_`), so that a release or cancel of `d` before the loop takes it has the
+    loop mark it abandoned or cancelled; the trampoline then completes it without reading the
+    socket, and otherwise holds the count while it runs the start (`counted_start`;
+    `stoppable_operation` does both). */
+inline bool start_here_or_hand_off(io_context& ctx, io_operation& op, io_operation::complete_fn trampoline,
+                                   descriptor* d = nullptr) noexcept {
   std::atomic<std::size_t>& handed_off = handed_off_starts(ctx);
   if (!running_in_this_thread(ctx) || handed_off.load(std::memory_order_relaxed) != 0) [[unlikely]] {
     // Backends are touched only by the context's thread: start there. A start on that thread
@@ -85,6 +92,11 @@ inline bool start_here_or_hand_off(io_context& ctx, io_operation& op,
     }
     handed_off.fetch_add(1, std::memory_order_relaxed);
     op.complete_ = trampoline;
+    if (d != nullptr) {
+      op.descriptor_ = d;
+      op.handoff_ = handoff_state::on_its_way;
+      d->on_its_way.handed_to(ctx);
+    }
     post_remote(ctx, op);
     return false;
   }
@@ -175,6 +187,12 @@ inline void started_handed_off(io_context& ctx) noexcept {
       with `finish()`.
     - `deliver_cancelled() noexcept`: completes the receiver when `result_` is -ECANCELED; by
       default `set_stopped()`.
+    - `handoff_descriptor() noexcept`: the descriptor of the socket that `prepare()` reads, as a
+      `descriptor*` (by default none: `std::nullptr_t`). A start handed to the loop from another
+      thread is then counted on it (`start_here_or_hand_off`), so that the socket may be closed,
+      cancelled, moved or destroyed before the loop takes the start: the start then completes as a
+      waiting record released (`deliver()` with `result_` `aborted`) or cancelled
+      (`deliver_cancelled()`) does, without calling `prepare()`; neither may read the socket.
     A second record's completion calls `release_stop_callback(record)` first, exactly as the
     record's own completion does.
 */
@@ -198,7 +216,14 @@ class stoppable_operation : public Record {
         return;
       }
     }
-    if (start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline)) {
+    bool here;
+    if constexpr (counts_handoffs()) {
+      here = start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline,
+                                    derived().handoff_descriptor());
+    } else {
+      here = start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline);
+    }
+    if (here) {
       start_here(token);
     }
   }
@@ -221,6 +246,7 @@ class stoppable_operation : public Record {
   void cancel_records() noexcept { request_cancel(*ctx_, *this); }
   bool record_completed() noexcept { return true; }
   void deliver_cancelled() noexcept { ex::set_stopped(std::move(rcvr_)); }
+  static constexpr std::nullptr_t handoff_descriptor() noexcept { return nullptr; }
 
   /** Destroys the stop callback (waiting for one running on another thread), so that no cancel
       request is made afterwards, then performs a cancel request for `record` that another thread
@@ -250,6 +276,11 @@ class stoppable_operation : public Record {
     void operator()() const noexcept { self_->derived().cancel_records(); }
   };
   using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
+  // Whether `Derived` names the descriptor its starts read (`handoff_descriptor`). A function:
+  // `Derived` is complete only in member function bodies.
+  static constexpr bool counts_handoffs() noexcept {
+    return !std::is_same_v<decltype(std::declval<Derived&>().handoff_descriptor()), std::nullptr_t>;
+  }
   // An inplace_stop_token's source (a scope's, when_all's, a task's) is registered with the
   // context once for all the operations waiting under it (detail/shared_stop.hpp), where there
   // is room; other tokens, and a source that finds no room, get a callback of the operation's own.
@@ -326,7 +357,33 @@ class stoppable_operation : public Record {
   static void start_trampoline(io_operation* op) noexcept {
     auto& self = *static_cast<stoppable_operation*>(op);
     started_handed_off(*self.ctx_);
+    if constexpr (counts_handoffs()) {
+      if (self.handoff_ != handoff_state::none) {
+        self.start_counted_here();
+        return;
+      }
+    }
     self.start_here(self.current_token());
+  }
+
+  // The trampoline of a start counted on its descriptor (`start_here_or_hand_off`). A start
+  // abandoned or cancelled meanwhile was given back by the releasing thread, and its socket may be
+  // gone: it completes without reading it. Otherwise the start runs as any does, holding the count
+  // until it is done (`counted_start`: through completions delivered at once and restarts).
+  void start_counted_here() noexcept {
+    handoff_state mark = std::exchange(this->handoff_, handoff_state::none);
+    if (mark != handoff_state::on_its_way) {
+      // Delivered as a record that waited would be when released or cancelled (`deliver` reads
+      // only the operation state).
+      this->result_ = mark == handoff_state::abandoned ? io_operation::aborted : -ECANCELED;
+      finish_step();
+      return;
+    }
+    io_context& ctx = *ctx_;  // `*this` may be gone once the receiver is completed
+    counted_start running{this->descriptor_};
+    enter_counted_start(ctx, running);
+    start_here(current_token());
+    leave_counted_start(ctx, running);
   }
 
   // Fills the record; false when that failed and the receiver got the error.

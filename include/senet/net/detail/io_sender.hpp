@@ -275,6 +275,20 @@ template <class Upstream, class Child>
   }
 }
 
+/** The descriptor of the socket (or acceptor) a kind's `prepare` reads, for
+    `stoppable_operation::handoff_descriptor`; `nullptr` (of type `std::nullptr_t`) for a kind
+    that names none (a timer). */
+template <class Kind>
+[[nodiscard]] auto kind_descriptor(Kind& kind) noexcept {
+  if constexpr (requires { kind.socket_->io_descriptor(); }) {
+    return &kind.socket_->io_descriptor();
+  } else if constexpr (requires { kind.acceptor_->io_descriptor(); }) {
+    return &kind.acceptor_->io_descriptor();
+  } else {
+    return nullptr;
+  }
+}
+
 /** The operation state of `io_sender<Kind, ...>`.
 
     A `Kind` provides:
@@ -301,6 +315,7 @@ class io_operation_state : public io::detail::stoppable_operation<io_operation_s
  private:
   decltype(auto) prepare() noexcept { return kind_.prepare(*this, storage_, this->context()); }
   void deliver() noexcept { kind_.deliver(this->receiver(), *this, storage_); }
+  auto handoff_descriptor() noexcept { return kind_descriptor(kind_); }
 
   Kind kind_;
   [[no_unique_address]] typename Kind::storage storage_{};

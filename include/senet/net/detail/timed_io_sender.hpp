@@ -67,6 +67,8 @@ class timed_io_operation : public io::detail::stoppable_operation<timed_io_opera
     return kind_.prepare(*this, storage_, this->context());
   }
 
+  auto handoff_descriptor() noexcept { return kind_descriptor(kind_); }
+
   // The I/O record waits (it did not complete at once: epoll with data there, a bad descriptor,
   // shutdown need no timer). Unless the kernel enforces the limit, start the timer.
   void on_pending() noexcept {

@@ -309,6 +309,8 @@ class io_transfer_all_operation
     this->flags_ = 0;
   }
 
+  io::detail::descriptor* handoff_descriptor() noexcept { return &stream_->io_descriptor(); }
+
   // Accounts for the step that completed; true to start the record again on what is left.
   bool deliver() noexcept {
     std::int64_t r = this->result_;
