@@ -8,6 +8,7 @@
 // tests/CMakeLists.txt for every test), else in ../examples next to this test's executable (the
 // build tree's layout). The test is skipped, saying so, when it is not built.
 #include <support/example_process.hpp>
+#include <support/sanitizers.hpp>
 
 #include <gtest/gtest.h>
 
@@ -109,7 +110,7 @@ TEST_F(c_echo_example, exit_after_serving_n_connections) {
 // more clients than that): accept fails with EMFILE. It must say so once, keep running, and serve
 // new connections once the clients have gone.
 TEST_F(c_echo_example, keeps_serving_after_running_out_of_descriptors) {
-#if defined(__SANITIZE_ADDRESS__)
+#if SENET_TEST_ADDRESS_SANITIZER
   // As in tests/examples/echo_test.cpp: an UndefinedBehaviorSanitizer build (the asan preset) needs
   // a pipe for its vptr check, which a process without descriptors cannot make (libsenet is C++).
   GTEST_SKIP() << "an UndefinedBehaviorSanitizer build cannot run out of descriptors (its vptr check "

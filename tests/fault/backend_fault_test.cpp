@@ -27,6 +27,7 @@
 
 #include <support/backend_fixture.hpp>
 #include <support/loopback.hpp>
+#include <support/sanitizers.hpp>
 
 #include <gtest/gtest.h>
 
@@ -386,7 +387,7 @@ class out_of_descriptors {
 };
 
 TYPED_TEST(backend_fault, accept_out_of_descriptors_is_emfile_and_the_connection_waits_for_the_next) {
-#if defined(__SANITIZE_ADDRESS__)
+#if SENET_TEST_ADDRESS_SANITIZER
   // As in tests/stress/stress_test.cpp: UndefinedBehaviorSanitizer's vptr check needs a pipe, so an
   // asan build cannot run out of descriptors.
   GTEST_SKIP()
