@@ -109,6 +109,13 @@ class read_until_operation
 
   io::detail::descriptor* handoff_descriptor() noexcept { return &socket_->io_descriptor(); }
 
+  // The socket was released before the loop took the start: as deliver() with `aborted`.
+  void deliver_abandoned() noexcept {
+    prepared_ = false;
+    buffer_.commit(0);
+    ex::set_error(std::move(this->receiver()), make_error_code(senet::error::operation_aborted));
+  }
+
   // Accounts for one read; true to read again.
   bool deliver() noexcept {
     std::int64_t r = this->result_;

@@ -37,7 +37,7 @@ void context_impl::settle_handed_off(io_context& ctx, descriptor& d,
 }
 
 void settle_handed_off_starts(descriptor& d, descriptor_action action) noexcept {
-  context_impl::settle_handed_off(*d.on_its_way.context(), d, action);
+  context_impl::settle_handed_off(*static_cast<io_context*>(d.handed_to), d, action);
 }
 
 void context_impl::on_loop_thread(loop_action action, void* arg) noexcept {
@@ -140,9 +140,7 @@ void context_impl::settle_here(descriptor& d, detail::descriptor_action action) 
       ++marked;
     }
   }
-  if (marked != 0) {
-    d.on_its_way.taken(marked);
-  }
+  d.on_its_way.settle(marked);
 }
 
 void enter_counted_start(io_context& ctx, counted_start& s) noexcept {
@@ -152,7 +150,7 @@ void enter_counted_start(io_context& ctx, counted_start& s) noexcept {
 void leave_counted_start(io_context& ctx, counted_start& s) noexcept {
   ctx.impl_->counting_ = s.outer_;
   if (s.held_) {
-    s.d_->on_its_way.taken();
+    s.d_->on_its_way.remove();
   }
 }
 

@@ -50,46 +50,61 @@ class state_pointer {
   std::atomic<void*> p_{nullptr};
 };
 
-/** `descriptor::on_its_way`: the starts of operations on a descriptor that were handed to an
+/** `descriptor::on_its_way`: how many starts of operations on a descriptor were handed to an
     io_context's loop (`start_here_or_hand_off`: started on another thread, or behind such starts)
-    and that the loop has not taken yet, and that context. Such a start reads the socket when the
-    loop takes it, so the socket's release (`release_descriptor`: close, release, move, the
-    destructor) or cancel (`cancel_descriptor`) cannot just return while one is on its way: it has
-    the loop mark them, and they then complete without reading the socket (`io_operation::handoff_`).
+    that the loop has not finished taking (`descriptor::handed_to` names that context). Such a start
+    reads the socket when the loop takes it, so the socket's release (`release_descriptor`: close,
+    release, move, the destructor) or cancel (`cancel_descriptor`) cannot just return while one is
+    on its way: it has the loop mark them, and they then complete without reading the socket
+    (`io_operation::handoff_`).
 
-    The thread that hands a start over increments `count` and sets `context`; the loop's thread
-    decrements `count` once the start no longer reads the socket; the thread that releases reads
-    both (it must not race with a start, as no use of a socket may, but the loop may take starts
-    meanwhile). Copied like a value (a descriptor moves by copy and reset), with no start on its
-    way. */
+    The thread that hands a start over adds it; the loop's thread removes it once its trampoline
+    is done with the socket (`counted_start`); the thread that releases reads it, and has the loop
+    settle it (any thread, under the rules of a socket: a start must not race with its release).
+    16 bits, in what would be padding: at 65,535 starts on their way the count sticks there
+    (`saturated`), adds and removes do nothing, and the next release settles it to 0 (the loop then
+    finds every start still on its way by walking its queues, as it always does). Copied like a
+    value (a descriptor moves by copy and reset). */
 class start_tally {
  public:
+  static constexpr std::uint16_t saturated = 0xffff;
+
   start_tally() noexcept = default;
-  start_tally(const start_tally& other) noexcept
-      : count_(other.count_.load(std::memory_order_relaxed)),
-        context_(other.context_.load(std::memory_order_relaxed)) {}
+  start_tally(const start_tally& other) noexcept : n_(other.n_.load(std::memory_order_relaxed)) {}
   start_tally& operator=(const start_tally& other) noexcept {
-    count_.store(other.count_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    context_.store(other.context_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    n_.store(other.n_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     return *this;
   }
 
-  /** A start is handed to `ctx`'s loop (the starting thread). */
-  void handed_to(io_context& ctx) noexcept {
-    context_.store(&ctx, std::memory_order_relaxed);
-    count_.fetch_add(1, std::memory_order_relaxed);
+  /** A start is handed over (the starting thread). */
+  void add() noexcept {
+    std::uint16_t n = n_.load(std::memory_order_relaxed);
+    while (n != saturated &&
+           !n_.compare_exchange_weak(n, static_cast<std::uint16_t>(n + 1), std::memory_order_relaxed)) {
+    }
   }
-  /** `n` starts no longer read the socket (the loop's thread): release, so that a release or
-      cancel that then sees fewer starts also sees what they did (the backend's registration). */
-  void taken(std::uint32_t n = 1) noexcept { count_.fetch_sub(n, std::memory_order_release); }
+  /** `k` starts are done with the socket (the loop's thread): a release store, so that a release or
+      cancel that then sees fewer also sees what they did (the backend's registration). */
+  void remove(std::uint32_t k = 1) noexcept {
+    std::uint16_t n = n_.load(std::memory_order_relaxed);
+    while (n != saturated &&
+           !n_.compare_exchange_weak(n, static_cast<std::uint16_t>(n - k), std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+    }
+  }
+  /** The loop's thread, after marking the `k` starts still on their way: none is left. */
+  void settle(std::uint32_t k) noexcept {
+    if (n_.load(std::memory_order_relaxed) == saturated) {
+      n_.store(0, std::memory_order_release);
+    } else if (k != 0) {
+      remove(k);
+    }
+  }
   /** The starts on their way (any thread). */
-  [[nodiscard]] std::uint32_t count() const noexcept { return count_.load(std::memory_order_acquire); }
-  /** The context the last start was handed to; valid while `count()` is not 0. */
-  [[nodiscard]] io_context* context() const noexcept { return context_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint16_t count() const noexcept { return n_.load(std::memory_order_acquire); }
 
  private:
-  std::atomic<std::uint32_t> count_{0};
-  std::atomic<io_context*> context_{nullptr};
+  std::atomic<std::uint16_t> n_{0};
 };
 
 /** Bits of `descriptor_state_head::direct`. */
@@ -164,12 +179,16 @@ struct descriptor {
       (`eager_send`, `eager_receive`; set by `basic_socket::eager_send` / `eager_receive`). Kept
       across close and open, moved with the socket. */
   std::uint8_t eager = 0;
+  /** Starts handed to a loop that has not taken them yet (see `start_tally`; here it takes what
+      would be padding). */
+  start_tally on_its_way{};
   /** Non-zero: accepts on this (listening) descriptor are served from a standing multishot
       accept, which queues up to this many connections (`basic_socket_acceptor::standing_accept`).
       Moved with the socket. */
   std::uint32_t accept_queue = 0;
-  /** Starts handed to a loop that has not taken them yet (see `start_tally`). */
-  start_tally on_its_way{};
+  /** The io_context the last start counted in `on_its_way` was handed to (a `const io_context*`);
+      meaningful while `on_its_way.count()` is not 0. */
+  state_pointer handed_to{};
 };
 
 /** True when a send of `bytes` in all on `d` is to go zero-copy (`descriptor::zero_copy_threshold`):

@@ -95,7 +95,8 @@ inline bool start_here_or_hand_off(io_context& ctx, io_operation& op, io_operati
     if (d != nullptr) {
       op.descriptor_ = d;
       op.handoff_ = handoff_state::on_its_way;
-      d->on_its_way.handed_to(ctx);
+      d->handed_to = &ctx;
+      d->on_its_way.add();
     }
     post_remote(ctx, op);
     return false;
@@ -190,9 +191,13 @@ inline void started_handed_off(io_context& ctx) noexcept {
     - `handoff_descriptor() noexcept`: the descriptor of the socket that `prepare()` reads, as a
       `descriptor*` (by default none: `std::nullptr_t`). A start handed to the loop from another
       thread is then counted on it (`start_here_or_hand_off`), so that the socket may be closed,
-      cancelled, moved or destroyed before the loop takes the start: the start then completes as a
-      waiting record released (`deliver()` with `result_` `aborted`) or cancelled
-      (`deliver_cancelled()`) does, without calling `prepare()`; neither may read the socket.
+      cancelled, moved or destroyed before the loop takes the start: the start then completes with
+      `deliver_abandoned()` (released) or `deliver_cancelled()` (cancelled), without calling
+      `prepare()`; neither may read the socket.
+    - `deliver_abandoned() noexcept`: completes the receiver of a start whose socket was released
+      before the loop took it; by default `set_error(senet::error::operation_aborted)`, what
+      `deliver()` reports for a waiting record released. (Not `deliver()` itself: a second caller
+      of the receiver's value path would cost the common completion its inlining.)
     A second record's completion calls `release_stop_callback(record)` first, exactly as the
     record's own completion does.
 */
@@ -247,6 +252,9 @@ class stoppable_operation : public Record {
   bool record_completed() noexcept { return true; }
   void deliver_cancelled() noexcept { ex::set_stopped(std::move(rcvr_)); }
   static constexpr std::nullptr_t handoff_descriptor() noexcept { return nullptr; }
+  void deliver_abandoned() noexcept {
+    ex::set_error(std::move(rcvr_), make_error_code(senet::error::operation_aborted));
+  }
 
   /** Destroys the stop callback (waiting for one running on another thread), so that no cancel
       request is made afterwards, then performs a cancel request for `record` that another thread
@@ -358,12 +366,11 @@ class stoppable_operation : public Record {
     auto& self = *static_cast<stoppable_operation*>(op);
     started_handed_off(*self.ctx_);
     if constexpr (counts_handoffs()) {
-      if (self.handoff_ != handoff_state::none) {
-        self.start_counted_here();
-        return;
-      }
+      // Every start of such an operation state is handed over counted.
+      self.start_counted_here();
+    } else {
+      self.start_here(self.current_token());
     }
-    self.start_here(self.current_token());
   }
 
   // The trampoline of a start counted on its descriptor (`start_here_or_hand_off`). A start
@@ -372,11 +379,12 @@ class stoppable_operation : public Record {
   // until it is done (`counted_start`: through completions delivered at once and restarts).
   void start_counted_here() noexcept {
     handoff_state mark = std::exchange(this->handoff_, handoff_state::none);
-    if (mark != handoff_state::on_its_way) {
-      // Delivered as a record that waited would be when released or cancelled (`deliver` reads
-      // only the operation state).
-      this->result_ = mark == handoff_state::abandoned ? io_operation::aborted : -ECANCELED;
-      finish_step();
+    if (mark == handoff_state::abandoned) {
+      derived().deliver_abandoned();
+      return;
+    }
+    if (mark == handoff_state::cancelled) {
+      derived().deliver_cancelled();
       return;
     }
     io_context& ctx = *ctx_;  // `*this` may be gone once the receiver is completed
