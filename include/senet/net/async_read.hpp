@@ -67,15 +67,17 @@ struct async_read_t {
     return detail::transfer_all_sender<detail::read_some_step, Stream, Buffers>{&stream, buffers,
                                                                                 &transferred};
   }
-  /// The same, started on the scheduler `sch`, which is also the I/O scheduler of the steps
-  /// (P2762 §3.1, option 1). Works with the bundled core and with stdexec.
+  /// The same on the scheduler `sch`, which is also the I/O scheduler of the steps (P2762 §3.1,
+  /// option 1). On a senet socket with a senet scheduler it is the operation of the form above on
+  /// `sch`'s context, started as any socket operation is (see basic_socket's thread safety);
+  /// otherwise `ex::starts_on(sch, ...)`. Works with the bundled core and with stdexec.
   template <ex::scheduler Sch, class Stream, mutable_buffer_sequence Buffers>
   auto operator()(Sch sch, Stream& stream, const Buffers& buffers) const {
-    return detail::starts_on_io(std::move(sch), (*this)(stream, buffers));
+    return detail::transfer_all_on(std::move(sch), (*this)(stream, buffers));
   }
   template <ex::scheduler Sch, class Stream, mutable_buffer_sequence Buffers>
   auto operator()(Sch sch, Stream& stream, const Buffers& buffers, std::size_t& transferred) const {
-    return detail::starts_on_io(std::move(sch), (*this)(stream, buffers, transferred));
+    return detail::transfer_all_on(std::move(sch), (*this)(stream, buffers, transferred));
   }
 };
 

@@ -375,6 +375,44 @@ struct transfer_all_sender {
   }
 };
 
+/// The explicit-scheduler form (`net::async_write(sch, socket, buffers)`) of a transfer on a
+/// senet socket (`Step::native<Stream>`): the operation of the environment form, on the given
+/// context, started where `start()` is called (handed to the loop from another thread, counted on
+/// the socket like any socket operation's start), instead of behind a hop to the scheduler.
+template <class Step, class Stream, class Buffers>
+struct transfer_all_on_sender {
+  using sender_concept = ex::sender_tag;
+  using completion_signatures = typename transfer_all_sender<Step, Stream, Buffers>::completion_signatures;
+
+  transfer_all_sender<Step, Stream, Buffers> transfer_;
+  io::io_context* ctx_;
+
+  template <class Rcvr>
+  auto connect(Rcvr rcvr) && {
+    return io_transfer_all_operation<Step, Stream, Buffers, Rcvr>(
+        *ctx_, transfer_.stream_, std::move(transfer_.buffers_), transfer_.progress_, std::move(rcvr));
+  }
+  template <class Rcvr>
+  requires std::is_copy_constructible_v<Buffers>
+  auto connect(Rcvr rcvr) const& {
+    return io_transfer_all_operation<Step, Stream, Buffers, Rcvr>(
+        *ctx_, transfer_.stream_, transfer_.buffers_, transfer_.progress_, std::move(rcvr));
+  }
+  [[nodiscard]] ex::env<> get_env() const noexcept { return {}; }
+};
+
+/// `net::async_read(sch, ...)` / `net::async_write(sch, ...)`: `transfer_all_on_sender` on a senet
+/// socket with a senet I/O scheduler, `starts_on_io` otherwise (a stream of the user's, whose
+/// steps find the scheduler in their environment).
+template <class Step, class Sch, class Stream, class Buffers>
+[[nodiscard]] auto transfer_all_on(Sch sch, transfer_all_sender<Step, Stream, Buffers> transfer) {
+  if constexpr (Step::template native<Stream> && io::detail::io_scheduler<Sch>) {
+    return transfer_all_on_sender<Step, Stream, Buffers>{std::move(transfer), &sch.context()};
+  } else {
+    return starts_on_io(std::move(sch), std::move(transfer));
+  }
+}
+
 }  // namespace senet::net::detail
 
 #endif  // SENET_NET_DETAIL_TRANSFER_ALL_HPP
