@@ -187,7 +187,9 @@ struct descriptor {
       Moved with the socket. */
   std::uint32_t accept_queue = 0;
   /** The io_context the last start counted in `on_its_way` was handed to (a `const io_context*`);
-      meaningful while `on_its_way.count()` is not 0. */
+      meaningful while `on_its_way.count()` is not 0. One context: a socket's operations run on
+      one context at a time (another refuses a socket registered with the first), so starts on
+      their way to two at once are not settled for the first. */
   state_pointer handed_to{};
 };
 

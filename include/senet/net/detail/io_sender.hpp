@@ -315,7 +315,13 @@ class io_operation_state : public io::detail::stoppable_operation<io_operation_s
  private:
   decltype(auto) prepare() noexcept { return kind_.prepare(*this, storage_, this->context()); }
   void deliver() noexcept { kind_.deliver(this->receiver(), *this, storage_); }
-  auto handoff_descriptor() noexcept { return kind_descriptor(kind_); }
+  auto handoff_descriptor() noexcept {
+    static_assert(std::is_same_v<typename Kind::record_type, io::detail::timer_operation> ||
+                      !std::is_same_v<decltype(kind_descriptor(kind_)), std::nullptr_t>,
+                  "senet: a socket operation's kind names its socket (socket_ or acceptor_), so that "
+                  "a start handed to the loop can be settled when the socket goes first");
+    return kind_descriptor(kind_);
+  }
 
   Kind kind_;
   [[no_unique_address]] typename Kind::storage storage_{};
