@@ -10,10 +10,12 @@
 #include <senet/net/async_accept.hpp>
 #include <senet/net/async_connect.hpp>
 #include <senet/net/async_read.hpp>
+#include <senet/net/async_read_until.hpp>
 #include <senet/net/async_receive.hpp>
 #include <senet/net/async_send.hpp>
 #include <senet/net/async_wait.hpp>
 #include <senet/net/async_write.hpp>
+#include <senet/net/dynamic_buffer.hpp>
 #include <senet/net/sockets.hpp>
 
 #include <senet/io/test_network.hpp>
@@ -36,6 +38,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -439,12 +442,22 @@ TYPED_TEST(basic_socket_threads, operations_started_on_another_thread_then_their
     auto fresh = std::make_unique<tcp::socket>();  // closed: a connect opens it
     char byte = 0;
     char out_byte = 'x';
+    std::string line;
     completion_record in;
     completion_record sent;
     completion_record wait;
     completion_record connected;
+    completion_record line_read;
+    completion_record written;
     auto r = senet::test::connect_slot(net::async_receive(this->scheduler(), *server, buffer(&byte, 1)),
                                        record_receiver{&this->ctx(), &in});
+    // Two operation states of their own (not io_sender's): a read that prepares its buffer's room
+    // before it starts, and a write of several steps.
+    auto u = senet::test::connect_slot(
+        net::async_read_until(this->scheduler(), *server, net::dynamic_buffer(line), "\n"),
+        record_receiver{&this->ctx(), &line_read});
+    auto wr = senet::test::connect_slot(net::async_write(this->scheduler(), *server, buffer(&out_byte, 1)),
+                                        record_receiver{&this->ctx(), &written});
     auto s = senet::test::connect_slot(net::async_send(this->scheduler(), *server, buffer(&out_byte, 1)),
                                        record_receiver{&this->ctx(), &sent});
     auto w =
@@ -458,6 +471,8 @@ TYPED_TEST(basic_socket_threads, operations_started_on_another_thread_then_their
       s->start();
       w->start();
       c->start();
+      u->start();
+      wr->start();
     }).join();
     std::optional<tcp::socket> moved_server;
     std::optional<tcp::socket> moved_fresh;
@@ -487,13 +502,21 @@ TYPED_TEST(basic_socket_threads, operations_started_on_another_thread_then_their
       // cancel() of a closed socket is `not_open` and does nothing: the connect goes on.
       EXPECT_THROW(fresh->cancel(), std::system_error);
     }
-    EXPECT_EQ(in.count.load() + sent.count.load() + wait.count.load() + connected.count.load(), 0)
+    EXPECT_EQ(in.count.load() + sent.count.load() + wait.count.load() + connected.count.load() +
+                  line_read.count.load() + written.count.load(),
+              0)
         << "completed before the context ran";
     ASSERT_TRUE(senet::test::eventually([&] {
       this->ctx().poll();
-      return in.done() && sent.done() && wait.done() && connected.done();
+      return in.done() && sent.done() && wait.done() && connected.done() && line_read.done() &&
+             written.done();
     })) << "no completion within 20 s";
-    for (completion_record* rec : {&in, &sent, &wait}) {
+    // The read's room was given back: the string holds what was read, nothing.
+    EXPECT_TRUE(line.empty()) << line.size();
+    const std::pair<const char*, completion_record*> records[] = {
+        {"receive", &in}, {"send", &sent}, {"wait", &wait}, {"read_until", &line_read}, {"write", &written}};
+    for (auto [name, rec] : records) {
+      SCOPED_TRACE(name);
       EXPECT_EQ(rec->count.load(), 1);
       EXPECT_EQ(rec->thread, std::this_thread::get_id());
       if (how == ending::cancel) {
@@ -517,6 +540,7 @@ TYPED_TEST(basic_socket_threads, operations_started_on_another_thread_then_their
     EXPECT_TRUE(connected.is_error());
     EXPECT_EQ(connected.ec, senet::error::operation_aborted) << connected.ec.message();
     // Nothing went out (the end of the stream after a close, EAGAIN after a release or move).
+    // (Both sends, `sent` and `written`, were of 'x'.)
     EXPECT_LE(::recv(v[0].client.native_handle(), &peer_byte, 1, MSG_DONTWAIT), 0) << "the send went out";
     if (server) {
       EXPECT_FALSE(server->is_open());
