@@ -87,15 +87,20 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     hand the work to the context's thread and wait for it (or, if no thread runs the context at
     that moment, do it themselves), so they may block for as long as the context's thread needs to
     come round to it. An operation is pending once its `start()` has run on the context's thread
-    (at once for one started there, in a completion). One started on another thread (or behind
-    `ex::starts_on`) gets there through the context's queue, and reads the socket there when the
-    loop takes it; until then `close()`, `release()`, `cancel()`, moving and the destructor may be
-    called too, on the starting thread or one ordered after the start (a start must not race with
-    them, as no two uses of one socket may), whether or not a thread runs the context: the
-    operation then completes on the context's thread, exactly once and without touching the
-    socket, as a pending one does (`operation_aborted`; `set_stopped()` after `cancel()`). A
-    connect started on a closed socket is aborted by `close()` before the loop takes it, and does
-    not open the socket. (`cancel()` of a closed socket is `not_open` and stops nothing.)
+    (at once for one started there, in a completion). One started on another thread gets there
+    through the context's queue, and reads the socket there when the loop takes it; until then
+    `close()`, `release()`, `cancel()`, moving and the destructor may be called too, on the
+    starting thread or one ordered after the start (a start must not race with them, as no two
+    uses of one socket may), whether or not a thread runs the context: the operation then
+    completes on the context's thread, exactly once and without touching the socket, as a pending
+    one does (`operation_aborted`; `set_stopped()` after `cancel()`). A connect started on a closed
+    socket is aborted by `close()` before the loop takes it, and does not open the socket.
+    (`cancel()` of a closed socket is `not_open` and stops nothing.) This holds for every
+    `net::async_*` sender of the socket, with or without a scheduler argument. A socket operation
+    inside a sender of the user's making (`ex::starts_on(sch, net::async_receive(socket, b))`,
+    `ex::let_value`) is started only when that sender gets to it, on the loop, and reads the
+    socket then: such a socket must outlive the whole sender (a close before it gets there makes
+    the operation fail with `bad_file_descriptor`).
 */
 template <class Protocol>
 class basic_socket : public socket_base {
