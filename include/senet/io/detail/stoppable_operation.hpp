@@ -221,14 +221,9 @@ class stoppable_operation : public Record {
         return;
       }
     }
-    bool here;
-    if constexpr (counts_handoffs()) {
-      here = start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline,
-                                    derived().handoff_descriptor());
-    } else {
-      here = start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline);
-    }
-    if (here) {
+    // A `Derived` that names no descriptor passes the default's null.
+    if (start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline,
+                               derived().handoff_descriptor())) {
       start_here(token);
     }
   }
