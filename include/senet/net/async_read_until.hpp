@@ -109,11 +109,11 @@ class read_until_operation
 
   io::detail::descriptor* handoff_descriptor() noexcept { return &socket_->io_descriptor(); }
 
-  // The socket was released before the loop took the start: as deliver() with `aborted`.
+  // The socket was released before the loop took the start: deliver() with `aborted`, which gives
+  // the prepared room back. (Not a hot path, so the second caller of deliver() costs nothing.)
   void deliver_abandoned() noexcept {
-    prepared_ = false;
-    buffer_.commit(0);
-    ex::set_error(std::move(this->receiver()), make_error_code(senet::error::operation_aborted));
+    this->result_ = io::detail::io_operation::aborted;
+    deliver();
   }
 
   // Accounts for one read; true to read again.
