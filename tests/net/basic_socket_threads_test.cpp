@@ -113,34 +113,24 @@ struct accept_receiver {
   void set_stopped() && noexcept {}
 };
 
-// Destroys the socket it is given in its completion, then records the completion.
+// Destroys the socket it is given in its completion, then records the completion (`inner`).
 struct destroying_receiver {
   using receiver_concept = ex::receiver_t;
-  io::io_context* ctx;
   std::unique_ptr<tcp::socket>* socket;
-  senet::test::completion_record* rec;
-  struct env {
-    io::io_context* ctx;
-    [[nodiscard]] io::io_context::scheduler_type query(ex::get_scheduler_t) const noexcept {
-      return ctx->get_scheduler();
-    }
-  };
-  [[nodiscard]] env get_env() const noexcept { return {ctx}; }
-  void finish(senet::test::completion_record::channel_kind channel) noexcept {
-    socket->reset();
-    rec->thread = std::this_thread::get_id();
-    rec->channel.store(channel);
-    rec->count.fetch_add(1);
-  }
+  senet::test::record_receiver inner;
+  [[nodiscard]] auto get_env() const noexcept { return inner.get_env(); }
   void set_value(std::size_t n) && noexcept {
-    rec->bytes = n;
-    finish(senet::test::completion_record::value);
+    socket->reset();
+    std::move(inner).set_value(n);
   }
   void set_error(std::error_code ec) && noexcept {
-    rec->ec = ec;
-    finish(senet::test::completion_record::error);
+    socket->reset();
+    std::move(inner).set_error(ec);
   }
-  void set_stopped() && noexcept { finish(senet::test::completion_record::stopped); }
+  void set_stopped() && noexcept {
+    socket->reset();
+    std::move(inner).set_stopped();
+  }
 };
 
 // Keeps operation states of any type alive until the end of a test.
@@ -579,7 +569,7 @@ TYPED_TEST(basic_socket_threads,
     senet::test::completion_record rec;
     std::unique_ptr<kept_base> kept;
     std::thread([&] {
-      destroying_receiver r{&this->ctx(), &sock, &rec};
+      destroying_receiver r{&sock, senet::test::record_receiver{&this->ctx(), &rec}};
       if (write) {
         auto k = std::make_unique<
             kept_operation<decltype(net::async_write(this->scheduler(), *sock, two)), destroying_receiver>>(
