@@ -508,6 +508,27 @@ TEST(coro_thread_pool, shutdown_waits_for_spawned_tasks_that_are_suspended) {
   EXPECT_TRUE(done);
 }
 
+// spawn() schedules its task from a coroutine of the pool's own source file, where clang 16 and
+// older, inlining await_suspend before splitting the coroutine, wrote the awaiter's m_rejected into
+// the frame after queueing it: a pool thread could read the flag unwritten (and drop the task with
+// the exception it throws), and the spawning thread write into a frame running or freed. Each task
+// is spawned onto an idle pool and waited for without touching the pool's lock, so that nothing
+// orders such a write before the pool thread's reads, and ThreadSanitizer reports it every time.
+TEST(coro_thread_pool, spawn_does_not_touch_the_frame_it_queued) {
+  auto pool = coro::thread_pool::make_shared(coro::thread_pool::options{.thread_count = 1});
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(pool->spawn([](std::atomic<int>& ran) -> coro::task<void> {
+      ran.fetch_add(1, std::memory_order_release);
+      co_return;
+    }(ran)));
+    ASSERT_TRUE(senet::test::spin_until([&] { return ran.load(std::memory_order_acquire) == i + 1; },
+                                        "spawned task runs"));
+  }
+  pool->shutdown();
+  EXPECT_EQ(ran, 100);
+}
+
 // ---- poll's names ---------------------------------------------------------------------------------
 
 TEST(coro_poll, names_and_values_match_libcoro) {

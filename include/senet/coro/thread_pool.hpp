@@ -51,7 +51,12 @@ class thread_pool : public std::enable_shared_from_this<thread_pool> {
    public:
     [[nodiscard]] bool await_ready() const noexcept { return false; }
     /** Queues the coroutine; returns false (go on here) when the pool is shut down. */
-    bool await_suspend(std::coroutine_handle<> awaiting_coroutine) noexcept;
+    // Never inlined: clang 16 and older, inlining it into a coroutine before splitting that
+    // coroutine, merge the two stores to m_rejected (false before, true if refused) into one made
+    // after the call that queued the coroutine: a write to a frame that a pool thread may be
+    // running, or have freed (llvm/llvm-project#56301; clang 17 and 18 keep such an await_suspend
+    // out of line themselves, clang 19 no longer inlines it before the split).
+    [[gnu::noinline]] bool await_suspend(std::coroutine_handle<> awaiting_coroutine) noexcept;
     /** Throws `std::runtime_error` when the pool was shut down and the coroutine did not move. */
     void await_resume() const;
 
