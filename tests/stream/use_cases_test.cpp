@@ -219,9 +219,12 @@ TYPED_TEST(use_cases, the_buffered_writer_sends_its_lines_at_once_with_the_end) 
 TYPED_TEST(use_cases, write_now_on_a_raw_stream_and_its_frame_is_not_allocated_when_nothing_waits) {
   std::size_t allocations = 99;
   auto writer = [](tcp::socket& s, std::size_t* allocations) -> task<std::error_code> {
+    // send_data's frame is made before counting starts: whether it is an allocation depends on the
+    // compiler (clang builds it inside this frame when it can, g++ never does). Writing with
+    // write_now, when nothing waits, allocates nothing.
+    auto sending = send_data(s);
     senet::test::allocation_scope scope;
-    auto ec = co_await send_data(s);
-    // The task frame of send_data is one allocation; write_now adds none when nothing waits.
+    auto ec = co_await std::move(sending);
     *allocations = scope.count();
     s.shutdown(net::socket_base::shutdown_send);  // a raw stream has no write_eof: end it here
     co_return ec;
@@ -229,7 +232,7 @@ TYPED_TEST(use_cases, write_now_on_a_raw_stream_and_its_frame_is_not_allocated_w
   auto [ec, got] = this->exchange(writer(this->client(), &allocations));
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(got, "helloworld");
-  EXPECT_EQ(allocations, 1u);
+  EXPECT_EQ(allocations, 0u);
 }
 
 TYPED_TEST(use_cases, relaying_a_streaming_body_from_one_connection_to_another) {
