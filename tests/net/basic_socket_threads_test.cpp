@@ -39,6 +39,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -597,6 +598,137 @@ TYPED_TEST(basic_socket_threads,
     ASSERT_EQ(this->value_of(net::async_read(v[0].client, buffer(got))), 2U);
     EXPECT_EQ(got[0], 'a');
     EXPECT_EQ(got[1], 'b');
+  }
+}
+
+// Runs `action` in its completion, then records the completion (`inner`).
+struct acting_receiver {
+  using receiver_concept = ex::receiver_t;
+  std::function<void()>* action;
+  senet::test::record_receiver inner;
+  [[nodiscard]] auto get_env() const noexcept { return inner.get_env(); }
+  void set_value(std::size_t n) && noexcept {
+    (*action)();
+    std::move(inner).set_value(n);
+  }
+  void set_error(std::error_code ec) && noexcept {
+    (*action)();
+    std::move(inner).set_error(ec);
+  }
+  void set_stopped() && noexcept {
+    (*action)();
+    std::move(inner).set_stopped();
+  }
+};
+
+// The step of an operation of several steps completed, and its completion waits in the ready queue
+// behind another completion, whose receiver ends the socket (close, release, destroy, move,
+// cancel). The operation must not start its next step, which would read the socket: gone after
+// `destroy` (AddressSanitizer), closed after the others (the step would fail with
+// bad_file_descriptor, or wait on a descriptor that a close on another thread takes away: a
+// completion lost). Each completes once, with operation_aborted (stopped after cancel()), after
+// the bytes its step read: async_read reports them, async_read_until leaves them in its buffer.
+TYPED_TEST(basic_socket_threads, a_step_delivered_after_its_socket_ended_starts_no_next_step) {
+  using senet::test::completion_record;
+  using senet::test::record_receiver;
+  for (ending how : {ending::close, ending::release, ending::destroy, ending::move, ending::cancel}) {
+    SCOPED_TRACE(name_of(how));
+    auto v = this->pairs(3);
+    auto reading = std::make_unique<tcp::socket>(std::move(v[0].server));
+    auto until = std::make_unique<tcp::socket>(std::move(v[2].server));
+    std::optional<tcp::socket> moved_reading;
+    std::optional<tcp::socket> moved_until;
+    int released[2] = {-1, -1};
+    std::array<char, 8> got{};
+    std::size_t transferred = 0;
+    std::size_t transferred_at_trigger = 99;
+    std::string line;
+    char trigger_byte = 0;
+    completion_record trigger;
+    completion_record read;
+    completion_record line_read;
+    std::function<void()> end = [&] {
+      transferred_at_trigger = transferred;
+      switch (how) {
+        case ending::close:
+          reading->close();
+          until->close();
+          break;
+        case ending::release:
+          released[0] = reading->release();
+          released[1] = until->release();
+          break;
+        case ending::destroy:
+          reading.reset();
+          until.reset();
+          break;
+        case ending::move:
+          moved_reading.emplace(std::move(*reading));
+          moved_until.emplace(std::move(*until));
+          break;
+        case ending::cancel:
+          reading->cancel();
+          until->cancel();
+          break;
+      }
+    };
+    auto t = senet::test::connect_slot(net::async_receive(v[1].server, buffer(&trigger_byte, 1)),
+                                       acting_receiver{&end, record_receiver{&this->ctx(), &trigger}});
+    auto r = senet::test::connect_slot(net::async_read(*reading, buffer(got), transferred),
+                                       record_receiver{&this->ctx(), &read});
+    auto u = senet::test::connect_slot(net::async_read_until(*until, net::dynamic_buffer(line), "\n"),
+                                       record_receiver{&this->ctx(), &line_read});
+    t->start();
+    r->start();
+    u->start();
+    this->ctx().poll();
+    ASSERT_FALSE(trigger.done() || read.done() || line_read.done());
+    // The trigger's byte first, then half of what the read wants and a line without its end, sent
+    // by the loop when it takes these starts: the three receives complete in the loop's next
+    // gather, the trigger's first.
+    std::array<outcome, 3> sends;
+    start_kept(this->keep_, net::async_send(this->scheduler(), v[1].client, buffer("t", 1)),
+               outcome_receiver{&this->ctx(), &sends[0]});
+    start_kept(this->keep_, net::async_send(this->scheduler(), v[0].client, buffer("abcd", 4)),
+               outcome_receiver{&this->ctx(), &sends[1]});
+    start_kept(this->keep_, net::async_send(this->scheduler(), v[2].client, buffer("efgh", 4)),
+               outcome_receiver{&this->ctx(), &sends[2]});
+    ASSERT_TRUE(senet::test::eventually([&] {
+      this->ctx().poll();
+      return trigger.done() && read.done() && line_read.done();
+    })) << "no completion within 20 s";
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+      EXPECT_EQ(sends[i].completions.load(), 1);
+      EXPECT_EQ(sends[i].bytes, i == 0 ? 1U : 4U) << sends[i].error.message();
+    }
+    // What shows that the read's step was delivered after the trigger had ended the socket.
+    ASSERT_EQ(transferred_at_trigger, 0U) << "the step was delivered before the trigger";
+    EXPECT_EQ(transferred, 4U) << "the step did not complete before the trigger";
+    EXPECT_EQ(std::string_view(got.data(), 4), "abcd");
+    EXPECT_EQ(line, "efgh");
+    for (auto [name, rec] : {std::pair{"async_read", &read}, std::pair{"async_read_until", &line_read}}) {
+      SCOPED_TRACE(name);
+      EXPECT_EQ(rec->count.load(), 1);
+      if (how == ending::cancel) {
+        EXPECT_TRUE(rec->is_stopped()) << rec->ec.message();
+      } else {
+        EXPECT_TRUE(rec->is_error());
+        EXPECT_EQ(rec->ec, senet::error::operation_aborted) << rec->ec.message();
+      }
+    }
+    for (int fd : released) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    }
+    if (how == ending::cancel || how == ending::move) {
+      // The socket still works.
+      tcp::socket& s = how == ending::cancel ? *reading : *moved_reading;
+      ASSERT_EQ(this->value_of(net::async_send(v[0].client, buffer("ijkl", 4))), 4U);
+      char byte = 0;
+      ASSERT_EQ(this->value_of(net::async_receive(s, buffer(&byte, 1))), 1U);
+      EXPECT_EQ(byte, 'i');
+    }
   }
 }
 

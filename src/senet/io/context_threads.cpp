@@ -107,6 +107,18 @@ void context_impl::descriptor_action_here(descriptor& d, detail::descriptor_acti
   if (state == nullptr) {
     return;
   }
+  // Completions of `d`'s operations waiting in the ready queue: one of an operation of several
+  // steps (async_read, async_write, async_read_until) would start the next step when it is
+  // delivered, reading the socket, which may be gone once this returns. Marked, the operation ends
+  // instead (stoppable_operation::end_if_marked: `operation_aborted`, or `set_stopped()` after a
+  // cancel). Starts on their way have their own marks (settle_here).
+  handoff_state mark =
+      action == detail::descriptor_action::cancel ? handoff_state::cancelled : handoff_state::abandoned;
+  ready_.for_each([&](io_operation& op) {
+    if (op.descriptor_ == &d && op.handoff_ == handoff_state::none) {
+      op.handoff_ = mark;
+    }
+  });
   if (state->standing != nullptr) [[unlikely]] {
     standing_release(*state, action != detail::descriptor_action::cancel);
   }

@@ -75,15 +75,19 @@ inline constexpr std::uint8_t completion_copied = 16;
 inline constexpr std::uint8_t start_would_block = 1;
 
 /** `io_operation::handoff_`: where a start handed to the loop with its descriptor
-    (`start_here_or_hand_off`, `descriptor::on_its_way`) stands. */
+    (`start_here_or_hand_off`, `descriptor::on_its_way`) stands, and whether the socket of a
+    record whose completion waits in the ready queue was released or cancelled meanwhile (the
+    operation then starts no further step: `stoppable_operation`). */
 enum class handoff_state : std::uint8_t {
   none,        ///< not handed off with a descriptor, or taken by the loop
   on_its_way,  ///< handed off; the loop has not taken it yet
-  /** Its socket was released before the loop took it: the start completes with
-      `operation_aborted`, without reading the socket (which may be gone). */
+  /** Its socket was released before the loop took it, or before its completion was delivered:
+      the operation completes with `operation_aborted` instead of starting (again), without
+      reading the socket (which may be gone). */
   abandoned,
-  /** Its socket was cancelled (`cancel_descriptor`) before the loop took it: the start completes
-      as a stopped operation does, without reading the socket. */
+  /** Its socket was cancelled (`cancel_descriptor`) before the loop took it, or before its
+      completion was delivered: the operation completes as a stopped operation does instead of
+      starting (again), without reading the socket. */
   cancelled,
 };
 

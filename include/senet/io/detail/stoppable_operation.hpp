@@ -176,6 +176,9 @@ inline void started_handed_off(io_context& ctx) noexcept {
       complete the receiver but wants the record started again (a multi-step operation such as
       `async_write`), which calls `prepare()` again. Restarts that complete at once are looped
       over, never recursed into, and a stop request between steps completes with `set_stopped`.
+      A release of the socket while a step's completion waits in the ready queue completes the
+      operation with `deliver_abandoned()` instead of starting the next step (a cancel with
+      `deliver_cancelled()`), so that no step reads a socket that is gone.
 
     `Derived` may also hide these members of the base (an operation with a second record, such as
     `net::timeout`'s timer, does; the defaults cost nothing):
@@ -195,8 +198,10 @@ inline void started_handed_off(io_context& ctx) noexcept {
       `deliver_abandoned()` (released) or `deliver_cancelled()` (cancelled), without calling
       `prepare()`; neither may read the socket.
     - `deliver_abandoned() noexcept`: completes the receiver of a start whose socket was released
-      before the loop took it; by default `set_error(senet::error::operation_aborted)`, what
-      `deliver()` reports for a waiting record released. (Not `deliver()` itself: a second caller
+      before the loop took it, or of a multi-step operation whose socket was released between two
+      steps (after `deliver()` returned true); by default
+      `set_error(senet::error::operation_aborted)`, what `deliver()` reports for a waiting record
+      released. (Not `deliver()` itself: a second caller
       of the receiver's value path would cost the common completion its inlining.)
     A second record's completion calls `release_stop_callback(record)` first, exactly as the
     record's own completion does.
@@ -279,6 +284,11 @@ class stoppable_operation : public Record {
     void operator()() const noexcept { self_->derived().cancel_records(); }
   };
   using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
+  // Whether `deliver()` returns bool: the operation may start its record again. A function, as
+  // the next: `Derived` is complete only in member function bodies.
+  static constexpr bool multi_step() noexcept {
+    return std::is_same_v<decltype(std::declval<Derived&>().deliver()), bool>;
+  }
   // Whether `Derived` names the descriptor its starts read (`handoff_descriptor`). A function:
   // `Derived` is complete only in member function bodies.
   static constexpr bool counts_handoffs() noexcept {
@@ -373,13 +383,7 @@ class stoppable_operation : public Record {
   // gone: it completes without reading it. Otherwise the start runs as any does, holding the count
   // until it is done (`counted_start`: through completions delivered at once and restarts).
   void start_counted_here() noexcept {
-    handoff_state mark = std::exchange(this->handoff_, handoff_state::none);
-    if (mark == handoff_state::abandoned) {
-      derived().deliver_abandoned();
-      return;
-    }
-    if (mark == handoff_state::cancelled) {
-      derived().deliver_cancelled();
+    if (end_if_marked()) {
       return;
     }
     io_context& ctx = *ctx_;  // `*this` may be gone once the receiver is completed
@@ -387,6 +391,23 @@ class stoppable_operation : public Record {
     enter_counted_start(ctx, running);
     start_here(current_token());
     leave_counted_start(ctx, running);
+  }
+
+  // A record marked abandoned or cancelled (its socket released or cancelled while its start was
+  // on its way to the loop, or while the completion of a step waited in the ready queue:
+  // `context_impl::descriptor_action_here`) completes the operation without reading the socket,
+  // which may be gone: true when it did.
+  bool end_if_marked() noexcept {
+    handoff_state mark = std::exchange(this->handoff_, handoff_state::none);
+    if (mark == handoff_state::abandoned) {
+      derived().deliver_abandoned();
+      return true;
+    }
+    if (mark == handoff_state::cancelled) {
+      derived().deliver_cancelled();
+      return true;
+    }
+    return false;
   }
 
   // Fills the record; false when that failed and the receiver got the error.
@@ -468,9 +489,14 @@ class stoppable_operation : public Record {
       derived().deliver_cancelled();
       return false;
     }
-    if constexpr (std::is_same_v<decltype(derived().deliver()), bool>) {
+    if constexpr (multi_step()) {
       if (!derived().deliver()) {
         return false;
+      }
+      if constexpr (counts_handoffs()) {
+        if (this->handoff_ != handoff_state::none && end_if_marked()) [[unlikely]] {
+          return false;
+        }
       }
       if constexpr (stoppable) {
         if (ex::get_stop_token(ex::get_env(rcvr_)).stop_requested()) {
