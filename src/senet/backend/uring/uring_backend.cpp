@@ -1659,6 +1659,12 @@ class uring_backend final : public backend {
       result = released_result(op, result);
     } else if ((flags & f_cancelling) != 0) {
       result = cancelled_result(op, result);
+      if (result != -ECANCELED && op.handoff_ == handoff_state::none) {
+        // What the operation asked for came before the cancel reached the kernel: it completes
+        // with it, but an operation of several steps starts no further one (stoppable_operation),
+        // as on the backends that cancel at once.
+        op.handoff_ = handoff_state::cancelled;
+      }
     }
     advance(op);
     op.backend_link_ = nullptr;
