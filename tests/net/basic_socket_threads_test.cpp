@@ -732,6 +732,138 @@ TYPED_TEST(basic_socket_threads, a_step_delivered_after_its_socket_ended_starts_
   }
 }
 
+// An operation of several steps whose steps complete at once (a read of data that is there
+// already, into 4,096 buffers of one byte, 16 to a step) starts at most 16 steps in a row; the
+// next one starts in a later turn of the loop. So a peer that keeps a socket ready (a fast
+// sender, with no delimiter for async_read_until) cannot keep the loop from its other work: here
+// an operation started after the read, which asks the read to stop (a close handed to the loop
+// from another thread waited for such a read to end). On io_uring, whose steps go to the ring,
+// the loop goes round at every step. The read then goes on with nothing lost, or stops with what
+// it read reported.
+TYPED_TEST(basic_socket_threads, steps_that_complete_at_once_let_the_loop_go_round) {
+  using senet::test::completion_record;
+  using senet::test::record_receiver;
+  std::string data(4096, 0);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<char>('a' + i % 26);
+  }
+  for (bool stop : {false, true}) {
+    SCOPED_TRACE(stop ? "stopped between steps" : "goes on");
+    auto v = this->pairs(1);
+    // Sent before the read starts: every step of the read finds its bytes there.
+    ASSERT_EQ(this->value_of(net::async_write(v[0].client, buffer(data))), data.size());
+    std::string got(data.size(), 0);
+    std::vector<senet::mutable_buffer> bytes;
+    for (char& c : got) {
+      bytes.push_back(buffer(&c, 1));
+    }
+    std::size_t transferred = 0;
+    std::size_t read_when_the_other_ran = 0;
+    completion_record read;
+    completion_record other;
+    auto r = senet::test::connect_slot(net::async_read(v[0].server, bytes, transferred),
+                                       record_receiver{&this->ctx(), &read});
+    auto o = senet::test::connect_slot(ex::schedule(this->scheduler()) | ex::then([&] {
+                                         read_when_the_other_ran = transferred;
+                                         if (stop) {
+                                           read.stop.request_stop();
+                                         }
+                                       }),
+                                       record_receiver{&this->ctx(), &other});
+    r->start();
+    o->start();
+    ASSERT_TRUE(senet::test::eventually([&] {
+      this->ctx().poll();
+      return other.done() && read.done();
+    })) << "no completion within 20 s";
+    EXPECT_LT(read_when_the_other_ran, data.size()) << "the read kept the loop until it had read everything";
+    EXPECT_EQ(read.count.load(), 1);
+    if (stop) {
+      EXPECT_TRUE(read.is_stopped()) << read.ec.message();
+      EXPECT_LT(transferred, data.size());
+    } else {
+      ASSERT_TRUE(read.is_value()) << read.ec.message();
+      EXPECT_EQ(read.bytes, data.size());
+      EXPECT_EQ(transferred, data.size());
+    }
+    // What was read, in order.
+    EXPECT_EQ(got.substr(0, transferred), data.substr(0, transferred));
+    if (stop) {
+      // The rest is still there for the next read.
+      std::string rest(data.size() - transferred, 0);
+      ASSERT_EQ(this->value_of(net::async_read(v[0].server, buffer(rest))), rest.size());
+      EXPECT_EQ(rest, data.substr(transferred));
+    }
+  }
+}
+
+// A multi-step operation whose steps complete at once, its next step deferred to a later turn of
+// the loop (above), and its socket ended meanwhile, on a thread ordered after the start, while
+// nobody runs the context (here: this one). On epoll the backend does not know the socket (every
+// call completed at once, so none registered it), and only the deferred restart, counted on the
+// socket's descriptor as a start on its way is, makes the release go to the loop. The read then
+// completes once, with operation_aborted (stopped after cancel()), reporting the bytes it read,
+// without touching the socket again (gone after `destroy`: AddressSanitizer).
+TYPED_TEST(basic_socket_threads, a_deferred_step_whose_socket_ended_meanwhile_starts_no_more) {
+  using senet::test::completion_record;
+  using senet::test::record_receiver;
+  const std::string data(4096, 'z');
+  for (ending how : {ending::close, ending::release, ending::destroy, ending::move, ending::cancel}) {
+    SCOPED_TRACE(name_of(how));
+    auto v = this->pairs(1);
+    ASSERT_EQ(this->value_of(net::async_write(v[0].client, buffer(data))), data.size());
+    auto sock = std::make_unique<tcp::socket>(std::move(v[0].server));
+    std::string got(data.size(), 0);
+    std::vector<senet::mutable_buffer> bytes;
+    for (char& c : got) {
+      bytes.push_back(buffer(&c, 1));
+    }
+    std::size_t transferred = 0;
+    completion_record read;
+    auto r = senet::test::connect_slot(net::async_read(this->scheduler(), *sock, bytes, transferred),
+                                       record_receiver{&this->ctx(), &read});
+    r->start();
+    // The loop takes the start and runs one handler: steps, up to a deferred one.
+    this->ctx().poll_one();
+    ASSERT_FALSE(read.done());
+    std::optional<tcp::socket> moved;
+    int released = -1;
+    switch (how) {
+      case ending::close:
+        sock->close();
+        break;
+      case ending::release:
+        released = sock->release();
+        break;
+      case ending::destroy:
+        sock.reset();
+        break;
+      case ending::move:
+        moved.emplace(std::move(*sock));
+        break;
+      case ending::cancel:
+        sock->cancel();
+        break;
+    }
+    ASSERT_TRUE(senet::test::eventually([&] {
+      this->ctx().poll();
+      return read.done();
+    })) << "no completion within 20 s";
+    EXPECT_EQ(read.count.load(), 1);
+    if (how == ending::cancel) {
+      EXPECT_TRUE(read.is_stopped()) << read.ec.message();
+    } else {
+      EXPECT_TRUE(read.is_error());
+      EXPECT_EQ(read.ec, senet::error::operation_aborted) << read.ec.message();
+    }
+    EXPECT_LT(transferred, data.size());
+    EXPECT_EQ(got.substr(0, transferred), data.substr(0, transferred));
+    if (released >= 0) {
+      ::close(released);
+    }
+  }
+}
+
 // The way a program uses this: worker threads start operations on their sockets and destroy
 // (or close) them right away, while another thread runs the context. A start may be taken by the
 // loop before, during or after the destruction; each operation completes exactly once, on the

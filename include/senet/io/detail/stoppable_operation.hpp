@@ -175,10 +175,11 @@ inline void started_handed_off(io_context& ctx) noexcept {
       (`result_error` maps negative results); returns `void`, or `bool`: `true` when it did not
       complete the receiver but wants the record started again (a multi-step operation such as
       `async_write`), which calls `prepare()` again. Restarts that complete at once are looped
-      over, never recursed into, and a stop request between steps completes with `set_stopped`.
-      A release of the socket while a step's completion waits in the ready queue completes the
-      operation with `deliver_abandoned()` instead of starting the next step (a cancel with
-      `deliver_cancelled()`), so that no step reads a socket that is gone.
+      over, never recursed into (16 in a row at most: the next one starts in a later turn of the
+      loop, so that the loop goes round), and a stop request between steps completes with
+      `set_stopped`. A release of the socket while a step's completion waits in the ready queue
+      completes the operation with `deliver_abandoned()` instead of starting the next step (a
+      cancel with `deliver_cancelled()`), so that no step reads a socket that is gone.
 
     `Derived` may also hide these members of the base (an operation with a second record, such as
     `net::timeout`'s timer, does; the defaults cost nothing):
@@ -284,6 +285,8 @@ class stoppable_operation : public Record {
     void operator()() const noexcept { self_->derived().cancel_records(); }
   };
   using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
+  // How many steps of a multi-step operation may complete at once in a row (`finish_and_restart`).
+  static constexpr unsigned steps_at_once = 16;
   // Whether `deliver()` returns bool: the operation may start its record again. A function, as
   // the next: `Derived` is complete only in member function bodies.
   static constexpr bool multi_step() noexcept {
@@ -447,13 +450,66 @@ class stoppable_operation : public Record {
   // the receivers' completions, whose register saves would otherwise be made by every start,
   // also by those of operations that wait (every receive).
   [[gnu::noinline]] bool finish_and_restart() noexcept {
-    for (;;) {
-      if (!finish_step() || !prepare_record()) {
+    for (unsigned steps = 1;; ++steps) {
+      if (!finish_step()) {
+        return false;
+      }
+      if constexpr (multi_step()) {
+        if (steps == steps_at_once) [[unlikely]] {
+          defer_restart();
+          return true;
+        }
+      }
+      if (!prepare_record()) {
         return false;
       }
       if (!start_filled()) {
         return true;
       }
+    }
+  }
+
+  // After `steps_at_once` steps completed at once in a row, the next one starts in a later turn of
+  // the loop (`restart_deferred`, through the ready queue), so that an operation whose peer keeps
+  // the socket ready (an `async_read_until` that finds no delimiter in what a fast sender
+  // streams) cannot keep the loop from its other work, such as a close handed to it. Meanwhile the
+  // restart is on its way as a start handed over from another thread is: counted on the
+  // socket's descriptor (`start_here_or_hand_off`), so that a close, release, move or destruction
+  // of the socket on any thread has the loop mark it (the descriptor may be unknown to the
+  // backend, whose calls all completed at once: then nothing else would make the release go to
+  // the loop), and with the stop callback registered (a stop request finds the record completed
+  // and leaves it; `restart_deferred` then completes with `set_stopped()`).
+  void defer_restart() noexcept {
+    this->complete_ = &stoppable_operation::restart_deferred;
+    if constexpr (counts_handoffs()) {
+      descriptor* d = derived().handoff_descriptor();
+      this->descriptor_ = d;
+      this->handoff_ = handoff_state::on_its_way;
+      d->handed_to = ctx_;
+      d->on_its_way.add();
+    }
+    post(*ctx_, *this);
+  }
+
+  static void restart_deferred(io_operation* op) noexcept {
+    auto& self = *static_cast<stoppable_operation*>(op);
+    self.release_stop_callback(self);
+    if constexpr (stoppable) {
+      if (self.current_token().stop_requested()) {
+        if constexpr (counts_handoffs()) {
+          if (self.end_if_marked()) {
+            return;  // released or cancelled too: the release gave the count back
+          }
+          self.descriptor_->on_its_way.remove();
+        }
+        ex::set_stopped(std::move(self.rcvr_));
+        return;
+      }
+    }
+    if constexpr (counts_handoffs()) {
+      self.start_counted_here();
+    } else {
+      self.start_here(self.current_token());
     }
   }
 
