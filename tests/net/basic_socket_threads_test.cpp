@@ -32,6 +32,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <future>
@@ -860,6 +861,95 @@ TYPED_TEST(basic_socket_threads, a_deferred_step_whose_socket_ended_meanwhile_st
     EXPECT_EQ(got.substr(0, transferred), data.substr(0, transferred));
     if (released >= 0) {
       ::close(released);
+    }
+  }
+}
+
+// The way a program meets the three tests above: a thread runs the context, a peer streams bytes
+// as fast as it can (or reads them, for the write), and this thread destroys or closes the socket
+// while an async_read, async_read_until or async_write on it runs, at a moment that varies: its
+// steps complete at once, wait, or wait in the ready queue. Each completes exactly once, on the
+// context's thread, with its value or operation_aborted; nothing reads the socket afterwards
+// (AddressSanitizer, ThreadSanitizer), and the close returns. (Not on the test backend, whose
+// simulated connections have no peer on another thread.)
+TYPED_TEST(basic_socket_threads, composed_operations_whose_socket_ends_on_another_thread_complete_once) {
+  if constexpr (TypeParam::kind == io::backend_kind::test) {
+    GTEST_SKIP() << "a peer streaming on another thread needs a real connection";
+  }
+  using senet::test::completion_record;
+  using senet::test::record_receiver;
+  enum class composed { read, read_until, write };
+  std::vector<char> storage(1 << 20);
+  for (composed which : {composed::read, composed::read_until, composed::write}) {
+    for (bool destroy : {true, false}) {
+      const char* what = which == composed::read ? (destroy ? "async_read, destroyed" : "async_read, closed")
+                         : which == composed::read_until
+                             ? (destroy ? "async_read_until, destroyed" : "async_read_until, closed")
+                             : (destroy ? "async_write, destroyed" : "async_write, closed");
+      SCOPED_TRACE(what);
+      senet::test::race_budget budget(100, 300ms, senet::test::minimum_iterations);
+      while (budget.next()) {
+        auto v = this->pairs(1);
+        auto sock = std::make_unique<tcp::socket>(std::move(v[0].server));
+        senet::test::context_runner runner(this->ctx());
+        std::atomic<bool> stop{false};
+        int peer = v[0].client.native_handle();
+        std::thread streaming([&] {
+          char chunk[16384];
+          std::memset(chunk, 'x', sizeof chunk);
+          while (!stop.load(std::memory_order_relaxed)) {
+            ::ssize_t r = which == composed::write
+                              ? ::recv(peer, chunk, sizeof chunk, MSG_DONTWAIT)
+                              : ::send(peer, chunk, sizeof chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (r <= 0) {
+              std::this_thread::yield();
+            }
+          }
+        });
+        std::string line;
+        completion_record rec;
+        std::unique_ptr<kept_base> op;
+        auto keep = [&](auto sndr) {
+          using S = decltype(sndr);
+          auto k = std::make_unique<kept_operation<S, record_receiver>>(std::move(sndr),
+                                                                        record_receiver{&this->ctx(), &rec});
+          ex::start(k->op);
+          op = std::move(k);
+        };
+        switch (which) {
+          case composed::read:
+            keep(net::async_read(this->scheduler(), *sock, buffer(storage)));
+            break;
+          case composed::read_until:
+            keep(net::async_read_until(this->scheduler(), *sock, net::dynamic_buffer(line), "\n"));
+            break;
+          case composed::write:
+            keep(net::async_write(this->scheduler(), *sock, buffer(storage)));
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(budget.done() * 37 % 500));
+        bounded(
+            [&] {
+              if (destroy) {
+                sock.reset();
+              } else {
+                sock->close();
+              }
+            },
+            30s, destroy ? "the destruction" : "the close");
+        bool done = senet::test::eventually([&] { return rec.done(); });
+        stop.store(true, std::memory_order_relaxed);
+        streaming.join();
+        ASSERT_TRUE(done) << "no completion within 20 s";
+        runner.finish();
+        EXPECT_EQ(rec.count.load(), 1);
+        EXPECT_EQ(rec.thread, runner.id());
+        if (!rec.is_value()) {
+          ASSERT_TRUE(rec.is_error());
+          EXPECT_EQ(rec.ec, senet::error::operation_aborted) << rec.ec.message();
+        }
+      }
+      SENET_EXPECT_RACED(budget, what);
     }
   }
 }

@@ -103,6 +103,11 @@ void context_impl::end_borrow(io_context::run_token token) noexcept {
 // Runner only: the release or cancel itself. d.context_state is read again here: the state the
 // caller saw belongs to this context's backend, and only this thread changes it.
 void context_impl::descriptor_action_here(descriptor& d, detail::descriptor_action action) noexcept {
+  if (d.on_its_way.count() != 0) {
+    // A restart that this thread deferred (stoppable_operation::defer_restart) after the caller
+    // found no start on its way: it is marked as one handed over is.
+    settle_here(d, action);
+  }
   auto* state = static_cast<descriptor_state*>(d.context_state);
   if (state == nullptr) {
     return;
