@@ -131,7 +131,7 @@ bool start_here_or_post(io_context& ctx, io_operation& op, Rcvr& rcvr,
     the send (`op.result_`: bytes or -errno); false when the record is to be started, then with
     `start_would_block` when the call would have blocked. The context's thread only (it is called
     by `stoppable_operation::start_here`, which runs there). */
-inline bool start_directly(io_context& ctx, io_operation& op) noexcept {
+[[gnu::always_inline]] inline bool start_directly(io_context& ctx, io_operation& op) noexcept {
   const descriptor& d = *op.descriptor_;
   // Called by start_here, which runs on the context's thread only: a head of this context is this
   // thread's to read. The test that fails for every send of a backend that does not try sends
@@ -285,8 +285,10 @@ class stoppable_operation : public Record {
     void operator()() const noexcept { self_->derived().cancel_records(); }
   };
   using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
-  // How many steps of a multi-step operation may complete at once in a row (`finish_and_restart`).
+  // Every `steps_at_once`-th restart of a multi-step operation that follows a step completed at
+  // once is deferred to a later turn of the loop (`finish_and_restart`); a power of two.
   static constexpr unsigned steps_at_once = 16;
+  static_assert((steps_at_once & (steps_at_once - 1)) == 0);
   // Whether `deliver()` returns bool: the operation may start its record again. A function, as
   // the next: `Derived` is complete only in member function bodies.
   static constexpr bool multi_step() noexcept {
@@ -450,12 +452,13 @@ class stoppable_operation : public Record {
   // the receivers' completions, whose register saves would otherwise be made by every start,
   // also by those of operations that wait (every receive).
   [[gnu::noinline]] bool finish_and_restart() noexcept {
-    for (unsigned steps = 1;; ++steps) {
+    for (;;) {
       if (!finish_step()) {
         return false;
       }
       if constexpr (multi_step()) {
-        if (steps == steps_at_once) [[unlikely]] {
+        // Counted in the record's tail padding, not in a register the common case would save.
+        if ((++restarts_ & (steps_at_once - 1)) == 0) [[unlikely]] {
           defer_restart();
           return true;
         }
@@ -567,8 +570,10 @@ class stoppable_operation : public Record {
     }
   }
 
-  // First: a small member goes into the record's tail padding.
+  // First: small members go into the record's tail padding.
   registration registered_ = registration::none;
+  // Restarts after steps that completed at once (`finish_and_restart`; wraps).
+  std::uint8_t restarts_ = 0;
   io_context* ctx_;
   Rcvr rcvr_;
   [[no_unique_address]] std::conditional_t<stoppable, callback_slot, no_callback> callback_;
