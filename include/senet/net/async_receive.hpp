@@ -110,6 +110,10 @@ struct async_receive_t {
   /** `net::async_receive(socket, pool)`: a sender that receives the next bytes of `socket` into a
       buffer of `pool` (a `net::buffer_pool` registered with the socket's io_context).
 
+      `socket` is a stream socket; a datagram socket does not compile (a pool's buffers hold a
+      byte stream: a datagram's boundaries, and an empty datagram, which would read as the end of
+      the stream, would be lost; receive datagrams with `async_receive(socket, buffers)`).
+
       Completion signatures: `set_value_t(net::pooled_buffer)` (the bytes received, at most
       `pool.buffer_size()`; an empty `pooled_buffer` at end of stream, and again for every
       receive after it), `set_error_t(std::error_code)` (`errno` values in
