@@ -235,12 +235,17 @@ class read_until_sender {
     stays in the buffer. `set_stopped_t()`.
     Cancellation: a stop request cancels the pending read; the operation completes with
     `set_stopped()`.
-    Buffer lifetime: the caller keeps `socket` and the buffer's container valid, and does not
-    touch the container, until completion; the buffer object (a reference to the container) and
-    the delimiter are copied into the sender (a delimiter longer than `std::string`'s inline
-    capacity, 15 bytes, allocates once per sender).
+    Buffer lifetime: the caller keeps the buffer's container valid, and does not touch it, until
+    completion; the buffer object (a reference to the container) and the delimiter are copied into
+    the sender (a delimiter longer than `std::string`'s inline capacity, 15 bytes, allocates once
+    per sender). The socket may be closed, moved or destroyed meanwhile, from any thread, as
+    `basic_socket` says: the operation then completes with `operation_aborted`, the bytes read
+    before in the buffer.
     Thread safety: one read at a time per socket.
-    Allocation: none per read; the container grows as its `resize` does.
+    Allocation: none per read; the container grows as its `resize` does. Reads that complete at
+    once are looped over, never recursed into; every 16th goes through the io_context's queue, so
+    that a peer that keeps sending without a delimiter cannot keep the context's thread from its
+    other work.
 */
 struct async_read_until_t {
   template <detail::io_socket Socket, detail::contiguous_dynamic_buffer DynamicBuffer>

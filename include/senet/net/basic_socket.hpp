@@ -96,7 +96,10 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     one does (`operation_aborted`; `set_stopped()` after `cancel()`). A connect started on a closed
     socket is aborted by `close()` before the loop takes it, and does not open the socket.
     (`cancel()` of a closed socket is `not_open` and stops nothing.) This holds for every
-    `net::async_*` sender of the socket, with or without a scheduler argument. A socket operation
+    `net::async_*` sender of the socket, with or without a scheduler argument, also between the
+    steps of one of several (`async_read`, `async_write`, `async_read_until`): such an operation
+    whose step had completed when the socket was ended completes the same way, without starting
+    its next step. A socket operation
     inside a sender of the user's making (`ex::starts_on(sch, net::async_receive(socket, b))`,
     `ex::let_value`) is started only when that sender gets to it, on the loop, and reads the
     socket then: such a socket must outlive the whole sender (a close before it gets there makes
@@ -521,7 +524,9 @@ class basic_socket : public socket_base {
   /// the peer closes or resets the connection right after `cancel()` returned. Only bytes, a
   /// connection or readiness that the operation had already obtained complete it with them (on
   /// io_uring, whose cancellation reaches the kernel at the loop's next turn, they may come until
-  /// then), so that nothing is lost. The socket stays open and usable. `not_open` if the socket is
+  /// then), so that nothing is lost; an operation of several steps (`async_read`, `async_write`,
+  /// `async_read_until`) whose step had obtained them completes with `set_stopped()` instead of
+  /// starting its next step. The socket stays open and usable. `not_open` if the socket is
   /// closed. Any thread (see Thread safety).
   void cancel(std::error_code& ec) noexcept {
     if (check_open(ec)) {

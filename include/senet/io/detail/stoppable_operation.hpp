@@ -175,8 +175,8 @@ inline void started_handed_off(io_context& ctx) noexcept {
       (`result_error` maps negative results); returns `void`, or `bool`: `true` when it did not
       complete the receiver but wants the record started again (a multi-step operation such as
       `async_write`), which calls `prepare()` again. Restarts that complete at once are looped
-      over, never recursed into (16 in a row at most: the next one starts in a later turn of the
-      loop, so that the loop goes round), and a stop request between steps completes with
+      over, never recursed into (every 16th of them starts in a later turn of the loop, so that
+      the loop goes round), and a stop request between steps completes with
       `set_stopped`. A release of the socket while a step's completion waits in the ready queue
       completes the operation with `deliver_abandoned()` instead of starting the next step (a
       cancel with `deliver_cancelled()`), so that no step reads a socket that is gone.
