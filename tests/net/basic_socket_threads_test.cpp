@@ -734,8 +734,8 @@ TYPED_TEST(basic_socket_threads, a_step_delivered_after_its_socket_ended_starts_
 }
 
 // An operation of several steps whose steps complete at once (a read of data that is there
-// already, into 4,096 buffers of one byte, 16 to a step) starts at most 16 steps in a row; the
-// next one starts in a later turn of the loop. So a peer that keeps a socket ready (a fast
+// already, into 4,096 buffers of one byte, 16 to a step) starts every 16th of them in a later turn
+// of the loop. So a peer that keeps a socket ready (a fast
 // sender, with no delimiter for async_read_until) cannot keep the loop from its other work: here
 // an operation started after the read, which asks the read to stop (a close handed to the loop
 // from another thread waited for such a read to end). On io_uring, whose steps go to the ring,

@@ -76,11 +76,14 @@ class start_tally {
     return *this;
   }
 
-  /** A start is handed over (the starting thread). */
+  /** A start is handed over (the starting thread, or the loop's for a deferred restart): a
+      release, so that a release or cancel that sees the count also sees `handed_to`, stored
+      before. */
   void add() noexcept {
     std::uint16_t n = n_.load(std::memory_order_relaxed);
     while (n != saturated &&
-           !n_.compare_exchange_weak(n, static_cast<std::uint16_t>(n + 1), std::memory_order_relaxed)) {
+           !n_.compare_exchange_weak(n, static_cast<std::uint16_t>(n + 1), std::memory_order_release,
+                                     std::memory_order_relaxed)) {
     }
   }
   /** `k` starts are done with the socket (the loop's thread): a release store, so that a release or

@@ -176,8 +176,8 @@ inline void started_handed_off(io_context& ctx) noexcept {
       complete the receiver but wants the record started again (a multi-step operation such as
       `async_write`), which calls `prepare()` again. Restarts that complete at once are looped
       over, never recursed into (every 16th of them starts in a later turn of the loop, so that
-      the loop goes round), and a stop request between steps completes with
-      `set_stopped`. A release of the socket while a step's completion waits in the ready queue
+      the loop goes round), and a stop request between steps completes with `set_stopped`. A
+      release of the socket while a step's completion waits in the ready queue
       completes the operation with `deliver_abandoned()` instead of starting the next step (a
       cancel with `deliver_cancelled()`), so that no step reads a socket that is gone.
 
@@ -472,7 +472,7 @@ class stoppable_operation : public Record {
     }
   }
 
-  // After `steps_at_once` steps completed at once in a row, the next one starts in a later turn of
+  // Every `steps_at_once`-th restart after a step completed at once starts in a later turn of
   // the loop (`restart_deferred`, through the ready queue), so that an operation whose peer keeps
   // the socket ready (an `async_read_until` that finds no delimiter in what a fast sender
   // streams) cannot keep the loop from its other work, such as a close handed to it. Meanwhile the
