@@ -622,6 +622,29 @@ struct acting_receiver {
   }
 };
 
+// Ends `s` the way `how` says; a moved-to socket goes to `moved`, a released descriptor to
+// `released`.
+void end_socket(ending how, std::unique_ptr<tcp::socket>& s, std::optional<tcp::socket>& moved,
+                int& released) {
+  switch (how) {
+    case ending::close:
+      s->close();
+      break;
+    case ending::release:
+      released = s->release();
+      break;
+    case ending::destroy:
+      s.reset();
+      break;
+    case ending::move:
+      moved.emplace(std::move(*s));
+      break;
+    case ending::cancel:
+      s->cancel();
+      break;
+  }
+}
+
 // The step of an operation of several steps completed, and its completion waits in the ready queue
 // behind another completion, whose receiver ends the socket (close, release, destroy, move,
 // cancel). The operation must not start its next step, which would read the socket: gone after
@@ -650,28 +673,8 @@ TYPED_TEST(basic_socket_threads, a_step_delivered_after_its_socket_ended_starts_
     completion_record line_read;
     std::function<void()> end = [&] {
       transferred_at_trigger = transferred;
-      switch (how) {
-        case ending::close:
-          reading->close();
-          until->close();
-          break;
-        case ending::release:
-          released[0] = reading->release();
-          released[1] = until->release();
-          break;
-        case ending::destroy:
-          reading.reset();
-          until.reset();
-          break;
-        case ending::move:
-          moved_reading.emplace(std::move(*reading));
-          moved_until.emplace(std::move(*until));
-          break;
-        case ending::cancel:
-          reading->cancel();
-          until->cancel();
-          break;
-      }
+      end_socket(how, reading, moved_reading, released[0]);
+      end_socket(how, until, moved_until, released[1]);
     };
     auto t = senet::test::connect_slot(net::async_receive(v[1].server, buffer(&trigger_byte, 1)),
                                        acting_receiver{&end, record_receiver{&this->ctx(), &trigger}});
@@ -829,23 +832,7 @@ TYPED_TEST(basic_socket_threads, a_deferred_step_whose_socket_ended_meanwhile_st
     ASSERT_FALSE(read.done());
     std::optional<tcp::socket> moved;
     int released = -1;
-    switch (how) {
-      case ending::close:
-        sock->close();
-        break;
-      case ending::release:
-        released = sock->release();
-        break;
-      case ending::destroy:
-        sock.reset();
-        break;
-      case ending::move:
-        moved.emplace(std::move(*sock));
-        break;
-      case ending::cancel:
-        sock->cancel();
-        break;
-    }
+    end_socket(how, sock, moved, released);
     ASSERT_TRUE(senet::test::eventually([&] {
       this->ctx().poll();
       return read.done();
