@@ -67,6 +67,18 @@ bool prepare_or_fail(Rcvr& rcvr, Prepare&& prepare) noexcept {
   return true;
 }
 
+/** Counts `op`, a start on its way to `ctx`'s loop that reads `d` there, on `d`
+    (`descriptor::on_its_way`, `handed_to`) and marks it (`io_operation::handoff_`), so that a
+    release or cancel of `d` before the loop takes it has the loop mark it abandoned or cancelled.
+    A start handed over from another thread (`start_here_or_hand_off`) and a restart deferred to a
+    later turn (`stoppable_operation`) are both such starts. */
+inline void count_on_its_way(io_context& ctx, io_operation& op, descriptor& d) noexcept {
+  op.descriptor_ = &d;
+  op.handoff_ = handoff_state::on_its_way;
+  d.handed_to = &ctx;
+  d.on_its_way.add();
+}
+
 /** The second step of an operation state's `start()`, after its stop token was checked: moves
     the start to the context's thread when called on another one (`trampoline(&op)` runs there).
     True when the caller goes on starting here.
@@ -93,10 +105,7 @@ inline bool start_here_or_hand_off(io_context& ctx, io_operation& op, io_operati
     handed_off.fetch_add(1, std::memory_order_relaxed);
     op.complete_ = trampoline;
     if (d != nullptr) {
-      op.descriptor_ = d;
-      op.handoff_ = handoff_state::on_its_way;
-      d->handed_to = &ctx;
-      d->on_its_way.add();
+      count_on_its_way(ctx, op, *d);
     }
     post_remote(ctx, op);
     return false;
@@ -485,11 +494,7 @@ class stoppable_operation : public Record {
   void defer_restart() noexcept {
     this->complete_ = &stoppable_operation::restart_deferred;
     if constexpr (counts_handoffs()) {
-      descriptor* d = derived().handoff_descriptor();
-      this->descriptor_ = d;
-      this->handoff_ = handoff_state::on_its_way;
-      d->handed_to = ctx_;
-      d->on_its_way.add();
+      count_on_its_way(*ctx_, *this, *derived().handoff_descriptor());
     }
     post(*ctx_, *this);
   }
