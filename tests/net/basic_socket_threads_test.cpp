@@ -417,6 +417,29 @@ const char* name_of(ending how) {
   return "?";
 }
 
+// Ends `s` the way `how` says; a moved-to socket goes to `moved`, a released descriptor to
+// `released`.
+void end_socket(ending how, std::unique_ptr<tcp::socket>& s, std::optional<tcp::socket>& moved,
+                int& released) {
+  switch (how) {
+    case ending::close:
+      s->close();
+      break;
+    case ending::release:
+      released = s->release();
+      break;
+    case ending::destroy:
+      s.reset();
+      break;
+    case ending::move:
+      moved.emplace(std::move(*s));
+      break;
+    case ending::cancel:
+      s->cancel();
+      break;
+  }
+}
+
 // Operations started on another thread reach the loop through the context's queue; nobody runs
 // the context, and this thread closes, releases, destroys, moves or cancels the socket before the
 // loop has taken them ("until the loop takes it, close(), release(), cancel(), moving and the
@@ -469,26 +492,13 @@ TYPED_TEST(basic_socket_threads, operations_started_on_another_thread_then_their
     std::optional<tcp::socket> moved_server;
     std::optional<tcp::socket> moved_fresh;
     int fd = -1;
-    switch (how) {
-      case ending::close:
-        server->close();
-        fresh->close();
-        break;
-      case ending::release:
-        fd = server->release();
-        EXPECT_EQ(fresh->release(), -1);
-        break;
-      case ending::destroy:
-        server.reset();
-        fresh.reset();
-        break;
-      case ending::move:
-        moved_server.emplace(std::move(*server));
-        moved_fresh.emplace(std::move(*fresh));
-        break;
-      case ending::cancel:
-        server->cancel();
-        break;
+    end_socket(how, server, moved_server, fd);
+    if (how != ending::cancel) {
+      int fresh_fd = 0;
+      end_socket(how, fresh, moved_fresh, fresh_fd);
+      if (how == ending::release) {
+        EXPECT_EQ(fresh_fd, -1);
+      }
     }
     if (how == ending::cancel) {
       // cancel() of a closed socket is `not_open` and does nothing: the connect goes on.
@@ -621,29 +631,6 @@ struct acting_receiver {
     std::move(inner).set_stopped();
   }
 };
-
-// Ends `s` the way `how` says; a moved-to socket goes to `moved`, a released descriptor to
-// `released`.
-void end_socket(ending how, std::unique_ptr<tcp::socket>& s, std::optional<tcp::socket>& moved,
-                int& released) {
-  switch (how) {
-    case ending::close:
-      s->close();
-      break;
-    case ending::release:
-      released = s->release();
-      break;
-    case ending::destroy:
-      s.reset();
-      break;
-    case ending::move:
-      moved.emplace(std::move(*s));
-      break;
-    case ending::cancel:
-      s->cancel();
-      break;
-  }
-}
 
 // The step of an operation of several steps completed, and its completion waits in the ready queue
 // behind another completion, whose receiver ends the socket (close, release, destroy, move,
