@@ -302,6 +302,44 @@ TYPED_TEST(read_some, a_read_started_behind_a_pending_receive_takes_the_bytes_af
   EXPECT_EQ(b, 'y');
 }
 
+// A coroutine that reads, one byte at a time, 4,096 bytes that are there already: once it has
+// completed 16 reads at once in the handler running it, its next read goes through the context's
+// loop, so that other work runs before it is done (here a task scheduled after it). Before, on
+// epoll, whose direct reads never suspend while the socket is ready, such a coroutine held the
+// context for as long as its peer kept the socket ready. Every byte arrives once, in order.
+TYPED_TEST(read_some, a_coroutine_whose_reads_complete_at_once_lets_the_loop_go_round) {
+  this->prime_direct_reads();
+  constexpr std::size_t count = 4096;
+  std::string data(count, 0);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<char>('a' + i % 26);
+  }
+  this->send(data);
+  std::string got;
+  int suspensions = 0;
+  std::size_t read_when_the_other_ran = count;
+  auto reader = [&]() -> task<void> {
+    char byte = 0;
+    while (got.size() < count) {
+      auto [ec, n] = co_await counted(this->pair_.server.read_some(senet::buffer(&byte, 1)), &suspensions);
+      if (ec || n != 1) {
+        ADD_FAILURE() << "read " << n << ": " << ec.message();
+        co_return;
+      }
+      got.push_back(byte);
+    }
+  };
+  auto other = [&]() -> task<void> {
+    co_await ex::schedule(this->ctx().get_scheduler());
+    read_when_the_other_ran = got.size();
+  };
+  // when_all starts the reader first.
+  ASSERT_TRUE(this->run(ex::when_all(reader(), other())));
+  EXPECT_LT(read_when_the_other_ran, count) << "the reader kept the context until it was done";
+  EXPECT_GT(suspensions, 0);
+  EXPECT_EQ(got, data);
+}
+
 // A receiver whose environment has a stop token the test controls and the context's scheduler.
 struct stop_env_receiver {
   using receiver_concept = ex::receiver_t;

@@ -113,7 +113,10 @@ TYPED_TEST(any_sink_socket, allocates_once_when_made_and_never_per_operation) {
   auto r = this->value_of(body());
   EXPECT_EQ(at_construction, 1u);  // the frame
   EXPECT_EQ(steady, 0u);
-  EXPECT_EQ(suspensions, 0);  // the kernel took every byte at once
+  // The kernel took every byte at once; every 16 operations completed at once in one handler,
+  // the next went through the loop (io_context.hpp, "Fairness"), without allocating either.
+  EXPECT_GE(suspensions, 1);
+  EXPECT_LE(suspensions, 301 / 16 + 1);
   ASSERT_EQ(r.size(), 302u);
   for (std::size_t i = 1; i < r.size(); ++i) {
     EXPECT_FALSE(std::get<0>(r[i])) << i;
@@ -155,7 +158,10 @@ TYPED_TEST(any_sink_socket, a_read_source_allocates_nothing_per_read) {
   };
   EXPECT_EQ(this->value_of(body()), data);
   EXPECT_EQ(steady, 0u);
-  EXPECT_EQ(suspensions, 0);
+  // Every read found its bytes there; every 16 completed at once in one handler, the next went
+  // through the loop (io_context.hpp, "Fairness").
+  EXPECT_GE(suspensions, 1);
+  EXPECT_LE(suspensions, 99 / 16 + 1);
 }
 
 TYPED_TEST(any_sink_socket, a_read_that_must_wait_suspends_once_and_completes) {

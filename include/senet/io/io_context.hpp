@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -33,6 +34,9 @@ struct run_until_state;
 class backend;
 // src/senet/io/foreign_descriptors.cpp: the registry of descriptors no socket owns.
 void with_backend(io_context& ctx, void (*fn)(void*, backend&) noexcept, void* arg);
+/** How many operations one handler of the loop may complete at once (without waiting) before
+    the starts that follow go through the loop: see `inline_completions_left`. */
+inline constexpr int inline_completions_per_handler = 16;
 }  // namespace detail
 
 /** An event loop for asynchronous I/O: it runs networking operations, timers and scheduled work,
@@ -52,6 +56,14 @@ void with_backend(io_context& ctx, void (*fn)(void*, backend&) noexcept, void* a
     Thread safety: distinct objects: safe. Shared objects: `get_scheduler`, `stop`, `stopped`,
     `backend` and `wait_descriptor` are safe from any thread; the run functions from one thread at
     a time.
+
+    Fairness: after 64 handlers in a row the loop looks for I/O, timers and work from other
+    threads before it runs more. A handler may complete up to 16 operations at once (a read of
+    data already there, a send with room for it, on the context's thread, does not wait); after
+    that, the operations it starts go through the loop, behind the work waiting there. So a loop
+    over reads of a socket that a fast peer keeps ready (`ex::repeat_effect_until` of
+    `async_read_some`, a coroutine's `co_await socket.read_some(...)`) lets other sockets and
+    timers of the context run.
 */
 class io_context {
  public:
@@ -172,6 +184,7 @@ class io_context {
   friend void detail::take_cancel_requests(io_context&) noexcept;
   friend void detail::enter_counted_start(io_context&, detail::counted_start&) noexcept;
   friend void detail::leave_counted_start(io_context&, detail::counted_start&) noexcept;
+  friend bool detail::starts_wait_on_their_way(io_context&, const detail::descriptor&) noexcept;
   friend detail::clock::time_point detail::now(const io_context&) noexcept;
   friend bool detail::links_timeouts(const io_context&) noexcept;
   friend void detail::with_backend(io_context&, void (*)(void*, detail::backend&) noexcept, void*);
@@ -180,6 +193,18 @@ class io_context {
   friend std::atomic<std::size_t>& handed_off_starts(io_context& ctx) noexcept {
     return ctx.handed_off_starts_;
   }
+  // How many more operations the handler the loop runs now may complete at once (found by ADL):
+  // an operation state's start, a restart of a multi-step operation and a coroutine's direct
+  // system call each take one when they complete without waiting, and once none is left, starts
+  // and restarts of socket operations are deferred to a later turn of the loop
+  // (detail::defer_start_here), so that a peer that keeps a socket ready cannot hold the loop.
+  // The loop's thread only; the loop sets it to `detail::inline_completions_per_handler` before
+  // every handler (and a run call when it starts).
+  friend int& inline_completions_left(io_context& ctx) noexcept { return ctx.inline_completions_left_; }
+  // Starts and restarts deferred to a later turn of the loop that have not run yet
+  // (detail::stoppable_operation; found by ADL). The loop's thread only. While there are any, a
+  // start looks whether one of its socket waits (detail::defer_start_here).
+  friend std::uint32_t& deferred_starts(io_context& ctx) noexcept { return ctx.deferred_starts_; }
   // The context's shared stop registrations (detail::stoppable_operation; found by ADL).
   friend detail::shared_stop_table& shared_stops(io_context& ctx) noexcept { return ctx.shared_stops_; }
 
@@ -203,6 +228,8 @@ class io_context {
   // thread is handed over too, behind them, so that operations keep their start order.
   // (Before impl_, whose destruction may still run them.)
   std::atomic<std::size_t> handed_off_starts_{0};
+  int inline_completions_left_ = detail::inline_completions_per_handler;
+  std::uint32_t deferred_starts_ = 0;
   std::unique_ptr<detail::context_impl> impl_;
   // After impl_, so that it goes first: its destructor removes the callbacks of registrations
   // that shutdown left (operations given up on), before the core they queue sweeps to.

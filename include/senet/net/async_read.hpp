@@ -55,8 +55,9 @@ struct read_some_step {
     completion; the sequence object itself is copied into the sender.
     Thread safety: one read operation at a time per stream (it may run beside one write).
     Allocation: none; reads that complete inline are looped over, never recursed into (on a senet
-    socket every 16th goes through the io_context's queue, so that a peer that keeps sending cannot
-    keep the context's thread from its other work). At most 16 buffers are handed to each step.
+    socket, once the handler running the read has completed 16 operations at once, the next step
+    goes through the io_context's queue, so that a peer that keeps sending cannot keep the
+    context's thread from its other work). At most 16 buffers are handed to each step.
     On a senet socket closed, moved or destroyed (on any thread, as `basic_socket` says) between
     two steps, the operation completes with `operation_aborted` (`set_stopped()` after `cancel()`)
     instead of starting the next step; `transferred` holds what was transferred.

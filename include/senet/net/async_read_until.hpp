@@ -243,9 +243,9 @@ class read_until_sender {
     before in the buffer.
     Thread safety: one read at a time per socket.
     Allocation: none per read; the container grows as its `resize` does. Reads that complete at
-    once are looped over, never recursed into; every 16th goes through the io_context's queue, so
-    that a peer that keeps sending without a delimiter cannot keep the context's thread from its
-    other work.
+    once are looped over, never recursed into; once the handler running the read has completed 16
+    operations at once, the next step goes through the io_context's queue, so that a peer that
+    keeps sending without a delimiter cannot keep the context's thread from its other work.
 */
 struct async_read_until_t {
   template <detail::io_socket Socket, detail::contiguous_dynamic_buffer DynamicBuffer>

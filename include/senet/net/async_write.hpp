@@ -55,8 +55,9 @@ struct write_some_step {
     completion; the sequence object itself is copied into the sender.
     Thread safety: one write operation at a time per stream (it may run beside one read).
     Allocation: none; writes that complete inline are looped over, never recursed into (on a senet
-    socket every 16th goes through the io_context's queue, so that a peer that keeps reading cannot
-    keep the context's thread from its other work). At most 16 buffers are handed to each step.
+    socket, once the handler running the write has completed 16 operations at once, the next step
+    goes through the io_context's queue, so that a peer that keeps reading cannot keep the
+    context's thread from its other work). At most 16 buffers are handed to each step.
     On a senet socket closed, moved or destroyed (on any thread, as `basic_socket` says) between
     two steps, the operation completes with `operation_aborted` (`set_stopped()` after `cancel()`)
     instead of starting the next step; `transferred` holds what was transferred.

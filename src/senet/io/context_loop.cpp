@@ -166,6 +166,8 @@ io_context::run_token context_impl::enter_run() {
   }
   io_context::run_token token{current_context, none == self};
   current_context = owner_;
+  // What run_until starts on this thread before its first turn counts as a handler of its own.
+  inline_completions_left(*owner_) = inline_completions_per_handler;
   if (!token.nested) {
     held_by_run_.store(true, std::memory_order_seq_cst);
     sleeping_.store(false, std::memory_order_seq_cst);
@@ -215,6 +217,7 @@ std::size_t context_impl::do_one(mode m, bool ignore_stop, const clock::time_poi
       // Records without an op code are the core's own steps (a start moved to this thread, a
       // wake-up record): they are not handlers.
       bool handler = op->code_ != op_code::none;
+      inline_completions_left(*owner_) = inline_completions_per_handler;
       op->complete_(op);
       if (handler) {
         return 1;

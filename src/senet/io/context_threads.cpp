@@ -171,6 +171,16 @@ void leave_counted_start(io_context& ctx, counted_start& s) noexcept {
   }
 }
 
+bool starts_wait_on_their_way(io_context& ctx, const descriptor& d) noexcept {
+  std::uint32_t running = 0;
+  for (counted_start* s = ctx.impl_->counting_; s != nullptr; s = s->outer_) {
+    if (s->d_ == &d && s->held_) {
+      ++running;
+    }
+  }
+  return d.on_its_way.count() > running;
+}
+
 // Runner only: takes `request` out of the queues (it is in the cross-thread queue or, drained,
 // in the ready queue), so that nobody runs it after its owner returned.
 void context_impl::take_back(io_operation& request) noexcept {

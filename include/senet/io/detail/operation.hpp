@@ -292,6 +292,11 @@ void enter_counted_start(io_context& ctx, counted_start& s) noexcept;
 /** Context's thread: `s` is done; gives its count back unless a release already did. */
 void leave_counted_start(io_context& ctx, counted_start& s) noexcept;
 
+/** Context's thread, when `d.on_its_way` is not zero: whether a start of `d` on its way to the
+    loop has not run yet (one that runs now, this thread's counted starts of `d`, holds a count
+    too, and is not waited for: the starts its completions make follow it). */
+[[nodiscard]] bool starts_wait_on_their_way(io_context& ctx, const descriptor& d) noexcept;
+
 /** The step of `complete_` that follows the destruction of the record's stop callback (which
     waited for a callback running on another thread, so that no new cancel request for `op` can
     come): when a cancel request for `op` made on another thread still waits in the cross-thread

@@ -80,8 +80,9 @@ inline void count_on_its_way(io_context& ctx, io_operation& op, descriptor& d) n
 }
 
 /** The second step of an operation state's `start()`, after its stop token was checked: moves
-    the start to the context's thread when called on another one (`trampoline(&op)` runs there).
-    True when the caller goes on starting here.
+    the start to the context's thread when called on another one (`trampoline(&op)` runs there),
+    and through the loop when called on that thread while earlier starts handed to it wait. True
+    when the caller goes on starting here.
 
     `d`: the descriptor of the socket the start reads when the loop takes it, if any. A start
     handed over with it is counted on `d` (`descriptor::on_its_way`) and marked
@@ -111,6 +112,19 @@ inline bool start_here_or_hand_off(io_context& ctx, io_operation& op, io_operati
     return false;
   }
   return true;
+}
+
+/** On the context's thread, once `start_here_or_hand_off` let the start go on there: whether an
+    operation state's start that reads `d` is deferred to a later turn of the loop instead: the
+    handler running has no inline completions left (`inline_completions_left`: a user's loop over
+    operations that complete at once, such as reads of a socket that a fast peer keeps ready, then
+    lets the loop go round), or a start of `d` deferred or handed over before it has not run yet
+    (`descriptor::on_its_way`, less the starts of `d` running now, whose completions make this
+    one: `starts_wait_on_their_way`; this one would overtake it). Starts of other sockets are not
+    held back. */
+[[gnu::always_inline]] inline bool defer_start_here(io_context& ctx, const descriptor& d) noexcept {
+  return inline_completions_left(ctx) <= 0 ||
+         (deferred_starts(ctx) != 0 && d.on_its_way.count() != 0 && starts_wait_on_their_way(ctx, d));
 }
 
 /** The first step of an operation state's `start()`: completes `rcvr` with `set_stopped()` when a
@@ -184,7 +198,8 @@ inline void started_handed_off(io_context& ctx) noexcept {
       (`result_error` maps negative results); returns `void`, or `bool`: `true` when it did not
       complete the receiver but wants the record started again (a multi-step operation such as
       `async_write`), which calls `prepare()` again. Restarts that complete at once are looped
-      over, never recursed into (every 16th of them starts in a later turn of the loop, so that
+      over, never recursed into (once the handler has no inline completions left, the next one
+      starts in a later turn of the loop, as a first start then does: `defer_start_here`, so that
       the loop goes round), and a stop request between steps completes with `set_stopped`. A
       release of the socket while a step's completion waits in the ready queue
       completes the operation with `deliver_abandoned()` instead of starting the next step (a
@@ -237,10 +252,20 @@ class stoppable_operation : public Record {
       }
     }
     // A `Derived` that names no descriptor passes the default's null.
-    if (start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline,
-                               derived().handoff_descriptor())) {
-      start_here(token);
+    if (!start_here_or_hand_off(*ctx_, *this, &stoppable_operation::start_trampoline,
+                                derived().handoff_descriptor())) {
+      return;
     }
+    if constexpr (counts_handoffs()) {
+      if (defer_start_here(*ctx_, *derived().handoff_descriptor())) [[unlikely]] {
+        // Through the ready queue, counted on the descriptor as a deferred restart is. A handler
+        // then: a turn that runs it returns (prepare() sets the real code).
+        this->code_ = op_code::schedule;
+        defer_restart();
+        return;
+      }
+    }
+    start_here(token);
   }
 
  protected:
@@ -294,10 +319,6 @@ class stoppable_operation : public Record {
     void operator()() const noexcept { self_->derived().cancel_records(); }
   };
   using callback_type = ex::stop_callback_for_t<token_type, on_stop>;
-  // Every `steps_at_once`-th restart of a multi-step operation that follows a step completed at
-  // once is deferred to a later turn of the loop (`finish_and_restart`); a power of two.
-  static constexpr unsigned steps_at_once = 16;
-  static_assert((steps_at_once & (steps_at_once - 1)) == 0);
   // Whether `deliver()` returns bool: the operation may start its record again. A function, as
   // the next: `Derived` is complete only in member function bodies.
   static constexpr bool multi_step() noexcept {
@@ -457,17 +478,22 @@ class stoppable_operation : public Record {
   }
 
   // A step completed at once: delivers it, and starts the next one while the operation goes on
-  // (an `async_write` of what is left); true when a step waits. Out of line: the delivery inlines
-  // the receivers' completions, whose register saves would otherwise be made by every start,
-  // also by those of operations that wait (every receive).
+  // (an `async_write` of what is left); true when a step waits. Each such step takes one of the
+  // handler's inline completions (`inline_completions_left`); once none is left, the next step is
+  // deferred to a later turn of the loop, and so is any start of a socket the receiver makes
+  // (`defer_start_here`). Out of line: the delivery inlines the receivers' completions,
+  // whose register saves would otherwise be made by every start, also by those of operations that
+  // wait (every receive).
   [[gnu::noinline]] bool finish_and_restart() noexcept {
     for (;;) {
+      // Before the delivery, which may end `*this`. (Looked up each time: a reference kept across
+      // the delivery would cost the common completion a register save.)
+      --inline_completions_left(*ctx_);
       if (!finish_step()) {
         return false;
       }
       if constexpr (multi_step()) {
-        // Counted in the record's tail padding, not in a register the common case would save.
-        if ((++restarts_ & (steps_at_once - 1)) == 0) [[unlikely]] {
+        if (inline_completions_left(*ctx_) <= 0) [[unlikely]] {
           defer_restart();
           return true;
         }
@@ -481,8 +507,10 @@ class stoppable_operation : public Record {
     }
   }
 
-  // Every `steps_at_once`-th restart after a step completed at once starts in a later turn of
-  // the loop (`restart_deferred`, through the ready queue), so that an operation whose peer keeps
+  // A restart after a step completed at once, once the handler has no inline completions left,
+  // starts in a later turn of the loop (`restart_deferred`, through the ready queue), as a first
+  // start does then (`start()`, `defer_start_here`; no stop callback is registered yet, and
+  // `release_stop_callback` finds none), so that an operation whose peer keeps
   // the socket ready (an `async_read_until` that finds no delimiter in what a fast sender
   // streams) cannot keep the loop from its other work, such as a close handed to it. Meanwhile the
   // restart is on its way as a start handed over from another thread is: counted on the
@@ -492,6 +520,7 @@ class stoppable_operation : public Record {
   // the loop), and with the stop callback registered (a stop request finds the record completed
   // and leaves it; `restart_deferred` then completes with `set_stopped()`).
   void defer_restart() noexcept {
+    ++deferred_starts(*ctx_);
     this->complete_ = &stoppable_operation::restart_deferred;
     if constexpr (counts_handoffs()) {
       count_on_its_way(*ctx_, *this, *derived().handoff_descriptor());
@@ -501,6 +530,7 @@ class stoppable_operation : public Record {
 
   static void restart_deferred(io_operation* op) noexcept {
     auto& self = *static_cast<stoppable_operation*>(op);
+    --deferred_starts(*self.ctx_);
     self.release_stop_callback(self);
     if constexpr (stoppable) {
       if (self.current_token().stop_requested()) {
@@ -575,10 +605,8 @@ class stoppable_operation : public Record {
     }
   }
 
-  // First: small members go into the record's tail padding.
+  // First: a small member goes into the record's tail padding.
   registration registered_ = registration::none;
-  // Restarts after steps that completed at once (`finish_and_restart`; wraps).
-  std::uint8_t restarts_ = 0;
   io_context* ctx_;
   Rcvr rcvr_;
   [[no_unique_address]] std::conditional_t<stoppable, callback_slot, no_callback> callback_;

@@ -261,9 +261,14 @@ class socket_awaitable {
   bool try_directly() noexcept {
     constexpr std::uint8_t direction = Write ? io::detail::direct_send : io::detail::direct_receive;
     io::detail::descriptor& d = socket_->io_descriptor();
-    // Not while starts handed to the loop wait to run there: this call would overtake them.
+    // Not while starts handed to the loop wait to run there, or a start of this socket deferred
+    // to a later turn: this call would overtake them. Not once the handler running the coroutine
+    // has no inline completions left: the operation then starts in a later turn
+    // (`io::detail::defer_start_here`), so that a coroutine reading a socket that a fast peer
+    // keeps ready lets the loop go round.
     if (!io::detail::may_perform_directly(*ctx_, d, direction) ||
-        handed_off_starts(*ctx_).load(std::memory_order_relaxed) != 0 || token_.stop_requested()) {
+        handed_off_starts(*ctx_).load(std::memory_order_relaxed) != 0 ||
+        io::detail::defer_start_here(*ctx_, d) || token_.stop_requested()) {
       return false;
     }
     std::int64_t r;
@@ -310,6 +315,7 @@ class socket_awaitable {
     } else {
       result_ = {io::detail::result_error(r), 0};
     }
+    --inline_completions_left(*ctx_);
     return true;
   }
 
@@ -345,6 +351,7 @@ class socket_awaitable {
     w->complete_ = &wait_record_completed;
     ++wait_counts.waits;
     if (io::detail::start_operation(*ctx_, *w)) {
+      --inline_completions_left(*ctx_);
       set_wait_result(*w);
       return true;
     }
