@@ -10,6 +10,7 @@
 #include <support/backend_fixture.hpp>
 #include <support/io_probe.hpp>
 #include <support/loopback.hpp>
+#include <support/thread_harness.hpp>
 
 #include <senet/error.hpp>
 #include <senet/io/test_network.hpp>
@@ -23,6 +24,7 @@
 #include <array>
 #include <chrono>
 #include <list>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -306,6 +308,62 @@ TYPED_TEST(async_connect_test, range_stop_cancels_the_pending_attempt) {
   std::error_code ec;
   (void)client.remote_endpoint(ec);
   EXPECT_TRUE(ec) << "the second endpoint must not have been tried";
+}
+
+// What the range form's documentation offers a thread that is not the context's (it may not
+// close or move the socket while the operation reopens it there): a stop request, from this
+// thread, while a runner runs the context and the attempts go on (refused ones, then one that
+// stays pending), at a moment that varies. The operation completes once, on the context's thread
+// (stopped, or with the last error when the stop came before the start), and the socket can then
+// be closed here.
+TYPED_TEST(async_connect_test, range_stopped_from_another_thread_while_a_runner_runs) {
+  if constexpr (TypeParam::kind == io::backend_kind::test) {
+    GTEST_SKIP()
+        << "a race with the wall clock: the test backend's virtual clock leaps over pending attempts";
+  }
+  using senet::test::completion_record;
+  using senet::test::record_receiver;
+  ip::tcp::acceptor full(ip::tcp::v4());
+  full.bind(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  full.listen(0);
+  // A backlog of 0 admits one connection; a few more make sure the queue is full.
+  std::vector<ip::tcp::socket> fillers;
+  for (int i = 0; i < 3; ++i) {
+    fillers.emplace_back(ip::tcp::v4());
+    std::error_code ec;
+    fillers.back().connect(full.local_endpoint(), ec);
+  }
+  std::vector<ip::tcp::endpoint> eps;
+  for (int i = 0; i < 8; ++i) {
+    eps.push_back(this->unused_endpoint(ip::tcp::v4()));
+  }
+  eps.push_back(full.local_endpoint());
+  std::minstd_rand random(7);
+  int stopped = 0;
+  for (int i = 0; i < 100; ++i) {
+    ip::tcp::socket client;
+    completion_record done;
+    auto op = senet::test::connect_slot(net::async_connect(this->ctx().get_scheduler(), client, eps),
+                                        record_receiver{&this->ctx(), &done});
+    {
+      senet::test::context_runner runner(this->ctx());
+      op->start();
+      std::this_thread::sleep_for(std::chrono::microseconds(random() % 300));
+      done.stop.request_stop();
+      ASSERT_TRUE(senet::test::eventually([&] { return done.done(); })) << "no completion within 20 s";
+      runner.finish();
+      EXPECT_EQ(done.thread, runner.id());
+    }
+    EXPECT_EQ(done.count.load(), 1);
+    EXPECT_FALSE(done.is_value()) << "the last endpoint's queue is full";
+    stopped += done.is_stopped() ? 1 : 0;
+    if (done.is_error()) {
+      EXPECT_EQ(done.ec, std::errc::connection_refused) << done.ec.message();
+    }
+    client.close();
+    EXPECT_FALSE(client.is_open());
+  }
+  EXPECT_GT(stopped, 0);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
@@ -1016,6 +1017,76 @@ TYPED_TEST(basic_socket_threads, composed_operations_whose_socket_ends_on_anothe
         }
       }
       SENET_EXPECT_RACED(budget, what);
+    }
+  }
+}
+
+// The open descriptors of this process.
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+// A connect started on a closed socket opens the socket on the context's thread (as the
+// Networking TS says). This thread starts it (handed to the loop, which a runner runs), then
+// closes, releases or destroys the socket at once: the close either abandons the connect before
+// the loop takes it or comes after the loop has opened the socket, and either way nothing is left
+// open once it has returned (no descriptor leaked for a destroyed socket; a released one hands
+// over what the connect opened, or -1). The connect completes once: with its value when it had
+// connected before the close, or operation_aborted. (close() found the socket closed, reading the
+// descriptor while the loop wrote it, and did nothing: the socket was open and connected after
+// close() had returned, in most iterations on epoll, and a destroyed socket leaked its
+// descriptor.)
+TYPED_TEST(basic_socket_threads,
+           a_connect_that_opens_a_closed_socket_then_closed_on_its_thread_leaves_nothing_open) {
+  SKIP_TEST_BACKEND_CLOSING_ACROSS_THREADS_UNDER_TSAN();
+  using senet::test::completion_record;
+  using senet::test::record_receiver;
+  for (ending how : {ending::close, ending::release, ending::destroy}) {
+    SCOPED_TRACE(name_of(how));
+    senet::test::race_budget budget(100, 300ms, senet::test::minimum_iterations);
+    int opened = 0;
+    while (budget.next()) {
+      // Its own listener, so that the connections it does not accept cannot fill a backlog.
+      auto acceptor = senet::test::listen_tcp(tcp::v4());
+      const std::size_t before = open_descriptors();
+      auto sock = std::make_unique<tcp::socket>();
+      completion_record connected;
+      auto c =
+          senet::test::connect_slot(net::async_connect(this->scheduler(), *sock, acceptor.local_endpoint()),
+                                    record_receiver{&this->ctx(), &connected});
+      int released = -1;
+      {
+        senet::test::context_runner runner(this->ctx());
+        c->start();  // on this thread: handed to the loop
+        std::optional<tcp::socket> moved;
+        end_socket(how, sock, moved, released);
+        if (how == ending::close) {
+          EXPECT_FALSE(sock->is_open()) << "open after close() returned";
+        }
+        ASSERT_TRUE(senet::test::eventually([&] { return connected.done(); })) << "no completion within 20 s";
+        runner.finish();
+        EXPECT_EQ(connected.thread, runner.id());
+      }
+      EXPECT_EQ(connected.count.load(), 1);
+      if (!connected.is_value()) {
+        EXPECT_TRUE(connected.is_error());
+        EXPECT_EQ(connected.ec, senet::error::operation_aborted) << connected.ec.message();
+      }
+      if (how == ending::close) {
+        EXPECT_FALSE(sock->is_open()) << "opened after close() returned";
+      }
+      if (released >= 0) {
+        ++opened;
+        ::close(released);
+      }
+      EXPECT_EQ(open_descriptors(), before) << "a descriptor was left open";
+    }
+    if (how == ending::release) {
+      std::printf("[ info     ] release: %d of the connects had opened the socket before it\n", opened);
     }
   }
 }

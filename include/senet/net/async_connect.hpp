@@ -260,7 +260,10 @@ class range_connect_sender {
     Cancellation: a stop request cancels the pending connect; it then completes with
     `set_stopped()` unless it completed first. The connection attempt may still be in progress in
     the kernel: close the socket (or open a new one) before connecting again.
-    Buffer lifetime: the caller keeps `socket` valid until completion; `endpoint` is copied.
+    Buffer lifetime: `endpoint` is copied. The socket may be closed, released, moved or destroyed
+    on any thread while the connect runs, as `basic_socket` says (Thread safety): the connect then
+    completes with `operation_aborted` (unless it had completed before), and one that opens a
+    closed socket leaves nothing open once `close()` has returned.
     Thread safety: one connect at a time per socket.
     See P2762 [net.sender.async.connect].
 */
@@ -297,7 +300,12 @@ struct async_connect_t {
       operation completes with `set_stopped()`, and the socket is left open but not connected.
       Buffer lifetime: the caller keeps `socket`, and an lvalue `endpoints`, valid until
       completion.
-      Thread safety: one connect at a time per socket. */
+      Thread safety: one connect at a time per socket. Unlike the other operations of a socket
+      (`basic_socket`, Thread safety), this one closes and opens the socket on the context's
+      thread between its attempts, so while it runs the socket may be closed, released, moved or
+      destroyed only on the context's thread (in a completion there); from another thread, request
+      a stop (the operation completes with `set_stopped()`) and end the socket after the
+      completion. A stop request is safe from any thread. */
   template <detail::io_socket Socket, detail::endpoint_range_for<Socket> Range>
   [[nodiscard]] auto operator()(Socket& socket, Range&& endpoints) const {
     return detail::range_connect_sender<Socket, Range, true>(

@@ -94,12 +94,17 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     uses of one socket may), whether or not a thread runs the context: the operation then
     completes on the context's thread, exactly once and without touching the socket, as a pending
     one does (`operation_aborted`; `set_stopped()` after `cancel()`). A connect started on a closed
-    socket is aborted by `close()` before the loop takes it, and does not open the socket.
-    (`cancel()` of a closed socket is `not_open` and stops nothing.) This holds for every
-    `net::async_*` sender of the socket, with or without a scheduler argument, also between the
-    steps of one of several (`async_read`, `async_write`, `async_read_until`): such an operation
-    whose step had completed when the socket was ended completes the same way, without starting
-    its next step. A socket operation
+    socket is aborted by `close()` before the loop takes it, and does not open the socket; if the
+    loop has taken it, `close()` waits for the loop and closes what the connect opened, so the
+    socket is closed once `close()` returns. (`cancel()` of a closed socket is `not_open` and stops
+    nothing.) This holds for every `net::async_*` sender of the socket, with or without a
+    scheduler argument, also between the steps of one of several (`async_read`, `async_write`,
+    `async_read_until`): such an operation whose step had completed when the socket was ended
+    completes the same way, without starting its next step. The one exception is the range form
+    of `net::async_connect` (`async_connect(socket, endpoints)`), which closes and opens the socket
+    itself, on the context's thread, between its attempts: while it runs, the socket is closed,
+    released, moved or destroyed only on the context's thread; another thread requests a stop
+    instead and ends the socket after the completion. A socket operation
     inside a sender of the user's making (`ex::starts_on(sch, net::async_receive(socket, b))`,
     `ex::let_value`) is started only when that sender gets to it, on the loop, and reads the
     socket then: such a socket must outlive the whole sender (a close before it gets there makes
@@ -504,6 +509,7 @@ class basic_socket : public socket_base {
   /// context had already collected before is delivered as it was. The socket is closed afterwards
   /// even if close(2) reports an error. Closing a closed socket is not an error.
   void close(std::error_code& ec) noexcept {
+    settle_starts_on_their_way();
     if (!is_open()) {
       // A connect started on another thread may be on its way to the loop: it is abandoned.
       io::detail::release_descriptor(desc_);
@@ -543,6 +549,7 @@ class basic_socket : public socket_base {
   /// Operations still waiting on it in an io_context complete with `senet::error::operation_aborted`
   /// (as for `close()`).
   [[nodiscard]] native_handle_type release() noexcept {
+    settle_starts_on_their_way();
     if (!is_open()) {
       io::detail::release_descriptor(desc_);  // as close() of a closed socket
       return -1;
@@ -598,6 +605,18 @@ class basic_socket : public socket_base {
  private:
   // Releases other's registration (aborting its pending operations, whose records point into
   // `other`) and takes its descriptor, leaving `other` closed.
+  // Before close() or release() reads the descriptor: a start on its way to the loop (handed over
+  // from this thread or one ordered before it) is settled first. The loop then either has not
+  // taken it (it is marked, and completes with operation_aborted without touching the socket) or
+  // has run it: an async_connect of a closed socket opens the socket there, and what it opened is
+  // seen here afterwards (the count is given back with a release, read with an acquire), to be
+  // closed, instead of being read while the loop writes it and left open.
+  void settle_starts_on_their_way() noexcept {
+    if (desc_.on_its_way.count() != 0) [[unlikely]] {
+      io::detail::release_descriptor(desc_);
+    }
+  }
+
   static io::detail::descriptor take_descriptor(basic_socket& other) noexcept {
     io::detail::release_descriptor(other.desc_);
     return std::exchange(other.desc_, io::detail::descriptor{});
