@@ -9,6 +9,7 @@
 #include <senet/net/async_send.hpp>
 #include <senet/net/async_wait.hpp>
 #include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
 
 #include <support/backend_fixture.hpp>
 #include <support/io_probe.hpp>
@@ -323,6 +324,33 @@ TYPED_TEST(standing_accept_test, a_waiting_accept_is_stopped_and_a_later_one_get
   int c = this->connect_raw(acceptor.local_endpoint().port(), local);
   EXPECT_EQ(local, std::get<1>(this->value_of(net::async_accept(acceptor))).port());
   ::close(c);
+}
+
+// net::timeout on an accept that the standing accept serves: the core keeps such an accept
+// itself, never handing it to the backend, so the operation state times it with its own timer on
+// every backend (on io_uring, which links a timeout to the accepts it gets, it waited until the
+// acceptor was closed). It times out when no connection comes (also with a limit of 0, with
+// nothing queued), the connection that comes later is not lost, and one that is queued is taken.
+TYPED_TEST(standing_accept_test, an_accept_with_a_time_limit_times_out_when_no_connection_comes) {
+  ip::tcp::acceptor acceptor(ip::tcp::endpoint(ip::address_v4::loopback(), 0));
+  acceptor.listen(16);
+  acceptor.standing_accept(4);
+  // The first accept arms the standing accept; the second finds it armed.
+  for (int i = 0; i < 2; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(this->error_of(net::timeout(net::async_accept(acceptor), 20ms)), std::errc::timed_out);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);
+  }
+  EXPECT_EQ(this->error_of(net::timeout(net::async_accept(acceptor), 0ms)), std::errc::timed_out);
+  std::uint16_t local = 0;
+  int c = this->connect_raw(acceptor.local_endpoint().port(), local);
+  EXPECT_EQ(local, std::get<1>(this->value_of(net::timeout(net::async_accept(acceptor), 10s))).port());
+  std::uint16_t local2 = 0;
+  int c2 = this->connect_raw(acceptor.local_endpoint().port(), local2);
+  this->settle();  // queued by the standing accept
+  EXPECT_EQ(local2, std::get<1>(this->value_of(net::timeout(net::async_accept(acceptor), 0ms))).port());
+  ::close(c);
+  ::close(c2);
 }
 
 TYPED_TEST(standing_accept_test, an_accept_started_just_before_the_acceptor_closes_fails_once) {

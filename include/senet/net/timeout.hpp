@@ -188,7 +188,9 @@ timeout_sender<std::decay_t<Sndr>, std::decay_t<Timer>> make_timeout_sender(Sndr
     `async_send`, `async_read_some`, `async_write_some`, `async_receive_from`, `async_send_to`,
     `async_accept`, `async_connect`, readiness waits) use this hook: on io_uring the limit becomes
     an `IORING_OP_LINK_TIMEOUT` linked to the operation (no timer, no second completion); on the
-    other backends a timer inside the same operation state races it. Their completion signatures
+    other backends, and for an accept that the acceptor's standing accept serves
+    (`basic_socket_acceptor::standing_accept`, which the backend never sees), a timer inside the
+    same operation state races it. Their completion signatures
     are those above; unlike the generic adaptor, an operation that completed is reported even if
     the limit passed meanwhile (no received bytes or accepted socket are dropped), and a
     `duration <= 0` tries the operation once without waiting (it succeeds if it can complete at

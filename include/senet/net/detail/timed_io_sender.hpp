@@ -61,10 +61,25 @@ class timed_io_operation : public io::detail::stoppable_operation<timed_io_opera
 
   // On the context's thread, before the I/O record starts.
   decltype(auto) prepare() noexcept {
-    linked_ = io::detail::links_timeouts(this->context());
+    if constexpr (std::is_void_v<decltype(kind_.prepare(*this, storage_, this->context()))>) {
+      kind_.prepare(*this, storage_, this->context());
+      choose_timing();
+    } else {
+      auto r = kind_.prepare(*this, storage_, this->context());
+      choose_timing();
+      return r;
+    }
+  }
+
+  // After the kind filled the record: linked where the backend links timeouts and gets the
+  // record. The core serves an accept from the acceptor's standing accept itself
+  // (`op_code::accept_queued`), never handing it to the backend, which would have linked the
+  // timeout: the timer record times it, as on epoll. (It never timed out on io_uring before.)
+  void choose_timing() noexcept {
+    linked_ =
+        this->code_ != io::detail::op_code::accept_queued && io::detail::links_timeouts(this->context());
     // A limit <= 0 still lets the kernel try the operation once (the timeout is armed after).
     this->link_timeout_ns_ = linked_ ? (limit_.count() > 0 ? std::int64_t{limit_.count()} : 1) : 0;
-    return kind_.prepare(*this, storage_, this->context());
   }
 
   auto handoff_descriptor() noexcept { return kind_descriptor(kind_); }
