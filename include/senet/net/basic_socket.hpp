@@ -603,8 +603,6 @@ class basic_socket : public socket_base {
   }
 
  private:
-  // Releases other's registration (aborting its pending operations, whose records point into
-  // `other`) and takes its descriptor, leaving `other` closed.
   // Before close() or release() reads the descriptor: a start on its way to the loop (handed over
   // from this thread or one ordered before it) is settled first. The loop then either has not
   // taken it (it is marked, and completes with operation_aborted without touching the socket) or
@@ -617,6 +615,8 @@ class basic_socket : public socket_base {
     }
   }
 
+  // Releases other's registration (aborting its pending operations, whose records point into
+  // `other`) and takes its descriptor, leaving `other` closed.
   static io::detail::descriptor take_descriptor(basic_socket& other) noexcept {
     io::detail::release_descriptor(other.desc_);
     return std::exchange(other.desc_, io::detail::descriptor{});
