@@ -519,13 +519,17 @@ class stoppable_operation : public Record {
   // backend, whose calls all completed at once: then nothing else would make the release go to
   // the loop), and with the stop callback registered (a stop request finds the record completed
   // and leaves it; `restart_deferred` then completes with `set_stopped()`).
+  // It goes through the cross-thread queue, which the loop takes at its next gather, with the I/O
+  // and the timers: not the ready queue, whose handlers would run it again before the loop
+  // gathers (up to 64 of them: a close handed to the loop waited behind 1,024 steps of an
+  // async_read_until a fast peer fed, each growing its buffer).
   void defer_restart() noexcept {
     ++deferred_starts(*ctx_);
     this->complete_ = &stoppable_operation::restart_deferred;
     if constexpr (counts_handoffs()) {
       count_on_its_way(*ctx_, *this, *derived().handoff_descriptor());
     }
-    post(*ctx_, *this);
+    post_remote(*ctx_, *this);
   }
 
   static void restart_deferred(io_operation* op) noexcept {
