@@ -258,7 +258,7 @@ class stoppable_operation : public Record {
     }
     if constexpr (counts_handoffs()) {
       if (defer_start_here(*ctx_, *derived().handoff_descriptor())) [[unlikely]] {
-        // Through the ready queue, counted on the descriptor as a deferred restart is. A handler
+        // Through the loop, counted on the descriptor as a deferred restart is. A handler
         // then: a turn that runs it returns (prepare() sets the real code).
         this->code_ = op_code::schedule;
         defer_restart();
@@ -508,7 +508,7 @@ class stoppable_operation : public Record {
   }
 
   // A restart after a step completed at once, once the handler has no inline completions left,
-  // starts in a later turn of the loop (`restart_deferred`, through the ready queue), as a first
+  // starts in a later turn of the loop (`restart_deferred`, below), as a first
   // start does then (`start()`, `defer_start_here`; no stop callback is registered yet, and
   // `release_stop_callback` finds none), so that an operation whose peer keeps
   // the socket ready (an `async_read_until` that finds no delimiter in what a fast sender
