@@ -737,10 +737,7 @@ TYPED_TEST(basic_socket_threads, a_step_delivered_after_its_socket_ended_starts_
 TYPED_TEST(basic_socket_threads, steps_that_complete_at_once_let_the_loop_go_round) {
   using senet::test::completion_record;
   using senet::test::record_receiver;
-  std::string data(4096, 0);
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    data[i] = static_cast<char>('a' + i % 26);
-  }
+  std::string data = senet::test::letters(4096);
   for (bool stop : {false, true}) {
     SCOPED_TRACE(stop ? "stopped between steps" : "goes on");
     auto v = this->pairs(1);
@@ -808,10 +805,7 @@ TYPED_TEST(basic_socket_threads, a_users_loop_over_operations_that_complete_at_o
       SCOPED_TRACE(std::string(write ? "async_write_some" : "async_read_some") +
                    (stop ? ", stopped between operations" : ", goes on"));
       auto v = this->pairs(1);
-      std::string data(count, 0);
-      for (std::size_t i = 0; i < data.size(); ++i) {
-        data[i] = static_cast<char>('a' + i % 26);
-      }
+      std::string data = senet::test::letters(count);
       if (!write) {
         // Sent before the loop starts: every read finds its byte there.
         ASSERT_EQ(this->value_of(net::async_write(v[0].client, buffer(data))), data.size());

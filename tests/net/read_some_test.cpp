@@ -310,10 +310,7 @@ TYPED_TEST(read_some, a_read_started_behind_a_pending_receive_takes_the_bytes_af
 TYPED_TEST(read_some, a_coroutine_whose_reads_complete_at_once_lets_the_loop_go_round) {
   this->prime_direct_reads();
   constexpr std::size_t count = 4096;
-  std::string data(count, 0);
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    data[i] = static_cast<char>('a' + i % 26);
-  }
+  std::string data = senet::test::letters(count);
   this->send(data);
   std::string got;
   int suspensions = 0;

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstddef>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -29,6 +30,15 @@
 #include <unistd.h>
 
 namespace senet::test {
+
+/** `n` bytes of letters, 'a' to 'z' and again: a payload whose bytes show their order. */
+inline std::string letters(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    s[i] = static_cast<char>('a' + i % 26);
+  }
+  return s;
+}
 
 /** Whether this machine can bind an IPv6 loopback socket (containers may lack IPv6). Probed once
     per process. */

@@ -509,10 +509,9 @@ class basic_socket : public socket_base {
   /// context had already collected before is delivered as it was. The socket is closed afterwards
   /// even if close(2) reports an error. Closing a closed socket is not an error.
   void close(std::error_code& ec) noexcept {
+    // A connect of a closed socket on its way to the loop is abandoned, or has opened the socket.
     settle_starts_on_their_way();
     if (!is_open()) {
-      // A connect started on another thread may be on its way to the loop: it is abandoned.
-      io::detail::release_descriptor(desc_);
       ec.clear();
       return;
     }
@@ -549,9 +548,8 @@ class basic_socket : public socket_base {
   /// Operations still waiting on it in an io_context complete with `senet::error::operation_aborted`
   /// (as for `close()`).
   [[nodiscard]] native_handle_type release() noexcept {
-    settle_starts_on_their_way();
+    settle_starts_on_their_way();  // as close()
     if (!is_open()) {
-      io::detail::release_descriptor(desc_);  // as close() of a closed socket
       return -1;
     }
     protocol_ = protocol_type{};

@@ -325,7 +325,7 @@ void context_impl::cancel_now(io_operation& op) noexcept {
   if (op.code_ == op_code::timer) {
     timers_.erase(static_cast<timer_operation&>(op));
     complete(op, -ECANCELED);
-  } else if (op.code_ == op_code::receive_pooled || op.code_ == op_code::accept_queued) {
+  } else if (is_served_by_core(op.code_)) {
     cancel_parked(op);
   } else {
     backend_->cancel(op);

@@ -3,11 +3,29 @@
 // cancelling and moving sockets from any thread").
 #include "senet/io/context_impl.hpp"
 
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <utility>
 
 namespace senet::io::detail {
+
+namespace {
+
+// The trampolines of `d` running on this thread (`counting`, innermost first) that still hold
+// their count on `d.on_its_way`; with `give_back`, they stop holding it (the caller settles it).
+std::uint32_t held_starts(counted_start* counting, const descriptor& d, bool give_back) noexcept {
+  std::uint32_t n = 0;
+  for (counted_start* s = counting; s != nullptr; s = s->outer_) {
+    if (s->d_ == &d && s->held_) {
+      s->held_ = !give_back;
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
 
 void context_impl::on_descriptor(descriptor& d, detail::descriptor_action action) noexcept {
   struct args {
@@ -151,12 +169,7 @@ void context_impl::settle_here(descriptor& d, detail::descriptor_action action) 
     }
   });
   // A trampoline of `d` running on this thread: its receiver is releasing the socket.
-  for (counted_start* s = counting_; s != nullptr; s = s->outer_) {
-    if (s->d_ == &d && s->held_) {
-      s->held_ = false;
-      ++marked;
-    }
-  }
+  marked += held_starts(counting_, d, /*give_back=*/true);
   d.on_its_way.settle(marked);
 }
 
@@ -172,13 +185,7 @@ void leave_counted_start(io_context& ctx, counted_start& s) noexcept {
 }
 
 bool starts_wait_on_their_way(io_context& ctx, const descriptor& d) noexcept {
-  std::uint32_t running = 0;
-  for (counted_start* s = ctx.impl_->counting_; s != nullptr; s = s->outer_) {
-    if (s->d_ == &d && s->held_) {
-      ++running;
-    }
-  }
-  return d.on_its_way.count() > running;
+  return d.on_its_way.count() > held_starts(ctx.impl_->counting_, d, /*give_back=*/false);
 }
 
 // Runner only: takes `request` out of the queues (it is in the cross-thread queue or, drained,

@@ -56,6 +56,12 @@ enum class op_code : std::uint8_t {
   return code == op_code::receive_multishot || code == op_code::accept_multishot;
 }
 
+/** True for the op codes of records that the core serves from a standing multishot record
+    itself, never handing them to the backend (which therefore never links a timeout to them). */
+[[nodiscard]] constexpr bool is_served_by_core(op_code code) noexcept {
+  return code == op_code::receive_pooled || code == op_code::accept_queued;
+}
+
 /** Bits of `io_operation::completion_flags_`: what came with a completion besides its result
     (io_uring's IORING_CQE_F_*, the same meaning on every backend). */
 inline constexpr std::uint8_t completion_more = 1;    ///< more completions of the record follow

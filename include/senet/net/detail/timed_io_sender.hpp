@@ -73,11 +73,11 @@ class timed_io_operation : public io::detail::stoppable_operation<timed_io_opera
 
   // After the kind filled the record: linked where the backend links timeouts and gets the
   // record. The core serves an accept from the acceptor's standing accept itself
-  // (`op_code::accept_queued`), never handing it to the backend, which would have linked the
-  // timeout: the timer record times it, as on epoll. (It never timed out on io_uring before.)
+  // (`op_code::accept_queued`, `is_served_by_core`), never handing it to the backend, which would
+  // have linked the timeout: the timer record times it, as on epoll. (It never timed out on
+  // io_uring before.)
   void choose_timing() noexcept {
-    linked_ =
-        this->code_ != io::detail::op_code::accept_queued && io::detail::links_timeouts(this->context());
+    linked_ = !io::detail::is_served_by_core(this->code_) && io::detail::links_timeouts(this->context());
     // A limit <= 0 still lets the kernel try the operation once (the timeout is armed after).
     this->link_timeout_ns_ = linked_ ? (limit_.count() > 0 ? std::int64_t{limit_.count()} : 1) : 0;
   }
