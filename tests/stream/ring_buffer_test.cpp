@@ -206,6 +206,74 @@ TYPED_TEST(ring_buffer_test, ready_operations_complete_inside_start) {
   EXPECT_EQ(5u, std::get<0>(*space.value).bytes());
 }
 
+TYPED_TEST(ring_buffer_test, a_loop_over_a_ring_that_stays_ready_lets_the_loop_go_round) {
+  // io_context's "Fairness": a handler completes at most 16 operations at once, then the starts go
+  // round the loop. A consumer looping over a ring that another thread keeps filled (here: filled
+  // before the loop starts), or a producer over one kept drained, would otherwise hold the context.
+  using senet::test::completion_record;
+  using senet::test::record_receiver;
+  constexpr std::size_t count = 4096;
+  for (bool data_side : {true, false}) {
+    for (bool stop : {false, true}) {
+      SCOPED_TRACE(std::string(data_side ? "async_data" : "async_prepare") +
+                   (stop ? ", stopped between operations" : ", goes on"));
+      ring_buffer ring(count);
+      if (data_side) {
+        put(ring, pattern(count));
+      }
+      std::size_t done = 0;
+      std::size_t done_when_the_other_ran = 0;
+      completion_record loop;
+      completion_record other;
+      auto each = [&] {
+        ++done;
+        return done == count;
+      };
+      auto run = [&](auto looped) {
+        auto l = senet::test::connect_slot(std::move(looped), record_receiver{&this->ctx(), &loop});
+        auto o = senet::test::connect_slot(ex::schedule(this->scheduler()) | ex::then([&] {
+                                             done_when_the_other_ran = done;
+                                             if (stop) {
+                                               loop.stop.request_stop();
+                                             }
+                                           }),
+                                           record_receiver{&this->ctx(), &other});
+        l->start();
+        o->start();
+        return senet::test::eventually([&] {
+          this->ctx().poll();
+          return other.done() && loop.done();
+        });
+      };
+      bool completed =
+          data_side
+              ? run(ex::repeat_effect_until(stream::async_data(ring) | ex::then([&](ring_const_buffers) {
+                                              ring.consume(1);
+                                              return each();
+                                            })))
+              : run(ex::repeat_effect_until(stream::async_prepare(ring) | ex::then([&](ring_mutable_buffers) {
+                                              ring.commit(1);
+                                              return each();
+                                            })));
+      ASSERT_TRUE(completed) << "no completion within 20 s";
+      EXPECT_LT(done_when_the_other_ran, count) << "the loop kept the context until it was done";
+      EXPECT_EQ(loop.count.load(), 1);
+      if (stop) {
+        EXPECT_TRUE(loop.is_stopped());
+        EXPECT_LT(done, count);
+      } else {
+        EXPECT_TRUE(loop.is_value());
+        EXPECT_EQ(done, count);
+      }
+      // One byte went through the ring per operation that completed, nothing more.
+      EXPECT_EQ(data_side ? count - done : done, ring.size());
+      if (data_side) {
+        EXPECT_EQ(pattern(count).substr(done), to_string(ring.data()));
+      }
+    }
+  }
+}
+
 TYPED_TEST(ring_buffer_test, data_waits_for_a_commit) {
   ring_buffer ring(8);
   auto producer = ex::schedule(this->scheduler()) | ex::then([&] { put(ring, "hello"); });

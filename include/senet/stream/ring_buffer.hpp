@@ -422,6 +422,22 @@ class ring_operation : ring_waiter {
     self.start_here();
   }
 
+  // A start deferred to a later turn (`start_here`), from the cross-thread queue.
+  static void start_deferred(io::detail::io_operation* op) noexcept {
+    auto& self = *static_cast<ring_operation*>(op);
+    if (self.result_ < 0) {  // the context is being destroyed
+      ex::set_stopped(std::move(self.rcvr_));
+      return;
+    }
+    if constexpr (stoppable) {
+      if (ex::get_stop_token(ex::get_env(self.rcvr_)).stop_requested()) {
+        ex::set_stopped(std::move(self.rcvr_));
+        return;
+      }
+    }
+    self.start_here();
+  }
+
   // On the context's thread.
   void start_here() noexcept {
     ring_buffer& ring = *ring_;
@@ -430,6 +446,18 @@ class ring_operation : ring_waiter {
       return;
     }
     if (Side::ready(ring, want_)) {
+      // Completing at once takes one of the handler's inline completions, as a socket operation's
+      // does; once none is left the start goes round the loop first (through the cross-thread
+      // queue, taken at the loop's next gather), so that a loop over a ring that another thread
+      // keeps ready lets the context's other work run (io_context's "Fairness").
+      if (inline_completions_left(*ctx_) <= 0) {
+        code_ = io::detail::op_code::schedule;  // a handler: a turn that runs it returns
+        result_ = 0;
+        complete_ = &ring_operation::start_deferred;
+        io::detail::post_remote(*ctx_, *this);
+        return;
+      }
+      --inline_completions_left(*ctx_);
       Side::deliver(ring, rcvr_);
       return;
     }
