@@ -96,9 +96,10 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     one does (`operation_aborted`; `set_stopped()` after `cancel()`). A connect started on a closed
     socket is aborted by `close()` before the loop takes it, and does not open the socket; if the
     loop has taken it, `close()` waits for the loop and closes what the connect opened, so the
-    socket is closed once `close()` returns. (`cancel()` of a closed socket is `not_open` and stops
-    nothing.) This holds for every `net::async_*` sender of the socket, with or without a
-    scheduler argument, also between the steps of one of several (`async_read`, `async_write`,
+    socket is closed once `close()` returns. `cancel()` cancels such a connect as it cancels a
+    pending operation: before the loop takes it (`set_stopped()`, the socket not opened), or
+    afterwards on the socket it opened. This holds for every `net::async_*` sender of the socket, with or
+   without a scheduler argument, also between the steps of one of several (`async_read`, `async_write`,
     `async_read_until`): such an operation whose step had completed when the socket was ended
     completes the same way, without starting its next step. The one exception is the range form
     of `net::async_connect` (`async_connect(socket, endpoints)`), which closes and opens the socket
@@ -531,9 +532,21 @@ class basic_socket : public socket_base {
   /// io_uring, whose cancellation reaches the kernel at the loop's next turn, they may come until
   /// then), so that nothing is lost; an operation of several steps (`async_read`, `async_write`,
   /// `async_read_until`) whose step had obtained them completes with `set_stopped()` instead of
-  /// starting its next step. The socket stays open and usable. `not_open` if the socket is
-  /// closed. Any thread (see Thread safety).
+  /// starting its next step. The socket stays open and usable. An operation started on another
+  /// thread and still on its way to the context's thread is cancelled too, also an
+  /// `async_connect` of a closed socket (which opens the socket there: see Thread safety).
+  /// `not_open` if the socket is closed and no operation of it is on its way. Any thread (see
+  /// Thread safety).
   void cancel(std::error_code& ec) noexcept {
+    if (desc_.on_its_way.count() != 0) [[unlikely]] {
+      // The loop marks the starts on their way cancelled first (an async_connect of a closed
+      // socket then never opens it), then cancels what is pending: a connect that had already
+      // opened the socket among them. The descriptor, which such a connect writes on the loop,
+      // is not read here.
+      io::detail::cancel_descriptor(desc_);
+      ec.clear();
+      return;
+    }
     if (check_open(ec)) {
       io::detail::cancel_descriptor(desc_);
     }
