@@ -9,6 +9,7 @@
 #include <senet/net/async_write.hpp>
 #include <senet/net/pooled_buffer.hpp>
 #include <senet/net/sockets.hpp>
+#include <senet/net/timeout.hpp>
 
 #include <support/allocation_counter.hpp>
 #include <support/backend_fixture.hpp>
@@ -607,6 +608,29 @@ TYPED_TEST(buffer_pool_test, a_receive_started_after_the_pool_went_takes_what_wa
   pool.reset();
   EXPECT_EQ("queued", text_of(this->value_of(std::move(later))));
   EXPECT_EQ(std::errc::no_buffer_space, this->error_of(std::move(last)));
+}
+
+TYPED_TEST(buffer_pool_test, a_receive_with_a_time_limit_times_out_when_no_data_comes) {
+  // net::timeout of a pooled receive: the core serves it from the socket's standing receive and
+  // never gives its record to the backend, so a limit the backend would enforce (io_uring's linked
+  // timeout) is not there to fire: its own timer must.
+  net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 4});
+  auto c = this->tcp_pair();
+  // The first receive arms the standing receive; the second finds it armed.
+  for (int i = 0; i < 2; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(std::errc::timed_out, this->error_of(net::timeout(net::async_receive(c.server, pool), 20ms)));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);
+  }
+  EXPECT_EQ(std::errc::timed_out, this->error_of(net::timeout(net::async_receive(c.server, pool), 0ms)));
+  EXPECT_EQ(0u, pool.in_use());
+  // Nothing was lost: what comes now is received, with and without a limit left.
+  send_now(c.client, "late");
+  EXPECT_EQ("late", text_of(this->value_of(net::timeout(net::async_receive(c.server, pool), 10s))));
+  send_now(c.client, "queued");
+  settle(this->ctx());  // taken by the standing receive (io_uring) or the next edge (epoll)
+  EXPECT_EQ("queued", text_of(this->value_of(net::timeout(net::async_receive(c.server, pool), 0ms))));
+  EXPECT_EQ(0u, pool.in_use());
 }
 
 TYPED_TEST(buffer_pool_test, a_socket_receives_into_one_pool_only) {
