@@ -149,6 +149,54 @@ TEST(coro_task, move_only_results) {
   EXPECT_EQ(*coro::sync_wait(t()), 9);
 }
 
+// libcoro 0.15's test_task.cpp: `co_return {a, b};` names no type (task.hpp's second
+// `return_value`, of the stored type), and a type that can be copied but not moved is copied.
+struct copy_construct_only {
+  explicit copy_construct_only(int v) : i(v) {}
+  copy_construct_only(copy_construct_only&&) = delete;
+  copy_construct_only(const copy_construct_only& x) noexcept : i(x.i) {}
+  copy_construct_only& operator=(const copy_construct_only&) = delete;
+  copy_construct_only& operator=(copy_construct_only&&) = delete;
+  ~copy_construct_only() = default;
+  int i;
+};
+
+TEST(coro_task, braced_and_copy_only_results) {
+  auto pair = [](int i) -> coro::task<std::tuple<int, int>> { co_return {i, i * 2}; };
+  EXPECT_EQ(coro::sync_wait(pair(3)), std::make_tuple(3, 6));
+  auto copied = []() -> coro::task<copy_construct_only> { co_return copy_construct_only(42); };
+  EXPECT_EQ(coro::sync_wait(copied()).i, 42);
+  auto outer = [&]() -> coro::task<int> {
+    copy_construct_only c = co_await copied();
+    auto [a, b] = co_await pair(c.i);
+    co_return a + b;
+  };
+  EXPECT_EQ(coro::sync_wait(outer()), 126);
+}
+
+// What sync_wait costs a movable result: at most the move into the task's promise, the one into
+// sync_wait's own coroutine, and the one out of it (it was four before); never a copy.
+struct counted {
+  counted() = default;
+  counted(const counted& o) : copies(o.copies + 1), moves(o.moves) {}
+  counted(counted&& o) noexcept : copies(o.copies), moves(o.moves + 1) {}
+  counted& operator=(const counted&) = delete;
+  counted& operator=(counted&&) = delete;
+  ~counted() = default;
+  int copies = 0;
+  int moves = 0;
+};
+
+TEST(coro_sync_wait, moves_a_result_at_most_three_times_and_never_copies_it) {
+  auto make = []() -> coro::task<counted> {
+    counted c;
+    co_return c;
+  };
+  counted got = coro::sync_wait(make());
+  EXPECT_EQ(got.copies, 0);
+  EXPECT_LE(got.moves, 3);
+}
+
 TEST(coro_task, deep_chains_of_awaits) {
   struct rec {
     static coro::task<int> depth(int n) {

@@ -90,10 +90,13 @@ decltype(auto) sync_wait(A&& a) {
     task.promise().result();
   } else if constexpr (std::is_reference_v<T>) {
     return task.promise().result();
+  } else if constexpr (std::is_move_constructible_v<std::remove_cv_t<T>>) {
+    // Moved straight into the result, before the frame and the promise holding the value are
+    // destroyed.
+    return std::remove_cv_t<T>(std::move(task.promise()).result());
   } else {
-    // Moved out before the frame (and the promise holding the value) is destroyed.
-    std::remove_cv_t<T> result = std::move(task.promise()).result();
-    return result;
+    // A type that can be copied but not moved: copied.
+    return std::remove_cv_t<T>(std::as_const(task.promise()).result());
   }
 }
 

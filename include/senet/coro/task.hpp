@@ -96,6 +96,15 @@ class promise final : public promise_base {
       storage_.template emplace<1>(std::forward<U>(value));
     }
   }
+  /** `co_return {a, b};` (a braced list names no type for the template above), and a value of a
+      type that can be copied but not moved, which is then copied (libcoro's second overload). */
+  void return_value(stored_type&& value) requires(!return_type_is_reference) {
+    if constexpr (std::is_move_constructible_v<stored_type>) {
+      storage_.template emplace<1>(std::move(value));
+    } else {
+      storage_.template emplace<1>(value);
+    }
+  }
 
   void unhandled_exception() noexcept { storage_.template emplace<2>(std::current_exception()); }
 
