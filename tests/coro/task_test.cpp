@@ -350,6 +350,31 @@ TEST(coro_when_all, range_of_tasks) {
   EXPECT_TRUE(coro::sync_wait(coro::when_all(std::vector<coro::task<int>>{})).empty());
 }
 
+// The results of `co_await when_all(std::move(tasks))` are the awaitable's, given by value: a
+// reference (what libcoro gives) would dangle once the awaitable, a temporary, is gone at the end of
+// the full expression, as in this loop (AddressSanitizer saw the freed vector read), and in
+// `auto results = coro::sync_wait(coro::when_all(...))`.
+TEST(coro_when_all, results_can_be_used_past_the_expression_that_awaits_them) {
+  using range_awaitable = decltype(coro::when_all(std::declval<std::vector<coro::task<int>>>()));
+  static_assert(!std::is_reference_v<coro::concepts::awaitable_traits<range_awaitable>::awaiter_return_type>);
+  using tuple_awaitable = decltype(coro::when_all(std::declval<coro::task<int>>()));
+  static_assert(!std::is_reference_v<coro::concepts::awaitable_traits<tuple_awaitable>::awaiter_return_type>);
+  auto square = [](int i) -> coro::task<int> { co_return i* i; };
+  auto sum_all = [&]() -> coro::task<int> {
+    std::vector<coro::task<int>> tasks;
+    for (int i = 0; i < 10; ++i) {
+      tasks.push_back(square(i));
+    }
+    int sum = 0;
+    for (auto& r : co_await coro::when_all(std::move(tasks))) {
+      sum += r.return_value();
+    }
+    auto [a, b] = co_await coro::when_all(square(2), square(3));
+    co_return sum + a.return_value() + b.return_value();
+  };
+  EXPECT_EQ(coro::sync_wait(sum_all()), 285 + 13);
+}
+
 TEST(coro_when_all, an_exception_stays_in_its_result) {
   auto thrower = []() -> coro::task<int> {
     throw std::runtime_error("one");

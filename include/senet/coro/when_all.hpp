@@ -144,9 +144,12 @@ class when_all_ready_awaitable {
         return self_.latch_.try_await(awaiting);
       }
     }
-    decltype(auto) await_resume() noexcept {
+    decltype(auto) await_resume() noexcept(std::is_nothrow_move_constructible_v<Tasks>) {
       if constexpr (Move) {
-        return std::move(self_.tasks_);
+        // By value: the awaitable is a temporary that ends with the full expression, so a
+        // reference into it would dangle in `for (auto& t : co_await when_all(std::move(v)))`
+        // (libcoro gives `Tasks&&` there).
+        return Tasks(std::move(self_.tasks_));
       } else {
         return (self_.tasks_);
       }
@@ -155,7 +158,7 @@ class when_all_ready_awaitable {
 
   /** Starts every task; gives `Tasks&`. */
   awaiter<false> operator co_await() & noexcept { return {*this}; }
-  /** Starts every task; gives `Tasks&&`. */
+  /** Starts every task; gives the `Tasks`, moved out of the awaitable. */
   awaiter<true> operator co_await() && noexcept { return {*this}; }
 
  private:
@@ -198,7 +201,9 @@ template <detail::awaitable_or_sender... As>
 }
 
 /** The range form: `co_await when_all(std::move(tasks))` runs every element of the range
-    concurrently and gives a `std::vector<when_all_task<T>>`, in the range's order. */
+    concurrently and gives a `std::vector<when_all_task<T>>`, in the range's order. The results
+    are given by value (libcoro gives a reference into the awaitable, which dangles once the full
+    expression ends), so `for (auto& r : co_await when_all(std::move(tasks)))` is safe. */
 template <std::ranges::range Range, detail::awaitable_or_sender A = std::ranges::range_value_t<Range>,
           class T = detail::await_result_t<A>>
 [[nodiscard]] auto when_all(Range awaitables)
