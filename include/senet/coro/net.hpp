@@ -5,10 +5,12 @@
 /** The networking half of the libcoro-compatible facade, `senet::coro::net` (libcoro 0.15's
     `coro::net`): `domain_t`, `ip_address`, `hostname`, `socket` with `make_socket` and
     `make_accept_socket`, the status enums (`connect_status`, `send_status`, `recv_status`),
-    `tcp::server`, `tcp::client` and `udp::peer`. `<senet/coro.hpp>` includes it. */
+    `tcp::server`, `tcp::client`, `udp::peer` and `dns::resolver`. `<senet/coro.hpp>` includes
+    it. */
 
 #include <senet/coro/net/buffer_concepts.hpp>  // IWYU pragma: export
 #include <senet/coro/net/connect.hpp>          // IWYU pragma: export
+#include <senet/coro/net/dns/resolver.hpp>     // IWYU pragma: export
 #include <senet/coro/net/hostname.hpp>         // IWYU pragma: export
 #include <senet/coro/net/io_result.hpp>        // IWYU pragma: export
 #include <senet/coro/net/ip_address.hpp>       // IWYU pragma: export

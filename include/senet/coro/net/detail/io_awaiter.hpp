@@ -3,13 +3,13 @@
 #define SENET_CORO_NET_DETAIL_IO_AWAITER_HPP
 
 /* The one awaiter behind every asynchronous step of the facade's networking: a poll, a connect,
-   and the rest of a receive or send that would have blocked.
+   the rest of a receive or send that would have blocked, and a DNS lookup.
 
    An `io_awaiter<Policy>` connects one of senet's senders (what `Policy::make_sender` gives:
-   `net::async_wait`, `net::async_connect`, `net::async_receive`, `net::async_send`, wrapped in
-   `net::timeout` when a time limit is given) to its own receiver, in storage inside the awaiter
-   (so inside the awaiting coroutine's frame: nothing is allocated), on the io_context of the
-   scheduler the socket belongs to. Each completion goes to the policy, which records the result
+   `net::async_wait`, `net::async_connect`, `net::async_receive`, `net::async_send`,
+   `ip::async_resolve`, wrapped in `net::timeout` when a time limit is given) to its own
+   receiver, in storage inside the awaiter (so inside the awaiting coroutine's frame: the awaiter
+   allocates nothing), on the io_context of the scheduler the socket belongs to. Each completion goes to the policy, which records the result
    and says whether the step is done or needs another operation (a send that went out in part):
    the operation state is then rebuilt in place for the rest.
 
@@ -122,9 +122,14 @@ class io_awaiter {
     using receiver_concept = ex::receiver_t;
     io_awaiter* self_;
 
+    // The scheduler's shutdown as the stop token, and its io_context's scheduler, where a sender
+    // that is not bound to one completes (`ip::async_resolve`) and where the timer of the generic
+    // `net::timeout` runs.
     struct env {
       ex::inplace_stop_token token_;
+      scheduler_type scheduler_;
       [[nodiscard]] ex::inplace_stop_token query(ex::get_stop_token_t) const noexcept { return token_; }
+      [[nodiscard]] scheduler_type query(ex::get_scheduler_t) const noexcept { return scheduler_; }
     };
 
     template <class... Values>
@@ -139,7 +144,9 @@ class io_awaiter {
       self_->policy_.on_stopped();
       self_->completed_step(io_step::done);
     }
-    [[nodiscard]] env get_env() const noexcept { return {self_->scheduler_->stop_token()}; }
+    [[nodiscard]] env get_env() const noexcept {
+      return {self_->scheduler_->stop_token(), self_->scheduler_->context().get_scheduler()};
+    }
   };
 
   // Builds an operation state in place from its sender (operation states cannot be moved).
