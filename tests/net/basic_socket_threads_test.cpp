@@ -799,7 +799,6 @@ TYPED_TEST(basic_socket_threads, steps_that_complete_at_once_let_the_loop_go_rou
 // The loop then goes on, or stops between two operations, with nothing lost or reordered.
 TYPED_TEST(basic_socket_threads, a_users_loop_over_operations_that_complete_at_once_lets_the_loop_go_round) {
   using senet::test::completion_record;
-  using senet::test::record_receiver;
   constexpr std::size_t count = 4096;
   for (bool write : {false, true}) {
     for (bool stop : {false, true}) {
@@ -828,19 +827,11 @@ TYPED_TEST(basic_socket_threads, a_users_loop_over_operations_that_complete_at_o
       completion_record other;
       // The loop, started before an operation that notes how far it got (and stops it).
       auto run = [&](auto looped) {
-        auto l = senet::test::connect_slot(std::move(looped), record_receiver{&this->ctx(), &loop});
-        auto o = senet::test::connect_slot(ex::schedule(this->scheduler()) | ex::then([&] {
-                                             done_when_the_other_ran = done;
-                                             if (stop) {
-                                               loop.stop.request_stop();
-                                             }
-                                           }),
-                                           record_receiver{&this->ctx(), &other});
-        l->start();
-        o->start();
-        return senet::test::eventually([&] {
-          this->ctx().poll();
-          return other.done() && loop.done();
+        return senet::test::run_beside_a_loop(this->ctx(), std::move(looped), loop, other, [&] {
+          done_when_the_other_ran = done;
+          if (stop) {
+            loop.stop.request_stop();
+          }
         });
       };
       bool completed = write ? run(ex::repeat_effect_until(

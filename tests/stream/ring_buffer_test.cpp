@@ -211,7 +211,6 @@ TYPED_TEST(ring_buffer_test, a_loop_over_a_ring_that_stays_ready_lets_the_loop_g
   // round the loop. A consumer looping over a ring that another thread keeps filled (here: filled
   // before the loop starts), or a producer over one kept drained, would otherwise hold the context.
   using senet::test::completion_record;
-  using senet::test::record_receiver;
   constexpr std::size_t count = 4096;
   for (bool data_side : {true, false}) {
     for (bool stop : {false, true}) {
@@ -229,20 +228,13 @@ TYPED_TEST(ring_buffer_test, a_loop_over_a_ring_that_stays_ready_lets_the_loop_g
         ++done;
         return done == count;
       };
+      // The loop, started before an operation that notes how far it got (and stops it).
       auto run = [&](auto looped) {
-        auto l = senet::test::connect_slot(std::move(looped), record_receiver{&this->ctx(), &loop});
-        auto o = senet::test::connect_slot(ex::schedule(this->scheduler()) | ex::then([&] {
-                                             done_when_the_other_ran = done;
-                                             if (stop) {
-                                               loop.stop.request_stop();
-                                             }
-                                           }),
-                                           record_receiver{&this->ctx(), &other});
-        l->start();
-        o->start();
-        return senet::test::eventually([&] {
-          this->ctx().poll();
-          return other.done() && loop.done();
+        return senet::test::run_beside_a_loop(this->ctx(), std::move(looped), loop, other, [&] {
+          done_when_the_other_ran = done;
+          if (stop) {
+            loop.stop.request_stop();
+          }
         });
       };
       bool completed =

@@ -283,6 +283,23 @@ std::unique_ptr<operation_slot<Sndr, Rcvr>> connect_slot(Sndr sndr, Rcvr rcvr) {
   return std::make_unique<operation_slot<Sndr, Rcvr>>(std::move(sndr), std::move(rcvr));
 }
 
+/** The tests of io_context's "Fairness": starts `looped` (an operation that loops, completing into
+    `loop`), then a schedule on `ctx` whose handler calls `on_other()` (completing into `other`),
+    and polls `ctx` on this thread until both have completed. False after 20 s without. */
+template <class Sndr, class Fn>
+bool run_beside_a_loop(io::io_context& ctx, Sndr looped, completion_record& loop, completion_record& other,
+                       Fn on_other) {
+  auto l = connect_slot(std::move(looped), record_receiver{&ctx, &loop});
+  auto o = connect_slot(ex::schedule(ctx.get_scheduler()) | ex::then(std::move(on_other)),
+                        record_receiver{&ctx, &other});
+  l->start();
+  o->start();
+  return eventually([&] {
+    ctx.poll();
+    return other.done() && loop.done();
+  });
+}
+
 }  // namespace senet::test
 
 #endif  // SENET_TEST_SUPPORT_THREAD_HARNESS_HPP
