@@ -9,9 +9,10 @@
    `net::async_wait`, `net::async_connect`, `net::async_receive`, `net::async_send`,
    `ip::async_resolve`, wrapped in `net::timeout` when a time limit is given) to its own
    receiver, in storage inside the awaiter (so inside the awaiting coroutine's frame: the awaiter
-   allocates nothing), on the io_context of the scheduler the socket belongs to. Each completion goes to the policy, which records the result
-   and says whether the step is done or needs another operation (a send that went out in part):
-   the operation state is then rebuilt in place for the rest.
+   allocates nothing), on the io_context of the scheduler the socket belongs to. Each completion
+   goes to the policy, which records the result and says whether the step is done or needs
+   another operation (a send that went out in part): the operation state is then rebuilt in place
+   for the rest.
 
    With the scheduler (`coro::detail::scheduler_core`) the awaiter keeps the facade's contract:
    the operation counts in `io_scheduler::size()` while it is pending (`io_started`), the
