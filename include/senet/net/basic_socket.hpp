@@ -98,9 +98,9 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     loop has taken it, `close()` waits for the loop and closes what the connect opened, so the
     socket is closed once `close()` returns. `cancel()` cancels such a connect as it cancels a
     pending operation: before the loop takes it (`set_stopped()`, the socket not opened), or
-    afterwards on the socket it opened. This holds for every `net::async_*` sender of the socket, with or
-   without a scheduler argument, also between the steps of one of several (`async_read`, `async_write`,
-    `async_read_until`): such an operation whose step had completed when the socket was ended
+    afterwards on the socket it opened. This holds for every `net::async_*` sender of the socket,
+    with or without a scheduler argument, also between the steps of one of several (`async_read`,
+    `async_write`, `async_read_until`): such an operation whose step had completed when the socket was ended
     completes the same way, without starting its next step. The one exception is the range form
     of `net::async_connect` (`async_connect(socket, endpoints)`), which closes and opens the socket
     itself, on the context's thread, between its attempts: while it runs, the socket is closed,

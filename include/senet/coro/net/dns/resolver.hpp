@@ -153,11 +153,11 @@ class resolver {
       r->error_ = make_error_code(senet::error::host_not_found);
       co_return r;
     }
-    net::detail::io_awaiter<detail::resolve_policy> lookup(
+    net::detail::io_awaiter<detail::resolve_policy> step(
         &coro::detail::core_of(*executor_), detail::resolve_policy(std::move(name)),
         timeout_ > std::chrono::milliseconds{0} ? timeout_ : std::chrono::milliseconds{0});
-    co_await lookup;
-    detail::resolve_policy& done = lookup.policy();
+    co_await step;
+    detail::resolve_policy& done = step.policy();
     if (done.error()) {
       r->error_ = done.error();
       co_return r;
