@@ -611,9 +611,11 @@ TYPED_TEST(buffer_pool_test, a_receive_started_after_the_pool_went_takes_what_wa
 }
 
 TYPED_TEST(buffer_pool_test, a_receive_with_a_time_limit_times_out_when_no_data_comes) {
-  // net::timeout of a pooled receive: the core serves it from the socket's standing receive and
-  // never gives its record to the backend, so a limit the backend would enforce (io_uring's linked
-  // timeout) is not there to fire: its own timer must.
+  // net::timeout of a pooled receive, on every backend. The core serves the receive from the
+  // socket's standing receive and never gives its record to the backend, so no limit the backend
+  // enforces (io_uring's linked timeout) could fire for it: a timer must time it. Today that is the
+  // generic net::timeout's (the pooled receive has no `.timeout` of its own); a test that an
+  // accept the standing accept serves times out (async_accept_test) guards the other such case.
   net::buffer_pool pool(this->ctx(), {.buffer_size = 64, .buffer_count = 4});
   auto c = this->tcp_pair();
   // The first receive arms the standing receive; the second finds it armed.
