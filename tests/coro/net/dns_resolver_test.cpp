@@ -195,6 +195,29 @@ TEST_P(dns_resolver, the_guides_lookup_then_a_connect_to_what_it_found) {
   EXPECT_TRUE(scheduler->empty());
 }
 
+// The task keeps what it needs: the resolver (and the hostname) may be gone before it runs.
+// (It read the resolver's members when first resumed: AddressSanitizer saw a stack-use-after-scope
+// and, for a resolver on the heap, a heap-use-after-free.)
+TEST_P(dns_resolver, a_lookup_outlives_its_resolver) {
+  auto scheduler = make_scheduler(GetParam());
+  auto task = dns::resolver<coro::io_scheduler>(scheduler, 5s).host_by_name(coro::net::hostname{"localhost"});
+  auto r = coro::sync_wait(std::move(task));
+  EXPECT_EQ(r->status(), dns::status::complete) << r->error().message();
+  auto resolver = std::make_unique<dns::resolver<coro::io_scheduler>>(scheduler, 5s);
+  std::vector<coro::task<std::unique_ptr<dns::result<coro::io_scheduler>>>> lookups;
+  for (int i = 0; i < 8; ++i) {
+    lookups.push_back(resolver->host_by_name(coro::net::hostname{"127.0.0." + std::to_string(i + 1)}));
+  }
+  resolver.reset();
+  int complete = 0;
+  for (auto& l : coro::sync_wait(coro::when_all(std::move(lookups)))) {
+    complete += l.return_value()->status() == dns::status::complete ? 1 : 0;
+  }
+  EXPECT_EQ(complete, 8);
+  scheduler->shutdown();
+  EXPECT_TRUE(scheduler->empty());
+}
+
 TEST(dns_resolver_construction, a_null_executor_throws_as_in_libcoro) {
   EXPECT_THROW(dns::resolver<coro::io_scheduler>(nullptr, 1s), std::runtime_error);
 }

@@ -139,14 +139,18 @@ class resolver {
 
   /** Looks `hn` up: its addresses, or `status::error` (an empty name, an unknown one, a failed
       or timed-out lookup, the scheduler shut down). The task resumes as the scheduler's I/O does
-      (on its pool, or on its I/O thread). The name is copied at the call, so `hn` may be a
-      temporary (`host_by_name(hostname{"example.org"})` kept as a task and awaited later). */
+      (on its pool, or on its I/O thread). The task keeps what it needs, copied at the call (the
+      name, the scheduler, the time limit), so it may be awaited later than `hn` and the resolver
+      live: `host_by_name(hostname{"example.org"})` of a resolver that is then destroyed. */
   [[nodiscard]] task<std::unique_ptr<result<Executor>>> host_by_name(const net::hostname& hn) {
-    return lookup(hn.data());
+    return lookup(executor_, timeout_, hn.data());
   }
 
  private:
-  task<std::unique_ptr<result<Executor>>> lookup(std::string name) {
+  // Static, its parameters copies: a lazy coroutine that read the resolver's members would read
+  // them when first resumed, after a resolver that is gone.
+  static task<std::unique_ptr<result<Executor>>> lookup(std::shared_ptr<Executor> executor,
+                                                        std::chrono::milliseconds timeout, std::string name) {
     std::unique_ptr<result<Executor>> r(new result<Executor>());
     if (name.empty()) {
       // getaddrinfo would give the loopback address for "": not a name.
@@ -154,8 +158,8 @@ class resolver {
       co_return r;
     }
     net::detail::io_awaiter<detail::resolve_policy> step(
-        &coro::detail::core_of(*executor_), detail::resolve_policy(std::move(name)),
-        timeout_ > std::chrono::milliseconds{0} ? timeout_ : std::chrono::milliseconds{0});
+        &coro::detail::core_of(*executor), detail::resolve_policy(std::move(name)),
+        timeout > std::chrono::milliseconds{0} ? timeout : std::chrono::milliseconds{0});
     co_await step;
     detail::resolve_policy& done = step.policy();
     if (done.error()) {
