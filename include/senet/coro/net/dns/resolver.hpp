@@ -140,8 +140,8 @@ class resolver {
   /** Looks `hn` up: its addresses, or `status::error` (an empty name, an unknown one, a failed
       or timed-out lookup, the scheduler shut down). The task resumes as the scheduler's I/O does
       (on its pool, or on its I/O thread). The task keeps what it needs, copied at the call (the
-      name, the scheduler, the time limit), so it may be awaited later than `hn` and the resolver
-      live: `host_by_name(hostname{"example.org"})` of a resolver that is then destroyed. */
+      name, the scheduler, the time limit), so it may be awaited after `hn` and the resolver are
+      gone: `host_by_name(hostname{"example.org"})` of a resolver destroyed before the task runs. */
   [[nodiscard]] task<std::unique_ptr<result<Executor>>> host_by_name(const net::hostname& hn) {
     return lookup(executor_, timeout_, hn.data());
   }
