@@ -100,13 +100,13 @@ void resize_endpoint(Endpoint& ep, std::size_t size, std::error_code& ec) noexce
     pending operation: before the loop takes it (`set_stopped()`, the socket not opened), or
     afterwards on the socket it opened. This holds for every `net::async_*` sender of the socket,
     with or without a scheduler argument, also between the steps of one of several (`async_read`,
-    `async_write`, `async_read_until`): such an operation whose step had completed when the socket was ended
-    completes the same way, without starting its next step. The one exception is the range form
-    of `net::async_connect` (`async_connect(socket, endpoints)`), which closes and opens the socket
-    itself, on the context's thread, between its attempts: while it runs, the socket is closed,
-    released, moved or destroyed only on the context's thread; another thread requests a stop
-    instead and ends the socket after the completion. A socket operation
-    inside a sender of the user's making (`ex::starts_on(sch, net::async_receive(socket, b))`,
+    `async_write`, `async_read_until`): such an operation whose step had completed when the
+    socket was ended completes the same way, without starting its next step. The one exception is
+    the range form of `net::async_connect` (`async_connect(socket, endpoints)`), which closes and
+    opens the socket itself, on the context's thread, between its attempts: while it runs, the
+    socket is closed, released, moved or destroyed only on the context's thread; another thread
+    requests a stop instead and ends the socket after the completion. A socket operation inside a
+    sender of the user's making (`ex::starts_on(sch, net::async_receive(socket, b))`,
     `ex::let_value`) is started only when that sender gets to it, on the loop, and reads the
     socket then: such a socket must outlive the whole sender (a close before it gets there makes
     the operation fail with `bad_file_descriptor`).
